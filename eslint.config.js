@@ -1,0 +1,22 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/', 'node_modules/', 'coverage/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      // dockerode is imported in src/swarm only: nothing else may talk to the engine directly.
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'dockerode', message: 'use src/swarm' }] },
+      ],
+    },
+  },
+  {
+    files: ['src/swarm/**'],
+    rules: { 'no-restricted-imports': 'off' },
+  },
+);

@@ -1,0 +1,89 @@
+/** start and stop: a node through a cloud driver, by flavour, pool and tag. */
+import { randomBytes } from 'node:crypto';
+import { hostError, usageError } from '../../errors.js';
+import { createDriver } from '../../cloud/driver-registry.js';
+import { clusterLayout, managerSocket, type ClusterLayout } from '../../cluster/cluster-layout.js';
+import { readState } from '../../cluster/cluster-state.js';
+import { startNode, stopNode } from '../../cluster/node-provisioner.js';
+import { isRunning } from '../../host/process.js';
+import { connectEngine, type SwarmClient } from '../../swarm/index.js';
+import type { CommandContext } from '../context.js';
+import type { StartOptions, StopOptions } from './actions.js';
+
+const POOL = /^[a-z][a-z0-9-]{0,31}$/;
+const TAG = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+const DRAIN_TIMEOUT_MS = 60_000;
+
+export async function startAction(
+  { config, output }: CommandContext,
+  options: StartOptions,
+): Promise<void> {
+  if (!config.flavours[options.flavour]) {
+    throw usageError(
+      `unknown flavour '${options.flavour}': use one of ${Object.keys(config.flavours).join(', ')}`,
+    );
+  }
+  if (!POOL.test(options.name)) {
+    throw usageError(
+      `invalid node name '${options.name}': use a pool name such as application or database`,
+    );
+  }
+  if (!TAG.test(options.tag)) {
+    throw usageError(`invalid tag '${options.tag}': use letters, digits, '.', '_' and '-'`);
+  }
+  const driver = createDriver(options.cloud, config);
+  const layout = clusterLayout(config);
+  const manager = managerOf(layout);
+  const taken = (await driver.list()).find((i) => i.tag === options.tag);
+  if (taken)
+    throw usageError(
+      `tag '${options.tag}' is already used by instance ${taken.id}: choose another`,
+    );
+
+  const id = `i-${randomBytes(4).toString('hex')}`;
+  const started = performance.now();
+  const progress = options.json ? undefined : output.progress(`starting a ${options.flavour} node`);
+  const { instance, node } = await startNode(
+    manager,
+    driver,
+    layout,
+    { id, pool: options.name, flavour: options.flavour, tag: options.tag },
+    config.local.readyTimeoutMs,
+    (phase) => progress?.phase(phase),
+  ).finally(() => progress?.done());
+  const seconds = (performance.now() - started) / 1000;
+  if (options.json)
+    return output.json({
+      instance,
+      node: { id: node.id, hostname: node.hostname, state: node.state },
+      seconds,
+    });
+  output.line(
+    `instance ${instance.id} (${options.flavour}, pool ${options.name}, tag ${options.tag}) is Ready as node ${node.hostname} at ${instance.address} in ${seconds.toFixed(1)} s`,
+  );
+}
+
+export async function stopAction(
+  { config, output }: CommandContext,
+  options: StopOptions,
+): Promise<void> {
+  const layout = clusterLayout(config);
+  const manager = managerOf(layout);
+  const driver = createDriver('local', config);
+  const instance = (await driver.list()).find((i) => i.tag === options.tag);
+  if (!instance) throw usageError(`no instance is tagged '${options.tag}': see micado status`);
+  const progress = options.json ? undefined : output.progress(`stopping ${instance.id}`);
+  await stopNode(manager, driver, instance.id, DRAIN_TIMEOUT_MS, (phase) =>
+    progress?.phase(phase),
+  ).finally(() => progress?.done());
+  if (options.json) return output.json({ stopped: instance.id, tag: options.tag });
+  output.line(`instance ${instance.id} (tag ${options.tag}) is stopped and its node removed`);
+}
+
+/** The manager's engine, or a clear error when the cluster is not up. */
+function managerOf(layout: ClusterLayout): SwarmClient {
+  const process = readState(layout.stateFile)?.manager?.process;
+  if (!process || !isRunning(process))
+    throw hostError('the cluster is not up: run micado up first');
+  return connectEngine({ socketPath: managerSocket(layout) });
+}

@@ -1,0 +1,81 @@
+/**
+ * How commands speak: results on stdout (a table, lines, or JSON with --json),
+ * progress on stderr (a spinner on a terminal, plain lines otherwise).
+ */
+import Table from 'cli-table3';
+
+export interface Progress {
+  /** Say what is being waited for now. */
+  phase(text: string): void;
+  /** Stop showing progress (before printing results). */
+  done(): void;
+}
+
+export interface Output {
+  line(text: string): void;
+  json(value: unknown): void;
+  table(head: string[], rows: (string | number)[][]): void;
+  progress(first: string): Progress;
+}
+
+export class ConsoleOutput implements Output {
+  constructor(
+    private readonly stdout: NodeJS.WritableStream = process.stdout,
+    private readonly stderr: NodeJS.WriteStream = process.stderr,
+  ) {}
+
+  line(text: string): void {
+    this.stdout.write(`${text}\n`);
+  }
+
+  json(value: unknown): void {
+    this.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  }
+
+  table(head: string[], rows: (string | number)[][]): void {
+    const table = new Table({
+      head,
+      style: { head: [], border: [], compact: true },
+      chars: { top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '',
+        'bottom-left': '', 'bottom-right': '', left: '', 'left-mid': '', mid: '', 'mid-mid': '',
+        right: '', 'right-mid': '', middle: '  ' }, // prettier-ignore
+    });
+    table.push(...rows.map((row) => row.map(String)));
+    this.line(
+      table
+        .toString()
+        .split('\n')
+        .map((l) => l.trimEnd())
+        .join('\n'),
+    );
+  }
+
+  progress(first: string): Progress {
+    if (this.stderr.isTTY) return spinner(first, this.stderr);
+    this.stderr.write(`${first}\n`);
+    return { phase: (text) => this.stderr.write(`${text}\n`), done: () => undefined };
+  }
+}
+
+/**
+ * A spinner, loaded only when one is shown: ora and its dependencies cost every CLI
+ * call tens of milliseconds otherwise. Phases said before it loads are kept.
+ */
+function spinner(first: string, stream: NodeJS.WriteStream): Progress {
+  let text = first;
+  let stopped = false;
+  let instance: { text: string; stop(): void } | undefined;
+  void import('ora').then(({ default: ora }) => {
+    if (!stopped) instance = ora({ text, stream }).start();
+  });
+  return {
+    phase: (next) => {
+      text = next;
+      if (instance) instance.text = next;
+    },
+    done: () => {
+      stopped = true;
+      instance?.stop();
+    },
+  };
+}

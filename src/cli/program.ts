@@ -1,0 +1,37 @@
+/**
+ * The `micado` program: global options and the commands. Commands only register their
+ * options; the actions they call are injected, so tests can run a command against a
+ * recording fake.
+ */
+import { Command } from 'commander';
+import { createRequire } from 'node:module';
+import type { Actions } from './actions/actions.js';
+import { contextFrom } from './context.js';
+import type { Output } from './output.js';
+import { registerDown, registerStatus, registerUp } from './commands/cluster-commands.js';
+import { registerStart, registerStop } from './commands/instance-commands.js';
+
+export type Run<O> = (options: O, command: Command) => Promise<void>;
+
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+
+export function buildProgram(actions: Actions, output: Output): Command {
+  const program = new Command('micado')
+    .description('autoscaling manager for Docker Swarm clusters on clouds')
+    .version(version)
+    .option('--state-dir <dir>', 'state directory (default /var/lib/micado, or MICADO_STATE_DIR)')
+    .option('--config <file>', 'config file (default /etc/micado/config.json, or MICADO_CONFIG)')
+    .option('-v, --verbose', 'show the cause of an error')
+    .showSuggestionAfterError()
+    .exitOverride();
+  const bind =
+    <O>(action: (ctx: ReturnType<typeof contextFrom>, options: O) => Promise<void>): Run<O> =>
+    (options, command) =>
+      action(contextFrom(command, output), options);
+  registerUp(program, bind(actions.up));
+  registerDown(program, bind(actions.down));
+  registerStatus(program, bind(actions.status));
+  registerStart(program, bind(actions.start));
+  registerStop(program, bind(actions.stop));
+  return program;
+}

@@ -1,0 +1,75 @@
+/**
+ * CloudDriver: how micado gets and gives back machines. A driver never touches the
+ * swarm's manager: it boots a machine that joins the swarm by itself (as a cloud VM's
+ * boot script would) and announces its instance id as an engine label, which is how
+ * the rest of micado joins the two worlds.
+ */
+
+export interface InstanceRequest {
+  /** Chosen by the caller and unique: a retried start with the same id makes no second machine. */
+  id: string;
+  pool: string;
+  flavour: string;
+  tag?: string;
+}
+
+/** What a new machine needs to join the swarm. */
+export interface NodeBootstrap {
+  /** The manager's swarm address, host:port. */
+  managerAddress: string;
+  joinToken: string;
+  /** host:port of the private registry every node pulls from. */
+  registry: string;
+}
+
+export type InstanceState = 'starting' | 'running' | 'stopping' | 'failed' | 'unknown';
+
+export interface Instance {
+  id: string;
+  driver: string;
+  pool: string;
+  flavour: string;
+  tag: string | undefined;
+  /** The machine's address, once it has one. */
+  address: string | undefined;
+  state: InstanceState;
+  createdAt: string;
+}
+
+export interface CloudDriver {
+  readonly name: string;
+  /** Required. Start a machine that boots a node and joins the swarm; idempotent by request id. */
+  start(request: InstanceRequest, bootstrap: NodeBootstrap): Promise<Instance>;
+  /** Required. Stop the machine and delete everything it had; an unknown id is no error. */
+  stop(id: string): Promise<void>;
+  /** Required. Every machine this driver has, in any state. */
+  list(): Promise<Instance[]>;
+  /** Required. One machine, or undefined when the driver has none by that id. */
+  get(id: string): Promise<Instance | undefined>;
+}
+
+/** Engine labels every micado node carries; copied to node labels once it joins. */
+export const NODE_LABEL = {
+  instance: 'micado.instance',
+  driver: 'micado.driver',
+  pool: 'micado.pool',
+  flavour: 'micado.flavour',
+  tag: 'micado.tag',
+} as const;
+
+export function nodeLabels(request: InstanceRequest, driver: string): Record<string, string> {
+  const labels: Record<string, string> = {
+    [NODE_LABEL.instance]: request.id,
+    [NODE_LABEL.driver]: driver,
+    [NODE_LABEL.pool]: request.pool,
+    [NODE_LABEL.flavour]: request.flavour,
+  };
+  if (request.tag) labels[NODE_LABEL.tag] = request.tag;
+  return labels;
+}
+
+const INSTANCE_ID = /^[a-z0-9][a-z0-9-]{0,39}$/;
+
+export function isValidInstanceId(id: string): boolean {
+  return INSTANCE_ID.test(id);
+}

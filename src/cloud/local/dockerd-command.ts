@@ -1,0 +1,77 @@
+/**
+ * The command lines that start a dockerd of a local host. Pure, so their shape is
+ * unit-tested; local-host.ts runs them.
+ */
+import type { Resources } from '../../swarm/index.js';
+
+export interface DockerdOptions {
+  dataRoot: string;
+  execRoot: string;
+  pidFile: string;
+  socket: string;
+  /** Where this daemon's containers' cgroups go, so a stop can find every one. */
+  cgroupParent: string;
+  /** Capacity advertised to Swarm as generic resources. */
+  capacity?: Resources;
+  /** Engine labels (--label), how a node announces its instance, pool, flavour, tag. */
+  labels?: Record<string, string>;
+  /** Registries this daemon may reach over plain HTTP: micado's own, nothing wider. */
+  insecureRegistries?: string[];
+}
+
+export function dockerdArgv(options: DockerdOptions): string[] {
+  const argv = [
+    'dockerd',
+    '--data-root', options.dataRoot,
+    '--exec-root', options.execRoot,
+    '--pidfile', options.pidFile,
+    '--host', `unix://${options.socket}`,
+    '--cgroup-parent', options.cgroupParent,
+    // A node's namespace has no route out and needs no NAT, docker0 or firewall rules.
+    '--bridge', 'none',
+    '--iptables=false',
+    '--ip-masq=false',
+    '--ip-forward=false',
+    // Drained nodes have nothing left to stop; a long wait only delays giving them back.
+    '--shutdown-timeout', '5',
+    '--log-level', 'warn',
+  ]; // prettier-ignore
+  for (const [kind, value] of Object.entries(options.capacity ?? {})) {
+    argv.push('--node-generic-resource', `${kind}=${value}`);
+  }
+  for (const [key, value] of Object.entries(options.labels ?? {})) {
+    argv.push('--label', `${key}=${value}`);
+  }
+  for (const registry of options.insecureRegistries ?? []) {
+    argv.push('--insecure-registry', registry);
+  }
+  return argv;
+}
+
+/**
+ * Wrap a daemon's argv so that it starts inside micado's cgroup, the host's network
+ * namespace and a UTS namespace of its own (its hostname names the node in the swarm).
+ * Every step execs, so the pid we spawn is the daemon's pid.
+ *
+ * `ip netns exec` is not used: it remounts /sys, and dockerd then fails with
+ * "Devices cgroup isn't mounted".
+ */
+export function namespacedArgv(
+  cgroupProcsFile: string,
+  namespace: string,
+  hostname: string,
+  argv: string[],
+): string[] {
+  const script =
+    'echo $$ > "$0" || exit 1; ns=$1; host=$2; shift 2; ' +
+    `exec nsenter --net="$ns" -- unshare --uts -- sh -c 'hostname "$0" && exec "$@"' "$host" "$@"`;
+  return ['sh', '-c', script, cgroupProcsFile, `/var/run/netns/${namespace}`, hostname, ...argv];
+}
+
+/** Capacity of a flavour as the generic resources micado schedules with. */
+export function flavourCapacity(flavour: { cpus: number; memoryMb: number }): Resources {
+  return {
+    'micado.cpu_milli': Math.round(flavour.cpus * 1000),
+    'micado.mem_mb': Math.round(flavour.memoryMb),
+  };
+}

@@ -1,0 +1,122 @@
+/**
+ * The embedded default driver: an instance is a local host (network namespace on
+ * micado's bridge with its own dockerd) that joins the swarm as a worker, advertising
+ * its flavour's capacity as generic resources.
+ */
+import { join } from 'node:path';
+import type { MicadoConfig } from '../../config/config.js';
+import { MicadoError, usageError } from '../../errors.js';
+import { parseSubnet } from '../../host/ipv4.js';
+import { isRunning } from '../../host/process.js';
+import { connectEngine } from '../../swarm/index.js';
+import {
+  isValidInstanceId,
+  nodeLabels,
+  type CloudDriver,
+  type Instance,
+  type InstanceRequest,
+  type NodeBootstrap,
+} from '../cloud-driver.js';
+import { flavourCapacity } from './dockerd-command.js';
+import { destroyLocalHost, socketOf, startLocalHost, type LocalHostRecord } from './local-host.js';
+import { LocalRecords, vethName, type LocalInstanceRecord } from './local-records.js';
+
+export class LocalCloudDriver implements CloudDriver {
+  readonly name = 'local';
+  private readonly records: LocalRecords;
+
+  constructor(private readonly config: MicadoConfig) {
+    this.records = new LocalRecords(config.stateDir);
+  }
+
+  async start(request: InstanceRequest, bootstrap: NodeBootstrap): Promise<Instance> {
+    const flavour = this.config.flavours[request.flavour];
+    if (!flavour) {
+      const known = Object.keys(this.config.flavours).join(', ');
+      throw usageError(`unknown flavour '${request.flavour}': use one of ${known}`);
+    }
+    if (!isValidInstanceId(request.id)) {
+      throw usageError(`invalid instance id '${request.id}': use lower-case letters, digits and -`);
+    }
+    const existing = this.records.read(request.id);
+    if (existing) return publicView(existing);
+
+    const subnet = parseSubnet(this.config.network.subnet)!;
+    const address = this.records.reserveAddress(subnet);
+    const { name: cluster } = this.config.cluster;
+    const host: LocalHostRecord = {
+      namespace: `${cluster}-${request.id}`,
+      hostVeth: vethName(cluster, request.id),
+      bridge: this.config.network.bridge,
+      address,
+      prefix: subnet.prefix,
+      dir: join(this.config.stateDir, 'nodes', request.id),
+      cgroup: `${cluster}/${request.id}`,
+    };
+    const record: LocalInstanceRecord = {
+      ...request,
+      tag: request.tag,
+      driver: this.name,
+      address,
+      state: 'starting',
+      createdAt: new Date().toISOString(),
+      host,
+    };
+    this.records.write(record);
+    try {
+      host.process = await startLocalHost(
+        host,
+        {
+          capacity: flavourCapacity(flavour),
+          labels: nodeLabels(request, this.name),
+          insecureRegistries: [bootstrap.registry],
+        },
+        this.config.local.readyTimeoutMs,
+      );
+      this.records.write(record);
+      await connectEngine({ socketPath: socketOf(host) }).joinSwarm(
+        bootstrap.managerAddress,
+        bootstrap.joinToken,
+        address,
+      );
+      record.state = 'running';
+      this.records.write(record);
+      return publicView(record);
+    } catch (err) {
+      await this.stop(request.id).catch(() => undefined);
+      throw new MicadoError(
+        'cloud',
+        `local instance ${request.id} failed to start: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
+    }
+  }
+
+  async stop(id: string): Promise<void> {
+    const record = this.records.read(id);
+    if (!record) return;
+    record.state = 'stopping';
+    this.records.write(record);
+    await destroyLocalHost(record.host, this.config.local.stopGraceMs);
+    this.records.releaseAddress(record.host.address);
+    this.records.remove(id);
+  }
+
+  async list(): Promise<Instance[]> {
+    return this.records.list().map(publicView);
+  }
+
+  async get(id: string): Promise<Instance | undefined> {
+    const record = this.records.read(id);
+    return record ? publicView(record) : undefined;
+  }
+}
+
+/** The record as the driver interface shows it; a dead daemon shows as failed. */
+function publicView(record: LocalInstanceRecord): Instance {
+  const { host, ...instance } = record;
+  const dead = record.state === 'running' && (!host.process || !isRunning(host.process));
+  return { ...instance, state: dead ? 'failed' : record.state };
+}

@@ -1,0 +1,121 @@
+/**
+ * A local host: a network namespace on micado's bridge running a dockerd of its own,
+ * in a cgroup of its own. The manager and every local instance are one of these.
+ * Creation and destruction are idempotent, so a half-made host from a crash is
+ * finished off by the same destroy.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, watch } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { hostError } from '../../errors.js';
+import { createCgroup, destroyCgroup } from '../../host/cgroup.js';
+import { unmountAllUnder } from '../../host/mounts.js';
+import {
+  createNamespace,
+  deleteLink,
+  deleteNamespace,
+  namespaceExists,
+} from '../../host/network.js';
+import { isRunning, spawnDaemon, stopProcess, type ProcessRecord } from '../../host/process.js';
+import { connectEngine } from '../../swarm/index.js';
+import { dockerdArgv, namespacedArgv, type DockerdOptions } from './dockerd-command.js';
+
+export interface LocalHostRecord {
+  /** Network namespace, also the host's name in the swarm. */
+  namespace: string;
+  hostVeth: string;
+  bridge: string;
+  address: string;
+  prefix: number;
+  /** Everything the host keeps on disk lives below this directory. */
+  dir: string;
+  /** Its cgroup, relative to each hierarchy's root. */
+  cgroup: string;
+  process?: ProcessRecord;
+}
+
+export type EngineExtras = Pick<DockerdOptions, 'capacity' | 'labels' | 'insecureRegistries'>;
+
+export const socketOf = (host: Pick<LocalHostRecord, 'dir'>) => join(host.dir, 'docker.sock');
+export const logOf = (host: Pick<LocalHostRecord, 'dir'>) => join(host.dir, 'dockerd.log');
+
+/** Make the namespace and start the host's dockerd; resolves once the engine answers. */
+export async function startLocalHost(
+  host: LocalHostRecord,
+  extras: EngineExtras,
+  timeoutMs: number,
+): Promise<ProcessRecord> {
+  if (!(await namespaceExists(host.namespace))) await createNamespace(host);
+  mkdirSync(host.dir, { recursive: true, mode: 0o700 });
+  const procs = createCgroup(`${host.cgroup}/daemon`);
+  const argv = dockerdArgv({
+    dataRoot: join(host.dir, 'data'),
+    execRoot: join(host.dir, 'run'),
+    pidFile: join(host.dir, 'dockerd.pid'),
+    socket: socketOf(host),
+    cgroupParent: `/${host.cgroup}/containers`,
+    ...extras,
+  });
+  const process = spawnDaemon(
+    namespacedArgv(procs, host.namespace, host.namespace, argv),
+    logOf(host),
+  );
+  await waitForEngine(host, process, timeoutMs);
+  return process;
+}
+
+/** Stop the daemon by its recorded pid and remove every trace of the host. */
+export async function destroyLocalHost(host: LocalHostRecord, graceMs: number): Promise<void> {
+  if (host.process) await stopProcess(host.process, graceMs);
+  await destroyCgroup(host.cgroup);
+  await unmountAllUnder(host.dir);
+  await deleteNamespace(host.namespace);
+  await deleteLink(host.hostVeth);
+  rmSync(host.dir, { recursive: true, force: true });
+}
+
+/** Wait for the socket to appear (woken by the directory watch) and the engine to answer. */
+async function waitForEngine(
+  host: LocalHostRecord,
+  process: ProcessRecord,
+  timeoutMs: number,
+): Promise<void> {
+  const socket = socketOf(host);
+  const deadline = Date.now() + timeoutMs;
+  const engine = connectEngine({ socketPath: socket });
+  let wake: () => void = () => undefined;
+  const watcher = watch(dirname(socket), () => wake());
+  try {
+    for (;;) {
+      if (!isRunning(process)) {
+        throw hostError(`dockerd of ${host.namespace} exited: ${lastLogLine(host)}`);
+      }
+      if (existsSync(socket)) {
+        try {
+          await engine.ping();
+          return;
+        } catch {
+          // listening but not serving yet
+        }
+      }
+      if (Date.now() > deadline) {
+        throw hostError(
+          `dockerd of ${host.namespace} did not answer within ${timeoutMs} ms; see ${logOf(host)}`,
+        );
+      }
+      // The watch wakes us when the socket appears; the timer covers a missed event.
+      await Promise.race([new Promise<void>((resolve) => (wake = resolve)), sleep(25)]);
+    }
+  } finally {
+    watcher.close();
+  }
+}
+
+function lastLogLine(host: LocalHostRecord): string {
+  try {
+    const lines = readFileSync(logOf(host), 'utf8').trim().split('\n');
+    return lines[lines.length - 1] ?? 'no output';
+  } catch {
+    return 'no output';
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * `micado down`: every local instance, the registry, the manager and the bridge are
+ * removed, with their processes, namespaces, links, mounts, cgroups and files. Images
+ * pushed to the registry are kept for the next `up` unless `purge` is set.
+ */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { checkHost } from '../host/preflight.js';
+import { deleteLink } from '../host/network.js';
+import { stopProcess } from '../host/process.js';
+import { removeEmptyCgroup } from '../host/cgroup.js';
+import { LocalCloudDriver } from '../cloud/local/local-cloud-driver.js';
+import { destroyLocalHost } from '../cloud/local/local-host.js';
+import type { ClusterLayout } from './cluster-layout.js';
+import { readState, removeState, takeLock } from './cluster-state.js';
+
+export interface DownReport {
+  instances: string[];
+  manager: boolean;
+  registry: boolean;
+  bridge: boolean;
+  purged: boolean;
+}
+
+export async function clusterDown(
+  layout: ClusterLayout,
+  options: { purge: boolean },
+  onPhase?: (phase: string) => void,
+): Promise<DownReport> {
+  await checkHost();
+  const release = takeLock(layout.lockFile);
+  try {
+    const state = readState(layout.stateFile);
+    const driver = new LocalCloudDriver(layout.config);
+    const report: DownReport = {
+      instances: [],
+      manager: false,
+      registry: false,
+      bridge: false,
+      purged: false,
+    };
+    // The swarm goes with its manager, so nodes need no draining: their machines just stop.
+    for (const instance of await driver.list()) {
+      onPhase?.(`stopping instance ${instance.id}`);
+      await driver.stop(instance.id);
+      report.instances.push(instance.id);
+    }
+    if (state?.registry) {
+      onPhase?.('stopping the registry');
+      await stopProcess(state.registry, 2_000);
+      report.registry = true;
+    }
+    if (state?.manager) {
+      onPhase?.('stopping the manager');
+      await destroyLocalHost(state.manager, layout.config.local.stopGraceMs);
+      report.manager = true;
+    }
+    if (state?.bridge) {
+      await deleteLink(layout.config.network.bridge);
+      report.bridge = true;
+    }
+    removeEmptyCgroup(layout.config.cluster.name);
+    const { stateDir } = layout.config;
+    for (const dir of ['nodes', 'instances', 'addresses']) {
+      rmSync(join(stateDir, dir), { recursive: true, force: true });
+    }
+    removeState(layout.stateFile);
+    if (options.purge) {
+      rmSync(stateDir, { recursive: true, force: true });
+      report.purged = true;
+    }
+    return report;
+  } finally {
+    release();
+  }
+}

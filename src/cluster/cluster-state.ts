@@ -1,0 +1,74 @@
+/**
+ * What `up` made, recorded as it makes it (before each step), so that `down` and a
+ * rolled-back `up` remove exactly that. A lock file keeps two ups or downs apart.
+ */
+import {
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  openSync,
+  closeSync,
+} from 'node:fs';
+import { dirname } from 'node:path';
+import { hostError } from '../errors.js';
+import type { ProcessRecord } from '../host/process.js';
+import type { LocalHostRecord } from '../cloud/local/local-host.js';
+
+export interface ClusterState {
+  /** True once micado made the bridge (an existing one of another owner is never touched). */
+  bridge: boolean;
+  manager?: LocalHostRecord;
+  registry?: ProcessRecord;
+  createdAt: string;
+}
+
+export function readState(file: string): ClusterState | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as ClusterState;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw hostError(`cluster state ${file} is unreadable: remove it and run micado down`, err);
+  }
+}
+
+export function writeState(file: string, state: ClusterState): void {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  writeFileSync(`${file}.tmp`, JSON.stringify(state, null, 2), { mode: 0o600 });
+  renameSync(`${file}.tmp`, file);
+}
+
+export function removeState(file: string): void {
+  rmSync(file, { force: true });
+}
+
+/** Take the cluster lock; a lock left by a process that is gone is taken over. */
+export function takeLock(file: string): () => void {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(file, 'wx', 0o600);
+      writeFileSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => rmSync(file, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const holder = Number(readFileSync(file, 'utf8'));
+      if (holder > 0 && holder !== process.pid && alive(holder)) {
+        throw hostError(`another micado up or down is running (pid ${holder}): wait for it`);
+      }
+      rmSync(file, { force: true });
+    }
+  }
+  throw hostError(`could not take the cluster lock ${file}`);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

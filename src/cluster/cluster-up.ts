@@ -1,0 +1,194 @@
+/**
+ * `micado up`: bridge, manager engine, swarm, registry, base image, each made only if
+ * it is not already there. What this run made is undone, newest first, if a later step
+ * fails, so a failed `up` leaves the host as it found it.
+ */
+import { existsSync, rmSync } from 'node:fs';
+import { MicadoError, hostError } from '../errors.js';
+import { conflictingRoutes, createBridge, linkExists } from '../host/network.js';
+import { checkHost } from '../host/preflight.js';
+import { isRunning, stopProcess } from '../host/process.js';
+import { removeEmptyCgroup } from '../host/cgroup.js';
+import { formatSubnet } from '../host/ipv4.js';
+import { deleteLink } from '../host/network.js';
+import { connectEngine, type SwarmClient } from '../swarm/index.js';
+import { destroyLocalHost, startLocalHost } from '../cloud/local/local-host.js';
+import { BASE_IMAGE_PATH, managerSocket, type ClusterLayout } from './cluster-layout.js';
+import {
+  readState,
+  removeState,
+  takeLock,
+  writeState,
+  type ClusterState,
+} from './cluster-state.js';
+import { registryAnswers, registryHas, startRegistry } from './private-registry.js';
+import { baseRootfs } from './base-image.js';
+
+export interface UpStep {
+  component: 'bridge' | 'manager' | 'swarm' | 'registry' | 'base image';
+  outcome: 'made' | 'already up';
+  detail: string;
+}
+
+export async function clusterUp(
+  layout: ClusterLayout,
+  onStep?: (step: UpStep) => void,
+): Promise<UpStep[]> {
+  await checkHost();
+  const release = takeLock(layout.lockFile);
+  const state: ClusterState = readState(layout.stateFile) ?? {
+    bridge: false,
+    createdAt: new Date().toISOString(),
+  };
+  const undo: (() => Promise<void>)[] = [];
+  const steps: UpStep[] = [];
+  const record = (step: UpStep) => {
+    steps.push(step);
+    onStep?.(step);
+  };
+  const save = () => writeState(layout.stateFile, state);
+  try {
+    await ensureBridge(layout, state, save, undo, record);
+    const manager = await ensureManager(layout, state, save, undo, record);
+    await ensureSwarm(layout, manager, record);
+    await ensureRegistry(layout, state, save, undo, record);
+    await ensureBaseImage(layout, manager, record);
+    return steps;
+  } catch (err) {
+    for (const step of undo.reverse()) await step().catch(() => undefined);
+    if (!state.bridge && !state.manager && !state.registry) removeState(layout.stateFile);
+    else save();
+    removeEmptyCgroup(layout.config.cluster.name);
+    throw err instanceof MicadoError
+      ? err
+      : hostError(`micado up failed: ${(err as Error).message}`, err);
+  } finally {
+    release();
+  }
+}
+
+type Save = () => void;
+type Undo = (() => Promise<void>)[];
+type Report = (step: UpStep) => void;
+
+async function ensureBridge(
+  layout: ClusterLayout,
+  state: ClusterState,
+  save: Save,
+  undo: Undo,
+  record: Report,
+) {
+  const { bridge } = layout.config.network;
+  if (await linkExists(bridge)) {
+    if (!state.bridge) {
+      throw hostError(
+        `interface ${bridge} exists and is not micado's: set network.bridge (MICADO_BRIDGE) to a free name`,
+      );
+    }
+    return record({ component: 'bridge', outcome: 'already up', detail: bridge });
+  }
+  const conflicts = await conflictingRoutes(layout.subnet, bridge);
+  if (conflicts.length > 0) {
+    throw hostError(
+      `subnet ${formatSubnet(layout.subnet)} is already in use on this host (${conflicts[0]}): set network.subnet (MICADO_SUBNET) to a free range`,
+    );
+  }
+  state.bridge = true;
+  save();
+  undo.push(async () => {
+    await deleteLink(bridge);
+    state.bridge = false;
+  });
+  await createBridge(bridge, layout.gatewayCidr);
+  record({ component: 'bridge', outcome: 'made', detail: `${bridge} ${layout.gatewayCidr}` });
+}
+
+async function ensureManager(
+  layout: ClusterLayout,
+  state: ClusterState,
+  save: Save,
+  undo: Undo,
+  record: Report,
+): Promise<SwarmClient> {
+  const engine = connectEngine({ socketPath: managerSocket(layout) });
+  if (state.manager?.process && isRunning(state.manager.process)) {
+    record({
+      component: 'manager',
+      outcome: 'already up',
+      detail: `pid ${state.manager.process.pid}`,
+    });
+    return engine;
+  }
+  // Restarting on an existing data-root brings the swarm back as it was.
+  const host = { ...layout.manager };
+  state.manager = host;
+  save();
+  undo.push(async () => {
+    await destroyLocalHost(host, layout.config.local.stopGraceMs);
+    delete state.manager;
+  });
+  host.process = await startLocalHost(
+    host,
+    { insecureRegistries: [layout.registry] },
+    layout.config.local.readyTimeoutMs,
+  );
+  save();
+  record({
+    component: 'manager',
+    outcome: 'made',
+    detail: `${host.address}, pid ${host.process.pid}`,
+  });
+  return engine;
+}
+
+async function ensureSwarm(layout: ClusterLayout, manager: SwarmClient, record: Report) {
+  const info = await manager.info();
+  if (info.swarm.state === 'active') {
+    return record({
+      component: 'swarm',
+      outcome: 'already up',
+      detail: `manager node ${info.swarm.nodeId}`,
+    });
+  }
+  const nodeId = await manager.initSwarm(layout.managerAddress);
+  // The manager never runs workloads: it advertises no capacity and is drained.
+  await manager.updateNode(nodeId, { availability: 'drain', labels: { 'micado.role': 'manager' } });
+  record({ component: 'swarm', outcome: 'made', detail: `manager node ${nodeId}` });
+}
+
+async function ensureRegistry(
+  layout: ClusterLayout,
+  state: ClusterState,
+  save: Save,
+  undo: Undo,
+  record: Report,
+) {
+  if (state.registry && isRunning(state.registry) && (await registryAnswers(layout.registry))) {
+    return record({ component: 'registry', outcome: 'already up', detail: layout.registry });
+  }
+  if (state.registry) await stopProcess(state.registry, 2_000);
+  const storageExisted = existsSync(layout.registryDir);
+  const process = await startRegistry(layout, layout.config.local.readyTimeoutMs);
+  state.registry = process;
+  save();
+  undo.push(async () => {
+    await stopProcess(process, 2_000);
+    delete state.registry;
+    if (!storageExisted) rmSync(layout.registryDir, { recursive: true, force: true });
+  });
+  record({
+    component: 'registry',
+    outcome: 'made',
+    detail: `${layout.registry}, pid ${process.pid}`,
+  });
+}
+
+async function ensureBaseImage(layout: ClusterLayout, manager: SwarmClient, record: Report) {
+  if (await registryHas(layout.registry, BASE_IMAGE_PATH, 'latest')) {
+    return record({ component: 'base image', outcome: 'already up', detail: layout.baseImage });
+  }
+  const [repository] = layout.baseImage.split(/:(?=[^:/]+$)/);
+  await manager.importImage(baseRootfs(), repository!, 'latest');
+  await manager.pushImage(layout.baseImage);
+  record({ component: 'base image', outcome: 'made', detail: layout.baseImage });
+}

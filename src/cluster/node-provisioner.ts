@@ -1,0 +1,129 @@
+/**
+ * Joins the two worlds: asks a driver for a machine, then waits (on the manager's
+ * event stream, not a poll) for the node carrying its instance id to be Ready, and
+ * labels it. Giving a node back drains it first, then stops the machine and removes
+ * the node.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { MicadoError } from '../errors.js';
+import type { SwarmClient, SwarmNode } from '../swarm/index.js';
+import {
+  NODE_LABEL,
+  nodeLabels,
+  type CloudDriver,
+  type Instance,
+  type InstanceRequest,
+} from '../cloud/cloud-driver.js';
+import type { ClusterLayout } from './cluster-layout.js';
+
+export interface ProvisionedNode {
+  instance: Instance;
+  node: SwarmNode;
+}
+
+export async function startNode(
+  manager: SwarmClient,
+  driver: CloudDriver,
+  layout: ClusterLayout,
+  request: InstanceRequest,
+  timeoutMs: number,
+  onPhase?: (phase: string) => void,
+): Promise<ProvisionedNode> {
+  const { worker } = await manager.joinTokens();
+  const abort = new AbortController();
+  // Subscribe before the machine exists, so its Ready event cannot slip past.
+  const readiness = waitForReadyNode(manager, request.id, abort.signal);
+  readiness.catch(() => undefined);
+  const timer = setTimeout(() => abort.abort(), timeoutMs);
+  try {
+    onPhase?.(`starting instance ${request.id}`);
+    const instance = await driver.start(request, {
+      managerAddress: layout.swarmAddress,
+      joinToken: worker,
+      registry: layout.registry,
+    });
+    onPhase?.(`waiting for ${request.id} to be Ready in the swarm`);
+    const node = await readiness.catch((err) => {
+      if (abort.signal.aborted) {
+        throw new MicadoError('cloud', `node ${request.id} was not Ready within ${timeoutMs} ms`);
+      }
+      throw err;
+    });
+    // Node labels are the manager's own word on a node (engine labels are the node's).
+    await manager.updateNode(node.id, { labels: nodeLabels(request, driver.name) });
+    return {
+      instance,
+      node: { ...node, labels: { ...node.labels, ...nodeLabels(request, driver.name) } },
+    };
+  } catch (err) {
+    await driver.stop(request.id).catch(() => undefined);
+    throw err;
+  } finally {
+    clearTimeout(timer);
+    abort.abort();
+  }
+}
+
+/** Resolves with the node announcing `instanceId` once it is Ready. */
+async function waitForReadyNode(
+  manager: SwarmClient,
+  instanceId: string,
+  signal: AbortSignal,
+): Promise<SwarmNode> {
+  const filter = { label: [`${NODE_LABEL.instance}=${instanceId}`] };
+  const events = manager.events({ type: ['node'] }, signal)[Symbol.asyncIterator]();
+  let next = events.next();
+  for (;;) {
+    const ready = (await manager.listNodes(filter)).find((n) => n.state === 'ready');
+    if (ready) return ready;
+    const result = await next;
+    if (result.done) throw new MicadoError('docker', 'the manager closed its event stream');
+    next = events.next();
+  }
+}
+
+/** Find the swarm node of an instance, if it joined. */
+export async function nodeOfInstance(
+  manager: SwarmClient,
+  instanceId: string,
+): Promise<SwarmNode | undefined> {
+  const nodes = await manager.listNodes({ label: [`${NODE_LABEL.instance}=${instanceId}`] });
+  return nodes[0];
+}
+
+/**
+ * Drain the instance's node (its tasks move elsewhere or wait), stop the machine, and
+ * remove the node from the swarm.
+ */
+export async function stopNode(
+  manager: SwarmClient,
+  driver: CloudDriver,
+  instanceId: string,
+  drainTimeoutMs: number,
+  onPhase?: (phase: string) => void,
+): Promise<void> {
+  const node = await nodeOfInstance(manager, instanceId);
+  if (node) {
+    onPhase?.(`draining ${node.hostname}`);
+    await manager.updateNode(node.id, { availability: 'drain' });
+    await waitDrained(manager, node.id, drainTimeoutMs);
+  }
+  onPhase?.(`stopping instance ${instanceId}`);
+  await driver.stop(instanceId);
+  if (node) {
+    onPhase?.(`removing ${node.hostname} from the swarm`);
+    await manager.removeNode(node.id, true);
+  }
+}
+
+const LIVE_TASK_STATES = new Set(['assigned', 'accepted', 'preparing', 'starting', 'running']);
+
+/** Wait until no task runs on the node, or the deadline passes (then it is stopped anyway). */
+async function waitDrained(manager: SwarmClient, nodeId: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const tasks = await manager.listTasks({ node: [nodeId] });
+    if (!tasks.some((t) => LIVE_TASK_STATES.has(t.state))) return;
+    await sleep(100);
+  }
+}

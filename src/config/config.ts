@@ -1,0 +1,55 @@
+/** micado's configuration: its shape and its defaults. */
+
+export interface Flavour {
+  /** CPUs the node advertises (as micado.cpu_milli = cpus * 1000). */
+  cpus: number;
+  /** Memory the node advertises (as micado.mem_mb). */
+  memoryMb: number;
+}
+
+export interface MicadoConfig {
+  /** Where micado keeps its daemons' data, sockets, logs and records. */
+  stateDir: string;
+  cluster: {
+    /** Prefix of every namespace and cgroup this cluster makes; unique per host. */
+    name: string;
+  };
+  network: {
+    /** The Linux bridge every local node's veth is attached to. */
+    bridge: string;
+    /** micado's own range: .1 is the host's end of the bridge, .2 the manager. */
+    subnet: string;
+  };
+  registry: {
+    port: number;
+  };
+  flavours: Record<string, Flavour>;
+  local: {
+    /** How long a local node may take from start to Ready in the swarm. */
+    readyTimeoutMs: number;
+    /** How long a stopping dockerd gets before SIGKILL. */
+    stopGraceMs: number;
+  };
+}
+
+export const DEFAULT_CONFIG: MicadoConfig = {
+  stateDir: '/var/lib/micado',
+  cluster: { name: 'micado' },
+  network: { bridge: 'micado0', subnet: '10.232.0.0/16' },
+  registry: { port: 5000 },
+  flavours: {
+    small: { cpus: 1, memoryMb: 512 },
+    medium: { cpus: 2, memoryMb: 2048 },
+    large: { cpus: 4, memoryMb: 8192 },
+  },
+  local: { readyTimeoutMs: 30_000, stopGraceMs: 10_000 },
+};
+
+/** Environment variables read over the file, and the setting each one sets. */
+export const ENV_SETTINGS = {
+  MICADO_STATE_DIR: 'stateDir',
+  MICADO_CLUSTER_NAME: 'cluster.name',
+  MICADO_BRIDGE: 'network.bridge',
+  MICADO_SUBNET: 'network.subnet',
+  MICADO_REGISTRY_PORT: 'registry.port',
+} as const;

@@ -1,0 +1,127 @@
+/**
+ * Builds the configuration: defaults, then the file, then the environment, then flags;
+ * validated once at the end, with every problem reported together.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
+import { configError, usageError } from '../errors.js';
+import { parseSubnet, subnetSize } from '../host/ipv4.js';
+import { DEFAULT_CONFIG, ENV_SETTINGS, type MicadoConfig } from './config.js';
+
+export const DEFAULT_CONFIG_FILE = '/etc/micado/config.json';
+
+export interface ConfigSources {
+  /** An explicit config file (--config or MICADO_CONFIG); must exist. */
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Settings from command-line flags, by dotted path. */
+  flags?: Partial<Record<string, string>>;
+}
+
+type Tree = Record<string, unknown>;
+
+export function loadConfig(sources: ConfigSources = {}): MicadoConfig {
+  const env = sources.env ?? process.env;
+  const config = structuredClone(DEFAULT_CONFIG) as unknown as Tree;
+  const fileName = sources.file ?? env.MICADO_CONFIG;
+  if (fileName !== undefined) {
+    if (!existsSync(fileName)) {
+      throw usageError(`config file ${fileName} does not exist: give an existing file`);
+    }
+    mergeFile(config, fileName);
+  } else if (existsSync(DEFAULT_CONFIG_FILE)) {
+    mergeFile(config, DEFAULT_CONFIG_FILE);
+  }
+  for (const [name, path] of Object.entries(ENV_SETTINGS)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') setPath(config, path, value);
+  }
+  for (const [path, value] of Object.entries(sources.flags ?? {})) {
+    if (value !== undefined) setPath(config, path, value);
+  }
+  coerceNumbers(config);
+  const problems = validateConfig(config as unknown as MicadoConfig);
+  if (problems.length > 0) {
+    throw configError(`invalid configuration: ${problems.join('; ')}`);
+  }
+  return config as unknown as MicadoConfig;
+}
+
+function mergeFile(config: Tree, fileName: string): void {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(fileName, 'utf8'));
+  } catch (err) {
+    throw configError(`config file ${fileName} is not valid JSON: fix or remove it`, err);
+  }
+  if (!isTree(parsed)) throw configError(`config file ${fileName} must hold a JSON object`);
+  deepMerge(config, parsed);
+}
+
+function isTree(value: unknown): value is Tree {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function deepMerge(target: Tree, source: Tree): void {
+  for (const [key, value] of Object.entries(source)) {
+    const current = target[key];
+    // Flavours are replaced whole, so a file can drop the defaults it does not want.
+    if (isTree(current) && isTree(value) && key !== 'flavours') deepMerge(current, value);
+    else target[key] = value;
+  }
+}
+
+function setPath(config: Tree, path: string, value: string): void {
+  const keys = path.split('.');
+  let node = config;
+  for (const key of keys.slice(0, -1)) node = node[key] as Tree;
+  node[keys[keys.length - 1] as string] = value;
+}
+
+/** Environment and flags arrive as strings; numeric settings are turned into numbers here. */
+function coerceNumbers(config: Tree): void {
+  const registry = config.registry as Tree;
+  if (typeof registry.port === 'string' && /^\d+$/.test(registry.port)) {
+    registry.port = Number(registry.port);
+  }
+}
+
+const NAME = /^[a-z][a-z0-9]{0,9}$/;
+const LINK_NAME = /^[a-zA-Z][a-zA-Z0-9_-]{0,13}$/;
+
+export function validateConfig(config: MicadoConfig): string[] {
+  const problems: string[] = [];
+  if (typeof config.stateDir !== 'string' || !isAbsolute(config.stateDir)) {
+    problems.push(`stateDir must be an absolute path, got ${JSON.stringify(config.stateDir)}`);
+  }
+  if (!NAME.test(String(config.cluster?.name))) {
+    problems.push(`cluster.name must be 1-10 lower-case letters or digits, starting with a letter`);
+  }
+  if (!LINK_NAME.test(String(config.network?.bridge))) {
+    problems.push(`network.bridge must be an interface name of at most 14 characters`);
+  }
+  const subnet = parseSubnet(String(config.network?.subnet));
+  if (!subnet) {
+    problems.push(`network.subnet must be an IPv4 network such as 10.232.0.0/16`);
+  } else if (subnetSize(subnet) < 16) {
+    problems.push(`network.subnet ${config.network.subnet} is too small: use /28 or larger`);
+  }
+  const port = config.registry?.port;
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    problems.push(`registry.port must be a port number (1-65535)`);
+  }
+  const flavours = config.flavours;
+  if (!isTree(flavours) || Object.keys(flavours).length === 0) {
+    problems.push('flavours must name at least one flavour');
+  } else {
+    for (const [name, flavour] of Object.entries(flavours)) {
+      if (!isTree(flavour) || !(flavour.cpus > 0) || !(flavour.memoryMb > 0)) {
+        problems.push(`flavours.${name} needs positive cpus and memoryMb`);
+      }
+    }
+  }
+  for (const key of ['readyTimeoutMs', 'stopGraceMs'] as const) {
+    if (!(config.local?.[key] > 0)) problems.push(`local.${key} must be a positive number`);
+  }
+  return problems;
+}

@@ -1,0 +1,314 @@
+/** SwarmClient over dockerode: the one place micado talks to a Docker engine. */
+import Docker from 'dockerode';
+import { PassThrough, Readable } from 'node:stream';
+import { dockerError, messageOf } from '../errors.js';
+import { serviceBody, toNode, toService, toTask } from './engine-mapping.js';
+import { Demultiplexer, followProgress, jsonLines } from './engine-streams.js';
+import type {
+  BuildProgress,
+  EngineEvent,
+  EngineInfo,
+  EventFilters,
+  ExecResult,
+  ListFilters,
+  LogOptions,
+  ServiceSpec,
+  ServiceUpdate,
+  SwarmClient,
+  SwarmNode,
+  SwarmService,
+  SwarmTask,
+} from './swarm-client.js';
+
+export type EngineAddress =
+  | { socketPath: string }
+  | { host: string; port: number; tls?: { ca: string; cert: string; key: string } };
+
+/** The engine's message, without dockerode's "(HTTP code 404) no such node -" prefix. */
+function engineMessage(err: unknown): string {
+  const json = (err as { json?: { message?: string } }).json;
+  return json?.message ?? messageOf(err);
+}
+
+export function isNotFound(err: unknown): boolean {
+  return (err as { statusCode?: number }).statusCode === 404;
+}
+
+async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw dockerError(`${what}: ${engineMessage(err)}`, err);
+  }
+}
+
+export class DockerSwarmClient implements SwarmClient {
+  private readonly docker: Docker;
+
+  constructor(address: EngineAddress) {
+    this.docker =
+      'socketPath' in address
+        ? new Docker({ socketPath: address.socketPath })
+        : new Docker({
+            host: address.host,
+            port: address.port,
+            protocol: address.tls ? 'https' : 'http',
+            ...(address.tls ?? {}),
+          });
+  }
+
+  async ping(): Promise<void> {
+    await call('engine ping', () => this.docker.ping());
+  }
+
+  async info(): Promise<EngineInfo> {
+    const raw = await call('engine info', () => this.docker.info());
+    return {
+      id: raw.ID,
+      hostname: raw.Name,
+      serverVersion: raw.ServerVersion,
+      swarm: {
+        nodeId: raw.Swarm?.NodeID ?? '',
+        state: raw.Swarm?.LocalNodeState ?? 'inactive',
+        isManager: Boolean(raw.Swarm?.ControlAvailable),
+      },
+      labels: raw.Labels ?? [],
+    };
+  }
+
+  async initSwarm(advertiseAddr: string): Promise<string> {
+    return call('swarm init', () =>
+      this.docker.swarmInit({ ListenAddr: '0.0.0.0:2377', AdvertiseAddr: advertiseAddr }),
+    ) as Promise<string>;
+  }
+
+  async joinTokens(): Promise<{ worker: string; manager: string }> {
+    const raw = await call('swarm inspect', () => this.docker.swarmInspect());
+    return { worker: raw.JoinTokens.Worker, manager: raw.JoinTokens.Manager };
+  }
+
+  async joinSwarm(managerAddr: string, token: string, advertiseAddr: string): Promise<void> {
+    await call('swarm join', () =>
+      this.docker.swarmJoin({
+        RemoteAddrs: [managerAddr],
+        JoinToken: token,
+        ListenAddr: '0.0.0.0:2377',
+        AdvertiseAddr: advertiseAddr,
+      }),
+    );
+  }
+
+  async leaveSwarm(force: boolean): Promise<void> {
+    await call('swarm leave', () => this.docker.swarmLeave({ force }));
+  }
+
+  async listNodes(filters?: ListFilters): Promise<SwarmNode[]> {
+    const raw = await call('node list', () =>
+      this.docker.listNodes({ filters: JSON.stringify(filters ?? {}) }),
+    );
+    return raw.map(toNode);
+  }
+
+  async inspectNode(id: string): Promise<SwarmNode> {
+    return toNode(await call(`node ${id}`, () => this.docker.getNode(id).inspect()));
+  }
+
+  async updateNode(
+    id: string,
+    change: { labels?: Record<string, string>; availability?: SwarmNode['availability'] },
+  ): Promise<void> {
+    const raw = await call(`node ${id}`, () => this.docker.getNode(id).inspect());
+    const spec = { ...raw.Spec };
+    if (change.labels) spec.Labels = { ...(spec.Labels ?? {}), ...change.labels };
+    if (change.availability) spec.Availability = change.availability;
+    await call(`update node ${id}`, () =>
+      this.docker.getNode(id).update({ _query: { version: raw.Version.Index }, _body: spec }),
+    );
+  }
+
+  async removeNode(id: string, force: boolean): Promise<void> {
+    await call(`remove node ${id}`, () => this.docker.getNode(id).remove({ force }));
+  }
+
+  async createService(spec: ServiceSpec): Promise<string> {
+    const created = await call(`create service ${spec.name}`, () =>
+      this.docker.createService(serviceBody(spec)),
+    );
+    return (created as { id?: string; ID?: string }).id ?? (created as { ID: string }).ID;
+  }
+
+  async inspectService(idOrName: string): Promise<SwarmService> {
+    return toService(
+      await call(`service ${idOrName}`, () => this.docker.getService(idOrName).inspect()),
+    );
+  }
+
+  async listServices(filters?: ListFilters): Promise<SwarmService[]> {
+    const raw = await call('service list', () =>
+      this.docker.listServices({ filters: JSON.stringify(filters ?? {}) }),
+    );
+    return raw.map(toService);
+  }
+
+  async updateService(idOrName: string, change: ServiceUpdate): Promise<void> {
+    const service = this.docker.getService(idOrName);
+    const raw = await call(`service ${idOrName}`, () => service.inspect());
+    const spec = structuredClone(raw.Spec);
+    if (change.replicas !== undefined) spec.Mode = { Replicated: { Replicas: change.replicas } };
+    if (change.image !== undefined) spec.TaskTemplate.ContainerSpec.Image = change.image;
+    if (change.labels) spec.Labels = { ...(spec.Labels ?? {}), ...change.labels };
+    if (change.force) spec.TaskTemplate.ForceUpdate = (spec.TaskTemplate.ForceUpdate ?? 0) + 1;
+    await call(`update service ${idOrName}`, () =>
+      service.update({ _query: { version: raw.Version.Index }, _body: spec }),
+    );
+  }
+
+  async removeService(idOrName: string): Promise<void> {
+    await call(`remove service ${idOrName}`, () => this.docker.getService(idOrName).remove());
+  }
+
+  async listTasks(filters?: ListFilters): Promise<SwarmTask[]> {
+    const raw = await call('task list', () =>
+      this.docker.listTasks({ filters: JSON.stringify(filters ?? {}) }),
+    );
+    return raw.map(toTask);
+  }
+
+  async importImage(rootfs: Readable, repository: string, tag: string): Promise<void> {
+    const stream = await call(`import ${repository}:${tag}`, () =>
+      this.docker.importImage(rootfs, { repo: repository, tag }),
+    );
+    await followProgress(stream as Readable, `import ${repository}:${tag}`);
+  }
+
+  async buildImage(
+    context: Readable,
+    tag: string,
+    onProgress?: (p: BuildProgress) => void,
+  ): Promise<void> {
+    const stream = await call(`build ${tag}`, () =>
+      this.docker.buildImage(context, { t: tag, rm: true, forcerm: true }),
+    );
+    await followProgress(stream as unknown as Readable, `build ${tag}`, onProgress);
+  }
+
+  async loadImage(tarball: Readable): Promise<void> {
+    const stream = await call('image load', () => this.docker.loadImage(tarball));
+    await followProgress(stream as unknown as Readable, 'image load');
+  }
+
+  async tagImage(source: string, repository: string, tag: string): Promise<void> {
+    await call(`tag ${source}`, async () => {
+      await this.docker.getImage(source).tag({ repo: repository, tag });
+    });
+  }
+
+  async pushImage(name: string, onProgress?: (p: BuildProgress) => void): Promise<void> {
+    // The engine insists on an auth header even for a registry that needs none.
+    const stream = await call(`push ${name}`, () =>
+      this.docker.getImage(name).push({ authconfig: { serveraddress: name.split('/')[0] } }),
+    );
+    await followProgress(stream as unknown as Readable, `push ${name}`, onProgress);
+  }
+
+  async hasImage(name: string): Promise<boolean> {
+    try {
+      await this.docker.getImage(name).inspect();
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw dockerError(`image ${name}: ${engineMessage(err)}`, err);
+    }
+  }
+
+  async serviceLogs(idOrName: string, options: LogOptions): Promise<Readable> {
+    const service = this.docker.getService(idOrName);
+    const query = { ...logQuery(options), follow: options.follow ?? false };
+    const raw = await call(
+      `logs of ${idOrName}`,
+      () => service.logs(query as never) as unknown as Promise<unknown>,
+    );
+    return demultiplexed(raw as unknown as Readable | Buffer);
+  }
+
+  async containerLogs(id: string, options: LogOptions): Promise<Readable> {
+    const container = this.docker.getContainer(id);
+    const query = { ...logQuery(options), follow: options.follow ?? false };
+    const raw = await call(
+      `logs of ${id}`,
+      () => container.logs(query as never) as unknown as Promise<unknown>,
+    );
+    return demultiplexed(raw as unknown as Readable | Buffer);
+  }
+
+  async exec(containerId: string, argv: string[]): Promise<ExecResult> {
+    const container = this.docker.getContainer(containerId);
+    const exec = await call(`exec in ${containerId}`, () =>
+      container.exec({ Cmd: argv, AttachStdout: true, AttachStderr: true }),
+    );
+    const stream = await call(`exec in ${containerId}`, () =>
+      exec.start({ hijack: true, stdin: false }),
+    );
+    const stderr: Buffer[] = [];
+    const stdout: Buffer[] = [];
+    const demux = new Demultiplexer((chunk) => stderr.push(chunk));
+    stream.pipe(demux);
+    for await (const chunk of demux) stdout.push(chunk as Buffer);
+    const inspected = await call(`exec in ${containerId}`, () => exec.inspect());
+    return {
+      exitCode: inspected.ExitCode ?? -1,
+      stdout: Buffer.concat(stdout).toString(),
+      stderr: Buffer.concat(stderr).toString(),
+    };
+  }
+
+  async *events(filters: EventFilters, signal: AbortSignal): AsyncIterable<EngineEvent> {
+    const stream = (await call('event stream', () =>
+      this.docker.getEvents({ filters: filters as Record<string, string[]>, abortSignal: signal }),
+    )) as Readable;
+    const stop = () => stream.destroy();
+    signal.addEventListener('abort', stop, { once: true });
+    try {
+      for await (const raw of jsonLines(stream)) {
+        const event = raw as {
+          Type: string;
+          Action: string;
+          Actor?: { ID: string; Attributes?: Record<string, string> };
+          timeNano: number;
+        };
+        yield {
+          type: event.Type,
+          action: event.Action,
+          id: event.Actor?.ID ?? '',
+          attributes: event.Actor?.Attributes ?? {},
+          timeNano: event.timeNano,
+        };
+      }
+    } catch (err) {
+      if (!signal.aborted) throw dockerError(`event stream: ${messageOf(err)}`, err);
+    } finally {
+      signal.removeEventListener('abort', stop);
+      stream.destroy();
+    }
+  }
+}
+
+function logQuery(options: LogOptions) {
+  return {
+    stdout: true,
+    stderr: true,
+    timestamps: options.timestamps ?? false,
+    ...(options.tail === undefined ? {} : { tail: options.tail }),
+  };
+}
+
+/** Logs come as a Buffer when not following and as a stream when following. */
+function demultiplexed(raw: Readable | Buffer): Readable {
+  const demux = new Demultiplexer();
+  const source = Buffer.isBuffer(raw) ? Readable.from([raw]) : raw;
+  source.pipe(demux);
+  const out = new PassThrough();
+  demux.pipe(out);
+  out.on('close', () => (source as Readable).destroy?.());
+  return out;
+}

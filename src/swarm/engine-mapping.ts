@@ -1,0 +1,107 @@
+/**
+ * Translation between the Engine API's JSON and micado's types. Pure, so the shapes
+ * are unit-tested without an engine.
+ */
+import type { Resources, ServiceSpec, SwarmNode, SwarmService, SwarmTask } from './swarm-client.js';
+
+interface GenericResource {
+  DiscreteResourceSpec?: { Kind: string; Value: number };
+  NamedResourceSpec?: { Kind: string; Value: string };
+}
+
+/** Sum generic resources by kind (named ones count one each). */
+export function resourcesOf(list: GenericResource[] | undefined | null): Resources {
+  const out: Resources = {};
+  for (const r of list ?? []) {
+    if (r.DiscreteResourceSpec) {
+      const { Kind, Value } = r.DiscreteResourceSpec;
+      out[Kind] = (out[Kind] ?? 0) + Value;
+    } else if (r.NamedResourceSpec) {
+      const { Kind } = r.NamedResourceSpec;
+      out[Kind] = (out[Kind] ?? 0) + 1;
+    }
+  }
+  return out;
+}
+
+export function genericResources(resources: Resources): GenericResource[] {
+  return Object.entries(resources)
+    .filter(([, value]) => value > 0)
+    .map(([Kind, Value]) => ({ DiscreteResourceSpec: { Kind, Value } }));
+}
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- Engine API JSON is untyped at this edge */
+export function toNode(raw: any): SwarmNode {
+  return {
+    id: raw.ID,
+    version: raw.Version?.Index ?? 0,
+    hostname: raw.Description?.Hostname ?? '',
+    role: raw.Spec?.Role ?? 'worker',
+    state: raw.Status?.State ?? 'unknown',
+    availability: raw.Spec?.Availability ?? 'active',
+    address: raw.Status?.Addr ?? '',
+    engineLabels: raw.Description?.Engine?.Labels ?? {},
+    labels: raw.Spec?.Labels ?? {},
+    capacity: resourcesOf(raw.Description?.Resources?.GenericResources),
+  };
+}
+
+export function toService(raw: any): SwarmService {
+  const task = raw.Spec?.TaskTemplate ?? {};
+  return {
+    id: raw.ID,
+    version: raw.Version?.Index ?? 0,
+    name: raw.Spec?.Name ?? '',
+    image: task.ContainerSpec?.Image ?? '',
+    replicas: raw.Spec?.Mode?.Replicated?.Replicas,
+    labels: raw.Spec?.Labels ?? {},
+    reservations: resourcesOf(task.Resources?.Reservations?.GenericResources),
+    constraints: task.Placement?.Constraints ?? [],
+    createdAt: raw.CreatedAt ?? '',
+  };
+}
+
+export function toTask(raw: any): SwarmTask {
+  return {
+    id: raw.ID,
+    serviceId: raw.ServiceID,
+    nodeId: raw.NodeID || undefined,
+    slot: raw.Slot,
+    desiredState: raw.DesiredState ?? '',
+    state: raw.Status?.State ?? 'unknown',
+    message: raw.Status?.Message ?? '',
+    error: raw.Status?.Err || undefined,
+    containerId: raw.Status?.ContainerStatus?.ContainerID || undefined,
+    reservations: resourcesOf(raw.Spec?.Resources?.Reservations?.GenericResources),
+    updatedAt: raw.UpdatedAt ?? '',
+  };
+}
+/* eslint-enable @typescript-eslint/no-explicit-any */
+
+/** The Engine API body that creates `spec`. */
+export function serviceBody(spec: ServiceSpec): Record<string, unknown> {
+  const containerSpec: Record<string, unknown> = { Image: spec.image };
+  if (spec.command) containerSpec.Command = spec.command;
+  if (spec.args) containerSpec.Args = spec.args;
+  if (spec.env) containerSpec.Env = spec.env;
+  const body: Record<string, unknown> = {
+    Name: spec.name,
+    Labels: spec.labels ?? {},
+    TaskTemplate: {
+      ContainerSpec: containerSpec,
+      Resources: { Reservations: { GenericResources: genericResources(spec.reservations ?? {}) } },
+      Placement: { Constraints: spec.constraints ?? [] },
+    },
+    Mode: { Replicated: { Replicas: spec.replicas ?? 1 } },
+  };
+  if (spec.ports && spec.ports.length > 0) {
+    body.EndpointSpec = {
+      Ports: spec.ports.map((p) => ({
+        TargetPort: p.target,
+        PublishedPort: p.published,
+        Protocol: p.protocol ?? 'tcp',
+      })),
+    };
+  }
+  return body;
+}

@@ -1,0 +1,173 @@
+/**
+ * SwarmClient: everything micado needs from a Docker engine, typed. The rest of the
+ * code talks to engines only through this interface; dockerode stays behind it.
+ */
+import type { Readable } from 'node:stream';
+
+/** Generic resources by kind, e.g. { 'micado.mem_mb': 512, 'micado.cpu_milli': 1000 }. */
+export type Resources = Record<string, number>;
+
+export interface EngineInfo {
+  id: string;
+  hostname: string;
+  serverVersion: string;
+  swarm: { nodeId: string; state: string; isManager: boolean };
+  labels: string[];
+}
+
+export interface SwarmNode {
+  id: string;
+  version: number;
+  hostname: string;
+  role: 'manager' | 'worker';
+  /** ready, down, unknown, disconnected */
+  state: string;
+  availability: 'active' | 'pause' | 'drain';
+  address: string;
+  /** Labels the node's own dockerd announces (--label). */
+  engineLabels: Record<string, string>;
+  /** Labels the manager set on the node. */
+  labels: Record<string, string>;
+  /** Generic resources the node advertises. */
+  capacity: Resources;
+}
+
+export interface ServiceSpec {
+  name: string;
+  image: string;
+  command?: string[];
+  args?: string[];
+  env?: string[];
+  labels?: Record<string, string>;
+  replicas?: number;
+  /** Generic resources every task reserves. */
+  reservations?: Resources;
+  constraints?: string[];
+  ports?: { target: number; published: number; protocol?: 'tcp' | 'udp' }[];
+}
+
+export interface SwarmService {
+  id: string;
+  version: number;
+  name: string;
+  image: string;
+  replicas: number | undefined;
+  labels: Record<string, string>;
+  reservations: Resources;
+  constraints: string[];
+  createdAt: string;
+}
+
+export interface ServiceUpdate {
+  replicas?: number;
+  image?: string;
+  labels?: Record<string, string>;
+  /** Bump ForceUpdate: makes Swarm reconsider the service's tasks. */
+  force?: boolean;
+}
+
+export interface SwarmTask {
+  id: string;
+  serviceId: string;
+  nodeId: string | undefined;
+  slot: number | undefined;
+  desiredState: string;
+  /** new, pending, assigned, preparing, starting, running, complete, failed, rejected, … */
+  state: string;
+  message: string;
+  error: string | undefined;
+  containerId: string | undefined;
+  reservations: Resources;
+  updatedAt: string;
+}
+
+export interface EngineEvent {
+  type: string;
+  action: string;
+  id: string;
+  attributes: Record<string, string>;
+  timeNano: number;
+}
+
+export interface EventFilters {
+  type?: string[];
+  event?: string[];
+  label?: string[];
+}
+
+export interface ListFilters {
+  [key: string]: string[];
+}
+
+export interface LogOptions {
+  follow?: boolean;
+  tail?: number;
+  timestamps?: boolean;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface BuildProgress {
+  stream?: string;
+  status?: string;
+}
+
+export interface SwarmClient {
+  /** Resolve when the engine answers. */
+  ping(): Promise<void>;
+  /** The engine's identity and swarm membership. */
+  info(): Promise<EngineInfo>;
+
+  /** Make this engine the first manager of a new swarm; returns its node id. */
+  initSwarm(advertiseAddr: string): Promise<string>;
+  /** The worker and manager join tokens of the swarm this manager runs. */
+  joinTokens(): Promise<{ worker: string; manager: string }>;
+  /** Join this engine to a swarm as the token says. */
+  joinSwarm(managerAddr: string, token: string, advertiseAddr: string): Promise<void>;
+  /** Leave the swarm (force for the last manager). */
+  leaveSwarm(force: boolean): Promise<void>;
+
+  listNodes(filters?: ListFilters): Promise<SwarmNode[]>;
+  inspectNode(id: string): Promise<SwarmNode>;
+  /** Set labels (merged into the node's) and/or availability. */
+  updateNode(
+    id: string,
+    change: { labels?: Record<string, string>; availability?: SwarmNode['availability'] },
+  ): Promise<void>;
+  removeNode(id: string, force: boolean): Promise<void>;
+
+  createService(spec: ServiceSpec): Promise<string>;
+  inspectService(idOrName: string): Promise<SwarmService>;
+  listServices(filters?: ListFilters): Promise<SwarmService[]>;
+  updateService(idOrName: string, change: ServiceUpdate): Promise<void>;
+  removeService(idOrName: string): Promise<void>;
+
+  listTasks(filters?: ListFilters): Promise<SwarmTask[]>;
+
+  /** Create an image from a root filesystem tarball. */
+  importImage(rootfs: Readable, repository: string, tag: string): Promise<void>;
+  /** Build from a tarred context; progress lines go to onProgress. */
+  buildImage(
+    context: Readable,
+    tag: string,
+    onProgress?: (p: BuildProgress) => void,
+  ): Promise<void>;
+  /** Load images from a `docker save` tarball. */
+  loadImage(tarball: Readable): Promise<void>;
+  tagImage(source: string, repository: string, tag: string): Promise<void>;
+  pushImage(name: string, onProgress?: (p: BuildProgress) => void): Promise<void>;
+  hasImage(name: string): Promise<boolean>;
+
+  /** A service's or container's logs, demultiplexed into one text stream. */
+  serviceLogs(idOrName: string, options: LogOptions): Promise<Readable>;
+  containerLogs(id: string, options: LogOptions): Promise<Readable>;
+  /** Run argv in a running container and collect its output and exit code. */
+  exec(containerId: string, argv: string[]): Promise<ExecResult>;
+
+  /** Engine events as they happen, until `signal` aborts. */
+  events(filters: EventFilters, signal: AbortSignal): AsyncIterable<EngineEvent>;
+}

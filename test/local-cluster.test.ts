@@ -1,0 +1,114 @@
+/**
+ * The local cluster against the real engine: up, two instances, Swarm's own capacity
+ * accounting, stop, down, and nothing of micado left on the host.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NODE_LABEL } from '../src/cloud/cloud-driver.js';
+import { TestCluster, eventually } from './support/test-cluster.js';
+
+describe('local cluster', () => {
+  const cluster = new TestCluster();
+
+  beforeAll(async () => {
+    const up = await cluster.micado('up', '--json');
+    expect(up.stderr).toBe('');
+    expect(up.code).toBe(0);
+  });
+
+  afterAll(async () => {
+    await cluster.destroy();
+  });
+
+  it('reports every component as already up on a second up', async () => {
+    const again = await cluster.micado('up', '--json');
+    expect(again.code).toBe(0);
+    const { steps } = JSON.parse(again.stdout) as {
+      steps: { component: string; outcome: string }[];
+    };
+    expect(steps.map((s) => s.component)).toEqual([
+      'bridge',
+      'manager',
+      'swarm',
+      'registry',
+      'base image',
+    ]);
+    expect(steps.every((s) => s.outcome === 'already up')).toBe(true);
+  });
+
+  it('keeps workloads off the manager', async () => {
+    const [manager] = await cluster.manager().listNodes({ role: ['manager'] });
+    expect(manager?.availability).toBe('drain');
+    expect(manager?.capacity).toEqual({});
+  });
+
+  it('starts instances that are Ready with their labels and capacity, and accounts capacity', async () => {
+    const first = await cluster.micado(
+      'start',
+      '-f',
+      'small',
+      '-t',
+      'app01',
+      '-n',
+      'application',
+      '--json',
+    );
+    expect(first.code, first.stderr).toBe(0);
+    const second = await cluster.micado('start', '-f', 'small', '-t', 'app02', '--json');
+    expect(second.code, second.stderr).toBe(0);
+    const id1 = JSON.parse(first.stdout).instance.id as string;
+
+    const manager = cluster.manager();
+    const workers = await manager.listNodes({ role: ['worker'] });
+    expect(workers).toHaveLength(2);
+    const node1 = workers.find((n) => n.labels[NODE_LABEL.instance] === id1)!;
+    expect(node1.state).toBe('ready');
+    expect(node1.hostname).toBe(`${cluster.config.cluster.name}-${id1}`);
+    expect(node1.labels).toMatchObject({
+      [NODE_LABEL.pool]: 'application',
+      [NODE_LABEL.flavour]: 'small',
+      [NODE_LABEL.tag]: 'app01',
+      [NODE_LABEL.driver]: 'local',
+    });
+    expect(node1.capacity).toEqual({ 'micado.cpu_milli': 1000, 'micado.mem_mb': 512 });
+
+    // Each small node holds one 400 MB task: the third stays pending, and says why.
+    await manager.createService({
+      name: 'fill',
+      image: cluster.layout.baseImage,
+      command: ['sleep', '600'],
+      replicas: 3,
+      reservations: { 'micado.mem_mb': 400 },
+    });
+    const tasks = await eventually(async () => {
+      const all = await manager.listTasks({ service: ['fill'] });
+      const running = all.filter((t) => t.state === 'running');
+      return running.length === 2 && all.length === 3 ? all : undefined;
+    }, 60_000);
+    const pending = tasks.filter((t) => t.state === 'pending');
+    expect(pending).toHaveLength(1);
+    expect(pending[0]!.error).toMatch(/insufficient resources/);
+    expect(new Set(tasks.filter((t) => t.state === 'running').map((t) => t.nodeId)).size).toBe(2);
+
+    const status = JSON.parse((await cluster.micado('status', '--json')).stdout);
+    const reserved = status.nodes
+      .filter((n: { role: string }) => n.role === 'worker')
+      .map((n: { reserved: { memoryMb: number } }) => n.reserved.memoryMb);
+    expect(reserved).toEqual([400, 400]);
+    await manager.removeService('fill');
+  });
+
+  it('stops an instance: its node leaves the swarm and its namespace is gone', async () => {
+    const stop = await cluster.micado('stop', '-t', 'app02');
+    expect(stop.code, stop.stderr).toBe(0);
+    const workers = await cluster.manager().listNodes({ role: ['worker'] });
+    expect(workers.map((n) => n.labels[NODE_LABEL.tag])).toEqual(['app01']);
+    const left = await cluster.leftovers();
+    expect(left.filter((l) => l.startsWith('namespace'))).toHaveLength(2); // manager and app01
+  });
+
+  it('takes everything down and leaves nothing on the host', async () => {
+    const down = await cluster.destroy();
+    expect(down.code, down.stderr).toBe(0);
+    expect(await cluster.leftovers()).toEqual([]);
+  });
+});

@@ -1,0 +1,6 @@
+/** Integration suites drive the built CLI: build it once before they run. */
+import { execFileSync } from 'node:child_process';
+
+export default function setup(): void {
+  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+}

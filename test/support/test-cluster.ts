@@ -1,0 +1,126 @@
+/**
+ * A local cluster of its own for a test file: a temporary state dir, a unique cluster
+ * name, bridge and subnet, so suites never touch a user's cluster. `destroy` takes it
+ * down through micado and then checks nothing of it is left on the host.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, existsSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { loadConfig } from '../../src/config/load-config.js';
+import type { MicadoConfig } from '../../src/config/config.js';
+import { clusterLayout, managerSocket } from '../../src/cluster/cluster-layout.js';
+import { connectEngine, type SwarmClient } from '../../src/swarm/index.js';
+
+const CLI = join(import.meta.dirname, '../../dist/bin/micado.js');
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export class TestCluster {
+  readonly env: NodeJS.ProcessEnv;
+  readonly config: MicadoConfig;
+
+  constructor() {
+    const name = `t${randomBytes(3).toString('hex')}`;
+    const stateDir = mkdtempSync(join(tmpdir(), 'micado-test-'));
+    this.env = {
+      ...process.env,
+      MICADO_STATE_DIR: stateDir,
+      MICADO_CLUSTER_NAME: name,
+      MICADO_BRIDGE: `${name}br`,
+      // Outside the default 10.232.0.0/16, so a user's own cluster is never in the way.
+      MICADO_SUBNET: `10.${240 + (randomBytes(1)[0]! % 10)}.${randomBytes(1)[0]}.0/24`,
+    };
+    this.config = loadConfig({ env: this.env });
+  }
+
+  get layout() {
+    return clusterLayout(this.config);
+  }
+
+  manager(): SwarmClient {
+    return connectEngine({ socketPath: managerSocket(this.layout) });
+  }
+
+  micado(...args: string[]): Promise<CliResult> {
+    return new Promise((resolve) => {
+      execFile(
+        'node',
+        [CLI, ...args],
+        { env: this.env, timeout: 120_000 },
+        (error, stdout, stderr) => {
+          const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+          resolve({ code, stdout, stderr });
+        },
+      );
+    });
+  }
+
+  /** `micado down --purge`, whatever state the test left. */
+  async destroy(): Promise<CliResult> {
+    return this.micado('down', '--purge');
+  }
+
+  /** Everything of this cluster still on the host; empty when it is gone. */
+  async leftovers(): Promise<string[]> {
+    const found: string[] = [];
+    const name = this.config.cluster.name;
+    const { stdout } = await run('ip', ['-j', 'netns', 'list']);
+    for (const ns of stdout.trim() ? (JSON.parse(stdout) as { name: string }[]) : []) {
+      if (ns.name.startsWith(`${name}-`)) found.push(`namespace ${ns.name}`);
+    }
+    const links = JSON.parse((await run('ip', ['-j', 'link', 'show'])).stdout) as {
+      ifname: string;
+    }[];
+    if (links.some((l) => l.ifname === this.config.network.bridge))
+      found.push(`bridge ${this.config.network.bridge}`);
+    const stateDir = this.config.stateDir;
+    for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+      const point = line.split(' ')[4];
+      if (point?.startsWith(stateDir)) found.push(`mount ${point}`);
+    }
+    for (const hierarchy of readdirSync('/sys/fs/cgroup')) {
+      if (existsSync(join('/sys/fs/cgroup', hierarchy, name)))
+        found.push(`cgroup ${hierarchy}/${name}`);
+    }
+    for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+      try {
+        const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+        const state = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
+        if (cmdline.includes(stateDir) && state !== 'Z')
+          found.push(`process ${pid} ${cmdline.split('\0')[0]}`);
+      } catch {
+        // exited meanwhile
+      }
+    }
+    if (existsSync(stateDir)) found.push(`state dir ${stateDir}`);
+    return found;
+  }
+}
+
+export function run(file: string, args: string[]): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(file, args, (error, stdout, stderr) =>
+      resolve({ code: error ? 1 : 0, stdout, stderr }),
+    );
+  });
+}
+
+/** Wait for `check` to return a value (test-side only: micado's own waits are event-driven). */
+export async function eventually<T>(
+  check: () => Promise<T | undefined>,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
