@@ -47,7 +47,7 @@ export function causeChain(err: unknown): string[] {
   return lines;
 }
 
-/** Exit code for an error reaching the top: 2 for usage, 1 for everything else. */
+/** Exit code for an error reaching the top: 2 when the user's input (flags, config) is wrong, 1 otherwise. */
 export function exitCodeOf(err: unknown): number {
-  return err instanceof MicadoError && err.kind === 'usage' ? 2 : 1;
+  return err instanceof MicadoError && (err.kind === 'usage' || err.kind === 'config') ? 2 : 1;
 }

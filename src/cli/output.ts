@@ -1,6 +1,6 @@
 /**
  * How commands speak: results on stdout (a table, lines, or JSON with --json),
- * progress on stderr (a spinner on a terminal, plain lines otherwise).
+ * progress on stderr (a spinner, on a terminal only).
  */
 import Table from 'cli-table3';
 
@@ -51,9 +51,9 @@ export class ConsoleOutput implements Output {
   }
 
   progress(first: string): Progress {
+    // Off a terminal, progress stays quiet: scripts get results and one-line errors only.
     if (this.stderr.isTTY) return spinner(first, this.stderr);
-    this.stderr.write(`${first}\n`);
-    return { phase: (text) => this.stderr.write(`${text}\n`), done: () => undefined };
+    return { phase: () => undefined, done: () => undefined };
   }
 }
 

@@ -192,6 +192,10 @@ export class DockerSwarmClient implements SwarmClient {
     await followProgress(stream as unknown as Readable, `build ${tag}`, onProgress);
   }
 
+  async saveImage(name: string): Promise<Readable> {
+    return call(`save ${name}`, () => this.docker.getImage(name).get()) as Promise<Readable>;
+  }
+
   async loadImage(tarball: Readable): Promise<void> {
     const stream = await call('image load', () => this.docker.loadImage(tarball));
     await followProgress(stream as unknown as Readable, 'image load');

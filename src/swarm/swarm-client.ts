@@ -156,6 +156,8 @@ export interface SwarmClient {
     tag: string,
     onProgress?: (p: BuildProgress) => void,
   ): Promise<void>;
+  /** An image as a `docker save` tarball. */
+  saveImage(name: string): Promise<Readable>;
   /** Load images from a `docker save` tarball. */
   loadImage(tarball: Readable): Promise<void>;
   tagImage(source: string, repository: string, tag: string): Promise<void>;

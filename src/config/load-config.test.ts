@@ -1,0 +1,87 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { MicadoError } from '../errors.js';
+import { DEFAULT_CONFIG } from './config.js';
+import { loadConfig } from './load-config.js';
+
+const configFile = (content: string) => {
+  const file = join(mkdtempSync(join(tmpdir(), 'micado-config-')), 'config.json');
+  writeFileSync(file, content);
+  return file;
+};
+
+describe('loadConfig', () => {
+  it('gives the defaults when nothing is set', () => {
+    expect(loadConfig({ env: {} })).toEqual(DEFAULT_CONFIG);
+  });
+
+  it('layers file, then environment, then flags', () => {
+    const file = configFile(
+      JSON.stringify({
+        stateDir: '/srv/file',
+        cluster: { name: 'fromfile' },
+        registry: { port: 5001 },
+      }),
+    );
+    const config = loadConfig({
+      file,
+      env: { MICADO_STATE_DIR: '/srv/env', MICADO_REGISTRY_PORT: '5002' },
+      flags: { stateDir: '/srv/flag' },
+    });
+    expect(config.stateDir).toBe('/srv/flag');
+    expect(config.cluster.name).toBe('fromfile');
+    expect(config.registry.port).toBe(5002);
+    expect(config.network).toEqual(DEFAULT_CONFIG.network);
+  });
+
+  it('replaces the flavours whole when a file names them', () => {
+    const file = configFile(JSON.stringify({ flavours: { tiny: { cpus: 0.5, memoryMb: 256 } } }));
+    expect(Object.keys(loadConfig({ file, env: {} }).flavours)).toEqual(['tiny']);
+  });
+
+  it('reports every problem at once', () => {
+    const file = configFile(
+      JSON.stringify({
+        stateDir: 'relative',
+        cluster: { name: 'Bad Name' },
+        network: { bridge: 'a-bridge-name-far-too-long', subnet: '10.0.0.1/8' },
+        registry: { port: 70000 },
+        flavours: { small: { cpus: 0, memoryMb: 512 } },
+      }),
+    );
+    let error: unknown;
+    try {
+      loadConfig({ file, env: {} });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(MicadoError);
+    const message = (error as MicadoError).message;
+    for (const part of [
+      'stateDir',
+      'cluster.name',
+      'network.bridge',
+      'network.subnet',
+      'registry.port',
+      'flavours.small',
+    ]) {
+      expect(message).toContain(part);
+    }
+    expect(message.split('\n')).toHaveLength(1);
+  });
+
+  it.each([
+    ['a missing file', undefined, 'does not exist'],
+    ['a file that is not JSON', '{ nope', 'not valid JSON'],
+    ['a file that is not an object', '[1]', 'must hold a JSON object'],
+  ])('refuses %s', (_, content, message) => {
+    const file = content === undefined ? '/nonexistent/micado.json' : configFile(content);
+    expect(() => loadConfig({ file, env: {} })).toThrow(message);
+  });
+
+  it('rejects a subnet too small for a cluster', () => {
+    expect(() => loadConfig({ env: { MICADO_SUBNET: '10.1.1.0/30' } })).toThrow('too small');
+  });
+});

@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { resourcesOf, serviceBody, toNode, toTask } from './engine-mapping.js';
+
+describe('engine mapping', () => {
+  it('builds a service that reserves generic resources and keeps its constraints', () => {
+    const body = serviceBody({
+      name: 'web',
+      image: 'reg:5000/web:1',
+      command: ['sleep', '1'],
+      replicas: 2,
+      reservations: { 'micado.mem_mb': 300, 'micado.cpu_milli': 0 },
+      constraints: ['node.labels.micado.pool==application'],
+      ports: [{ target: 80, published: 8080 }],
+    });
+    expect(body).toMatchObject({
+      Name: 'web',
+      Mode: { Replicated: { Replicas: 2 } },
+      TaskTemplate: {
+        ContainerSpec: { Image: 'reg:5000/web:1', Command: ['sleep', '1'] },
+        Resources: {
+          Reservations: {
+            GenericResources: [{ DiscreteResourceSpec: { Kind: 'micado.mem_mb', Value: 300 } }],
+          },
+        },
+        Placement: { Constraints: ['node.labels.micado.pool==application'] },
+      },
+      EndpointSpec: { Ports: [{ TargetPort: 80, PublishedPort: 8080, Protocol: 'tcp' }] },
+    });
+  });
+
+  it('sums discrete resources and counts named ones', () => {
+    expect(
+      resourcesOf([
+        { DiscreteResourceSpec: { Kind: 'micado.mem_mb', Value: 512 } },
+        { DiscreteResourceSpec: { Kind: 'micado.mem_mb', Value: 512 } },
+        { NamedResourceSpec: { Kind: 'gpu', Value: 'uuid-1' } },
+      ]),
+    ).toEqual({ 'micado.mem_mb': 1024, gpu: 1 });
+    expect(resourcesOf(null)).toEqual({});
+  });
+
+  it('reads a node as the engine returns it', () => {
+    const node = toNode({
+      ID: 'n1',
+      Version: { Index: 7 },
+      Spec: { Role: 'worker', Availability: 'active', Labels: { 'micado.pool': 'app' } },
+      Description: {
+        Hostname: 'm-i-1',
+        Engine: { Labels: { 'micado.instance': 'i-1' } },
+        Resources: {
+          GenericResources: [{ DiscreteResourceSpec: { Kind: 'micado.cpu_milli', Value: 1000 } }],
+        },
+      },
+      Status: { State: 'ready', Addr: '10.232.0.3' },
+    });
+    expect(node).toEqual({
+      id: 'n1',
+      version: 7,
+      hostname: 'm-i-1',
+      role: 'worker',
+      state: 'ready',
+      availability: 'active',
+      address: '10.232.0.3',
+      engineLabels: { 'micado.instance': 'i-1' },
+      labels: { 'micado.pool': 'app' },
+      capacity: { 'micado.cpu_milli': 1000 },
+    });
+  });
+
+  it('reads a pending task with its scheduling error', () => {
+    const task = toTask({
+      ID: 't1',
+      ServiceID: 's1',
+      NodeID: '',
+      Slot: 3,
+      DesiredState: 'running',
+      Status: {
+        State: 'pending',
+        Message: 'pending task scheduling',
+        Err: 'no suitable node (insufficient resources on 2 nodes)',
+      },
+      Spec: {
+        Resources: {
+          Reservations: {
+            GenericResources: [{ DiscreteResourceSpec: { Kind: 'micado.mem_mb', Value: 400 } }],
+          },
+        },
+      },
+    });
+    expect(task.nodeId).toBeUndefined();
+    expect(task.state).toBe('pending');
+    expect(task.error).toMatch(/insufficient resources/);
+    expect(task.reservations).toEqual({ 'micado.mem_mb': 400 });
+  });
+});

@@ -1,0 +1,144 @@
+/** The SwarmClient against real engines: a manager and one worker of a local cluster. */
+import { Readable } from 'node:stream';
+import { join } from 'node:path';
+import { pack } from 'tar-stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectEngine, type SwarmClient } from '../src/swarm/index.js';
+import { TestCluster, eventually } from './support/test-cluster.js';
+
+function buildContext(files: Record<string, string>): Readable {
+  const tar = pack();
+  for (const [name, content] of Object.entries(files)) tar.entry({ name }, content);
+  tar.finalize();
+  return Readable.from(tar);
+}
+
+async function text(stream: Readable): Promise<string> {
+  let out = '';
+  for await (const chunk of stream) out += chunk.toString();
+  return out;
+}
+
+describe('SwarmClient', () => {
+  const cluster = new TestCluster();
+  let manager: SwarmClient;
+  let worker: SwarmClient;
+  let instanceId: string;
+
+  beforeAll(async () => {
+    expect((await cluster.micado('up')).code).toBe(0);
+    const start = await cluster.micado('start', '-f', 'small', '-t', 'w1', '--json');
+    expect(start.code, start.stderr).toBe(0);
+    instanceId = JSON.parse(start.stdout).instance.id;
+    manager = cluster.manager();
+    worker = connectEngine({
+      socketPath: join(cluster.config.stateDir, 'nodes', instanceId, 'docker.sock'),
+    });
+  });
+
+  afterAll(async () => {
+    await cluster.destroy();
+    expect(await cluster.leftovers()).toEqual([]);
+  });
+
+  it('reports engine identity and swarm roles', async () => {
+    const info = await manager.info();
+    expect(info.swarm).toMatchObject({ state: 'active', isManager: true });
+    const workerInfo = await worker.info();
+    expect(workerInfo.swarm).toMatchObject({ state: 'active', isManager: false });
+    expect(workerInfo.hostname).toBe(`${cluster.config.cluster.name}-${instanceId}`);
+  });
+
+  it('builds, pushes, and runs the image on a worker that pulls it from the private registry', async () => {
+    const image = `${cluster.layout.registry}/test/hello:1`;
+    const progress: string[] = [];
+    await manager.buildImage(
+      buildContext({
+        Dockerfile: `FROM ${cluster.layout.baseImage}\nCOPY hello.txt /hello.txt\nCMD ["sh", "-c", "cat /hello.txt; sleep 600"]\n`,
+        'hello.txt': 'hello from the registry\n',
+      }),
+      image,
+      (p) => p.stream && progress.push(p.stream),
+    );
+    expect(progress.join('')).toMatch(/Successfully tagged/);
+    await manager.pushImage(image);
+    expect(await worker.hasImage(image)).toBe(false);
+
+    const events = new AbortController();
+    const seen: string[] = [];
+    const listening = (async () => {
+      for await (const event of manager.events({ type: ['service'] }, events.signal)) {
+        seen.push(`${event.action} ${event.attributes.name}`);
+        if (seen.includes('create hello')) break;
+      }
+    })();
+    await manager.createService({ name: 'hello', image, reservations: { 'micado.mem_mb': 64 } });
+    const task = await eventually(
+      async () =>
+        (await manager.listTasks({ service: ['hello'] })).find((t) => t.state === 'running'),
+      60_000,
+    );
+    await listening;
+    events.abort();
+    expect(seen).toContain('create hello');
+    expect(await worker.hasImage(image)).toBe(true);
+
+    const logs = await eventually(async () => {
+      const out = await text(await manager.serviceLogs('hello', { tail: 10 }));
+      return out.includes('hello from the registry') ? out : undefined;
+    });
+    expect(logs).toContain('hello from the registry');
+
+    const ok = await worker.exec(task.containerId!, ['cat', '/hello.txt']);
+    expect(ok).toEqual({ exitCode: 0, stdout: 'hello from the registry\n', stderr: '' });
+    const failed = await worker.exec(task.containerId!, ['sh', '-c', 'echo oops >&2; exit 3']);
+    expect(failed).toEqual({ exitCode: 3, stdout: '', stderr: 'oops\n' });
+  });
+
+  it('scales, labels, inspects and removes services', async () => {
+    await manager.updateService('hello', { replicas: 2, labels: { 'micado.client': 'c1' } });
+    const service = await manager.inspectService('hello');
+    expect(service).toMatchObject({
+      replicas: 2,
+      labels: { 'micado.client': 'c1' },
+      reservations: { 'micado.mem_mb': 64 },
+    });
+    await eventually(async () => {
+      const running = (
+        await manager.listTasks({ service: ['hello'], 'desired-state': ['running'] })
+      ).filter((t) => t.state === 'running');
+      return running.length === 2 ? running : undefined;
+    }, 60_000);
+    expect(
+      (await manager.listServices({ label: ['micado.client=c1'] })).map((s) => s.name),
+    ).toEqual(['hello']);
+    await manager.removeService('hello');
+    expect(await manager.listServices()).toEqual([]);
+  });
+
+  it('saves an image from one engine and loads it into another', async () => {
+    const tarball = await manager.saveImage(cluster.layout.baseImage);
+    const other = `${cluster.layout.registry}/micado/base:latest`;
+    await worker.loadImage(tarball);
+    expect(await worker.hasImage(other)).toBe(true);
+    await worker.tagImage(other, 'copied/base', 'v1');
+    expect(await worker.hasImage('copied/base:v1')).toBe(true);
+  });
+
+  it('labels and drains nodes', async () => {
+    const [node] = await manager.listNodes({ role: ['worker'] });
+    await manager.updateNode(node!.id, { labels: { extra: 'yes' }, availability: 'drain' });
+    const inspected = await manager.inspectNode(node!.id);
+    expect(inspected.availability).toBe('drain');
+    expect(inspected.labels).toMatchObject({ extra: 'yes', 'micado.instance': instanceId });
+  });
+
+  it('turns engine refusals into errors that name what failed', async () => {
+    await expect(manager.inspectService('no-such-service')).rejects.toThrow(
+      /service no-such-service: service no-such-service not found/,
+    );
+    await expect(manager.pushImage(`${cluster.layout.registry}/not/here:1`)).rejects.toThrow(
+      /push .*not\/here:1/,
+    );
+  });
+});
