@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what micado needs on a Debian host (idempotent): the Docker engine, the
+# registry, static busybox and iproute2 from Debian, then the npm packages, then a build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "setup-host: run as root (sudo bash scripts/setup-host.sh)" >&2
+  exit 1
+fi
+
+packages=(docker.io docker-registry busybox-static iproute2 util-linux mount)
+missing=()
+for pkg in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup-host: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >/tmp/micado-apt.log 2>&1; then
+    echo "setup-host: apt-get could not install ${missing[*]}; see /tmp/micado-apt.log" >&2
+    exit 1
+  fi
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup-host: installing npm packages"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+npm run --silent build
