@@ -45,6 +45,7 @@ async function bareNode(
   cluster: TestCluster,
   index: number,
   join_: { token: string },
+  made: LocalHostRecord[],
 ): Promise<LocalHostRecord> {
   const { config, layout } = cluster;
   const name = `bare${index}${randomBytes(2).toString('hex')}`;
@@ -57,6 +58,7 @@ async function bareNode(
     dir: join(config.stateDir, 'bare', name),
     cgroup: `${config.cluster.name}/${name}`,
   };
+  made.push(host);
   await createNamespace(host);
   const { mkdirSync } = await import('node:fs');
   mkdirSync(host.dir, { recursive: true });
@@ -94,6 +96,8 @@ async function bareNode(
 async function main() {
   const cluster = new TestCluster();
   const rows: string[][] = [];
+  // micado does not know the bare hosts: the bench removes them itself, whatever happens.
+  const bareHosts: LocalHostRecord[] = [];
   try {
     // up from nothing, three times, next to a bare dockerd cold start.
     const ups: number[] = [];
@@ -106,14 +110,11 @@ async function main() {
 
     const starts: number[] = [];
     const bares: number[] = [];
-    const bareHosts: LocalHostRecord[] = [];
     for (let i = 0; i < 5; i++) {
       starts.push(await timed(() => cli(cluster, 'start', '-f', 'small', '-t', `b${i}`)));
-      let host: LocalHostRecord | undefined;
-      bares.push(await timed(async () => (host = await bareNode(cluster, i, { token }))));
-      bareHosts.push(host!);
+      bares.push(await timed(() => bareNode(cluster, i, { token }, bareHosts)));
     }
-    for (const host of bareHosts) await destroyLocalHost(host, 5_000);
+    while (bareHosts.length > 0) await destroyLocalHost(bareHosts.pop()!, 5_000);
     const down = await manager.listNodes({ role: ['worker'] });
     for (const node of down.filter((n) => n.engineLabels.bare))
       await manager.removeNode(node.id, true);
@@ -145,9 +146,10 @@ async function main() {
       `status/version = ${(status / version).toFixed(2)}`,
     ]);
     const width = Math.max(...rows.map((r) => r[0]!.length));
-    for (const [what, value, note] of rows)
+    for (const [what = '', value = '', note = ''] of rows)
       console.log(`${what.padEnd(width)}  ${value!.padStart(8)}  ${note}`);
   } finally {
+    for (const host of bareHosts) await destroyLocalHost(host, 5_000).catch(console.error);
     await cluster.destroy();
   }
 }

@@ -65,10 +65,18 @@ export async function deleteNamespace(namespace: string): Promise<void> {
   await runCommand(['ip', 'netns', 'delete', namespace]);
 }
 
-/** Delete a link (the bridge, or a veth left behind by a crash). Absent is fine. */
+/**
+ * Delete a link (the bridge, or a veth left behind by a crash). Absent is fine, and so
+ * is a link that vanishes meanwhile: a veth whose peer's namespace was just deleted
+ * goes away asynchronously.
+ */
 export async function deleteLink(name: string): Promise<void> {
   if (!(await linkExists(name))) return;
-  await runCommand(['ip', 'link', 'delete', name]);
+  try {
+    await runCommand(['ip', 'link', 'delete', name]);
+  } catch (err) {
+    if (await linkExists(name)) throw err;
+  }
 }
 
 export async function linkExists(name: string): Promise<boolean> {
