@@ -4,8 +4,9 @@
  *
  * - up: `micado up` from nothing (packages installed), next to a bare dockerd cold
  *   start in a namespace, the one step up cannot avoid.
- * - start: `micado start` to Ready, next to the bare steps (namespace, dockerd, swarm
- *   join, node Ready seen by polling) with no CLI, records, events or labels.
+ * - start: `micado start` to Ready, and the same through the library in-process (no CLI
+ *   start-up), next to the bare steps (namespace, dockerd, swarm join, node Ready seen
+ *   by polling) with no records, events or labels.
  * - status: `micado status` on a 5-worker cluster, next to `micado --version` (the
  *   CLI's own load time).
  */
@@ -24,6 +25,8 @@ import { destroyLocalHost, type LocalHostRecord } from '../src/cloud/local/local
 import { vethName } from '../src/cloud/local/local-records.js';
 import { addressAt } from '../src/host/ipv4.js';
 import { connectEngine } from '../src/swarm/index.js';
+import { createDriver } from '../src/cloud/driver-registry.js';
+import { startNode, stopNode } from '../src/cluster/node-provisioner.js';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const ms = (x: number) => `${x.toFixed(0)} ms`;
@@ -109,12 +112,20 @@ async function main() {
     const { worker: token } = await manager.joinTokens();
 
     const starts: number[] = [];
+    const inProcess: number[] = [];
     const bares: number[] = [];
+    const driver = createDriver('local', cluster.config);
     for (let i = 0; i < 5; i++) {
       starts.push(await timed(() => cli(cluster, 'start', '-f', 'small', '-t', `b${i}`)));
+      const request = { id: `lib-${i}`, pool: 'application', flavour: 'small', tag: `lib${i}` };
+      inProcess.push(
+        await timed(() => startNode(manager, driver, cluster.layout, request, 30_000)),
+      );
       bares.push(await timed(() => bareNode(cluster, i, { token }, bareHosts)));
     }
     while (bareHosts.length > 0) await destroyLocalHost(bareHosts.pop()!, 5_000);
+    // status is measured on the 5 nodes the CLI started.
+    for (let i = 0; i < 5; i++) await stopNode(manager, driver, `lib-${i}`, 1_000);
     const down = await manager.listNodes({ role: ['worker'] });
     for (const node of down.filter((n) => n.engineLabels.bare))
       await manager.removeNode(node.id, true);
@@ -130,14 +141,20 @@ async function main() {
     const up = median(ups);
     const start = median(starts);
     const bare = median(bares);
+    const library = median(inProcess);
     const status = median(statuses);
     const version = median(versions);
     rows.push(['micado up from nothing (median of 3)', ms(up), 'budget 15000 ms']);
     rows.push(['micado start -> Ready (median of 5)', ms(start), 'budget 3000 ms']);
     rows.push([
+      'startNode in-process -> Ready, labelled',
+      ms(library),
+      `in-process/bare = ${(library / bare).toFixed(2)}`,
+    ]);
+    rows.push([
       'bare namespace+dockerd+join -> Ready',
       ms(bare),
-      `micado/bare = ${(start / bare).toFixed(2)}`,
+      `cli/bare = ${(start / bare).toFixed(2)}`,
     ]);
     rows.push([`micado status, ${workers} workers (median of 10)`, ms(status), 'budget 500 ms']);
     rows.push([
@@ -147,7 +164,7 @@ async function main() {
     ]);
     const width = Math.max(...rows.map((r) => r[0]!.length));
     for (const [what = '', value = '', note = ''] of rows)
-      console.log(`${what.padEnd(width)}  ${value!.padStart(8)}  ${note}`);
+      console.log(`${what.padEnd(width)}  ${value.padStart(8)}  ${note}`);
   } finally {
     for (const host of bareHosts) await destroyLocalHost(host, 5_000).catch(console.error);
     await cluster.destroy();
