@@ -12,7 +12,7 @@ import { removeEmptyCgroup } from '../host/cgroup.js';
 import { formatSubnet } from '../host/ipv4.js';
 import { deleteLink } from '../host/network.js';
 import { connectEngine, type SwarmClient } from '../swarm/index.js';
-import { destroyLocalHost, startLocalHost } from '../cloud/local/local-host.js';
+import { destroyLocalHost, recoverLocalHost, startLocalHost } from '../cloud/local/local-host.js';
 import { BASE_IMAGE_PATH, managerSocket, type ClusterLayout } from './cluster-layout.js';
 import {
   readState,
@@ -119,14 +119,24 @@ async function ensureManager(
     });
     return engine;
   }
-  // Restarting on an existing data-root brings the swarm back as it was.
-  const host = { ...layout.manager };
-  state.manager = host;
-  save();
-  undo.push(async () => {
-    await destroyLocalHost(host, layout.config.local.stopGraceMs);
-    delete state.manager;
-  });
+  const previous = state.manager;
+  const host = previous ?? { ...layout.manager };
+  if (previous) {
+    // It ran before and died: restarting on its data-root brings the swarm back as it
+    // was, so a failure now stops what this run started and keeps the data.
+    await recoverLocalHost(previous);
+    undo.push(async () => {
+      if (host.process) await stopProcess(host.process, layout.config.local.stopGraceMs);
+      delete host.process;
+    });
+  } else {
+    state.manager = host;
+    save();
+    undo.push(async () => {
+      await destroyLocalHost(host, layout.config.local.stopGraceMs);
+      delete state.manager;
+    });
+  }
   host.process = await startLocalHost(
     host,
     { insecureRegistries: [layout.registry] },
@@ -136,7 +146,7 @@ async function ensureManager(
   record({
     component: 'manager',
     outcome: 'made',
-    detail: `${host.address}, pid ${host.process.pid}`,
+    detail: `${host.address}, pid ${host.process.pid}${previous ? ', restarted on its data' : ''}`,
   });
   return engine;
 }

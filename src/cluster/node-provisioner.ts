@@ -103,7 +103,11 @@ export async function stopNode(
   onPhase?: (phase: string) => void,
 ): Promise<void> {
   const node = await nodeOfInstance(manager, instanceId);
-  if (node) {
+  const instance = await driver.get(instanceId);
+  // A node whose machine died cannot hand its tasks over: Swarm reschedules them once it
+  // marks the node down, and waiting for a drain would only run out the deadline.
+  const alive = node?.state === 'ready' && instance?.state !== 'failed';
+  if (node && alive) {
     onPhase?.(`draining ${node.hostname}`);
     await manager.updateNode(node.id, { availability: 'drain' });
     await waitDrained(manager, node.id, drainTimeoutMs);

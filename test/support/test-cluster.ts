@@ -93,7 +93,7 @@ export class TestCluster {
         const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
         const state = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
         if (cmdline.includes(stateDir) && state !== 'Z')
-          found.push(`process ${pid} ${cmdline.split('\0')[0]}`);
+          found.push(`process ${pid} ${cmdline.split('\0').join(' ').trim()}`);
       } catch {
         // exited meanwhile
       }
@@ -101,6 +101,22 @@ export class TestCluster {
     if (existsSync(stateDir)) found.push(`state dir ${stateDir}`);
     return found;
   }
+}
+
+/** What is left on the host of one local instance; empty once it is fully removed. */
+export async function instanceLeftovers(
+  cluster: TestCluster,
+  instanceId: string,
+): Promise<string[]> {
+  const { name } = cluster.config.cluster;
+  const dir = join(cluster.config.stateDir, 'nodes', instanceId);
+  return (await cluster.leftovers()).filter(
+    (line) =>
+      line === `namespace ${name}-${instanceId}` ||
+      line.startsWith(`mount ${dir}`) ||
+      line.includes(`${name}/${instanceId}`) ||
+      line.includes(dir),
+  );
 }
 
 export function run(file: string, args: string[]): Promise<CliResult> {

@@ -64,6 +64,26 @@ export async function startLocalHost(
   return process;
 }
 
+/**
+ * Clear what a dead daemon left (its containerd and shims, found through its cgroup;
+ * its mounts; its pid files, which a new dockerd refuses to start over) and keep its data,
+ * so the next start resumes where it stopped: for the manager, the swarm.
+ */
+export async function recoverLocalHost(host: LocalHostRecord): Promise<void> {
+  if (host.process && isRunning(host.process)) {
+    throw hostError(`dockerd of ${host.namespace} is still running (pid ${host.process.pid})`);
+  }
+  // Only the daemon's own cgroups: the manager's registry lives beside them.
+  await destroyCgroup(`${host.cgroup}/daemon`);
+  await destroyCgroup(`${host.cgroup}/containers`);
+  await unmountAllUnder(host.dir);
+  // The exec-root holds only run-time state (sockets, pid files of its containerd); a
+  // stale containerd pid file there makes dockerd wait for a containerd that is gone.
+  rmSync(join(host.dir, 'run'), { recursive: true, force: true });
+  rmSync(join(host.dir, 'dockerd.pid'), { force: true });
+  delete host.process;
+}
+
 /** Stop the daemon by its recorded pid and remove every trace of the host. */
 export async function destroyLocalHost(host: LocalHostRecord, graceMs: number): Promise<void> {
   if (host.process) await stopProcess(host.process, graceMs);
