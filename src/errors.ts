@@ -5,6 +5,7 @@
 export type ErrorKind =
   | 'usage' // the user's input is wrong: exit 2
   | 'config' // configuration files or values are wrong
+  | 'conflict' // well-formed, but the cluster's state does not allow it (taken, missing, running)
   | 'host' // the host lacks something (root, a package, a kernel feature, a free address)
   | 'docker' // the engine refused or failed
   | 'cloud' // a cloud driver failed
@@ -27,6 +28,8 @@ export const hostError = (message: string, cause?: unknown) =>
   new MicadoError('host', message, { cause });
 export const dockerError = (message: string, cause?: unknown) =>
   new MicadoError('docker', message, { cause });
+export const conflictError = (message: string, cause?: unknown) =>
+  new MicadoError('conflict', message, { cause });
 export const configError = (message: string, cause?: unknown) =>
   new MicadoError('config', message, { cause });
 

@@ -3,12 +3,14 @@
 import { CommanderError } from 'commander';
 import { ACTIONS } from '../cli/actions/index.js';
 import { ConsoleOutput } from '../cli/output.js';
-import { buildProgram } from '../cli/program.js';
+import { buildProgram, normalizeArgv } from '../cli/program.js';
 import { causeChain, exitCodeOf, messageOf } from '../errors.js';
 
-const program = buildProgram(ACTIONS, new ConsoleOutput());
+const status = { exitCode: 0 };
+const program = buildProgram(ACTIONS, new ConsoleOutput(), status);
 try {
-  await program.parseAsync(process.argv);
+  await program.parseAsync(normalizeArgv(process.argv));
+  process.exitCode = status.exitCode;
 } catch (err) {
   if (err instanceof CommanderError) {
     // commander has printed its message already; help and version exit 0, misuse 2.

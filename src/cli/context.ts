@@ -10,14 +10,24 @@ export interface GlobalOptions {
   verbose?: boolean;
 }
 
+/** What a command reports besides its output: the exit code bin will set. */
+export interface CommandStatus {
+  exitCode: number;
+}
+
 export interface CommandContext {
   config: MicadoConfig;
   output: Output;
+  status: CommandStatus;
 }
 
 /** Build the context from the program's global options (validated here, once). */
-export function contextFrom(command: Command, output: Output): CommandContext {
+export function contextFrom(
+  command: Command,
+  output: Output,
+  status: CommandStatus,
+): CommandContext {
   const globals = command.optsWithGlobals<GlobalOptions>();
   const flags: Record<string, string | undefined> = { stateDir: globals.stateDir };
-  return { config: loadConfig({ file: globals.config, flags }), output };
+  return { config: loadConfig({ file: globals.config, flags }), output, status };
 }

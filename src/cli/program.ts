@@ -6,16 +6,32 @@
 import { Command } from 'commander';
 import { createRequire } from 'node:module';
 import type { Actions } from './actions/actions.js';
-import { contextFrom } from './context.js';
+import { contextFrom, type CommandContext, type CommandStatus } from './context.js';
 import type { Output } from './output.js';
 import { registerDown, registerStatus, registerUp } from './commands/cluster-commands.js';
 import { registerStart, registerStop } from './commands/instance-commands.js';
+import {
+  registerBuild,
+  registerCopy,
+  registerExecute,
+  registerInfo,
+  registerLaunch,
+  registerList,
+  registerLogs,
+  registerQuit,
+  registerRemove,
+} from './commands/container-commands.js';
 
 export type Run<O> = (options: O, command: Command) => Promise<void>;
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
-export function buildProgram(actions: Actions, output: Output): Command {
+/** The manual writes `quit -rm`; a lone `-rm` means `--rm`. */
+export function normalizeArgv(argv: string[]): string[] {
+  return argv.map((arg) => (arg === '-rm' ? '--rm' : arg));
+}
+
+export function buildProgram(actions: Actions, output: Output, status: CommandStatus): Command {
   const program = new Command('micado')
     .description('autoscaling manager for Docker Swarm clusters on clouds')
     .version(version)
@@ -25,13 +41,22 @@ export function buildProgram(actions: Actions, output: Output): Command {
     .showSuggestionAfterError()
     .exitOverride();
   const bind =
-    <O>(action: (ctx: ReturnType<typeof contextFrom>, options: O) => Promise<void>): Run<O> =>
+    <O>(action: (ctx: CommandContext, options: O) => Promise<void>): Run<O> =>
     (options, command) =>
-      action(contextFrom(command, output), options);
+      action(contextFrom(command, output, status), options);
   registerUp(program, bind(actions.up));
   registerDown(program, bind(actions.down));
   registerStatus(program, bind(actions.status));
   registerStart(program, bind(actions.start));
   registerStop(program, bind(actions.stop));
+  registerLaunch(program, bind(actions.launch));
+  registerQuit(program, bind(actions.quit));
+  registerRemove(program, bind(actions.remove));
+  registerList(program, bind(actions.list));
+  registerLogs(program, bind(actions.logs));
+  registerInfo(program, bind(actions.info));
+  registerExecute(program, bind(actions.execute));
+  registerCopy(program, bind(actions.copy));
+  registerBuild(program, bind(actions.build));
   return program;
 }

@@ -4,6 +4,7 @@
  * boot script would) and announces its instance id as an engine label, which is how
  * the rest of micado joins the two worlds.
  */
+import type { EngineAddress } from '../swarm/index.js';
 
 export interface InstanceRequest {
   /** Chosen by the caller and unique: a retried start with the same id makes no second machine. */
@@ -46,6 +47,11 @@ export interface CloudDriver {
   list(): Promise<Instance[]>;
   /** Required. One machine, or undefined when the driver has none by that id. */
   get(id: string): Promise<Instance | undefined>;
+  /**
+   * Optional. How to reach the Docker engine of a machine (for exec and copy, which
+   * Swarm does not offer through its manager); undefined when it cannot be reached.
+   */
+  engineAddress?(id: string): EngineAddress | undefined;
 }
 
 /** Engine labels every micado node carries; copied to node labels once it joins. */

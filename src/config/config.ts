@@ -24,6 +24,16 @@ export interface MicadoConfig {
     port: number;
   };
   flavours: Record<string, Flavour>;
+  containers: {
+    /** Reserved per replica when launch gives no --cpu. */
+    cpuMilli: number;
+    /** Reserved per replica when launch gives no --memory. */
+    memoryMb: number;
+    /** How long launch --wait waits for every replica to run. */
+    launchTimeoutMs: number;
+    /** Largest build context accepted from a tarball. */
+    maxContextMb: number;
+  };
   local: {
     /** How long a local node may take from start to Ready in the swarm. */
     readyTimeoutMs: number;
@@ -42,6 +52,7 @@ export const DEFAULT_CONFIG: MicadoConfig = {
     medium: { cpus: 2, memoryMb: 2048 },
     large: { cpus: 4, memoryMb: 8192 },
   },
+  containers: { cpuMilli: 100, memoryMb: 64, launchTimeoutMs: 600_000, maxContextMb: 512 },
   local: { readyTimeoutMs: 30_000, stopGraceMs: 10_000 },
 };
 

@@ -120,6 +120,10 @@ export function validateConfig(config: MicadoConfig): string[] {
       }
     }
   }
+  for (const key of ['cpuMilli', 'memoryMb', 'launchTimeoutMs', 'maxContextMb'] as const) {
+    if (!(config.containers?.[key] > 0))
+      problems.push(`containers.${key} must be a positive number`);
+  }
   for (const key of ['readyTimeoutMs', 'stopGraceMs'] as const) {
     if (!(config.local?.[key] > 0)) problems.push(`local.${key} must be a positive number`);
   }

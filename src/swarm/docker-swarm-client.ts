@@ -5,6 +5,7 @@ import { dockerError, messageOf } from '../errors.js';
 import { serviceBody, toNode, toService, toTask } from './engine-mapping.js';
 import { Demultiplexer, followProgress, jsonLines } from './engine-streams.js';
 import type {
+  AttachedIo,
   BuildProgress,
   EngineEvent,
   EngineInfo,
@@ -12,6 +13,7 @@ import type {
   ExecResult,
   ListFilters,
   LogOptions,
+  PathStat,
   ServiceSpec,
   ServiceUpdate,
   SwarmClient,
@@ -264,6 +266,77 @@ export class DockerSwarmClient implements SwarmClient {
       stdout: Buffer.concat(stdout).toString(),
       stderr: Buffer.concat(stderr).toString(),
     };
+  }
+
+  async execAttached(containerId: string, argv: string[], io: AttachedIo): Promise<number> {
+    const container = this.docker.getContainer(containerId);
+    const exec = await call(`exec in ${containerId}`, () =>
+      container.exec({
+        Cmd: argv,
+        AttachStdin: io.stdin !== undefined,
+        AttachStdout: true,
+        AttachStderr: true,
+        Tty: io.tty,
+      }),
+    );
+    const stream = await call(`exec in ${containerId}`, () =>
+      exec.start({ hijack: true, stdin: io.stdin !== undefined, Tty: io.tty }),
+    );
+    if (io.tty && io.size) {
+      await exec.resize({ h: io.size.rows, w: io.size.columns }).catch(() => undefined);
+    }
+    const finished = new Promise<void>((resolve, reject) => {
+      stream.on('end', resolve);
+      stream.on('close', resolve);
+      stream.on('error', reject);
+    });
+    if (io.tty) stream.pipe(io.stdout, { end: false });
+    else
+      stream
+        .pipe(new Demultiplexer((chunk) => io.stderr.write(chunk)))
+        .pipe(io.stdout, { end: false });
+    // Our input ending closes the command's input, and nothing more (the stream stays
+    // open for its output): half-close rather than end.
+    io.stdin?.on('data', (chunk) => stream.write(chunk));
+    io.stdin?.on('end', () => (stream as unknown as { end(): void }).end());
+    await finished;
+    io.stdin?.pause();
+    const inspected = await call(`exec in ${containerId}`, () => exec.inspect());
+    return inspected.ExitCode ?? 1;
+  }
+
+  async putArchive(containerId: string, directory: string, tar: Readable): Promise<void> {
+    await call(`copy into ${containerId}:${directory}`, () =>
+      this.docker.getContainer(containerId).putArchive(tar, { path: directory }),
+    );
+  }
+
+  async getArchive(containerId: string, path: string): Promise<Readable> {
+    return call(`copy from ${containerId}:${path}`, () =>
+      this.docker.getContainer(containerId).getArchive({ path }),
+    ) as Promise<Readable>;
+  }
+
+  async statPath(containerId: string, path: string): Promise<PathStat | undefined> {
+    try {
+      // A HEAD answer: the stat travels in a header of the response stream.
+      const response = (await this.docker
+        .getContainer(containerId)
+        .infoArchive({ path })) as unknown as { headers: Record<string, string>; resume(): void };
+      response.resume();
+      const encoded = response.headers['x-docker-container-path-stat'];
+      if (!encoded) return undefined;
+      const stat = JSON.parse(Buffer.from(encoded, 'base64').toString()) as {
+        name: string;
+        size: number;
+        mode: number;
+      };
+      // Go's os.ModeDir is the top bit of a 32-bit mode.
+      return { name: stat.name, size: stat.size, isDirectory: (stat.mode & 0x80000000) !== 0 };
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw dockerError(`stat ${containerId}:${path}: ${engineMessage(err)}`, err);
+    }
   }
 
   async *events(filters: EventFilters, signal: AbortSignal): AsyncIterable<EngineEvent> {

@@ -10,7 +10,7 @@ describe('engine mapping', () => {
       replicas: 2,
       reservations: { 'micado.mem_mb': 300, 'micado.cpu_milli': 0 },
       constraints: ['node.labels.micado.pool==application'],
-      ports: [{ target: 80, published: 8080 }],
+      ports: [{ target: 80, published: 8080, mode: 'host' }],
     });
     expect(body).toMatchObject({
       Name: 'web',
@@ -24,7 +24,9 @@ describe('engine mapping', () => {
         },
         Placement: { Constraints: ['node.labels.micado.pool==application'] },
       },
-      EndpointSpec: { Ports: [{ TargetPort: 80, PublishedPort: 8080, Protocol: 'tcp' }] },
+      EndpointSpec: {
+        Ports: [{ TargetPort: 80, PublishedPort: 8080, Protocol: 'tcp', PublishMode: 'host' }],
+      },
     });
   });
 

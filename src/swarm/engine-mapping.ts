@@ -57,7 +57,17 @@ export function toService(raw: any): SwarmService {
     labels: raw.Spec?.Labels ?? {},
     reservations: resourcesOf(task.Resources?.Reservations?.GenericResources),
     constraints: task.Placement?.Constraints ?? [],
+    ports: (raw.Spec?.EndpointSpec?.Ports ?? []).map((p: any) => ({
+      target: p.TargetPort,
+      published: p.PublishedPort,
+      protocol: p.Protocol ?? 'tcp',
+      mode: p.PublishMode ?? 'ingress',
+    })),
+    command: task.ContainerSpec?.Command ?? [],
+    args: task.ContainerSpec?.Args ?? [],
+    env: task.ContainerSpec?.Env ?? [],
     createdAt: raw.CreatedAt ?? '',
+    updatedAt: raw.UpdatedAt ?? '',
   };
 }
 
@@ -100,6 +110,7 @@ export function serviceBody(spec: ServiceSpec): Record<string, unknown> {
         TargetPort: p.target,
         PublishedPort: p.published,
         Protocol: p.protocol ?? 'tcp',
+        PublishMode: p.mode ?? 'ingress',
       })),
     };
   }

@@ -43,7 +43,15 @@ export interface ServiceSpec {
   /** Generic resources every task reserves. */
   reservations?: Resources;
   constraints?: string[];
-  ports?: { target: number; published: number; protocol?: 'tcp' | 'udp' }[];
+  ports?: PublishedPort[];
+}
+
+export interface PublishedPort {
+  target: number;
+  published: number;
+  protocol?: 'tcp' | 'udp';
+  /** host: on the node the task runs on; ingress: on every node through the mesh. */
+  mode?: 'host' | 'ingress';
 }
 
 export interface SwarmService {
@@ -55,7 +63,12 @@ export interface SwarmService {
   labels: Record<string, string>;
   reservations: Resources;
   constraints: string[];
+  ports: PublishedPort[];
+  command: string[];
+  args: string[];
+  env: string[];
   createdAt: string;
+  updatedAt: string;
 }
 
 export interface ServiceUpdate {
@@ -109,6 +122,20 @@ export interface ExecResult {
   exitCode: number;
   stdout: string;
   stderr: string;
+}
+
+export interface AttachedIo {
+  stdin?: Readable;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  tty: boolean;
+  size?: { rows: number; columns: number };
+}
+
+export interface PathStat {
+  name: string;
+  size: number;
+  isDirectory: boolean;
 }
 
 export interface BuildProgress {
@@ -169,6 +196,18 @@ export interface SwarmClient {
   containerLogs(id: string, options: LogOptions): Promise<Readable>;
   /** Run argv in a running container and collect its output and exit code. */
   exec(containerId: string, argv: string[]): Promise<ExecResult>;
+
+  /**
+   * Run argv in a running container with its input and output attached to ours; with
+   * `tty`, as on a terminal of `size`. Resolves with the command's exit code.
+   */
+  execAttached(containerId: string, argv: string[], io: AttachedIo): Promise<number>;
+  /** Unpack a tarball into a directory of the container. */
+  putArchive(containerId: string, directory: string, tar: Readable): Promise<void>;
+  /** A path of the container as a tarball (its last component at the root). */
+  getArchive(containerId: string, path: string): Promise<Readable>;
+  /** What a path of the container is, or undefined when it does not exist. */
+  statPath(containerId: string, path: string): Promise<PathStat | undefined>;
 
   /** Engine events as they happen, until `signal` aborts. */
   events(filters: EventFilters, signal: AbortSignal): AsyncIterable<EngineEvent>;

@@ -3,8 +3,8 @@
  * name, bridge and subnet, so suites never touch a user's cluster. `destroy` takes it
  * down through micado and then checks nothing of it is left on the host.
  */
-import { execFile } from 'node:child_process';
-import { mkdtempSync, existsSync, readFileSync, readdirSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -25,7 +25,8 @@ export class TestCluster {
   readonly env: NodeJS.ProcessEnv;
   readonly config: MicadoConfig;
 
-  constructor() {
+  /** `settings` go into a config file of the cluster's own (MICADO_CONFIG). */
+  constructor(settings?: Record<string, unknown>) {
     const name = `t${randomBytes(3).toString('hex')}`;
     const stateDir = mkdtempSync(join(tmpdir(), 'micado-test-'));
     this.env = {
@@ -36,6 +37,11 @@ export class TestCluster {
       // Outside the default 10.232.0.0/16, so a user's own cluster is never in the way.
       MICADO_SUBNET: `10.${240 + (randomBytes(1)[0]! % 10)}.${randomBytes(1)[0]}.0/24`,
     };
+    if (settings) {
+      const file = join(stateDir, 'test-config.json');
+      writeFileSync(file, JSON.stringify(settings));
+      this.env.MICADO_CONFIG = file;
+    }
     this.config = loadConfig({ env: this.env });
   }
 
@@ -48,8 +54,13 @@ export class TestCluster {
   }
 
   micado(...args: string[]): Promise<CliResult> {
+    return this.micadoWithInput(undefined, ...args);
+  }
+
+  /** Run the CLI with `input` on its standard input (without: an empty pipe). */
+  micadoWithInput(input: string | undefined, ...args: string[]): Promise<CliResult> {
     return new Promise((resolve) => {
-      execFile(
+      const child = execFile(
         'node',
         [CLI, ...args],
         { env: this.env, timeout: 120_000 },
@@ -58,7 +69,13 @@ export class TestCluster {
           resolve({ code, stdout, stderr });
         },
       );
+      child.stdin?.end(input ?? '');
     });
+  }
+
+  /** Start the CLI and leave it running (for logs --follow). */
+  spawnMicado(...args: string[]) {
+    return spawn('node', [CLI, ...args], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
   }
 
   /** `micado down --purge`, whatever state the test left. */

@@ -1,32 +1,94 @@
 /** The behaviour behind each command, injected into the program so commands can be tested alone. */
 import type { CommandContext } from '../context.js';
 
-export interface UpOptions {
+interface Json {
   json?: boolean;
 }
-export interface DownOptions {
+
+export type UpOptions = Json;
+export interface DownOptions extends Json {
   purge?: boolean;
-  json?: boolean;
 }
-export interface StatusOptions {
-  json?: boolean;
-}
-export interface StartOptions {
+export type StatusOptions = Json;
+export interface StartOptions extends Json {
   cloud: string;
   flavour: string;
   tag: string;
   name: string;
-  json?: boolean;
 }
-export interface StopOptions {
+export interface StopOptions extends Json {
   tag: string;
-  json?: boolean;
+}
+export interface LaunchOptions extends Json {
+  image: string;
+  name: string;
+  location?: string;
+  script?: string;
+  arguments?: string[];
+  domain?: string;
+  port?: string;
+  environment: string[];
+  cpu?: string;
+  memory?: string;
+  replicas?: string;
+  detach?: boolean;
+}
+export interface QuitOptions extends Json {
+  name: string;
+  rm?: boolean;
+}
+export interface RemoveOptions extends Json {
+  name: string;
+}
+export interface ListOptions extends Json {
+  containers?: boolean;
+  instance?: boolean;
+  all?: boolean;
+}
+export interface LogsOptions {
+  name: string;
+  follow?: boolean;
+  tail?: string;
+  timestamps?: boolean;
+}
+export interface InfoOptions extends Json {
+  service?: string;
+  all?: boolean;
+  showEnv?: boolean;
+}
+export interface ExecuteOptions {
+  name: string;
+  command?: string;
+  shell?: boolean;
+  replica?: string;
+  /** argv given after `--`. */
+  argv: string[];
+}
+export interface CopyOptions {
+  source: string;
+  destination: string;
+  replica?: string;
+}
+export interface BuildOptions extends Json {
+  name: string;
+  filename: string;
 }
 
+type Action<O> = (ctx: CommandContext, options: O) => Promise<void>;
+
 export interface Actions {
-  up(ctx: CommandContext, options: UpOptions): Promise<void>;
-  down(ctx: CommandContext, options: DownOptions): Promise<void>;
-  status(ctx: CommandContext, options: StatusOptions): Promise<void>;
-  start(ctx: CommandContext, options: StartOptions): Promise<void>;
-  stop(ctx: CommandContext, options: StopOptions): Promise<void>;
+  up: Action<UpOptions>;
+  down: Action<DownOptions>;
+  status: Action<StatusOptions>;
+  start: Action<StartOptions>;
+  stop: Action<StopOptions>;
+  launch: Action<LaunchOptions>;
+  quit: Action<QuitOptions>;
+  remove: Action<RemoveOptions>;
+  list: Action<ListOptions>;
+  logs: Action<LogsOptions>;
+  info: Action<InfoOptions>;
+  execute: Action<ExecuteOptions>;
+  copy: Action<CopyOptions>;
+  build: Action<BuildOptions>;
 }

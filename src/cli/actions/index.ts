@@ -7,10 +7,25 @@ export type { Actions } from './actions.js';
  * the cluster code) is loaded only when its command runs, so help and version, and
  * every command's start, do not pay for the others.
  */
+const clusterActions = () => import('./cluster-actions.js');
+const instanceActions = () => import('./instance-actions.js');
+const containerActions = () => import('./container-actions.js');
+const queryActions = () => import('./container-query-actions.js');
+const ioActions = () => import('./container-io-actions.js');
+
 export const ACTIONS: Actions = {
-  up: async (ctx, options) => (await import('./cluster-actions.js')).upAction(ctx, options),
-  down: async (ctx, options) => (await import('./cluster-actions.js')).downAction(ctx, options),
-  status: async (ctx, options) => (await import('./cluster-actions.js')).statusAction(ctx, options),
-  start: async (ctx, options) => (await import('./instance-actions.js')).startAction(ctx, options),
-  stop: async (ctx, options) => (await import('./instance-actions.js')).stopAction(ctx, options),
+  up: async (ctx, options) => (await clusterActions()).upAction(ctx, options),
+  down: async (ctx, options) => (await clusterActions()).downAction(ctx, options),
+  status: async (ctx, options) => (await clusterActions()).statusAction(ctx, options),
+  start: async (ctx, options) => (await instanceActions()).startAction(ctx, options),
+  stop: async (ctx, options) => (await instanceActions()).stopAction(ctx, options),
+  launch: async (ctx, options) => (await containerActions()).launchAction(ctx, options),
+  quit: async (ctx, options) => (await containerActions()).quitAction(ctx, options),
+  remove: async (ctx, options) => (await containerActions()).removeAction(ctx, options),
+  list: async (ctx, options) => (await queryActions()).listAction(ctx, options),
+  logs: async (ctx, options) => (await queryActions()).logsAction(ctx, options),
+  info: async (ctx, options) => (await queryActions()).infoAction(ctx, options),
+  execute: async (ctx, options) => (await ioActions()).executeAction(ctx, options),
+  copy: async (ctx, options) => (await ioActions()).copyAction(ctx, options),
+  build: async (ctx, options) => (await import('./build-action.js')).buildAction(ctx, options),
 };

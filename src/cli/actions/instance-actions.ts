@@ -1,12 +1,10 @@
 /** start and stop: a node through a cloud driver, by flavour, pool and tag. */
 import { randomBytes } from 'node:crypto';
-import { hostError, usageError } from '../../errors.js';
+import { conflictError, usageError } from '../../errors.js';
 import { createDriver } from '../../cloud/driver-registry.js';
-import { clusterLayout, managerSocket, type ClusterLayout } from '../../cluster/cluster-layout.js';
-import { readState } from '../../cluster/cluster-state.js';
+import { clusterLayout } from '../../cluster/cluster-layout.js';
 import { startNode, stopNode } from '../../cluster/node-provisioner.js';
-import { isRunning } from '../../host/process.js';
-import { connectEngine, type SwarmClient } from '../../swarm/index.js';
+import { connectManager } from './manager-connection.js';
 import type { CommandContext } from '../context.js';
 import type { StartOptions, StopOptions } from './actions.js';
 
@@ -33,10 +31,10 @@ export async function startAction(
   }
   const driver = createDriver(options.cloud, config);
   const layout = clusterLayout(config);
-  const manager = managerOf(layout);
+  const manager = connectManager(layout);
   const taken = (await driver.list()).find((i) => i.tag === options.tag);
   if (taken)
-    throw usageError(
+    throw conflictError(
       `tag '${options.tag}' is already used by instance ${taken.id}: choose another`,
     );
 
@@ -68,22 +66,14 @@ export async function stopAction(
   options: StopOptions,
 ): Promise<void> {
   const layout = clusterLayout(config);
-  const manager = managerOf(layout);
+  const manager = connectManager(layout);
   const driver = createDriver('local', config);
   const instance = (await driver.list()).find((i) => i.tag === options.tag);
-  if (!instance) throw usageError(`no instance is tagged '${options.tag}': see micado status`);
+  if (!instance) throw conflictError(`no instance is tagged '${options.tag}': see micado status`);
   const progress = options.json ? undefined : output.progress(`stopping ${instance.id}`);
   await stopNode(manager, driver, instance.id, DRAIN_TIMEOUT_MS, (phase) =>
     progress?.phase(phase),
   ).finally(() => progress?.done());
   if (options.json) return output.json({ stopped: instance.id, tag: options.tag });
   output.line(`instance ${instance.id} (tag ${options.tag}) is stopped and its node removed`);
-}
-
-/** The manager's engine, or a clear error when the cluster is not up. */
-function managerOf(layout: ClusterLayout): SwarmClient {
-  const process = readState(layout.stateFile)?.manager?.process;
-  if (!process || !isRunning(process))
-    throw hostError('the cluster is not up: run micado up first');
-  return connectEngine({ socketPath: managerSocket(layout) });
 }

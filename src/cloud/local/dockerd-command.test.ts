@@ -23,9 +23,10 @@ describe('dockerd command', () => {
     expect(valuesOf(argv, '--cgroup-parent')).toEqual(['/micado/i-1/containers']);
   });
 
-  it('touches no host networking', () => {
+  it('touches no host networking, and gives containers a bridge only when asked', () => {
     const argv = dockerdArgv(base);
     expect(valuesOf(argv, '--bridge')).toEqual(['none']);
+    expect(valuesOf(dockerdArgv({ ...base, containerBridge: true }), '--bridge')).toEqual([]);
     expect(argv).toContain('--iptables=false');
     expect(argv).toContain('--ip-masq=false');
   });

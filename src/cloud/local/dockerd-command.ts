@@ -17,6 +17,11 @@ export interface DockerdOptions {
   labels?: Record<string, string>;
   /** Registries this daemon may reach over plain HTTP: micado's own, nothing wider. */
   insecureRegistries?: string[];
+  /**
+   * Give containers a bridge (docker0, inside the node's own namespace) so ports can be
+   * published on the node. Workers need it; the manager runs no containers.
+   */
+  containerBridge?: boolean;
 }
 
 export function dockerdArgv(options: DockerdOptions): string[] {
@@ -27,8 +32,9 @@ export function dockerdArgv(options: DockerdOptions): string[] {
     '--pidfile', options.pidFile,
     '--host', `unix://${options.socket}`,
     '--cgroup-parent', options.cgroupParent,
-    // A node's namespace has no route out and needs no NAT, docker0 or firewall rules.
-    '--bridge', 'none',
+    // A node's namespace has no route out and needs no NAT or firewall rules. Published
+    // ports use host mode through docker-proxy: this kernel has no IPVS for Swarm's
+    // ingress mesh, and iptables rules are not needed for it.
     '--iptables=false',
     '--ip-masq=false',
     '--ip-forward=false',
@@ -36,6 +42,7 @@ export function dockerdArgv(options: DockerdOptions): string[] {
     '--shutdown-timeout', '5',
     '--log-level', 'warn',
   ]; // prettier-ignore
+  if (!options.containerBridge) argv.push('--bridge', 'none');
   for (const [kind, value] of Object.entries(options.capacity ?? {})) {
     argv.push('--node-generic-resource', `${kind}=${value}`);
   }

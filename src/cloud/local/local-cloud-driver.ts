@@ -8,7 +8,7 @@ import type { MicadoConfig } from '../../config/config.js';
 import { MicadoError, usageError } from '../../errors.js';
 import { parseSubnet } from '../../host/ipv4.js';
 import { isRunning } from '../../host/process.js';
-import { connectEngine } from '../../swarm/index.js';
+import { connectEngine, type EngineAddress } from '../../swarm/index.js';
 import {
   isValidInstanceId,
   nodeLabels,
@@ -70,6 +70,7 @@ export class LocalCloudDriver implements CloudDriver {
           capacity: flavourCapacity(flavour),
           labels: nodeLabels(request, this.name),
           insecureRegistries: [bootstrap.registry],
+          containerBridge: true,
         },
         this.config.local.readyTimeoutMs,
       );
@@ -111,6 +112,11 @@ export class LocalCloudDriver implements CloudDriver {
   async get(id: string): Promise<Instance | undefined> {
     const record = this.records.read(id);
     return record ? publicView(record) : undefined;
+  }
+
+  engineAddress(id: string): EngineAddress | undefined {
+    const record = this.records.read(id);
+    return record ? { socketPath: socketOf(record.host) } : undefined;
   }
 }
 

@@ -34,7 +34,10 @@ export interface LocalHostRecord {
   process?: ProcessRecord;
 }
 
-export type EngineExtras = Pick<DockerdOptions, 'capacity' | 'labels' | 'insecureRegistries'>;
+export type EngineExtras = Pick<
+  DockerdOptions,
+  'capacity' | 'labels' | 'insecureRegistries' | 'containerBridge'
+>;
 
 export const socketOf = (host: Pick<LocalHostRecord, 'dir'>) => join(host.dir, 'docker.sock');
 export const logOf = (host: Pick<LocalHostRecord, 'dir'>) => join(host.dir, 'dockerd.log');

@@ -1,0 +1,100 @@
+/** launch, quit and remove: the lifecycle of a container. */
+import { messageOf, MicadoError, usageError } from '../../errors.js';
+import { checkContainerName, containerNameFor } from '../../containers/container-names.js';
+import { checkLaunchOptions, parsePort } from '../../containers/container-spec.js';
+import {
+  launchContainer,
+  quitContainer,
+  removeContainer,
+  waitUntilRunning,
+} from '../../containers/container-operations.js';
+import { resolveImage } from '../../containers/image-reference.js';
+import { parseCpuMilli, parseMemoryMb } from '../../containers/quantities.js';
+import type { CommandContext } from '../context.js';
+import type { LaunchOptions, QuitOptions, RemoveOptions } from './actions.js';
+import { findContainer, managerFor } from './manager-connection.js';
+
+const QUIT_TIMEOUT_MS = 60_000;
+
+export async function launchAction(
+  { config, output }: CommandContext,
+  options: LaunchOptions,
+): Promise<void> {
+  // Everything the user typed is checked before the engine is asked anything.
+  const name = containerNameFor(options.name);
+  const problem = checkLaunchOptions(options);
+  if (problem) throw usageError(problem);
+  const cpuMilli =
+    options.cpu === undefined ? config.containers.cpuMilli : parseCpuMilli(options.cpu);
+  const memoryMb =
+    options.memory === undefined ? config.containers.memoryMb : parseMemoryMb(options.memory);
+  const { layout, manager } = managerFor(config);
+  const image = resolveImage(options.image, layout.registry);
+  const started = performance.now();
+  await launchContainer(manager, layout.registry, {
+    name,
+    client: options.name.replace(/^container-/, ''),
+    image: { given: options.image, name: image.name },
+    location: options.location,
+    script: options.script,
+    arguments: options.arguments,
+    domain: options.domain,
+    port: parsePort(options.port),
+    environment: options.environment,
+    cpuMilli,
+    memoryMb,
+    replicas: options.replicas === undefined ? 1 : Number(options.replicas),
+  });
+  if (options.detach) {
+    if (options.json) return output.json({ name, state: 'launched' });
+    return output.line(`container ${name} launched; see micado list -c`);
+  }
+  const progress = options.json ? undefined : output.progress(`launching ${name}`);
+  try {
+    const view = await waitUntilRunning(manager, name, config.containers.launchTimeoutMs, (phase) =>
+      progress?.phase(phase),
+    );
+    progress?.done();
+    const seconds = (performance.now() - started) / 1000;
+    if (options.json) return output.json({ ...view, seconds });
+    const where = view.nodes.length > 0 ? ` on ${view.nodes.join(', ')}` : '';
+    output.line(
+      `container ${name} is ${view.state}${where} (${view.image}) in ${seconds.toFixed(1)} s`,
+    );
+  } catch (err) {
+    progress?.done();
+    // A launch that cannot run leaves nothing behind: no crash-looping or forever-pending service.
+    await manager.removeService(name).catch(() => undefined);
+    throw new MicadoError(
+      err instanceof MicadoError ? err.kind : 'docker',
+      `${messageOf(err)}; the container was removed`,
+      { cause: err },
+    );
+  }
+}
+
+export async function quitAction(
+  { config, output }: CommandContext,
+  options: QuitOptions,
+): Promise<void> {
+  const name = checkContainerName(options.name);
+  const { manager } = managerFor(config);
+  const service = await findContainer(manager, name);
+  const progress = options.json ? undefined : output.progress(`stopping ${name}`);
+  await quitContainer(manager, service, options.rm ?? false, QUIT_TIMEOUT_MS).finally(() =>
+    progress?.done(),
+  );
+  if (options.json) return output.json({ name, stopped: true, removed: options.rm ?? false });
+  output.line(`container ${name} is stopped${options.rm ? ' and removed' : ''}`);
+}
+
+export async function removeAction(
+  { config, output }: CommandContext,
+  options: RemoveOptions,
+): Promise<void> {
+  const name = checkContainerName(options.name);
+  const { manager } = managerFor(config);
+  await removeContainer(manager, await findContainer(manager, name));
+  if (options.json) return output.json({ name, removed: true });
+  output.line(`container ${name} is removed`);
+}

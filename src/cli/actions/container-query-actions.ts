@@ -1,0 +1,147 @@
+/** list, info and logs: what the engine knows of containers and nodes. */
+import { checkContainerName } from '../../containers/container-names.js';
+import { listContainers } from '../../containers/container-operations.js';
+import { containerInfo, type ContainerInfo } from '../../containers/container-info.js';
+import { clusterStatus } from '../../cluster/cluster-status.js';
+import { usageError } from '../../errors.js';
+import type { CommandContext } from '../context.js';
+import type { Output } from '../output.js';
+import type { InfoOptions, ListOptions, LogsOptions } from './actions.js';
+import { findContainer, managerFor } from './manager-connection.js';
+import { CONTAINER_LABEL } from '../../containers/container-spec.js';
+
+export async function listAction(
+  { config, output }: CommandContext,
+  options: ListOptions,
+): Promise<void> {
+  const showContainers = options.containers || !options.instance;
+  const { layout, manager } = managerFor(config);
+  const [containers, status] = await Promise.all([
+    showContainers ? listContainers(manager, options.all ?? false) : undefined,
+    options.instance ? clusterStatus(layout) : undefined,
+  ]);
+  const instances = status?.nodes.filter((n) => n.role === 'worker');
+  if (options.json) return output.json({ containers, instances });
+  if (containers) {
+    output.table(
+      ['CONTAINER', 'IMAGE', 'STATE', 'REPLICAS', 'NODE', 'PORTS', 'DOMAIN'],
+      containers.map((c) => [
+        c.name,
+        c.image,
+        c.reason && c.state !== 'running' ? `${c.state} (${c.reason})` : c.state,
+        `${c.replicas.running}/${c.replicas.desired}`,
+        c.nodes.join(',') || '-',
+        c.ports.join(',') || '-',
+        c.domain ?? '-',
+      ]),
+    );
+  }
+  if (instances) {
+    if (containers) output.line('');
+    output.table(
+      [
+        'INSTANCE',
+        'NODE',
+        'POOL',
+        'FLAVOUR',
+        'TAG',
+        'STATE',
+        'ADDRESS',
+        'CPU (m) used/free',
+        'MEMORY (MB) used/free',
+      ],
+      instances.map((n) => [
+        n.instance ?? '-',
+        n.hostname,
+        n.pool ?? '-',
+        n.flavour ?? '-',
+        n.tag ?? '-',
+        `${n.state}/${n.availability}`,
+        n.address,
+        `${n.reserved.cpuMilli}/${n.capacity.cpuMilli - n.reserved.cpuMilli}`,
+        `${n.reserved.memoryMb}/${n.capacity.memoryMb - n.reserved.memoryMb}`,
+      ]),
+    );
+  }
+}
+
+export async function infoAction(
+  { config, output }: CommandContext,
+  options: InfoOptions,
+): Promise<void> {
+  if (!options.service && !options.all)
+    throw usageError('say which container: -s NAME, or -a for all');
+  const { manager } = managerFor(config);
+  const services = options.service
+    ? [await findContainer(manager, checkContainerName(options.service))]
+    : await manager.listServices({ label: [CONTAINER_LABEL.name] });
+  const [tasks, nodes] = await Promise.all([manager.listTasks(), manager.listNodes()]);
+  const infos = services.map((s) => containerInfo(s, tasks, nodes, options.showEnv ?? false));
+  if (options.json) return output.json(options.service ? infos[0] : infos);
+  infos.forEach((info, index) => {
+    if (index > 0) output.line('');
+    printInfo(output, info);
+  });
+}
+
+function printInfo(output: Output, info: ContainerInfo): void {
+  const { spec } = info;
+  const reason = info.reason && info.state !== 'running' ? ` (${info.reason})` : '';
+  output.line(
+    `${info.name}: ${info.state}${reason}, ${info.replicas.running}/${info.replicas.desired} running`,
+  );
+  output.line(`  image        ${spec.image}`);
+  const command = [...spec.command, ...spec.args];
+  if (command.length > 0) output.line(`  command      ${command.join(' ')}`);
+  const reserves = Object.entries(spec.reservations).map(([k, v]) => `${k}=${v}`);
+  output.line(`  reserves     ${reserves.join(' ') || '-'}`);
+  output.line(`  placement    ${spec.constraints.join(', ') || 'any worker'}`);
+  output.line(`  ports        ${info.ports.join(', ') || '-'}`);
+  output.line(`  domain       ${info.domain ?? '-'}`);
+  output.line(`  nodes        ${info.nodes.join(', ') || '-'}`);
+  if (spec.env.length > 0) output.line(`  environment  ${spec.env.join(' ')}`);
+  output.line('  tasks (newest first)');
+  for (const t of info.tasks) {
+    const error = t.error ? `  ${t.error}` : '';
+    output.line(
+      `    ${t.id}  ${t.state.padEnd(9)} desired ${t.desired.padEnd(8)} ${t.node ?? '-'}  ${t.since}${error}`,
+    );
+  }
+}
+
+export async function logsAction({ config }: CommandContext, options: LogsOptions): Promise<void> {
+  const name = checkContainerName(options.name);
+  if (options.tail !== undefined && !/^\d+$/.test(options.tail)) {
+    throw usageError(`invalid --tail '${options.tail}': give a number of lines`);
+  }
+  const { manager } = managerFor(config);
+  const service = await findContainer(manager, name);
+  const logs = await manager.serviceLogs(service.id, {
+    follow: options.follow ?? false,
+    tail: options.tail === undefined ? undefined : Number(options.tail),
+    timestamps: options.timestamps ?? false,
+  });
+  // A follow ends cleanly on Ctrl-C, and when the container is removed: the engine
+  // itself keeps a removed service's stream open, so micado watches for the removal.
+  const stop = () => logs.destroy();
+  const watch = new AbortController();
+  if (options.follow) {
+    void (async () => {
+      for await (const event of manager.events(
+        { type: ['service'], event: ['remove'] },
+        watch.signal,
+      )) {
+        if (event.id === service.id) return stop();
+      }
+    })().catch(stop);
+  }
+  process.once('SIGINT', stop);
+  try {
+    for await (const chunk of logs) process.stdout.write(chunk);
+  } catch (err) {
+    if (!logs.destroyed) throw err;
+  } finally {
+    process.removeListener('SIGINT', stop);
+    watch.abort();
+  }
+}

@@ -1,0 +1,50 @@
+/** How actions reach the swarm: the manager's engine, and the engine of a given node. */
+import { conflictError, hostError, MicadoError } from '../../errors.js';
+import type { MicadoConfig } from '../../config/config.js';
+import { NODE_LABEL } from '../../cloud/cloud-driver.js';
+import { createDriver } from '../../cloud/driver-registry.js';
+import { clusterLayout, managerSocket, type ClusterLayout } from '../../cluster/cluster-layout.js';
+import { readState } from '../../cluster/cluster-state.js';
+import { isRunning } from '../../host/process.js';
+import {
+  connectEngine,
+  type SwarmClient,
+  type SwarmNode,
+  type SwarmService,
+} from '../../swarm/index.js';
+
+/** The manager's engine, or a clear error when the cluster is not up. */
+export function connectManager(layout: ClusterLayout): SwarmClient {
+  const process = readState(layout.stateFile)?.manager?.process;
+  if (!process || !isRunning(process))
+    throw hostError('the cluster is not up: run micado up first');
+  return connectEngine({ socketPath: managerSocket(layout) });
+}
+
+export function managerFor(config: MicadoConfig): { layout: ClusterLayout; manager: SwarmClient } {
+  const layout = clusterLayout(config);
+  return { layout, manager: connectManager(layout) };
+}
+
+/** The container's service, or a usage error naming where to look. */
+export async function findContainer(manager: SwarmClient, name: string): Promise<SwarmService> {
+  const [service] = (await manager.listServices({ name: [name] })).filter((s) => s.name === name);
+  if (!service) throw conflictError(`no container named '${name}': see micado list -c -a`);
+  return service;
+}
+
+/** The engine of a swarm node, through the driver that made its machine. */
+export function nodeEngine(config: MicadoConfig, node: SwarmNode): SwarmClient {
+  const labels = { ...node.engineLabels, ...node.labels };
+  const instance = labels[NODE_LABEL.instance];
+  const driverName = labels[NODE_LABEL.driver];
+  const address =
+    instance && driverName ? createDriver(driverName, config).engineAddress?.(instance) : undefined;
+  if (!address) {
+    throw new MicadoError(
+      'cloud',
+      `the engine of node ${node.hostname} cannot be reached from here`,
+    );
+  }
+  return connectEngine(address);
+}

@@ -1,0 +1,151 @@
+/**
+ * Containers on the swarm: launch (with everything checked before the service is
+ * made), wait for it to run, quit, remove, list. The CLI's actions are thin wrappers.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { conflictError, MicadoError } from '../errors.js';
+import type { SwarmClient, SwarmNode, SwarmService } from '../swarm/index.js';
+import { registryHas } from '../cluster/private-registry.js';
+import { CONTAINER_LABEL, containerServiceSpec, type LaunchRequest } from './container-spec.js';
+import {
+  containerView,
+  currentTasks,
+  isContainer,
+  launchPhase,
+  type ContainerView,
+} from './container-view.js';
+
+/** How often a waiting CLI looks at the tasks: Swarm has no event for task progress. */
+const WATCH_INTERVAL_MS = 50;
+
+export async function launchContainer(
+  manager: SwarmClient,
+  registry: string,
+  request: LaunchRequest,
+): Promise<void> {
+  const repository = request.image.name.slice(registry.length + 1).replace(/:[^:]+$/, '');
+  const tag = request.image.name.slice(request.image.name.lastIndexOf(':') + 1);
+  const [services, found] = await Promise.all([
+    manager.listServices({ label: [CONTAINER_LABEL.name] }),
+    registryHas(registry, repository, tag),
+  ]);
+  if (services.some((s) => s.name === request.name)) {
+    throw conflictError(
+      `container '${request.name}' already exists: quit it with micado quit -n ${request.name} --rm, or launch for another client`,
+    );
+  }
+  if (!found) {
+    throw conflictError(
+      `image '${request.image.given}' is not in the private registry: build it with micado build, or push it to ${registry}`,
+    );
+  }
+  if (request.port) {
+    const holder = services.find((s) => s.ports.some((p) => p.published === request.port));
+    if (holder)
+      throw conflictError(
+        `port ${request.port} is already published by ${holder.name}: choose another`,
+      );
+  }
+  await manager.createService(containerServiceSpec(request));
+}
+
+/**
+ * Wait until every replica runs. Fails at the first task that fails (with Swarm's
+ * reason) or when `timeoutMs` passes; `onPhase` hears what it waits for.
+ */
+export async function waitUntilRunning(
+  manager: SwarmClient,
+  name: string,
+  timeoutMs: number,
+  onPhase?: (phase: string) => void,
+): Promise<ContainerView> {
+  const deadline = Date.now() + timeoutMs;
+  const service = await manager.inspectService(name);
+  let nodes = byId(await manager.listNodes());
+  for (;;) {
+    const tasks = await manager.listTasks({ service: [service.id] });
+    if (tasks.some((t) => t.nodeId && !nodes.has(t.nodeId)))
+      nodes = byId(await manager.listNodes());
+    const view = containerView(service, tasks, nodes);
+    onPhase?.(launchPhase(view));
+    if (view.state === 'running' || view.state === 'stopped') return view;
+    if (view.state === 'failing') {
+      throw new MicadoError(
+        'docker',
+        `container ${name} failed to start: ${view.reason ?? 'its task failed'}`,
+      );
+    }
+    if (Date.now() > deadline) {
+      throw new MicadoError(
+        'transient',
+        `container ${name} is not running after ${Math.round(timeoutMs / 1000)} s: ${launchPhase(view)}`,
+      );
+    }
+    await sleep(WATCH_INTERVAL_MS);
+  }
+}
+
+/** Scale to zero and wait for its tasks to stop; then remove it if asked. */
+export async function quitContainer(
+  manager: SwarmClient,
+  service: SwarmService,
+  remove: boolean,
+  timeoutMs: number,
+) {
+  if ((service.replicas ?? 0) > 0) await manager.updateService(service.id, { replicas: 0 });
+  const deadline = Date.now() + timeoutMs;
+  while (currentTasks(await manager.listTasks({ service: [service.id] })).length > 0) {
+    if (Date.now() > deadline) {
+      throw new MicadoError(
+        'transient',
+        `container ${service.name} did not stop within ${Math.round(timeoutMs / 1000)} s`,
+      );
+    }
+    await sleep(WATCH_INTERVAL_MS * 2);
+  }
+  if (remove) await manager.removeService(service.id);
+}
+
+/** Remove a stopped container; a running one is refused. */
+export async function removeContainer(manager: SwarmClient, service: SwarmService) {
+  const live = currentTasks(await manager.listTasks({ service: [service.id] }));
+  if ((service.replicas ?? 0) > 0 || live.length > 0) {
+    throw conflictError(
+      `container ${service.name} is running: stop it first with micado quit -n ${service.name} (add --rm to remove it too)`,
+    );
+  }
+  await manager.removeService(service.id);
+}
+
+/** Every container (stopped ones too with `all`), newest last. */
+export async function listContainers(manager: SwarmClient, all: boolean): Promise<ContainerView[]> {
+  const [services, tasks, nodes] = await Promise.all([
+    manager.listServices({ label: [CONTAINER_LABEL.name] }),
+    manager.listTasks({ 'desired-state': ['running'] }),
+    manager.listNodes(),
+  ]);
+  const nodesById = byId(nodes);
+  return services
+    .filter(isContainer)
+    .map((service) => containerView(service, tasks, nodesById))
+    .filter((view) => all || view.state !== 'stopped')
+    .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.name.localeCompare(b.name));
+}
+
+/** A running task of the container, for exec and copy: the first replica's, or the one asked. */
+export async function runningTask(manager: SwarmClient, service: SwarmService, replica?: number) {
+  const tasks = (await manager.listTasks({ service: [service.id], 'desired-state': ['running'] }))
+    .filter((t) => t.state === 'running' && t.containerId && t.nodeId)
+    .sort((a, b) => (a.slot ?? 0) - (b.slot ?? 0));
+  const task = replica === undefined ? tasks[0] : tasks.find((t) => t.slot === replica);
+  if (!task) {
+    const which = replica === undefined ? '' : ` replica ${replica} of`;
+    throw conflictError(`no running${which} ${service.name}: launch it, or see micado list -c -a`);
+  }
+  const node = await manager.inspectNode(task.nodeId!);
+  return { task, node, containerId: task.containerId! };
+}
+
+function byId(nodes: SwarmNode[]): Map<string, SwarmNode> {
+  return new Map(nodes.map((n) => [n.id, n]));
+}

@@ -1,0 +1,96 @@
+/**
+ * What `micado launch` asks of Swarm: a service carrying micado's labels, reserving the
+ * generic resources nodes advertise, placed by pool, publishing its port on its node.
+ */
+import { usageError } from '../errors.js';
+import type { ServiceSpec } from '../swarm/index.js';
+
+export const CONTAINER_LABEL = {
+  name: 'micado.container',
+  client: 'micado.client',
+  image: 'micado.image',
+  domain: 'micado.domain',
+  port: 'micado.port',
+  location: 'micado.location',
+} as const;
+
+export interface LaunchRequest {
+  name: string;
+  client: string;
+  /** As given by the user, and as nodes pull it. */
+  image: { given: string; name: string };
+  location?: string;
+  script?: string;
+  arguments?: string[];
+  domain?: string;
+  port?: number;
+  environment: string[];
+  cpuMilli: number;
+  memoryMb: number;
+  replicas: number;
+}
+
+const ENVIRONMENT = /^[A-Za-z_][A-Za-z0-9_]*=/;
+const DOMAIN =
+  /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+const LOCATION = /^[a-z][a-z0-9-]{0,31}$/;
+
+/** Every problem of a launch's own options, before anything is asked of the engine. */
+export function checkLaunchOptions(options: {
+  environment: string[];
+  port?: string;
+  domain?: string;
+  location?: string;
+  replicas?: string;
+}): string | undefined {
+  const bad = options.environment.find((e) => !ENVIRONMENT.test(e));
+  if (bad !== undefined) return `invalid environment '${bad}': use KEY=VALUE`;
+  if (options.port !== undefined && !isPort(options.port)) {
+    return `invalid port '${options.port}': use a number from 1 to 65535`;
+  }
+  if (options.domain !== undefined && !DOMAIN.test(options.domain)) {
+    return `invalid domain '${options.domain}': use a host name such as app.example.org`;
+  }
+  if (options.location !== undefined && !LOCATION.test(options.location)) {
+    return `invalid location '${options.location}': use a pool name such as application or database`;
+  }
+  if (options.replicas !== undefined && !/^\d{1,3}$/.test(options.replicas)) {
+    return `invalid replicas '${options.replicas}': use a whole number from 0 to 999`;
+  }
+  return undefined;
+}
+
+function isPort(text: string): boolean {
+  return /^\d{1,5}$/.test(text) && Number(text) >= 1 && Number(text) <= 65535;
+}
+
+export function containerServiceSpec(request: LaunchRequest): ServiceSpec {
+  const labels: Record<string, string> = {
+    [CONTAINER_LABEL.name]: request.name,
+    [CONTAINER_LABEL.client]: request.client,
+    [CONTAINER_LABEL.image]: request.image.given,
+  };
+  if (request.domain) labels[CONTAINER_LABEL.domain] = request.domain;
+  if (request.port) labels[CONTAINER_LABEL.port] = String(request.port);
+  if (request.location) labels[CONTAINER_LABEL.location] = request.location;
+  const spec: ServiceSpec = {
+    name: request.name,
+    image: request.image.name,
+    labels,
+    env: request.environment,
+    replicas: request.replicas,
+    reservations: { 'micado.cpu_milli': request.cpuMilli, 'micado.mem_mb': request.memoryMb },
+    constraints: request.location ? [`node.labels.micado.pool==${request.location}`] : [],
+  };
+  // A script replaces the image's command; arguments go to whichever runs.
+  if (request.script) spec.command = [request.script];
+  if (request.arguments && request.arguments.length > 0) spec.args = request.arguments;
+  if (request.port) spec.ports = [{ target: request.port, published: request.port, mode: 'host' }];
+  return spec;
+}
+
+export function parsePort(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!isPort(text)) throw usageError(`invalid port '${text}': use a number from 1 to 65535`);
+  return Number(text);
+}

@@ -1,0 +1,106 @@
+/**
+ * Containers as users see them, derived from what Swarm knows (services, tasks, nodes).
+ * Pure, so every state is unit-tested without an engine.
+ */
+import type { SwarmNode, SwarmService, SwarmTask } from '../swarm/index.js';
+import { CONTAINER_LABEL } from './container-spec.js';
+
+export type ContainerState =
+  'running' | 'starting' | 'pulling' | 'waiting for capacity' | 'failing' | 'stopped';
+
+export interface ContainerView {
+  name: string;
+  client: string;
+  image: string;
+  state: ContainerState;
+  replicas: { desired: number; running: number };
+  /** Hostnames of the nodes its running tasks are on. */
+  nodes: string[];
+  ports: string[];
+  domain: string | undefined;
+  /** Why it is not running, when Swarm says. */
+  reason: string | undefined;
+  createdAt: string;
+}
+
+const LIVE = new Set([
+  'new',
+  'pending',
+  'assigned',
+  'accepted',
+  'preparing',
+  'ready',
+  'starting',
+  'running',
+]);
+
+/** Tasks Swarm still works on for a service (its history of ended tasks left out). */
+export function currentTasks(tasks: SwarmTask[]): SwarmTask[] {
+  return tasks.filter((t) => t.desiredState === 'running' && LIVE.has(t.state));
+}
+
+export function isContainer(service: SwarmService): boolean {
+  return service.labels[CONTAINER_LABEL.name] !== undefined;
+}
+
+export function containerView(
+  service: SwarmService,
+  tasks: SwarmTask[],
+  nodesById: Map<string, SwarmNode>,
+): ContainerView {
+  const mine = tasks.filter((t) => t.serviceId === service.id);
+  const current = currentTasks(mine);
+  const running = current.filter((t) => t.state === 'running');
+  const desired = service.replicas ?? 0;
+  const { state, reason } = stateOf(desired, running.length, current, mine);
+  return {
+    name: service.name,
+    client: service.labels[CONTAINER_LABEL.client] ?? '',
+    image: service.labels[CONTAINER_LABEL.image] ?? service.image,
+    state,
+    replicas: { desired, running: running.length },
+    nodes: [
+      ...new Set(running.map((t) => nodesById.get(t.nodeId ?? '')?.hostname ?? t.nodeId ?? '?')),
+    ].sort(),
+    ports: service.ports.map((p) => `${p.published}->${p.target}/${p.protocol ?? 'tcp'}`),
+    domain: service.labels[CONTAINER_LABEL.domain],
+    reason,
+    createdAt: service.createdAt,
+  };
+}
+
+function stateOf(
+  desired: number,
+  running: number,
+  current: SwarmTask[],
+  all: SwarmTask[],
+): { state: ContainerState; reason: string | undefined } {
+  if (desired === 0) return { state: 'stopped', reason: undefined };
+  if (running >= desired) return { state: 'running', reason: undefined };
+  const pending = current.find((t) => t.state === 'pending' && t.error);
+  if (pending) return { state: 'waiting for capacity', reason: pending.error };
+  const failed = [...all]
+    .filter((t) => t.state === 'failed' || t.state === 'rejected')
+    .sort((a, b) => b.updatedAt.localeCompare(a.updatedAt))[0];
+  if (failed && !current.some((t) => t.state === 'starting' || t.state === 'preparing')) {
+    return { state: 'failing', reason: failed.error ?? failed.message };
+  }
+  if (current.some((t) => t.state === 'preparing')) return { state: 'pulling', reason: undefined };
+  return { state: 'starting', reason: failed?.error };
+}
+
+/** One line for the launch spinner: what the container waits for now. */
+export function launchPhase(view: ContainerView): string {
+  switch (view.state) {
+    case 'waiting for capacity':
+      return `waiting for capacity: ${view.reason ?? 'no node has room'}`;
+    case 'pulling':
+      return `pulling ${view.image}`;
+    case 'running':
+      return `running on ${view.nodes.join(', ')}`;
+    case 'failing':
+      return `failing: ${view.reason ?? 'the task failed'}`;
+    default:
+      return `starting ${view.replicas.running}/${view.replicas.desired}`;
+  }
+}

@@ -1,0 +1,207 @@
+import { describe, expect, it } from 'vitest';
+import type { SwarmService, SwarmTask } from '../swarm/index.js';
+import { checkContainerName, containerNameFor } from './container-names.js';
+import { checkLaunchOptions, containerServiceSpec } from './container-spec.js';
+import { containerView } from './container-view.js';
+import { resolveImage } from './image-reference.js';
+import { parseCpuMilli, parseMemoryMb } from './quantities.js';
+
+const REGISTRY = '10.232.0.2:5000';
+
+describe('container names', () => {
+  it.each([
+    ['client', 'container-client'],
+    ['container-abc', 'container-abc'],
+    ['a1-b2', 'container-a1-b2'],
+  ])('names the container of client %s', (client, name) => {
+    expect(containerNameFor(client)).toBe(name);
+  });
+
+  it.each(['', 'Client', 'a_b', '-a', 'a-', 'x'.repeat(49), 'container-', 'a b'])(
+    'refuses the client name %j',
+    (client) => {
+      expect(() => containerNameFor(client)).toThrow(/invalid client name/);
+    },
+  );
+
+  it.each(['abc', 'container_abc', 'container-ABC', 'container-a/b', 'container-'])(
+    'refuses the container name %j',
+    (name) => {
+      expect(() => checkContainerName(name)).toThrow(/must look like container-NAME/);
+    },
+  );
+});
+
+describe('quantities', () => {
+  it.each([
+    ['300m', 300],
+    ['300M', 300],
+    ['300mb', 300],
+    ['1g', 1024],
+    ['1.5g', 1536],
+    ['512', 512],
+    ['2048k', 2],
+  ])('reads memory %s as %i MB', (text, mb) => {
+    expect(parseMemoryMb(text)).toBe(mb);
+  });
+
+  it.each(['', '0', '-1m', 'lots', '1t', '1.2.3g'])('refuses memory %j', (text) => {
+    expect(() => parseMemoryMb(text)).toThrow(/invalid memory/);
+  });
+
+  it.each([
+    ['0.5', 500],
+    ['2', 2000],
+    ['250m', 250],
+  ])('reads cpu %s as %i millicores', (text, milli) => {
+    expect(parseCpuMilli(text)).toBe(milli);
+  });
+
+  it.each(['', '0', 'half', '-1', '1.5m'])('refuses cpu %j', (text) => {
+    expect(() => parseCpuMilli(text)).toThrow(/invalid cpu/);
+  });
+});
+
+describe('image references', () => {
+  it.each([
+    ['container-default', `${REGISTRY}/container-default:latest`],
+    ['micado/base', `${REGISTRY}/micado/base:latest`],
+    ['app:1.2', `${REGISTRY}/app:1.2`],
+    [`${REGISTRY}/app:2`, `${REGISTRY}/app:2`],
+  ])('resolves %s against the private registry', (input, name) => {
+    expect(resolveImage(input, REGISTRY).name).toBe(name);
+  });
+
+  it.each([
+    ['docker.io/library/nginx', /not in the private registry/],
+    ['localhost:5000/app', /not in the private registry/],
+    ['App', /invalid image name/],
+    ['app:', /invalid image name/],
+    ['a//b', /invalid image name/],
+  ])('refuses %s', (input, message) => {
+    expect(() => resolveImage(input, REGISTRY)).toThrow(message);
+  });
+});
+
+describe('launch options', () => {
+  it.each([
+    [{ environment: ['A=1', 'B='] }, undefined],
+    [{ environment: ['NOVALUE'] }, /invalid environment 'NOVALUE'/],
+    [{ environment: ['1A=x'] }, /invalid environment/],
+    [{ environment: [], port: '0' }, /invalid port '0'/],
+    [{ environment: [], port: '65536' }, /invalid port/],
+    [{ environment: [], port: '80x' }, /invalid port/],
+    [{ environment: [], domain: 'bad_domain' }, /invalid domain/],
+    [{ environment: [], location: 'Web' }, /invalid location/],
+    [{ environment: [], replicas: '-1' }, /invalid replicas/],
+  ])('checks %j', (options, problem) => {
+    const result = checkLaunchOptions(options);
+    if (problem === undefined) expect(result).toBeUndefined();
+    else expect(result).toMatch(problem);
+  });
+
+  it('makes a labelled service that reserves capacity and publishes on its node', () => {
+    const spec = containerServiceSpec({
+      name: 'container-client',
+      client: 'client',
+      image: { given: 'container-default', name: `${REGISTRY}/container-default:latest` },
+      location: 'application',
+      script: '/usr/src/app/app.sh',
+      arguments: ['user', 'host_ip'],
+      domain: 'app.example.org',
+      port: 8080,
+      environment: ['MODE=prod'],
+      cpuMilli: 500,
+      memoryMb: 300,
+      replicas: 1,
+    });
+    expect(spec).toEqual({
+      name: 'container-client',
+      image: `${REGISTRY}/container-default:latest`,
+      labels: {
+        'micado.container': 'container-client',
+        'micado.client': 'client',
+        'micado.image': 'container-default',
+        'micado.domain': 'app.example.org',
+        'micado.port': '8080',
+        'micado.location': 'application',
+      },
+      env: ['MODE=prod'],
+      replicas: 1,
+      reservations: { 'micado.cpu_milli': 500, 'micado.mem_mb': 300 },
+      constraints: ['node.labels.micado.pool==application'],
+      command: ['/usr/src/app/app.sh'],
+      args: ['user', 'host_ip'],
+      ports: [{ target: 8080, published: 8080, mode: 'host' }],
+    });
+  });
+});
+
+describe('container view', () => {
+  const service = (replicas: number): SwarmService => ({
+    id: 's1',
+    version: 1,
+    name: 'container-a',
+    image: `${REGISTRY}/app:1`,
+    replicas,
+    labels: { 'micado.container': 'container-a', 'micado.client': 'a', 'micado.image': 'app:1' },
+    reservations: {},
+    constraints: [],
+    ports: [],
+    command: [],
+    args: [],
+    env: [],
+    createdAt: '',
+    updatedAt: '',
+  });
+  const task = (state: string, extra: Partial<SwarmTask> = {}): SwarmTask => ({
+    id: `t-${state}-${Math.random()}`,
+    serviceId: 's1',
+    nodeId: 'n1',
+    slot: 1,
+    desiredState: 'running',
+    state,
+    message: '',
+    error: undefined,
+    containerId: undefined,
+    reservations: {},
+    updatedAt: '2026-01-01T00:00:00Z',
+    ...extra,
+  });
+  const nodes = new Map([['n1', { hostname: 'node-1' } as never]]);
+
+  it.each([
+    ['stopped when scaled to 0', 0, [], 'stopped'],
+    ['running when all replicas run', 1, [task('running')], 'running'],
+    [
+      'waiting for capacity when Swarm finds no room',
+      1,
+      [
+        task('pending', {
+          nodeId: undefined,
+          error: 'no suitable node (insufficient resources on 2 nodes)',
+        }),
+      ],
+      'waiting for capacity',
+    ],
+    ['pulling while a task prepares', 1, [task('preparing')], 'pulling'],
+    ['starting while a task is assigned', 1, [task('assigned')], 'starting'],
+    [
+      'failing when its tasks fail and none is on the way',
+      1,
+      [task('failed', { desiredState: 'shutdown', error: 'task: non-zero exit (1)' })],
+      'failing',
+    ],
+  ])('is %s', (_, replicas, tasks, state) => {
+    expect(containerView(service(replicas), tasks, nodes).state).toBe(state);
+  });
+
+  it('names the nodes it runs on and the image as the user gave it', () => {
+    const view = containerView(service(2), [task('running'), task('running')], nodes);
+    expect(view).toMatchObject({
+      nodes: ['node-1'],
+      image: 'app:1',
+      replicas: { desired: 2, running: 2 },
+    });
+  });
+});

@@ -1,0 +1,287 @@
+/**
+ * Container commands against a real local cluster: build -> launch on a worker that
+ * pulls from the private registry, list, info, logs, execute, copy, quit, remove, and
+ * the bad-input corpus, each leaving nothing half-created.
+ */
+import { createWriteStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { pack, type Header } from 'tar-stream';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { registryHas } from '../src/cluster/private-registry.js';
+import { httpStatus } from '../src/host/http-probe.js';
+import { connectEngine } from '../src/swarm/index.js';
+import { TestCluster } from './support/test-cluster.js';
+
+type Entry = Partial<Header> & { name: string; content?: string };
+
+const work = mkdtempSync(join(tmpdir(), 'micado-containers-'));
+
+async function tarball(name: string, entries: Entry[]): Promise<string> {
+  const file = join(work, name);
+  const tar = pack();
+  for (const { content, ...header } of entries) tar.entry(header, content ?? '');
+  tar.finalize();
+  await pipeline(Readable.from(tar), createWriteStream(file));
+  return file;
+}
+
+const webFiles = (dir: string, baseImage: string): Entry[] => [
+  {
+    name: `${dir}/Dockerfile`,
+    content: `FROM ${baseImage}\nCOPY index.html /www/index.html\nCOPY run.sh /run.sh\nCMD ["/run.sh"]\n`,
+  },
+  { name: `${dir}/index.html`, content: '<h1>hello micado</h1>\n' },
+  {
+    name: `${dir}/run.sh`,
+    mode: 0o755,
+    content: '#!/bin/sh\necho "serving on $PORT"\nexec httpd -f -p "$PORT" -h /www\n',
+  },
+];
+
+describe('container commands', () => {
+  // Launch waits are cut short so that the capacity case below ends quickly.
+  const cluster = new TestCluster({ containers: { launchTimeoutMs: 8000, maxContextMb: 1 } });
+  let workerAddress: string;
+  let workerSocket: string;
+
+  beforeAll(async () => {
+    expect((await cluster.micado('up')).code).toBe(0);
+    const start = await cluster.micado('start', '-f', 'small', '-t', 'w1', '--json');
+    expect(start.code, start.stderr).toBe(0);
+    const { instance } = JSON.parse(start.stdout);
+    workerAddress = instance.address;
+    workerSocket = join(cluster.config.stateDir, 'nodes', instance.id, 'docker.sock');
+  });
+
+  afterAll(async () => {
+    await cluster.destroy();
+    expect(await cluster.leftovers()).toEqual([]);
+  });
+
+  it('builds an image and launches it on a worker that pulls it from the private registry', async () => {
+    const file = await tarball('web.tar', webFiles('container-web', cluster.layout.baseImage));
+    const build = await cluster.micado('build', '-n', 'container-web', '-f', file, '--json');
+    expect(build.code, build.stderr).toBe(0);
+    expect(JSON.parse(build.stdout)).toMatchObject({ name: 'container-web', files: 3 });
+    const worker = connectEngine({ socketPath: workerSocket });
+    const image = `${cluster.layout.registry}/container-web:latest`;
+    expect(await worker.hasImage(image)).toBe(false);
+
+    const launch = await cluster.micado(
+      'launch', '-i', 'container-web', '-n', 'web', '-e', 'PORT=8080', '-e', 'SECRET=hunter2',
+      '-p', '8080', '-d', 'web.example.org', '--memory', '100m', '--cpu', '0.2', '--json',
+    ); // prettier-ignore
+    expect(launch.code, launch.stderr).toBe(0);
+    expect(JSON.parse(launch.stdout)).toMatchObject({
+      name: 'container-web',
+      state: 'running',
+      replicas: { desired: 1, running: 1 },
+    });
+    expect(await worker.hasImage(image)).toBe(true);
+    expect(await httpStatus(`http://${workerAddress}:8080/index.html`, { timeoutMs: 2000 })).toBe(
+      200,
+    );
+  });
+
+  it('lists containers and instances, with capacity used and free', async () => {
+    const list = JSON.parse((await cluster.micado('list', '-c', '-i', '--json')).stdout);
+    expect(list.containers).toHaveLength(1);
+    expect(list.containers[0]).toMatchObject({
+      name: 'container-web',
+      image: 'container-web',
+      ports: ['8080->8080/tcp'],
+      domain: 'web.example.org',
+    });
+    expect(list.instances[0]).toMatchObject({
+      tag: 'w1',
+      reserved: { cpuMilli: 200, memoryMb: 100 },
+      capacity: { cpuMilli: 1000, memoryMb: 512 },
+    });
+    const table = (await cluster.micado('list', '-c')).stdout;
+    expect(table).toMatch(/container-web\s+container-web\s+running\s+1\/1/);
+  });
+
+  it('describes a container without showing environment values unless asked', async () => {
+    const info = await cluster.micado('info', '-s', 'container-web', '--json');
+    expect(info.code, info.stderr).toBe(0);
+    expect(info.stdout).not.toContain('hunter2');
+    const parsed = JSON.parse(info.stdout);
+    expect(parsed.spec.env).toEqual(['PORT=…', 'SECRET=…']);
+    expect(parsed.spec.reservations).toEqual({ 'micado.cpu_milli': 200, 'micado.mem_mb': 100 });
+    expect(parsed.tasks[0]).toMatchObject({ state: 'running', desired: 'running' });
+    const shown = JSON.parse(
+      (await cluster.micado('info', '-s', 'container-web', '--show-env', '--json')).stdout,
+    );
+    expect(shown.spec.env).toContain('SECRET=hunter2');
+  });
+
+  it('prints logs, and a follow ends cleanly when the container goes', async () => {
+    const logs = await cluster.micado('logs', '-n', 'container-web', '--tail', '5');
+    expect(logs.stdout).toContain('serving on 8080');
+
+    const second = await cluster.micado(
+      'launch',
+      '-i',
+      'container-web',
+      '-n',
+      'web2',
+      '-e',
+      'PORT=8081',
+    );
+    expect(second.code, second.stderr).toBe(0);
+    const follower = cluster.spawnMicado('logs', '-n', 'container-web2', '--follow');
+    onTestFinished(() => {
+      follower.kill();
+    });
+    let seen = '';
+    follower.stdout.on('data', (chunk) => (seen += chunk));
+    const deadline = Date.now() + 20_000;
+    while (!seen.includes('serving on 8081') && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(seen).toContain('serving on 8081');
+    const quit = await cluster.micado('quit', '-n', 'container-web2', '-rm');
+    expect(quit.code, quit.stderr).toBe(0);
+    const code = await new Promise<number | null>((resolve) => follower.on('exit', resolve));
+    expect(code).toBe(0);
+  });
+
+  it("runs commands in the container, and their exit code becomes micado's", async () => {
+    const cat = await cluster.micado('execute', '-n', 'container-web', '-c', 'cat /www/index.html');
+    expect(cat).toMatchObject({ code: 0, stdout: '<h1>hello micado</h1>\n' });
+    const failing = await cluster.micado(
+      'execute',
+      '-n',
+      'container-web',
+      '--shell',
+      '-c',
+      'echo oops >&2; exit 7',
+    );
+    expect(failing).toMatchObject({ code: 7, stderr: 'oops\n' });
+    const argv = await cluster.micado('execute', '-n', 'container-web', '--', 'ls', '-d', '/www');
+    expect(argv).toMatchObject({ code: 0, stdout: '/www\n' });
+    const piped = await cluster.micadoWithInput(
+      'from stdin\n',
+      'execute',
+      '-n',
+      'container-web',
+      '--',
+      'cat',
+    );
+    expect(piped).toMatchObject({ code: 0, stdout: 'from stdin\n' });
+  });
+
+  it('copies files into and out of the container', async () => {
+    const local = join(work, 'note.txt');
+    writeFileSync(local, 'copied in\n');
+    expect((await cluster.micado('copy', local, 'container-web:/tmp/')).code).toBe(0);
+    expect(
+      (await cluster.micado('execute', '-n', 'container-web', '--', 'cat', '/tmp/note.txt')).stdout,
+    ).toBe('copied in\n');
+    expect((await cluster.micado('copy', local, 'container-web:/tmp/renamed.txt')).code).toBe(0);
+    expect(
+      (await cluster.micado('execute', '-n', 'container-web', '--', 'cat', '/tmp/renamed.txt'))
+        .stdout,
+    ).toBe('copied in\n');
+
+    const out = join(work, 'out.html');
+    expect((await cluster.micado('copy', 'container-web:/www/index.html', out)).code).toBe(0);
+    expect(readFileSync(out, 'utf8')).toBe('<h1>hello micado</h1>\n');
+    expect((await cluster.micado('copy', 'container-web:/www', work)).code).toBe(0);
+    expect(readFileSync(join(work, 'www', 'index.html'), 'utf8')).toBe('<h1>hello micado</h1>\n');
+  });
+
+  it('removes a launch that cannot start, saying why', async () => {
+    const broken = await cluster.micado(
+      'launch',
+      '-i',
+      'micado/base',
+      '-n',
+      'broken',
+      '-s',
+      '/no/such/script',
+    );
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toMatch(
+      /container container-broken failed to start: .*; the container was removed/,
+    );
+    const noRoom = await cluster.micado(
+      'launch',
+      '-i',
+      'micado/base',
+      '-n',
+      'huge',
+      '--memory',
+      '2g',
+      '-s',
+      'sleep',
+      '-a',
+      '600',
+    );
+    expect(noRoom.code).toBe(1);
+    expect(noRoom.stderr).toMatch(
+      /not running after 8 s: waiting for capacity: .*insufficient resources.*; the container was removed/,
+    );
+    const all = JSON.parse((await cluster.micado('list', '-c', '-a', '--json')).stdout);
+    expect(all.containers.map((c: { name: string }) => c.name)).toEqual(['container-web']);
+  });
+
+  it('stops, refuses to remove a running container, and removes a stopped one', async () => {
+    const refused = await cluster.micado('remove', '-n', 'container-web');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/container container-web is running: stop it first/);
+    expect((await cluster.micado('quit', '-n', 'container-web')).code).toBe(0);
+    const stopped = JSON.parse(
+      (await cluster.micado('list', '-c', '-a', '--json')).stdout,
+    ).containers;
+    expect(stopped).toMatchObject([{ name: 'container-web', state: 'stopped' }]);
+    expect(JSON.parse((await cluster.micado('list', '-c', '--json')).stdout).containers).toEqual(
+      [],
+    );
+    expect((await cluster.micado('remove', '-n', 'container-web')).code).toBe(0);
+    expect(
+      JSON.parse((await cluster.micado('list', '-c', '-a', '--json')).stdout).containers,
+    ).toEqual([]);
+  });
+
+  describe('bad input', () => {
+    const base = () => cluster.layout.baseImage;
+    // [what, argv, exit code, message]: each one line on stderr, and nothing made.
+    const corpus: [string, () => Promise<string[]>, number, RegExp][] = [
+      ['an unknown container', async () => ['quit', '-n', 'container-nope'], 1, /no container named 'container-nope'/],
+      ['an invalid container name', async () => ['logs', '-n', 'web'], 2, /invalid container name 'web'/],
+      ['an invalid client name', async () => ['launch', '-i', 'micado/base', '-n', 'Bad_Name'], 2, /invalid client name 'Bad_Name'/],
+      ['a port out of range', async () => ['launch', '-i', 'micado/base', '-n', 'p1', '-p', '70000'], 2, /invalid port '70000'/],
+      ['a malformed environment variable', async () => ['launch', '-i', 'micado/base', '-n', 'e1', '-e', 'NOEQUALS'], 2, /invalid environment 'NOEQUALS': use KEY=VALUE/],
+      ['an image that is not in the registry', async () => ['launch', '-i', 'nothere', '-n', 'i1'], 1, /image 'nothere' is not in the private registry/],
+      ['an image from another registry', async () => ['launch', '-i', 'docker.io/library/nginx', '-n', 'i2'], 2, /is not in the private registry/],
+      ['a bad memory size', async () => ['launch', '-i', 'micado/base', '-n', 'm1', '--memory', 'lots'], 2, /invalid memory 'lots'/],
+      ['a missing tarball', async () => ['build', '-n', 'container-b', '-f', join(work, 'none.tar')], 2, /does not exist/],
+      ['a tarball that is not a tar', async () => {
+        const file = join(work, 'text.tar');
+        writeFileSync(file, 'hello\n'.repeat(200));
+        return ['build', '-n', 'container-b', '-f', file];
+      }, 2, /is not a tar archive/],
+      ['a tarball with no Dockerfile', async () => ['build', '-n', 'container-b', '-f', await tarball('nodf.tar', [{ name: 'container-b/a.txt', content: 'x' }])], 2, /has no container-b\/Dockerfile/],
+      ['a tarball entry with an absolute path', async () => ['build', '-n', 'container-b', '-f', await tarball('abs.tar', [...webFiles('container-b', base()), { name: '/etc/evil', content: 'x' }])], 2, /absolute path/],
+      ['a tarball entry with ..', async () => ['build', '-n', 'container-b', '-f', await tarball('dots.tar', [...webFiles('container-b', base()), { name: 'container-b/../../evil', content: 'x' }])], 2, /climbs out with '\.\.'/],
+      ['a link leaving the build directory', async () => ['build', '-n', 'container-b', '-f', await tarball('link.tar', [...webFiles('container-b', base()), { name: 'container-b/passwd', type: 'symlink', linkname: '/etc/passwd' }])], 2, /points outside container-b\//],
+      ['a file too large', async () => ['build', '-n', 'container-b', '-f', await tarball('big.tar', [...webFiles('container-b', base()), { name: 'container-b/big', content: 'x'.repeat(1_100_000) }])], 2, /too large at 'container-b\/big'/],
+      ['a Dockerfile that fails to build', async () => ['build', '-n', 'container-b', '-f', await tarball('fail.tar', [{ name: 'container-b/Dockerfile', content: `FROM ${base()}\nCOPY missing.txt /\n` }])], 1, /build .*container-b:latest failed/],
+    ]; // prettier-ignore
+
+    it.each(corpus)('refuses %s', async (_, argv, code, message) => {
+      const result = await cluster.micado(...(await argv()));
+      expect(result.code).toBe(code);
+      const lines = result.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(message);
+      const all = JSON.parse((await cluster.micado('list', '-c', '-a', '--json')).stdout);
+      expect(all.containers).toEqual([]);
+      expect(await registryHas(cluster.layout.registry, 'container-b', 'latest')).toBe(false);
+    });
+  });
+});
