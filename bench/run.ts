@@ -1,174 +1,22 @@
 /**
- * Foundation benchmarks, measured side by side in one run on an isolated cluster (this
+ * micado's benchmarks, each measured side by side with its baseline in one run (this
  * machine is shared and noisy: compare the ratios, not the absolute times).
- *
- * - up: `micado up` from nothing (packages installed), next to a bare dockerd cold
- *   start in a namespace, the one step up cannot avoid.
- * - start: `micado start` to Ready, and the same through the library in-process (no CLI
- *   start-up), next to the bare steps (namespace, dockerd, swarm join, node Ready seen
- *   by polling) with no records, events or labels.
- * - status: `micado status` on a 5-worker cluster, next to `micado --version` (the
- *   CLI's own load time).
+ * `npm run bench [foundation|containers]`.
  */
-import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { TestCluster } from '../test/support/test-cluster.js';
-import { createNamespace } from '../src/host/network.js';
-import { createCgroup } from '../src/host/cgroup.js';
-import { spawnDaemon } from '../src/host/process.js';
-import {
-  dockerdArgv,
-  flavourCapacity,
-  namespacedArgv,
-} from '../src/cloud/local/dockerd-command.js';
-import { destroyLocalHost, type LocalHostRecord } from '../src/cloud/local/local-host.js';
-import { vethName } from '../src/cloud/local/local-records.js';
-import { addressAt } from '../src/host/ipv4.js';
-import { connectEngine } from '../src/swarm/index.js';
-import { createDriver } from '../src/cloud/driver-registry.js';
-import { startNode, stopNode } from '../src/cluster/node-provisioner.js';
+import { benchContainers } from './containers.js';
+import { benchFoundation } from './foundation.js';
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const ms = (x: number) => `${x.toFixed(0)} ms`;
+const suites: Record<string, () => Promise<string[][]>> = {
+  foundation: benchFoundation,
+  containers: benchContainers,
+};
 
-async function timed(fn: () => Promise<unknown>): Promise<number> {
-  const start = performance.now();
-  await fn();
-  return performance.now() - start;
+const chosen = process.argv.slice(2);
+const rows: string[][] = [];
+for (const [name, run] of Object.entries(suites)) {
+  if (chosen.length === 0 || chosen.includes(name)) rows.push(...(await run()));
 }
-
-async function cli(cluster: TestCluster, ...args: string[]) {
-  const result = await cluster.micado(...args);
-  if (result.code !== 0) throw new Error(`micado ${args.join(' ')}: ${result.stderr}`);
-  return result;
+const width = Math.max(...rows.map((r) => r[0]!.length));
+for (const [what = '', value = '', note = ''] of rows) {
+  console.log(`${what.padEnd(width)}  ${value.padStart(8)}  ${note}`);
 }
-
-/** A host made with the bare steps; returns its record for cleanup. */
-async function bareNode(
-  cluster: TestCluster,
-  index: number,
-  join_: { token: string },
-  made: LocalHostRecord[],
-): Promise<LocalHostRecord> {
-  const { config, layout } = cluster;
-  const name = `bare${index}${randomBytes(2).toString('hex')}`;
-  const host: LocalHostRecord = {
-    namespace: `${config.cluster.name}-${name}`,
-    hostVeth: vethName(config.cluster.name, name),
-    bridge: config.network.bridge,
-    address: addressAt(layout.subnet, 200 + index),
-    prefix: layout.subnet.prefix,
-    dir: join(config.stateDir, 'bare', name),
-    cgroup: `${config.cluster.name}/${name}`,
-  };
-  made.push(host);
-  await createNamespace(host);
-  const { mkdirSync } = await import('node:fs');
-  mkdirSync(host.dir, { recursive: true });
-  const socket = join(host.dir, 'docker.sock');
-  const argv = dockerdArgv({
-    dataRoot: join(host.dir, 'data'),
-    execRoot: join(host.dir, 'run'),
-    pidFile: join(host.dir, 'dockerd.pid'),
-    socket,
-    cgroupParent: `/${host.cgroup}/containers`,
-    capacity: flavourCapacity({ cpus: 1, memoryMb: 512 }),
-    labels: { bare: name },
-  });
-  host.process = spawnDaemon(
-    namespacedArgv(createCgroup(`${host.cgroup}/daemon`), host.namespace, host.namespace, argv),
-    join(host.dir, 'log'),
-  );
-  const engine = connectEngine({ socketPath: socket });
-  for (;;) {
-    try {
-      await engine.ping();
-      break;
-    } catch {
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  }
-  await engine.joinSwarm(layout.swarmAddress, join_.token, host.address);
-  const manager = cluster.manager();
-  while (!(await manager.listNodes({ label: [`bare=${name}`] })).some((n) => n.state === 'ready')) {
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  return host;
-}
-
-async function main() {
-  const cluster = new TestCluster();
-  const rows: string[][] = [];
-  // micado does not know the bare hosts: the bench removes them itself, whatever happens.
-  const bareHosts: LocalHostRecord[] = [];
-  try {
-    // up from nothing, three times, next to a bare dockerd cold start.
-    const ups: number[] = [];
-    for (let i = 0; i < 3; i++) {
-      ups.push(await timed(() => cli(cluster, 'up')));
-      if (i < 2) await cli(cluster, 'down');
-    }
-    const manager = cluster.manager();
-    const { worker: token } = await manager.joinTokens();
-
-    const starts: number[] = [];
-    const inProcess: number[] = [];
-    const bares: number[] = [];
-    const driver = createDriver('local', cluster.config);
-    for (let i = 0; i < 5; i++) {
-      starts.push(await timed(() => cli(cluster, 'start', '-f', 'small', '-t', `b${i}`)));
-      const request = { id: `lib-${i}`, pool: 'application', flavour: 'small', tag: `lib${i}` };
-      inProcess.push(
-        await timed(() => startNode(manager, driver, cluster.layout, request, 30_000)),
-      );
-      bares.push(await timed(() => bareNode(cluster, i, { token }, bareHosts)));
-    }
-    while (bareHosts.length > 0) await destroyLocalHost(bareHosts.pop()!, 5_000);
-    // status is measured on the 5 nodes the CLI started.
-    for (let i = 0; i < 5; i++) await stopNode(manager, driver, `lib-${i}`, 1_000);
-    const down = await manager.listNodes({ role: ['worker'] });
-    for (const node of down.filter((n) => n.engineLabels.bare))
-      await manager.removeNode(node.id, true);
-
-    const statuses: number[] = [];
-    const versions: number[] = [];
-    for (let i = 0; i < 10; i++) {
-      statuses.push(await timed(() => cli(cluster, 'status')));
-      versions.push(await timed(() => cli(cluster, '--version')));
-    }
-    const workers = (await manager.listNodes({ role: ['worker'] })).length;
-
-    const up = median(ups);
-    const start = median(starts);
-    const bare = median(bares);
-    const library = median(inProcess);
-    const status = median(statuses);
-    const version = median(versions);
-    rows.push(['micado up from nothing (median of 3)', ms(up), 'budget 15000 ms']);
-    rows.push(['micado start -> Ready (median of 5)', ms(start), 'budget 3000 ms']);
-    rows.push([
-      'startNode in-process -> Ready, labelled',
-      ms(library),
-      `in-process/bare = ${(library / bare).toFixed(2)}`,
-    ]);
-    rows.push([
-      'bare namespace+dockerd+join -> Ready',
-      ms(bare),
-      `cli/bare = ${(start / bare).toFixed(2)}`,
-    ]);
-    rows.push([`micado status, ${workers} workers (median of 10)`, ms(status), 'budget 500 ms']);
-    rows.push([
-      'micado --version (CLI load)',
-      ms(version),
-      `status/version = ${(status / version).toFixed(2)}`,
-    ]);
-    const width = Math.max(...rows.map((r) => r[0]!.length));
-    for (const [what = '', value = '', note = ''] of rows)
-      console.log(`${what.padEnd(width)}  ${value.padStart(8)}  ${note}`);
-  } finally {
-    for (const host of bareHosts) await destroyLocalHost(host, 5_000).catch(console.error);
-    await cluster.destroy();
-  }
-}
-
-await main();

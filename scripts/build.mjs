@@ -1,8 +1,31 @@
 // Builds the micado CLI into dist/bin as ESM chunks: one bundle loads in far less time
-// than hundreds of modules resolved one by one (status: ~0.36 s instead of ~0.46 s),
-// and splitting keeps each command's action loaded only when it runs.
+// than hundreds of modules resolved one by one, and splitting keeps each command's
+// action loaded only when it runs.
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * Modules of the engine client that micado never calls, swapped for shims that refuse
+ * loudly (scripts/bundle/): they cost every command most of its start-up.
+ */
+const SHIMS = [
+  { importer: '/dockerode/lib/', request: './session', shim: 'dockerode-session.cjs' },
+  { importer: '/docker-modem/lib/', request: './ssh', shim: 'docker-modem-ssh.cjs' },
+];
+
+const withoutUnusedTransports = {
+  name: 'without-unused-transports',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/(session|ssh)$/ }, (args) => {
+      const match = SHIMS.find(
+        (s) => args.importer.includes(s.importer) && args.path === s.request,
+      );
+      if (!match) return undefined;
+      return { path: fileURLToPath(new URL(`./bundle/${match.shim}`, import.meta.url)) };
+    });
+  },
+};
 
 rmSync('dist', { recursive: true, force: true });
 await build({
@@ -14,11 +37,10 @@ await build({
   platform: 'node',
   target: 'node20',
   sourcemap: true,
-  // ssh2 ships a native addon (and cpu-features is its optional one): left to node_modules.
-  external: ['ssh2', 'cpu-features'],
   // Bundled CommonJS dependencies call require(); give ESM output one.
   banner: {
     js: "import { createRequire as micadoRequire } from 'node:module'; const require = micadoRequire(import.meta.url);",
   },
+  plugins: [withoutUnusedTransports],
   logLevel: 'warning',
 });

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets everything up on a fresh Debian host and runs micado's main job on the embedded
-# default: a local cluster (manager, private registry, base image) and a worker node.
-# Idempotent: a second run finds the cluster and the node already there.
+# default: a local cluster (manager, private registry, base image), a worker node, and
+# a web container built from a tarball, launched, and answering on its published port.
+# Idempotent: a second run finds what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-host.sh
@@ -11,6 +12,23 @@ micado up
 if ! micado status --json | grep -q '"tag": "demo01"'; then
   micado start --cloud local --flavour small --tag demo01 --name application
 fi
-micado status
+
+if ! micado list -c -a --json | grep -q '"name": "container-demo"'; then
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+  mkdir "$work/container-demo"
+  registry=$(micado status --json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).registry.address))')
+  printf 'FROM %s/micado/base:latest\nCOPY index.html /www/index.html\nCMD ["httpd", "-f", "-p", "8080", "-h", "/www"]\n' "$registry" > "$work/container-demo/Dockerfile"
+  echo '<h1>micado demo</h1>' > "$work/container-demo/index.html"
+  tar -C "$work" -czf "$work/demo.tar.gz" container-demo
+  micado build -n container-demo -f "$work/demo.tar.gz"
+  micado launch -i container-demo -n demo -p 8080 --memory 64m -d demo.local
+fi
+
+micado list -c
 echo
+micado list -i
+address=$(micado list -i --json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).instances.find(i=>i.tag==="demo01").address))')
+echo
+echo "container-demo answers: $(node -e "fetch('http://$address:8080/').then(r=>r.text()).then(t=>process.stdout.write(t))")"
 echo "The cluster stays up. Take it down with: node dist/bin/micado.js down"

@@ -136,6 +136,8 @@ describe('container commands', () => {
     onTestFinished(() => {
       follower.kill();
     });
+    // Listen at once: the follower may well exit before quit below returns.
+    const exited = new Promise<number | null>((resolve) => follower.on('exit', resolve));
     let seen = '';
     follower.stdout.on('data', (chunk) => (seen += chunk));
     const deadline = Date.now() + 20_000;
@@ -145,8 +147,7 @@ describe('container commands', () => {
     expect(seen).toContain('serving on 8081');
     const quit = await cluster.micado('quit', '-n', 'container-web2', '-rm');
     expect(quit.code, quit.stderr).toBe(0);
-    const code = await new Promise<number | null>((resolve) => follower.on('exit', resolve));
-    expect(code).toBe(0);
+    expect(await exited).toBe(0);
   });
 
   it("runs commands in the container, and their exit code becomes micado's", async () => {

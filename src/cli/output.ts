@@ -2,7 +2,7 @@
  * How commands speak: results on stdout (a table, lines, or JSON with --json),
  * progress on stderr (a spinner, on a terminal only).
  */
-import Table from 'cli-table3';
+import { formatColumns } from './columns.js';
 
 export interface Progress {
   /** Say what is being waited for now. */
@@ -33,21 +33,7 @@ export class ConsoleOutput implements Output {
   }
 
   table(head: string[], rows: (string | number)[][]): void {
-    const table = new Table({
-      head,
-      style: { head: [], border: [], compact: true },
-      chars: { top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '',
-        'bottom-left': '', 'bottom-right': '', left: '', 'left-mid': '', mid: '', 'mid-mid': '',
-        right: '', 'right-mid': '', middle: '  ' }, // prettier-ignore
-    });
-    table.push(...rows.map((row) => row.map(String)));
-    this.line(
-      table
-        .toString()
-        .split('\n')
-        .map((l) => l.trimEnd())
-        .join('\n'),
-    );
+    this.line(formatColumns(head, rows));
   }
 
   progress(first: string): Progress {

@@ -16,7 +16,7 @@ import {
 } from './container-view.js';
 
 /** How often a waiting CLI looks at the tasks: Swarm has no event for task progress. */
-const WATCH_INTERVAL_MS = 50;
+const WATCH_INTERVAL_MS = 25;
 
 export async function launchContainer(
   manager: SwarmClient,
@@ -60,8 +60,11 @@ export async function waitUntilRunning(
   onPhase?: (phase: string) => void,
 ): Promise<ContainerView> {
   const deadline = Date.now() + timeoutMs;
-  const service = await manager.inspectService(name);
-  let nodes = byId(await manager.listNodes());
+  const [service, nodeList] = await Promise.all([
+    manager.inspectService(name),
+    manager.listNodes(),
+  ]);
+  let nodes = byId(nodeList);
   for (;;) {
     const tasks = await manager.listTasks({ service: [service.id] });
     if (tasks.some((t) => t.nodeId && !nodes.has(t.nodeId)))
