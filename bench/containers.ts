@@ -6,19 +6,11 @@
  * - list: `micado list -c` with 100 running containers, next to the three engine calls
  *   it makes, in-process.
  */
+import { median, ms, timed } from './measure.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TestCluster } from '../test/support/test-cluster.js';
 import { CONTAINER_LABEL } from '../src/containers/container-spec.js';
 import { launchContainer, waitUntilRunning } from '../src/containers/container-operations.js';
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const ms = (x: number) => `${x.toFixed(0)} ms`;
-
-async function timed(fn: () => Promise<unknown>): Promise<number> {
-  const start = performance.now();
-  await fn();
-  return performance.now() - start;
-}
 
 export async function benchContainers(): Promise<string[][]> {
   const cluster = new TestCluster();

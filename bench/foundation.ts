@@ -10,6 +10,7 @@
  * - status: `micado status` on a 5-worker cluster, next to `micado --version` (the
  *   CLI's own load time).
  */
+import { median, ms, timed } from './measure.js';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { TestCluster } from '../test/support/test-cluster.js';
@@ -27,15 +28,6 @@ import { addressAt } from '../src/host/ipv4.js';
 import { connectEngine } from '../src/swarm/index.js';
 import { createDriver } from '../src/cloud/driver-registry.js';
 import { startNode, stopNode } from '../src/cluster/node-provisioner.js';
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const ms = (x: number) => `${x.toFixed(0)} ms`;
-
-async function timed(fn: () => Promise<unknown>): Promise<number> {
-  const start = performance.now();
-  await fn();
-  return performance.now() - start;
-}
 
 async function cli(cluster: TestCluster, ...args: string[]) {
   const result = await cluster.micado(...args);

@@ -228,23 +228,11 @@ export class DockerSwarmClient implements SwarmClient {
   }
 
   async serviceLogs(idOrName: string, options: LogOptions): Promise<Readable> {
-    const service = this.docker.getService(idOrName);
-    const query = { ...logQuery(options), follow: options.follow ?? false };
-    const raw = await call(
-      `logs of ${idOrName}`,
-      () => service.logs(query as never) as unknown as Promise<unknown>,
-    );
-    return demultiplexed(raw as unknown as Readable | Buffer);
+    return readLogs(`logs of ${idOrName}`, this.docker.getService(idOrName), options);
   }
 
   async containerLogs(id: string, options: LogOptions): Promise<Readable> {
-    const container = this.docker.getContainer(id);
-    const query = { ...logQuery(options), follow: options.follow ?? false };
-    const raw = await call(
-      `logs of ${id}`,
-      () => container.logs(query as never) as unknown as Promise<unknown>,
-    );
-    return demultiplexed(raw as unknown as Readable | Buffer);
+    return readLogs(`logs of ${id}`, this.docker.getContainer(id), options);
   }
 
   async exec(containerId: string, argv: string[]): Promise<ExecResult> {
@@ -368,6 +356,17 @@ export class DockerSwarmClient implements SwarmClient {
       stream.destroy();
     }
   }
+}
+
+/** Services and containers answer logs alike; dockerode's types tell them apart. */
+async function readLogs(
+  what: string,
+  source: { logs(query: never): unknown },
+  options: LogOptions,
+): Promise<Readable> {
+  const query = { ...logQuery(options), follow: options.follow ?? false };
+  const raw = await call(what, () => source.logs(query as never) as Promise<unknown>);
+  return demultiplexed(raw as Readable | Buffer);
 }
 
 function logQuery(options: LogOptions) {
