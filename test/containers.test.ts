@@ -3,6 +3,7 @@
  * pulls from the private registry, list, info, logs, execute, copy, quit, remove, and
  * the bad-input corpus, each leaving nothing half-created.
  */
+import { execFile } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -173,6 +174,24 @@ describe('container commands', () => {
       'cat',
     );
     expect(piped).toMatchObject({ code: 0, stdout: 'from stdin\n' });
+  });
+
+  it('gives the command a terminal when micado has one', async () => {
+    // script(1) runs micado on a pseudo-terminal, as a person at a shell would.
+    const cli = join(import.meta.dirname, '../dist/bin/micado.js');
+    const line = `node ${cli} execute -n container-web -c 'tty'; echo "exit=$?"`;
+    const result = await new Promise<string>((resolve) => {
+      execFile(
+        'script',
+        ['-qec', line, '/dev/null'],
+        { env: cluster.env, timeout: 60_000 },
+        (_e, stdout) => resolve(stdout),
+      );
+    });
+    expect(result).toMatch(/\/dev\/pts\/\d+/);
+    expect(result).toMatch(/exit=0/);
+    const piped = await cluster.micado('execute', '-n', 'container-web', '-c', 'tty');
+    expect(piped.stdout).toMatch(/not a tty/);
   });
 
   it('copies files into and out of the container', async () => {
