@@ -1,0 +1,335 @@
+/**
+ * A typed client of CloudBroker's REST/XML API. Reads are retried on timeouts, refused
+ * connections and 5xx, with capped exponential backoff and full jitter. Writes are not:
+ * a job is created only after looking it up by its unique name, so a retried start can
+ * never pay for a second VM.
+ */
+import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
+import { setTimeout as delay } from 'node:timers/promises';
+import { CloudBrokerError, faultOf } from './cloudbroker-error.js';
+import {
+  buildXml,
+  errorsOf,
+  listOf,
+  parseXml,
+  recordOf,
+  type CbRecord,
+} from './cloudbroker-xml.js';
+
+export interface CloudBrokerClientOptions {
+  baseUrl: string;
+  email: string;
+  password: string;
+  timeoutMs?: number;
+  /** Attempts of a read, the first included. */
+  readAttempts?: number;
+  backoffMs?: number;
+  maxBackoffMs?: number;
+  pageSize?: number;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+}
+
+export type CbResource =
+  | 'jobs'
+  | 'instances'
+  | 'softwares'
+  | 'executables'
+  | 'resources'
+  | 'regions'
+  | 'instance_types'
+  | 'data_files'
+  | 'data_types';
+
+export interface JobSpec {
+  /** Unique: how a retried create finds the job a lost answer made. */
+  name: string;
+  softwareId: string;
+  executableId: string;
+  resourceId: string;
+  regionId: string;
+  instanceTypeId: string;
+  permanentlyRunning: boolean;
+  /** The application's parameters, from its template in cloudsetup.xml. */
+  arguments?: string;
+}
+
+export interface Job {
+  id: string;
+  name: string;
+  status: string;
+}
+
+export interface CbInstance {
+  id: string;
+  jobId: string;
+  status: string;
+  /** external-ip-address, else internal-ip-address; undefined while "not allocated". */
+  address: string | undefined;
+}
+
+/** Job states in which the VM is still on its way up. */
+export const PENDING_JOB_STATES = ['created', 'submitted', 'assembling', 'starting', 'preparing'];
+export const ENDED_JOB_STATES = ['completed', 'failed', 'canceled', 'cancelled'];
+
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
+const SINGULAR: Record<CbResource, string> = {
+  jobs: 'job',
+  instances: 'instance',
+  softwares: 'software',
+  executables: 'executable',
+  resources: 'resource',
+  regions: 'region',
+  instance_types: 'instance-type',
+  data_files: 'data-file',
+  data_types: 'data-type',
+};
+
+export class CloudBrokerClient {
+  private readonly http: AxiosInstance;
+  private readonly options: Required<
+    Omit<CloudBrokerClientOptions, 'baseUrl' | 'email' | 'password'>
+  >;
+  private readonly ids = new Map<string, Promise<string>>();
+
+  constructor(options: CloudBrokerClientOptions) {
+    this.options = {
+      timeoutMs: options.timeoutMs ?? 30_000,
+      readAttempts: options.readAttempts ?? 5,
+      backoffMs: options.backoffMs ?? 250,
+      maxBackoffMs: options.maxBackoffMs ?? 8_000,
+      pageSize: options.pageSize ?? 100,
+      sleep: options.sleep ?? ((ms) => delay(ms)),
+      random: options.random ?? Math.random,
+    };
+    this.http = axios.create({
+      baseURL: options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`,
+      auth: { username: options.email, password: options.password },
+      timeout: this.options.timeoutMs,
+      responseType: 'text',
+      transformResponse: [(body: string) => body],
+      maxContentLength: MAX_BODY_BYTES,
+      maxBodyLength: MAX_BODY_BYTES,
+      maxRedirects: 0,
+      validateStatus: () => true,
+      headers: { Accept: 'application/xml', 'Content-Type': 'application/xml' },
+    });
+  }
+
+  /** Every record of a resource, page by page. */
+  async list(resource: CbResource, query: Record<string, string> = {}): Promise<CbRecord[]> {
+    const records: CbRecord[] = [];
+    let previous = '';
+    for (let page = 1; ; page++) {
+      const params = { ...query, page: String(page), per_page: String(this.options.pageSize) };
+      const document = await this.read(`${resource}.xml`, params);
+      const batch = listOf(document, resource.replace(/_/g, '-'), SINGULAR[resource]);
+      // A server that ignores `page` would otherwise be read forever.
+      const ids = batch.map((r) => r.id).join(',');
+      if (batch.length > 0 && ids === previous) {
+        throw new CloudBrokerError(
+          'protocol',
+          `${resource}.xml repeats page ${page - 1} as page ${page}`,
+        );
+      }
+      previous = ids;
+      records.push(...batch);
+      if (batch.length < this.options.pageSize) return records;
+    }
+  }
+
+  async get(resource: CbResource, id: string): Promise<CbRecord> {
+    return recordOf(
+      await this.read(`${resource}/${encodeURIComponent(id)}.xml`),
+      SINGULAR[resource],
+    );
+  }
+
+  /** The id of the record named `name` (softwares, resources, …), looked up once. */
+  idOf(resource: CbResource, name: string): Promise<string> {
+    const key = `${resource}/${name}`;
+    let id = this.ids.get(key);
+    if (!id) {
+      id = this.list(resource).then((records) => {
+        const found = records.find((r) => r.name === name);
+        if (!found?.id) {
+          const known = records
+            .map((r) => r.name)
+            .filter(Boolean)
+            .slice(0, 10)
+            .join(', ');
+          throw new CloudBrokerError(
+            'not found',
+            `no ${SINGULAR[resource]} named '${name}' (known: ${known || 'none'})`,
+          );
+        }
+        return found.id;
+      });
+      id.catch(() => this.ids.delete(key));
+      this.ids.set(key, id);
+    }
+    return id;
+  }
+
+  async findJobByName(name: string): Promise<Job | undefined> {
+    const found = (await this.list('jobs')).find((job) => job.name === name);
+    return found ? toJob(found) : undefined;
+  }
+
+  /**
+   * Create the job unless it exists. A create whose answer was lost is not repeated
+   * blindly: the job is looked up by name first, and made again only if absent.
+   */
+  async createJob(spec: JobSpec): Promise<Job> {
+    const existing = await this.findJobByName(spec.name);
+    if (existing) return existing;
+    const body = buildXml('job', {
+      name: spec.name,
+      'software-id': spec.softwareId,
+      'executable-id': spec.executableId,
+      'resource-id': spec.resourceId,
+      'region-id': spec.regionId,
+      'instance-type-id': spec.instanceTypeId,
+      'permanently-running': spec.permanentlyRunning,
+      ...(spec.arguments === undefined ? {} : { arguments: spec.arguments }),
+    });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return toJob(recordOf(await this.write('post', 'jobs.xml', body), 'job'));
+      } catch (err) {
+        if (!(err instanceof CloudBrokerError) || err.fault !== 'unavailable') throw err;
+        const made = await this.findJobByName(spec.name);
+        if (made) return made;
+        if (attempt >= this.options.readAttempts) throw err;
+        await this.options.sleep(this.backoff(attempt));
+      }
+    }
+  }
+
+  /** Submit the job; one already past `created` counts as submitted. */
+  async submitJob(id: string): Promise<void> {
+    await this.transition(id, 'submit', (status) => status !== 'created');
+  }
+
+  /** Stop the job; one already stopping or ended counts as stopped. */
+  async stopJob(id: string): Promise<void> {
+    await this.transition(id, 'stop', (status) =>
+      ['stopping', 'finishing', ...ENDED_JOB_STATES].includes(status),
+    );
+  }
+
+  /** Delete the job; one already gone is fine. */
+  async deleteJob(id: string): Promise<void> {
+    try {
+      await this.write('delete', `jobs/${encodeURIComponent(id)}.xml`);
+    } catch (err) {
+      if (!(err instanceof CloudBrokerError && err.fault === 'not found')) throw err;
+    }
+  }
+
+  async jobInstances(jobId: string): Promise<CbInstance[]> {
+    return (await this.list('instances', { job_id: jobId })).map(toInstance);
+  }
+
+  private async transition(id: string, action: string, alreadyDone: (status: string) => boolean) {
+    try {
+      await this.write('put', `jobs/${encodeURIComponent(id)}/${action}.xml`);
+    } catch (err) {
+      if (!(err instanceof CloudBrokerError)) throw err;
+      if (err.fault !== 'wrong status' && err.fault !== 'unavailable') throw err;
+      // The job may have moved on (or our earlier request did land): ask it.
+      const job = toJob(await this.get('jobs', id));
+      if (!alreadyDone(job.status)) throw err;
+    }
+  }
+
+  private async read(
+    path: string,
+    params?: Record<string, string>,
+  ): Promise<Record<string, unknown>> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const response = await this.send(() => this.http.get(path, { params }), 'GET', path);
+        return parseXml(this.check(response, 'GET', path));
+      } catch (err) {
+        const retry = err instanceof CloudBrokerError && err.fault === 'unavailable';
+        if (!retry || attempt >= this.options.readAttempts) throw err;
+        await this.options.sleep(this.backoff(attempt));
+      }
+    }
+  }
+
+  private async write(method: 'post' | 'put' | 'delete', path: string, body?: string) {
+    const verb = method.toUpperCase();
+    const response = await this.send(
+      () => this.http.request({ method, url: path, data: body ?? '' }),
+      verb,
+      path,
+    );
+    const text = this.check(response, verb, path);
+    return text.trim() ? parseXml(text) : {};
+  }
+
+  /** Full jitter over a capped exponential: spreads retries of many clients apart. */
+  private backoff(attempt: number): number {
+    const ceiling = Math.min(
+      this.options.maxBackoffMs,
+      this.options.backoffMs * 2 ** (attempt - 1),
+    );
+    return Math.round(this.options.random() * ceiling);
+  }
+
+  /** Send, turning transport failures into faults; the library's error (with auth) is dropped. */
+  private async send(request: () => Promise<AxiosResponse<string>>, verb: string, path: string) {
+    try {
+      return await request();
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? 'network error';
+      if (code === 'ERR_BAD_RESPONSE' && /maxContentLength/.test((err as Error).message)) {
+        throw new CloudBrokerError(
+          'protocol',
+          `${verb} ${path}: answer larger than ${MAX_BODY_BYTES} bytes`,
+        );
+      }
+      const what = code === 'ECONNABORTED' || code === 'ETIMEDOUT' ? 'timed out' : code;
+      throw new CloudBrokerError('unavailable', `${verb} ${path}: ${what}`);
+    }
+  }
+
+  private check(response: AxiosResponse<string>, verb: string, path: string): string {
+    const text = typeof response.data === 'string' ? response.data : '';
+    if (response.status >= 200 && response.status < 300) return text;
+    const errors = errorsOf(text);
+    const messages = errors?.messages ?? [];
+    const fault = faultOf(errors?.type, messages, response.status);
+    const detail = messages.length > 0 ? messages.join('; ') : `HTTP ${response.status}`;
+    throw new CloudBrokerError(fault, `${verb} ${path}: ${detail}`);
+  }
+}
+
+function toJob(record: CbRecord): Job {
+  if (!record.id) throw new CloudBrokerError('protocol', 'a job without an id in the answer');
+  return {
+    id: record.id,
+    name: record.name ?? '',
+    status: (record.status ?? 'unknown').toLowerCase(),
+  };
+}
+
+const NOT_ALLOCATED = /^(|not allocated)$/i;
+
+function toInstance(record: CbRecord): CbInstance {
+  const external = record['external-ip-address'] ?? '';
+  const internal = record['internal-ip-address'] ?? '';
+  const address = !NOT_ALLOCATED.test(external)
+    ? external
+    : !NOT_ALLOCATED.test(internal)
+      ? internal
+      : undefined;
+  return {
+    id: record.id ?? '',
+    jobId: record['job-id'] ?? '',
+    status: (record.status ?? 'unknown').toLowerCase(),
+    address,
+  };
+}
