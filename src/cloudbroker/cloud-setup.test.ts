@@ -1,0 +1,136 @@
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readCloudSetup, readCredentials, renderParameters } from './cloud-setup.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'micado-cb-setup-'));
+const write = (name: string, content: string, mode = 0o600) => {
+  const file = join(dir, name);
+  writeFileSync(file, content);
+  chmodSync(file, mode);
+  return file;
+};
+
+const EXAMPLE = join(import.meta.dirname, '../../packages/manager/cloudsetup.xml.example');
+
+describe('cloudsetup.xml', () => {
+  it('reads the shipped example', () => {
+    const setup = readCloudSetup(EXAMPLE);
+    expect(setup.clouds).toEqual([
+      {
+        name: 'CloudSigma',
+        provider: 'CloudSigma Zurich',
+        region: 'zrh',
+        flavours: {
+          small: '0b2e6a5c-4a16-4b4f-8a44-1f6d0d7c1a11',
+          medium: '6d1e8f2a-98a1-4f0c-b9b4-3c51d0f1e222',
+        },
+      },
+    ]);
+    expect(setup.applications[0]).toMatchObject({
+      name: 'Node DSCR',
+      software: 'DSCR node',
+      executable: 'executable.sh',
+    });
+  });
+
+  it('reports every problem at once, with file and element', () => {
+    const file = write(
+      'bad.xml',
+      `<cloudsetup>
+        <clouds>
+          <cloud><name>A</name><region>r</region><flavours><flavour><size>small</size></flavour></flavours></cloud>
+          <cloud><name>A</name><provider>p</provider><region>r</region><flavours/></cloud>
+        </clouds>
+        <applications><application><name>app</name><software>s</software><parameters>{token} {secret}</parameters></application></applications>
+      </cloudsetup>`,
+    );
+    let message = '';
+    try {
+      readCloudSetup(file);
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toContain(`${file}: `);
+    for (const problem of [
+      'clouds/cloud[1]/provider is missing',
+      'clouds/cloud[1]/flavours/flavour[1]/instance-type is missing',
+      'clouds/cloud[2]/flavours has no flavour',
+      'applications/application[1]/executable is missing',
+      'applications/application[1]/parameters: unknown placeholder {secret}',
+      "cloud 'A' is defined twice",
+    ]) {
+      expect(message).toContain(problem);
+    }
+  });
+
+  it.each([
+    ['a missing file', undefined, /cannot read .*: ENOENT/],
+    ['a file that is not XML', '<cloudsetup><clouds>', /is not valid XML/],
+    [
+      'a file with a DOCTYPE',
+      '<!DOCTYPE x [<!ENTITY a "b">]><cloudsetup/>',
+      /is not valid XML: refusing/,
+    ],
+    ['an empty set-up', '<cloudsetup/>', /clouds has no cloud; applications has no application/],
+  ])('refuses %s', (_, content, message) => {
+    const file =
+      content === undefined ? join(dir, 'absent.xml') : write(`f${Math.random()}.xml`, content);
+    expect(() => readCloudSetup(file)).toThrow(message);
+  });
+
+  it('fills a parameter template', () => {
+    const values = {
+      manager: '10.0.0.2:2377',
+      token: 'SWMTKN-x',
+      registry: 'r:5000',
+      instance: 'i-1',
+      pool: 'application',
+      flavour: 'small',
+      tag: 't1',
+    };
+    expect(renderParameters('--manager {manager} --token {token} --tag {tag}', values)).toBe(
+      '--manager 10.0.0.2:2377 --token SWMTKN-x --tag t1',
+    );
+    expect(renderParameters(undefined, values)).toBeUndefined();
+  });
+});
+
+describe('cbcredentials', () => {
+  it('reads email and password', () => {
+    expect(readCredentials(write('cb-ok', 'user@example.org\npa ss\n'), {})).toEqual({
+      email: 'user@example.org',
+      password: 'pa ss',
+    });
+  });
+
+  it('refuses a file that group or others can read, saying how to fix it', () => {
+    const file = write('cb-open', 'user@example.org\npass\n', 0o644);
+    expect(() => readCredentials(file, {})).toThrow(
+      `${file} is readable by group or others: run chmod 600 ${file}`,
+    );
+  });
+
+  it('reports both lines when both are wrong', () => {
+    expect(() => readCredentials(write('cb-bad', 'not-an-email\n'), {})).toThrow(
+      /line 1 must be the account email; line 2 must be the password/,
+    );
+  });
+
+  it('takes the environment over the file, without needing the file', () => {
+    expect(
+      readCredentials(join(dir, 'none'), { MICADO_CB_EMAIL: 'e@x.org', MICADO_CB_PASSWORD: 'p' }),
+    ).toEqual({ email: 'e@x.org', password: 'p' });
+  });
+
+  it('never puts the password into its errors', () => {
+    const file = write('cb-leak', 'bad email\nhunter2\n');
+    expect(() => readCredentials(file, {})).toThrow(/line 1/);
+    try {
+      readCredentials(file, {});
+    } catch (err) {
+      expect(String((err as Error).message)).not.toContain('hunter2');
+    }
+  });
+});

@@ -1,0 +1,181 @@
+/**
+ * The CloudBroker set-up files, as the original manager read them: `cloudsetup.xml`
+ * (clouds with their provider, region and flavours; applications with their software,
+ * executable and parameter template) and `cbcredentials` (email, then password). Every
+ * problem is reported at once, naming file and element.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { configError } from '../errors.js';
+import { asList, parseXml } from './cloudbroker-xml.js';
+
+export interface CloudDefinition {
+  name: string;
+  /** The CloudBroker resource (the cloud provider's name there). */
+  provider: string;
+  region: string;
+  /** Flavour size (small, medium, …) -> instance type id. */
+  flavours: Record<string, string>;
+}
+
+export interface ApplicationDefinition {
+  name: string;
+  software: string;
+  executable: string;
+  /** The job's arguments, with {placeholders} filled in at start. */
+  parameters: string | undefined;
+}
+
+export interface CloudSetup {
+  clouds: CloudDefinition[];
+  applications: ApplicationDefinition[];
+}
+
+export interface Credentials {
+  email: string;
+  password: string;
+}
+
+/** What a parameter template may use. */
+export const PLACEHOLDERS = [
+  'manager',
+  'token',
+  'registry',
+  'instance',
+  'pool',
+  'flavour',
+  'tag',
+] as const;
+export type Placeholders = Record<(typeof PLACEHOLDERS)[number], string>;
+
+type Tree = Record<string, unknown>;
+
+const text = (node: unknown, key: string): string | undefined => {
+  const value = (node as Tree | undefined)?.[key];
+  return typeof value === 'string' || typeof value === 'number'
+    ? String(value).trim() || undefined
+    : undefined;
+};
+
+export function readCloudSetup(file: string): CloudSetup {
+  let content: string;
+  try {
+    content = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw configError(
+      `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? err}: create it (see packages/manager/cloudsetup.xml.example)`,
+    );
+  }
+  let document: Tree;
+  try {
+    document = parseXml(content);
+  } catch (err) {
+    throw configError(
+      `${file} is not valid XML: ${(err as Error).message.replace(/^CloudBroker: /, '')}`,
+    );
+  }
+  return validateCloudSetup(document, file);
+}
+
+export function validateCloudSetup(document: Tree, file: string): CloudSetup {
+  const problems: string[] = [];
+  const root = (document.cloudsetup ?? document) as Tree;
+  const need = (node: unknown, key: string, where: string): string => {
+    const value = text(node, key);
+    if (value === undefined) problems.push(`${where}/${key} is missing`);
+    return value ?? '';
+  };
+
+  const clouds = asList((root.clouds as Tree | undefined)?.cloud as Tree | Tree[]).map(
+    (cloud, i) => {
+      const where = `clouds/cloud[${i + 1}]`;
+      const flavours: Record<string, string> = {};
+      asList((cloud.flavours as Tree | undefined)?.flavour as Tree | Tree[]).forEach(
+        (flavour, j) => {
+          const at = `${where}/flavours/flavour[${j + 1}]`;
+          const size = need(flavour, 'size', at);
+          const type = need(flavour, 'instance-type', at);
+          if (size && flavours[size]) problems.push(`${at}: flavour '${size}' is defined twice`);
+          if (size && type) flavours[size] = type;
+        },
+      );
+      const definition = {
+        name: need(cloud, 'name', where),
+        provider: need(cloud, 'provider', where),
+        region: need(cloud, 'region', where),
+        flavours,
+      };
+      if (Object.keys(flavours).length === 0) problems.push(`${where}/flavours has no flavour`);
+      return definition;
+    },
+  );
+  if (clouds.length === 0) problems.push('clouds has no cloud');
+
+  const applications = asList(
+    (root.applications as Tree | undefined)?.application as Tree | Tree[],
+  ).map((application, i) => {
+    const where = `applications/application[${i + 1}]`;
+    const parameters = text(application, 'parameters');
+    for (const [, name] of (parameters ?? '').matchAll(/\{([^}]*)\}/g)) {
+      if (!(PLACEHOLDERS as readonly string[]).includes(name!)) {
+        problems.push(
+          `${where}/parameters: unknown placeholder {${name}} (use ${PLACEHOLDERS.map((p) => `{${p}}`).join(' ')})`,
+        );
+      }
+    }
+    return {
+      name: need(application, 'name', where),
+      software: need(application, 'software', where),
+      executable: need(application, 'executable', where),
+      parameters,
+    };
+  });
+  if (applications.length === 0) problems.push('applications has no application');
+
+  for (const [what, names] of [
+    ['cloud', clouds.map((c) => c.name)],
+    ['application', applications.map((a) => a.name)],
+  ] as const) {
+    const twice = names.filter((n, i) => n && names.indexOf(n) !== i);
+    for (const name of new Set(twice)) problems.push(`${what} '${name}' is defined twice`);
+  }
+  if (problems.length > 0) throw configError(`${file}: ${problems.join('; ')}`);
+  return { clouds, applications };
+}
+
+/** Fill a parameter template; values are the bootstrap's, never logged. */
+export function renderParameters(
+  template: string | undefined,
+  values: Placeholders,
+): string | undefined {
+  return template?.replace(/\{([a-z]+)\}/g, (_, name: keyof Placeholders) => values[name]);
+}
+
+/**
+ * The account: from the environment (MICADO_CB_EMAIL and MICADO_CB_PASSWORD), else from
+ * the file, which must be readable by its owner only.
+ */
+export function readCredentials(file: string, env: NodeJS.ProcessEnv = process.env): Credentials {
+  if (env.MICADO_CB_EMAIL && env.MICADO_CB_PASSWORD) {
+    return { email: env.MICADO_CB_EMAIL, password: env.MICADO_CB_PASSWORD };
+  }
+  let mode: number;
+  let lines: string[];
+  try {
+    mode = statSync(file).mode;
+    lines = readFileSync(file, 'utf8').split(/\r?\n/);
+  } catch (err) {
+    throw configError(
+      `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? err}: write the account email on line 1 and the password on line 2`,
+    );
+  }
+  if ((mode & 0o077) !== 0) {
+    throw configError(`${file} is readable by group or others: run chmod 600 ${file}`);
+  }
+  const email = (env.MICADO_CB_EMAIL ?? lines[0] ?? '').trim();
+  const password = env.MICADO_CB_PASSWORD ?? (lines[1] ?? '').replace(/\s+$/, '');
+  const problems: string[] = [];
+  if (!/^[^\s@]+@[^\s@]+$/.test(email)) problems.push('line 1 must be the account email');
+  if (!password) problems.push('line 2 must be the password');
+  if (problems.length > 0) throw configError(`${file}: ${problems.join('; ')}`);
+  return { email, password };
+}
