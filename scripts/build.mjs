@@ -29,7 +29,7 @@ const withoutUnusedTransports = {
 
 rmSync('dist', { recursive: true, force: true });
 await build({
-  entryPoints: ['src/bin/micado.ts'],
+  entryPoints: ['src/bin/micado.ts', 'src/bin/cloudbroker-emulator.ts'],
   outdir: 'dist/bin',
   bundle: true,
   splitting: true,

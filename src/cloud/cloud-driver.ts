@@ -9,6 +9,8 @@ import type { EngineAddress } from '../swarm/index.js';
 export interface InstanceRequest {
   /** Chosen by the caller and unique: a retried start with the same id makes no second machine. */
   id: string;
+  /** The cloud it runs on (the driver's name for local machines). */
+  cloud?: string;
   pool: string;
   flavour: string;
   tag?: string;
@@ -28,6 +30,7 @@ export type InstanceState = 'starting' | 'running' | 'stopping' | 'failed' | 'un
 export interface Instance {
   id: string;
   driver: string;
+  cloud?: string;
   pool: string;
   flavour: string;
   tag: string | undefined;
@@ -39,8 +42,16 @@ export interface Instance {
 
 export interface CloudDriver {
   readonly name: string;
-  /** Required. Start a machine that boots a node and joins the swarm; idempotent by request id. */
-  start(request: InstanceRequest, bootstrap: NodeBootstrap): Promise<Instance>;
+  /**
+   * Required. Start a machine that boots a node and joins the swarm; idempotent by
+   * request id. Resolves once the machine is up (the node may still be joining);
+   * `onPhase` hears what it waits for.
+   */
+  start(
+    request: InstanceRequest,
+    bootstrap: NodeBootstrap,
+    onPhase?: (phase: string) => void,
+  ): Promise<Instance>;
   /** Required. Stop the machine and delete everything it had; an unknown id is no error. */
   stop(id: string): Promise<void>;
   /** Required. Every machine this driver has, in any state. */
@@ -58,6 +69,7 @@ export interface CloudDriver {
 export const NODE_LABEL = {
   instance: 'micado.instance',
   driver: 'micado.driver',
+  cloud: 'micado.cloud',
   pool: 'micado.pool',
   flavour: 'micado.flavour',
   tag: 'micado.tag',
@@ -71,6 +83,7 @@ export function nodeLabels(request: InstanceRequest, driver: string): Record<str
     [NODE_LABEL.flavour]: request.flavour,
   };
   if (request.tag) labels[NODE_LABEL.tag] = request.tag;
+  labels[NODE_LABEL.cloud] = request.cloud ?? driver;
   return labels;
 }
 

@@ -1,19 +1,19 @@
-/** Cloud drivers by name: the one place a driver is chosen. */
+/**
+ * Cloud drivers by cloud name: the one place a driver is chosen. `local` is the embedded
+ * default; every other name is a cloud of cloudsetup.xml, reached through CloudBroker.
+ */
 import type { MicadoConfig } from '../config/config.js';
-import { usageError } from '../errors.js';
+import { cloudBrokerDriver } from '../cloudbroker/cloudbroker-cloud.js';
 import type { CloudDriver } from './cloud-driver.js';
 import { LocalCloudDriver } from './local/local-cloud-driver.js';
 
-const DRIVERS: Record<string, (config: MicadoConfig) => CloudDriver> = {
-  local: (config) => new LocalCloudDriver(config),
-};
+export const LOCAL_CLOUD = 'local';
 
-export const driverNames = () => Object.keys(DRIVERS);
-
-export function createDriver(name: string, config: MicadoConfig): CloudDriver {
-  const make = DRIVERS[name];
-  if (!make) {
-    throw usageError(`unknown cloud driver '${name}': use one of ${driverNames().join(', ')}`);
-  }
-  return make(config);
+export function createDriver(
+  cloud: string,
+  config: MicadoConfig,
+  application?: string,
+): CloudDriver {
+  if (cloud === LOCAL_CLOUD) return new LocalCloudDriver(config);
+  return cloudBrokerDriver(config, cloud, application);
 }

@@ -9,7 +9,8 @@ import { checkHost } from '../host/preflight.js';
 import { deleteLink } from '../host/network.js';
 import { stopProcess } from '../host/process.js';
 import { removeEmptyCgroup } from '../host/cgroup.js';
-import { LocalCloudDriver } from '../cloud/local/local-cloud-driver.js';
+import { allDrivers } from '../cloud/all-drivers.js';
+import { EMULATOR_RECORDS, LocalCloudDriver } from '../cloud/local/local-cloud-driver.js';
 import { destroyLocalHost } from '../cloud/local/local-host.js';
 import type { ClusterLayout } from './cluster-layout.js';
 import { readState, removeState, takeLock } from './cluster-state.js';
@@ -31,7 +32,6 @@ export async function clusterDown(
   const release = takeLock(layout.lockFile);
   try {
     const state = readState(layout.stateFile);
-    const driver = new LocalCloudDriver(layout.config);
     const report: DownReport = {
       instances: [],
       manager: false,
@@ -39,11 +39,19 @@ export async function clusterDown(
       bridge: false,
       purged: false,
     };
-    // The swarm goes with its manager, so nodes need no draining: their machines just stop.
-    for (const instance of await driver.list()) {
-      onPhase?.(`stopping instance ${instance.id}`);
-      await driver.stop(instance.id);
-      report.instances.push(instance.id);
+    // The swarm goes with its manager, so nodes need no draining: their machines just
+    // stop. Cloud machines go first: they cost money, and a failure here stops down
+    // before the manager is gone, so nothing is orphaned.
+    // Then the machines an emulator left behind (it may be gone): plain local hosts.
+    const emulated = new LocalCloudDriver(layout.config, EMULATOR_RECORDS);
+    for (const driver of [...allDrivers(layout.config).reverse(), emulated]) {
+      for (const instance of await driver.list()) {
+        onPhase?.(
+          `stopping instance ${instance.id}${instance.cloud ? ` on ${instance.cloud}` : ''}`,
+        );
+        await driver.stop(instance.id);
+        report.instances.push(instance.id);
+      }
     }
     if (state?.registry) {
       onPhase?.('stopping the registry');
@@ -61,7 +69,7 @@ export async function clusterDown(
     }
     removeEmptyCgroup(layout.config.cluster.name);
     const { stateDir } = layout.config;
-    for (const dir of ['nodes', 'instances', 'addresses']) {
+    for (const dir of ['nodes', 'instances', EMULATOR_RECORDS, 'addresses', 'cloudbroker']) {
       rmSync(join(stateDir, dir), { recursive: true, force: true });
     }
     removeState(layout.stateFile);

@@ -20,6 +20,7 @@ export interface NodeStatus {
   availability: string;
   address: string;
   instance: string | undefined;
+  cloud: string | undefined;
   pool: string | undefined;
   flavour: string | undefined;
   tag: string | undefined;
@@ -96,6 +97,7 @@ function nodeStatus(node: SwarmNode, tasks: SwarmTask[]): NodeStatus {
     availability: node.availability,
     address: node.address,
     instance: labels[NODE_LABEL.instance],
+    cloud: labels[NODE_LABEL.cloud],
     pool: labels[NODE_LABEL.pool],
     flavour: labels[NODE_LABEL.flavour],
     tag: labels[NODE_LABEL.tag],

@@ -37,11 +37,11 @@ export async function startNode(
   const timer = setTimeout(() => abort.abort(), timeoutMs);
   try {
     onPhase?.(`starting instance ${request.id}`);
-    const instance = await driver.start(request, {
-      managerAddress: layout.swarmAddress,
-      joinToken: worker,
-      registry: layout.registry,
-    });
+    const instance = await driver.start(
+      request,
+      { managerAddress: layout.swarmAddress, joinToken: worker, registry: layout.registry },
+      onPhase,
+    );
     onPhase?.(`waiting for ${request.id} to be Ready in the swarm`);
     const node = await readiness.catch((err) => {
       if (abort.signal.aborted) {
@@ -72,13 +72,25 @@ async function waitForReadyNode(
 ): Promise<SwarmNode> {
   const filter = { label: [`${NODE_LABEL.instance}=${instanceId}`] };
   const events = manager.events({ type: ['node'] }, signal)[Symbol.asyncIterator]();
-  let next = events.next();
+  // The next event is asked for before the node list is read, so none slips between
+  // them; it is marked handled until awaited, as it may fail while the list is read.
+  const ask = () => {
+    const pending = events.next();
+    pending.catch(() => undefined);
+    return pending;
+  };
+  let next = ask();
   for (;;) {
     const ready = (await manager.listNodes(filter)).find((n) => n.state === 'ready');
     if (ready) return ready;
     const result = await next;
-    if (result.done) throw new MicadoError('docker', 'the manager closed its event stream');
-    next = events.next();
+    if (result.done) {
+      throw new MicadoError(
+        'docker',
+        signal.aborted ? 'stopped waiting for the node' : 'the manager closed its event stream',
+      );
+    }
+    next = ask();
   }
 }
 

@@ -34,6 +34,18 @@ export interface MicadoConfig {
     /** Largest build context accepted from a tarball. */
     maxContextMb: number;
   };
+  cloudbroker: {
+    /** The platform's base URL; no default, so nothing is ever sent anywhere unasked. */
+    url: string;
+    setupFile: string;
+    credentialsFile: string;
+    /** How long one request may take before it counts as failed (reads are retried). */
+    requestTimeoutMs: number;
+    /** How long a job may take to give its instance an address. */
+    provisionTimeoutMs: number;
+    /** CloudBroker has no push: how often job and instance states are read. */
+    pollIntervalMs: number;
+  };
   local: {
     /** How long a local node may take from start to Ready in the swarm. */
     readyTimeoutMs: number;
@@ -53,6 +65,14 @@ export const DEFAULT_CONFIG: MicadoConfig = {
     large: { cpus: 4, memoryMb: 8192 },
   },
   containers: { cpuMilli: 100, memoryMb: 64, launchTimeoutMs: 600_000, maxContextMb: 512 },
+  cloudbroker: {
+    url: '',
+    setupFile: '/etc/micado/cloudsetup.xml',
+    credentialsFile: '/etc/micado/cbcredentials',
+    requestTimeoutMs: 30_000,
+    provisionTimeoutMs: 900_000,
+    pollIntervalMs: 2_000,
+  },
   local: { readyTimeoutMs: 30_000, stopGraceMs: 10_000 },
 };
 
@@ -63,4 +83,7 @@ export const ENV_SETTINGS = {
   MICADO_BRIDGE: 'network.bridge',
   MICADO_SUBNET: 'network.subnet',
   MICADO_REGISTRY_PORT: 'registry.port',
+  MICADO_CB_URL: 'cloudbroker.url',
+  MICADO_CB_SETUP: 'cloudbroker.setupFile',
+  MICADO_CB_CREDENTIALS: 'cloudbroker.credentialsFile',
 } as const;

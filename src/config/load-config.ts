@@ -124,6 +124,14 @@ export function validateConfig(config: MicadoConfig): string[] {
     if (!(config.containers?.[key] > 0))
       problems.push(`containers.${key} must be a positive number`);
   }
+  for (const key of ['requestTimeoutMs', 'provisionTimeoutMs', 'pollIntervalMs'] as const) {
+    if (!(config.cloudbroker?.[key] > 0))
+      problems.push(`cloudbroker.${key} must be a positive number`);
+  }
+  const url = config.cloudbroker?.url;
+  if (url && !/^https?:\/\/[^\s/]+(\/[^\s]*)?$/.test(url)) {
+    problems.push(`cloudbroker.url must be an http(s) URL, got ${JSON.stringify(url)}`);
+  }
   for (const key of ['readyTimeoutMs', 'stopGraceMs'] as const) {
     if (!(config.local?.[key] > 0)) problems.push(`local.${key} must be a positive number`);
   }

@@ -328,9 +328,17 @@ export class DockerSwarmClient implements SwarmClient {
   }
 
   async *events(filters: EventFilters, signal: AbortSignal): AsyncIterable<EngineEvent> {
-    const stream = (await call('event stream', () =>
-      this.docker.getEvents({ filters: filters as Record<string, string[]>, abortSignal: signal }),
-    )) as Readable;
+    let stream: Readable;
+    try {
+      stream = (await this.docker.getEvents({
+        filters: filters as Record<string, string[]>,
+        abortSignal: signal,
+      })) as Readable;
+    } catch (err) {
+      // Aborted before the engine answered: the caller no longer wants any event.
+      if (signal.aborted) return;
+      throw dockerError(`event stream: ${engineMessage(err)}`, err);
+    }
     const stop = () => stream.destroy();
     signal.addEventListener('abort', stop, { once: true });
     try {

@@ -23,7 +23,7 @@ export interface CliResult {
 
 export class TestCluster {
   readonly env: NodeJS.ProcessEnv;
-  readonly config: MicadoConfig;
+  config: MicadoConfig;
 
   /** `settings` go into a config file of the cluster's own (MICADO_CONFIG). */
   constructor(settings?: Record<string, unknown>) {
@@ -37,11 +37,15 @@ export class TestCluster {
       // Outside the default 10.232.0.0/16, so a user's own cluster is never in the way.
       MICADO_SUBNET: `10.${240 + (randomBytes(1)[0]! % 10)}.${randomBytes(1)[0]}.0/24`,
     };
-    if (settings) {
-      const file = join(stateDir, 'test-config.json');
-      writeFileSync(file, JSON.stringify(settings));
-      this.env.MICADO_CONFIG = file;
-    }
+    this.config = loadConfig({ env: this.env });
+    if (settings) this.configure(settings);
+  }
+
+  /** Write `settings` to a config file of the cluster's own (MICADO_CONFIG) and reload. */
+  configure(settings: Record<string, unknown>): void {
+    const file = join(this.config.stateDir, 'test-config.json');
+    writeFileSync(file, JSON.stringify(settings));
+    this.env.MICADO_CONFIG = file;
     this.config = loadConfig({ env: this.env });
   }
 

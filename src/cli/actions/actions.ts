@@ -12,6 +12,8 @@ export interface DownOptions extends Json {
 export type StatusOptions = Json;
 export interface StartOptions extends Json {
   cloud: string;
+  application?: string;
+  initial?: boolean;
   flavour: string;
   tag: string;
   name: string;

@@ -3,6 +3,8 @@ import { checkContainerName } from '../../containers/container-names.js';
 import { listContainers } from '../../containers/container-operations.js';
 import { containerInfo, type ContainerInfo } from '../../containers/container-info.js';
 import { clusterStatus } from '../../cluster/cluster-status.js';
+import { allInstances } from '../../cloud/all-drivers.js';
+import { instanceRows } from '../../cloud/instance-rows.js';
 import { usageError } from '../../errors.js';
 import type { CommandContext } from '../context.js';
 import type { Output } from '../output.js';
@@ -16,11 +18,18 @@ export async function listAction(
 ): Promise<void> {
   const showContainers = options.containers || !options.instance;
   const { layout, manager } = managerFor(config);
-  const [containers, status] = await Promise.all([
+  const [containers, status, machines] = await Promise.all([
     showContainers ? listContainers(manager, options.all ?? false) : undefined,
     options.instance ? clusterStatus(layout) : undefined,
+    options.instance ? allInstances(config) : undefined,
   ]);
-  const instances = status?.nodes.filter((n) => n.role === 'worker');
+  const instances =
+    status && machines
+      ? instanceRows(
+          machines.map((m) => m.instance),
+          status.nodes,
+        )
+      : undefined;
   if (options.json) return output.json({ containers, instances });
   if (containers) {
     output.table(
@@ -41,25 +50,27 @@ export async function listAction(
     output.table(
       [
         'INSTANCE',
-        'NODE',
+        'CLOUD',
         'POOL',
         'FLAVOUR',
         'TAG',
-        'STATE',
         'ADDRESS',
+        'STATE',
+        'NODE',
         'CPU (m) used/free',
         'MEMORY (MB) used/free',
       ],
-      instances.map((n) => [
-        n.instance ?? '-',
-        n.hostname,
-        n.pool ?? '-',
-        n.flavour ?? '-',
-        n.tag ?? '-',
-        `${n.state}/${n.availability}`,
-        n.address,
-        `${n.reserved.cpuMilli}/${n.capacity.cpuMilli - n.reserved.cpuMilli}`,
-        `${n.reserved.memoryMb}/${n.capacity.memoryMb - n.reserved.memoryMb}`,
+      instances.map((i) => [
+        i.instance,
+        i.cloud,
+        i.pool ?? '-',
+        i.flavour ?? '-',
+        i.tag ?? '-',
+        i.address ?? '-',
+        i.state,
+        i.availability && i.node !== '-' ? `${i.node}/${i.availability}` : i.node,
+        `${i.reserved.cpuMilli}/${i.capacity.cpuMilli - i.reserved.cpuMilli}`,
+        `${i.reserved.memoryMb}/${i.capacity.memoryMb - i.reserved.memoryMb}`,
       ]),
     );
   }

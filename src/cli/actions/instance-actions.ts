@@ -1,7 +1,9 @@
 /** start and stop: a node through a cloud driver, by flavour, pool and tag. */
 import { randomBytes } from 'node:crypto';
 import { conflictError, usageError } from '../../errors.js';
-import { createDriver } from '../../cloud/driver-registry.js';
+import { createDriver, LOCAL_CLOUD } from '../../cloud/driver-registry.js';
+import { allInstances } from '../../cloud/all-drivers.js';
+import { clusterUp } from '../../cluster/cluster-up.js';
 import { clusterLayout } from '../../cluster/cluster-layout.js';
 import { startNode, stopNode } from '../../cluster/node-provisioner.js';
 import { connectManager } from './manager-connection.js';
@@ -29,10 +31,13 @@ export async function startAction(
   if (!TAG.test(options.tag)) {
     throw usageError(`invalid tag '${options.tag}': use letters, digits, '.', '_' and '-'`);
   }
-  const driver = createDriver(options.cloud, config);
+  const driver = createDriver(options.cloud, config, options.application);
   const layout = clusterLayout(config);
+  if (options.initial) await clusterUp(layout);
   const manager = connectManager(layout);
-  const taken = (await driver.list()).find((i) => i.tag === options.tag);
+  const taken = (await allInstances(config)).find(
+    ({ instance }) => instance.tag === options.tag,
+  )?.instance;
   if (taken)
     throw conflictError(
       `tag '${options.tag}' is already used by instance ${taken.id}: choose another`,
@@ -45,8 +50,10 @@ export async function startAction(
     manager,
     driver,
     layout,
-    { id, pool: options.name, flavour: options.flavour, tag: options.tag },
-    config.local.readyTimeoutMs,
+    { id, cloud: options.cloud, pool: options.name, flavour: options.flavour, tag: options.tag },
+    options.cloud === LOCAL_CLOUD
+      ? config.local.readyTimeoutMs
+      : config.cloudbroker.provisionTimeoutMs + config.local.readyTimeoutMs,
     (phase) => progress?.phase(phase),
   ).finally(() => progress?.done());
   const seconds = (performance.now() - started) / 1000;
@@ -67,9 +74,9 @@ export async function stopAction(
 ): Promise<void> {
   const layout = clusterLayout(config);
   const manager = connectManager(layout);
-  const driver = createDriver('local', config);
-  const instance = (await driver.list()).find((i) => i.tag === options.tag);
-  if (!instance) throw conflictError(`no instance is tagged '${options.tag}': see micado status`);
+  const found = (await allInstances(config)).find(({ instance }) => instance.tag === options.tag);
+  if (!found) throw conflictError(`no instance is tagged '${options.tag}': see micado list -i`);
+  const { driver, instance } = found;
   const progress = options.json ? undefined : output.progress(`stopping ${instance.id}`);
   await stopNode(manager, driver, instance.id, DRAIN_TIMEOUT_MS, (phase) =>
     progress?.phase(phase),

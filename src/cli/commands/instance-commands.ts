@@ -7,10 +7,19 @@ export function registerStart(program: Command, run: Run<StartOptions>): void {
   program
     .command('start')
     .description('start a new node and return once it is Ready in the swarm')
-    .option('-c, --cloud <cloud>', 'cloud to start the node on', 'local')
+    .option(
+      '-c, --cloud <cloud>',
+      'cloud to start the node on: local, or one of cloudsetup.xml',
+      'local',
+    )
+    .option(
+      '-a, --application <application>',
+      'application the node runs (CloudBroker clouds), from cloudsetup.xml',
+    )
     .requiredOption('-f, --flavour <flavour>', 'flavour (size) of the node, e.g. small')
     .requiredOption('-t, --tag <tag>', 'tag to find the node by, e.g. application01')
     .option('-n, --name <pool>', 'kind of node: application or database', 'application')
+    .option('-I, --initial', 'the first instance: bring the cluster up first if it is not')
     .option('--json', 'print the new instance as JSON')
     .action(run);
 }

@@ -21,12 +21,20 @@ import { flavourCapacity } from './dockerd-command.js';
 import { destroyLocalHost, socketOf, startLocalHost, type LocalHostRecord } from './local-host.js';
 import { LocalRecords, vethName, type LocalInstanceRecord } from './local-records.js';
 
+export const LOCAL_RECORDS = 'instances';
+/** Where the CloudBroker emulator records the local machines behind its instances. */
+export const EMULATOR_RECORDS = 'emulator-instances';
+
 export class LocalCloudDriver implements CloudDriver {
   readonly name = 'local';
   private readonly records: LocalRecords;
 
-  constructor(private readonly config: MicadoConfig) {
-    this.records = new LocalRecords(config.stateDir);
+  /** `records` names where the machines are recorded: micado's own by default. */
+  constructor(
+    private readonly config: MicadoConfig,
+    records = LOCAL_RECORDS,
+  ) {
+    this.records = new LocalRecords(config.stateDir, records);
   }
 
   async start(request: InstanceRequest, bootstrap: NodeBootstrap): Promise<Instance> {

@@ -33,10 +33,14 @@ export function vethName(cluster: string, name: string): string {
 }
 
 export class LocalRecords {
-  constructor(private readonly stateDir: string) {}
+  /** `kind` keeps apart machines that are not micado's own (the emulator's). */
+  constructor(
+    private readonly stateDir: string,
+    private readonly kind = 'instances',
+  ) {}
 
   private get recordsDir() {
-    return join(this.stateDir, 'instances');
+    return join(this.stateDir, this.kind);
   }
 
   private get addressesDir() {

@@ -1,0 +1,394 @@
+/**
+ * An emulator of CloudBroker's REST/XML API, for tests and demos on loopback. Jobs and
+ * instances live in memory; a submitted job's instance is a real local node (through
+ * `NodeBackend`) that joins the swarm with the parameters in the job's arguments, as
+ * the node application's executable does on a real VM. Faults are injected by setting
+ * `faults`.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { XMLBuilder, XMLParser } from 'fast-xml-parser';
+
+export interface NodeBackend {
+  /** Boot a node for an instance; resolves with its address. */
+  start(instanceId: string, job: EmulatedJob, flavour: string): Promise<string>;
+  stop(instanceId: string): Promise<void>;
+}
+
+export interface Catalog {
+  softwares: { id: string; name: string }[];
+  executables: { id: string; name: string; softwareId: string }[];
+  resources: { id: string; name: string }[];
+  regions: { id: string; name: string; resourceId: string }[];
+  /** An instance type's name is the local flavour its nodes get. */
+  instanceTypes: { id: string; name: string }[];
+}
+
+export interface EmulatorFaults {
+  /** Only requests whose "METHOD path" matches suffer the counted faults below. */
+  match?: RegExp;
+  latencyMs: number;
+  /** The next N matching requests answer 503. */
+  serverErrors: number;
+  /** The next N matching requests get no answer at all. */
+  timeouts: number;
+  /** The next N matching answers are cut-off XML. */
+  malformed: number;
+  /** The next N matching requests answer `<errors>` of type "wrong status". */
+  errorBodies: number;
+  /** The next N job creates make the job but answer 502, as if the answer were lost. */
+  lostCreates: number;
+  /** Instances never get an address. */
+  neverAddress: boolean;
+  /** Submitted jobs fail instead of starting. */
+  failJobs: boolean;
+}
+
+export interface EmulatedJob {
+  id: string;
+  name: string;
+  status: string;
+  softwareId: string;
+  executableId: string;
+  resourceId: string;
+  regionId: string;
+  instanceTypeId: string;
+  permanentlyRunning: boolean;
+  arguments: string;
+  createdAt: string;
+}
+
+interface EmulatedInstance {
+  id: string;
+  jobId: string;
+  status: string;
+  address: string | undefined;
+}
+
+export const NO_FAULTS: EmulatorFaults = {
+  latencyMs: 0,
+  serverErrors: 0,
+  timeouts: 0,
+  malformed: 0,
+  errorBodies: 0,
+  lostCreates: 0,
+  neverAddress: false,
+  failJobs: false,
+};
+
+const builder = new XMLBuilder({ format: false });
+const parser = new XMLParser({
+  ignoreAttributes: true,
+  parseTagValue: false,
+  processEntities: false,
+});
+
+export class CloudBrokerEmulator {
+  faults: EmulatorFaults = { ...NO_FAULTS };
+  readonly jobs = new Map<string, EmulatedJob>();
+  readonly instances = new Map<string, EmulatedInstance>();
+  /** Every request, as "METHOD path", for tests to count. */
+  readonly requests: string[] = [];
+  private server: Server | undefined;
+  private readonly work = new Set<Promise<unknown>>();
+
+  constructor(
+    private readonly account: { email: string; password: string },
+    private readonly catalog: Catalog,
+    private readonly backend: NodeBackend,
+  ) {}
+
+  /** Listen on loopback; resolves with the base URL. */
+  async listen(port = 0, host = '127.0.0.1'): Promise<string> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve) => this.server!.listen(port, host, resolve));
+    const address = this.server.address() as AddressInfo;
+    return `http://${host}:${address.port}/`;
+  }
+
+  /** Stop listening, wait for jobs in flight, and stop every node still running. */
+  async close(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) =>
+      this.server ? this.server.close(() => resolve()) : resolve(),
+    );
+    await Promise.allSettled([...this.work]);
+    for (const instance of this.instances.values()) {
+      if (instance.status !== 'halted') await this.backend.stop(instance.id).catch(() => undefined);
+    }
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await new Promise<string>((resolve) => {
+      let text = '';
+      req.on('data', (chunk) => (text += chunk));
+      req.on('end', () => resolve(text));
+    });
+    const url = new URL(req.url ?? '/', 'http://emulator');
+    const request = `${req.method} ${url.pathname}`;
+    this.requests.push(request);
+    if (this.faults.latencyMs > 0) await new Promise((r) => setTimeout(r, this.faults.latencyMs));
+    if (!this.authorized(req)) {
+      return send(res, 401, errors(['Invalid email or password'], 'authentication'));
+    }
+    const matches = !this.faults.match || this.faults.match.test(request);
+    if (matches && this.take('timeouts')) return; // no answer at all
+    if (matches && this.take('serverErrors')) return send(res, 503, '');
+    if (matches && this.take('errorBodies'))
+      return send(res, 422, errors(['Record is in the wrong status'], 'wrong status'));
+    try {
+      const [status, xml] = this.route(req.method ?? 'GET', url, body);
+      const answer =
+        matches && this.take('malformed') ? xml.slice(0, Math.max(1, xml.length >> 1)) : xml;
+      send(res, status, answer);
+    } catch (err) {
+      const [status, xml] =
+        err instanceof Refusal ? [err.status, err.xml] : [500, errors([String(err)], undefined)];
+      send(res, status, xml);
+    }
+  }
+
+  private take(
+    fault: 'timeouts' | 'serverErrors' | 'malformed' | 'errorBodies' | 'lostCreates',
+  ): boolean {
+    if (this.faults[fault] <= 0) return false;
+    this.faults[fault]--;
+    return true;
+  }
+
+  private authorized(req: IncomingMessage): boolean {
+    const expected = `Basic ${Buffer.from(`${this.account.email}:${this.account.password}`).toString('base64')}`;
+    return req.headers.authorization === expected;
+  }
+
+  private route(method: string, url: URL, body: string): [number, string] {
+    const path = url.pathname;
+    let m: RegExpMatchArray | null;
+    if (method === 'GET' && (m = path.match(/^\/(\w+)\.xml$/)))
+      return [200, this.listing(m[1]!, url.searchParams)];
+    if (method === 'GET' && (m = path.match(/^\/(\w+)\/([\w-]+)\.xml$/)))
+      return [200, this.one(m[1]!, m[2]!)];
+    if (method === 'POST' && path === '/jobs.xml') return this.createJob(body);
+    if (method === 'PUT' && (m = path.match(/^\/jobs\/([\w-]+)\/(submit|stop)\.xml$/))) {
+      return m[2] === 'submit' ? this.submit(m[1]!) : this.stop(m[1]!);
+    }
+    if (method === 'DELETE' && (m = path.match(/^\/jobs\/([\w-]+)\.xml$/)))
+      return this.remove(m[1]!);
+    throw new Refusal(404, errors(['404: record not found'], undefined));
+  }
+
+  private records(resource: string): Record<string, string>[] {
+    const c = this.catalog;
+    switch (resource) {
+      case 'softwares':
+        return c.softwares.map((s) => ({ id: s.id, name: s.name }));
+      case 'executables':
+        return c.executables.map((e) => ({ id: e.id, name: e.name, 'software-id': e.softwareId }));
+      case 'resources':
+        return c.resources.map((r) => ({ id: r.id, name: r.name }));
+      case 'regions':
+        return c.regions.map((r) => ({ id: r.id, name: r.name, 'resource-id': r.resourceId }));
+      case 'instance_types':
+        return c.instanceTypes.map((t) => ({ id: t.id, name: t.name }));
+      case 'jobs':
+        return [...this.jobs.values()].map(jobXml);
+      case 'instances':
+        return [...this.instances.values()].map((i) => ({
+          id: i.id,
+          'job-id': i.jobId,
+          status: i.status,
+          'external-ip-address': i.address ?? 'not allocated',
+          'internal-ip-address': 'not allocated',
+        }));
+      case 'data_files':
+      case 'data_types':
+        return [];
+      default:
+        throw new Refusal(404, errors(['404: record not found'], undefined));
+    }
+  }
+
+  private listing(resource: string, query: URLSearchParams): string {
+    let records = this.records(resource);
+    const jobId = query.get('job_id');
+    if (jobId) records = records.filter((r) => r['job-id'] === jobId);
+    const perPage = Math.max(1, Number(query.get('per_page') ?? 25));
+    const page = Math.max(1, Number(query.get('page') ?? 1));
+    const slice = records.slice((page - 1) * perPage, page * perPage);
+    const plural = resource.replace(/_/g, '-');
+    const singular = SINGULAR[resource]!;
+    return `<?xml version="1.0" encoding="UTF-8"?><${plural} type="array">${slice.map((r) => builder.build({ [singular]: r })).join('')}</${plural}>`;
+  }
+
+  private one(resource: string, id: string): string {
+    const record = this.records(resource).find((r) => r.id === id);
+    if (!record) throw new Refusal(404, errors(['404: record not found'], undefined));
+    return builder.build({ [SINGULAR[resource]!]: record });
+  }
+
+  private createJob(body: string): [number, string] {
+    const fields = (parser.parse(body) as { job?: Record<string, string> }).job;
+    if (!fields) throw new Refusal(422, errors(['a <job> element is required'], undefined));
+    // Dashed and underscored field names are both accepted, as by the real API.
+    const get = (name: string) => String(fields[name] ?? fields[name.replace(/-/g, '_')] ?? '');
+    const missing = [
+      'name',
+      'software-id',
+      'executable-id',
+      'resource-id',
+      'region-id',
+      'instance-type-id',
+    ].filter((f) => !get(f));
+    if (missing.length > 0)
+      throw new Refusal(
+        422,
+        errors(
+          missing.map((f) => `${f} can't be blank`),
+          undefined,
+        ),
+      );
+    if (!this.catalog.instanceTypes.some((t) => t.id === get('instance-type-id'))) {
+      throw new Refusal(422, errors(['instance-type-id is not valid'], undefined));
+    }
+    const job: EmulatedJob = {
+      id: randomUUID(),
+      name: get('name'),
+      status: 'created',
+      softwareId: get('software-id'),
+      executableId: get('executable-id'),
+      resourceId: get('resource-id'),
+      regionId: get('region-id'),
+      instanceTypeId: get('instance-type-id'),
+      permanentlyRunning: get('permanently-running') === 'true',
+      arguments: get('arguments'),
+      createdAt: new Date().toISOString(),
+    };
+    this.jobs.set(job.id, job);
+    if (this.take('lostCreates')) return [502, ''];
+    return [201, builder.build({ job: jobXml(job) })];
+  }
+
+  private job(id: string): EmulatedJob {
+    const job = this.jobs.get(id);
+    if (!job) throw new Refusal(404, errors(['404: record not found'], undefined));
+    return job;
+  }
+
+  private submit(id: string): [number, string] {
+    const job = this.job(id);
+    if (job.status !== 'created')
+      throw new Refusal(422, errors([`Job is ${job.status}`], 'wrong status'));
+    job.status = 'submitted';
+    this.track(this.run(job));
+    return [200, builder.build({ job: jobXml(job) })];
+  }
+
+  private async run(job: EmulatedJob): Promise<void> {
+    await new Promise((r) => setTimeout(r, 20));
+    if (this.faults.failJobs) {
+      job.status = 'failed';
+      return;
+    }
+    job.status = 'starting';
+    const instance: EmulatedInstance = {
+      id: randomUUID(),
+      jobId: job.id,
+      status: 'starting',
+      address: undefined,
+    };
+    this.instances.set(instance.id, instance);
+    if (this.faults.neverAddress) return;
+    const flavour = this.catalog.instanceTypes.find((t) => t.id === job.instanceTypeId)!.name;
+    try {
+      instance.address = await this.backend.start(instance.id, job, flavour);
+      if (job.status !== 'starting') return; // stopped meanwhile
+      instance.status = 'running';
+      job.status = 'running';
+    } catch {
+      instance.status = 'halted';
+      job.status = 'failed';
+    }
+  }
+
+  private stop(id: string): [number, string] {
+    const job = this.job(id);
+    if (['stopping', 'finishing', 'completed', 'failed'].includes(job.status)) {
+      throw new Refusal(422, errors([`Job is ${job.status}`], 'wrong status'));
+    }
+    job.status = 'stopping';
+    this.track(
+      (async () => {
+        for (const instance of this.instances.values()) {
+          if (instance.jobId !== id || instance.status === 'halted') continue;
+          instance.status = 'stopping';
+          await this.backend.stop(instance.id).catch(() => undefined);
+          instance.status = 'halted';
+        }
+        job.status = 'completed';
+      })(),
+    );
+    return [200, builder.build({ job: jobXml(job) })];
+  }
+
+  private remove(id: string): [number, string] {
+    const job = this.job(id);
+    if (!['created', 'completed', 'failed'].includes(job.status)) {
+      throw new Refusal(422, errors([`Job is ${job.status}: stop it first`], 'wrong status'));
+    }
+    this.jobs.delete(id);
+    for (const [key, instance] of this.instances)
+      if (instance.jobId === id) this.instances.delete(key);
+    return [200, ''];
+  }
+
+  private track(work: Promise<unknown>): void {
+    this.work.add(work);
+    void work.finally(() => this.work.delete(work));
+  }
+}
+
+class Refusal extends Error {
+  constructor(
+    readonly status: number,
+    readonly xml: string,
+  ) {
+    super(xml);
+  }
+}
+
+const SINGULAR: Record<string, string> = {
+  jobs: 'job',
+  instances: 'instance',
+  softwares: 'software',
+  executables: 'executable',
+  resources: 'resource',
+  regions: 'region',
+  instance_types: 'instance-type',
+  data_files: 'data-file',
+  data_types: 'data-type',
+};
+
+function jobXml(job: EmulatedJob): Record<string, string> {
+  return {
+    id: job.id,
+    name: job.name,
+    status: job.status,
+    'software-id': job.softwareId,
+    'executable-id': job.executableId,
+    'resource-id': job.resourceId,
+    'region-id': job.regionId,
+    'instance-type-id': job.instanceTypeId,
+    'permanently-running': String(job.permanentlyRunning),
+    'created-at': job.createdAt,
+  };
+}
+
+function errors(messages: string[], type: string | undefined): string {
+  const escape = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+  return `<errors>${messages.map((m) => `<error>${escape(m)}</error>`).join('')}${type ? `<type>${type}</type>` : ''}</errors>`;
+}
+
+function send(res: ServerResponse, status: number, body: string): void {
+  res.writeHead(status, { 'Content-Type': 'application/xml' }).end(body);
+}

@@ -1,0 +1,239 @@
+/**
+ * The CloudBroker driver through the project's emulator, whose instances are real local
+ * nodes joining the swarm: start -> node Ready with its labels -> stop -> job deleted,
+ * node gone; each injected fault survived or reported clearly, with no duplicate job
+ * and no orphan node; credentials never in any output.
+ */
+import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { NODE_LABEL } from '../src/cloud/cloud-driver.js';
+import { readCloudSetup } from '../src/cloudbroker/cloud-setup.js';
+import { catalogFromSetup } from '../src/cloudbroker/emulator/catalog.js';
+import {
+  CloudBrokerEmulator,
+  NO_FAULTS,
+} from '../src/cloudbroker/emulator/cloudbroker-emulator.js';
+import { LocalNodeBackend } from '../src/cloudbroker/emulator/local-node-backend.js';
+import { TestCluster, type CliResult } from './support/test-cluster.js';
+
+const EMAIL = 'operator@example.org';
+const PASSWORD = 'S3cr3t-cb-Passw0rd';
+const SECRET_FORMS = [PASSWORD, Buffer.from(`${EMAIL}:${PASSWORD}`).toString('base64')];
+
+const files = mkdtempSync(join(tmpdir(), 'micado-cb-'));
+const setupFile = join(files, 'cloudsetup.xml');
+const credentialsFile = join(files, 'cbcredentials');
+copyFileSync(join(import.meta.dirname, '../packages/manager/cloudsetup.xml.example'), setupFile);
+writeFileSync(credentialsFile, `${EMAIL}\n${PASSWORD}\n`, { mode: 0o600 });
+
+describe('CloudBroker through the emulator', () => {
+  const outputs: CliResult[] = [];
+  let emulator: CloudBrokerEmulator;
+  let cluster: TestCluster;
+
+  const micado = async (...args: string[]) => {
+    const result = await cluster.micado(...args);
+    outputs.push(result);
+    return result;
+  };
+  const start = (tag: string, ...extra: string[]) =>
+    micado(
+      'start',
+      '-c',
+      'CloudSigma',
+      '-a',
+      'Node DSCR',
+      '-f',
+      'small',
+      '-t',
+      tag,
+      '-n',
+      'application',
+      ...extra,
+    );
+  const workers = async () => cluster.manager().listNodes({ role: ['worker'] });
+
+  beforeAll(async () => {
+    // The emulator's URL is only known once it listens: it goes into the cluster's config.
+    cluster = new TestCluster();
+    const catalog = catalogFromSetup(readCloudSetup(setupFile));
+    emulator = new CloudBrokerEmulator(
+      { email: EMAIL, password: PASSWORD },
+      catalog,
+      new LocalNodeBackend(cluster.config),
+    );
+    const url = await emulator.listen();
+    cluster.configure({
+      cloudbroker: {
+        url,
+        setupFile,
+        credentialsFile,
+        pollIntervalMs: 50,
+        provisionTimeoutMs: 8000,
+        requestTimeoutMs: 1000,
+      },
+    });
+    expect((await micado('up')).code).toBe(0);
+  });
+
+  beforeEach(() => {
+    emulator.faults = { ...NO_FAULTS };
+  });
+
+  // A test that failed half-way leaves its machines: stop them, so the next starts clean.
+  afterEach(async () => {
+    emulator.faults = { ...NO_FAULTS };
+    const { instances } = JSON.parse((await cluster.micado('list', '-i', '--json')).stdout) as {
+      instances: { tag?: string }[];
+    };
+    for (const { tag } of instances) if (tag) await cluster.micado('stop', '-t', tag);
+  });
+
+  afterAll(async () => {
+    await cluster.destroy();
+    await emulator.close();
+    expect(await cluster.leftovers()).toEqual([]);
+    rmSync(files, { recursive: true, force: true });
+    for (const result of outputs) {
+      for (const secret of SECRET_FORMS) {
+        expect(result.stdout + result.stderr).not.toContain(secret);
+      }
+    }
+  });
+
+  it('starts a node that is Ready with its labels, and stops it: job deleted, node gone', async () => {
+    const started = await start('cb1', '--json');
+    expect(started.code, started.stderr).toBe(0);
+    const { instance } = JSON.parse(started.stdout);
+    expect(instance).toMatchObject({
+      driver: 'cloudbroker',
+      cloud: 'CloudSigma',
+      flavour: 'small',
+      tag: 'cb1',
+      state: 'running',
+    });
+    const [node] = await workers();
+    expect(node?.state).toBe('ready');
+    expect(node?.labels).toMatchObject({
+      [NODE_LABEL.instance]: instance.id,
+      [NODE_LABEL.driver]: 'cloudbroker',
+      [NODE_LABEL.cloud]: 'CloudSigma',
+      [NODE_LABEL.tag]: 'cb1',
+      [NODE_LABEL.pool]: 'application',
+    });
+    expect(node?.capacity).toEqual({ 'micado.cpu_milli': 1000, 'micado.mem_mb': 512 });
+    const jobs = [...emulator.jobs.values()];
+    expect(jobs).toHaveLength(1);
+    expect(jobs[0]).toMatchObject({
+      name: `micado-${instance.id}`,
+      status: 'running',
+      permanentlyRunning: true,
+    });
+
+    const list = JSON.parse((await micado('list', '-i', '--json')).stdout);
+    expect(list.instances).toMatchObject([
+      { instance: instance.id, cloud: 'CloudSigma', tag: 'cb1', state: 'running', node: 'ready' },
+    ]);
+
+    const stopped = await micado('stop', '-t', 'cb1');
+    expect(stopped.code, stopped.stderr).toBe(0);
+    expect(emulator.jobs.size).toBe(0);
+    expect(await workers()).toEqual([]);
+  });
+
+  it('survives 5xx bursts, timeouts and latency on reads', async () => {
+    emulator.faults = { ...NO_FAULTS, match: /^GET/, serverErrors: 2, timeouts: 1, latencyMs: 20 };
+    const begun = Date.now();
+    const started = await start('cb2');
+    expect(started.code, started.stderr).toBe(0);
+    // One hung read costs one request timeout (1 s here), not the whole start.
+    expect(Date.now() - begun).toBeLessThan(10_000);
+    // Every injected fault was met, and survived.
+    expect(emulator.faults).toMatchObject({ serverErrors: 0, timeouts: 0 });
+    expect((await micado('stop', '-t', 'cb2')).code).toBe(0);
+    expect(emulator.jobs.size).toBe(0);
+  });
+
+  it('makes no second job when the answer to a create is lost', async () => {
+    emulator.faults = { ...NO_FAULTS, lostCreates: 1 };
+    const started = await start('cb3');
+    expect(started.code, started.stderr).toBe(0);
+    expect(emulator.requests.filter((r) => r === 'POST /jobs.xml').length).toBeGreaterThan(0);
+    expect(emulator.jobs.size).toBe(1);
+    expect((await workers()).length).toBe(1);
+    expect((await micado('stop', '-t', 'cb3')).code).toBe(0);
+  });
+
+  it.each([
+    [
+      'an instance that never gets an address',
+      { neverAddress: true },
+      /has no running instance with an address after 8 s/,
+    ],
+    ['a job that fails', { failJobs: true }, /ended as failed before its instance was up/],
+    [
+      'an <errors> answer to the create',
+      { match: /^POST/, errorBodies: 1 },
+      /CloudBroker: POST jobs\.xml: Record is in the wrong status/,
+    ],
+    [
+      'malformed XML on every read',
+      { match: /^GET/, malformed: 50 },
+      /CloudBroker: .*malformed XML/,
+    ],
+  ] as [string, Partial<typeof NO_FAULTS>, RegExp][])(
+    'reports %s, leaving no job and no node',
+    async (_, faults, message) => {
+      emulator.faults = { ...NO_FAULTS, ...faults };
+      const started = await start(`cbf${Math.floor(Math.random() * 1e6)}`);
+      expect(started.code).toBe(1);
+      const lines = started.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(message);
+      emulator.faults = { ...NO_FAULTS };
+      const deadline = Date.now() + 10_000;
+      while (emulator.jobs.size > 0 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 100));
+      expect(emulator.jobs.size).toBe(0);
+      expect(await workers()).toEqual([]);
+    },
+  );
+
+  it.each([
+    [
+      ['-c', 'Nowhere', '-a', 'Node DSCR'],
+      2,
+      /unknown cloud 'Nowhere': use one of local, CloudSigma/,
+    ],
+    [
+      ['-c', 'CloudSigma', '-a', 'Nothing'],
+      2,
+      /unknown application 'Nothing': use one of Node DSCR/,
+    ],
+    [['-c', 'CloudSigma'], 2, /say which application to run on CloudSigma: -a NAME/],
+  ])('refuses start %j', async (args, code, message) => {
+    const result = await micado('start', ...args, '-f', 'small', '-t', 'bad1');
+    expect(result.code, result.stderr).toBe(code);
+    expect(result.stderr.trim()).toMatch(message);
+    expect(emulator.jobs.size).toBe(0);
+  });
+
+  it('refuses credentials others can read, and wrong credentials, clearly', async () => {
+    chmodSync(credentialsFile, 0o644);
+    const open = await start('cb9');
+    chmodSync(credentialsFile, 0o600);
+    expect(open.code).toBe(2);
+    expect(open.stderr.trim()).toBe(
+      `micado: ${credentialsFile} is readable by group or others: run chmod 600 ${credentialsFile}`,
+    );
+
+    writeFileSync(credentialsFile, `${EMAIL}\nwrong-password\n`, { mode: 0o600 });
+    const wrong = await start('cb9');
+    writeFileSync(credentialsFile, `${EMAIL}\n${PASSWORD}\n`, { mode: 0o600 });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr.trim()).toMatch(/CloudBroker: GET .*: Invalid email or password/);
+    expect(wrong.stderr).not.toContain('wrong-password');
+  });
+});
