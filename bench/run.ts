@@ -1,14 +1,16 @@
 /**
  * micado's benchmarks, each measured side by side with its baseline in one run (this
  * machine is shared and noisy: compare the ratios, not the absolute times).
- * `npm run bench [foundation|containers]`.
+ * `npm run bench [foundation|containers|cloudbroker]`.
  */
+import { benchCloudBroker } from './cloudbroker.js';
 import { benchContainers } from './containers.js';
 import { benchFoundation } from './foundation.js';
 
 const suites: Record<string, () => Promise<string[][]>> = {
   foundation: benchFoundation,
   containers: benchContainers,
+  cloudbroker: benchCloudBroker,
 };
 
 const chosen = process.argv.slice(2);

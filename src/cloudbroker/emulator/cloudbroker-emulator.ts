@@ -57,6 +57,9 @@ export interface EmulatedJob {
   permanentlyRunning: boolean;
   arguments: string;
   createdAt: string;
+  /** performance.now() at submit and when the job ran: the emulator's own job start. */
+  submittedAt?: number;
+  runningAt?: number;
 }
 
 interface EmulatedInstance {
@@ -280,6 +283,7 @@ export class CloudBrokerEmulator {
     if (job.status !== 'created')
       throw new Refusal(422, errors([`Job is ${job.status}`], 'wrong status'));
     job.status = 'submitted';
+    job.submittedAt = performance.now();
     this.track(this.run(job));
     return [200, builder.build({ job: jobXml(job) })];
   }
@@ -305,6 +309,7 @@ export class CloudBrokerEmulator {
       if (job.status !== 'starting') return; // stopped meanwhile
       instance.status = 'running';
       job.status = 'running';
+      job.runningAt = performance.now();
     } catch {
       instance.status = 'halted';
       job.status = 'failed';
