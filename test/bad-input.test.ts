@@ -110,7 +110,7 @@ describe('bad input and host faults', () => {
     ],
     [
       ['start', '-f', 'small', '-t', 'a1', '-c', 'nowhere'],
-      /unknown cloud driver 'nowhere': use one of local/,
+      /unknown cloud 'nowhere': use local, or define it in .*cloudsetup.xml \(MICADO_CB_SETUP\)/,
     ],
     [['start', '-f', 'small', '-t', 'bad tag!'], /invalid tag 'bad tag!'/],
     [['start', '-f', 'small', '-t', 'a1', '-n', 'Web Servers'], /invalid node name/],

@@ -54,6 +54,15 @@ async function scripted(handlers: [RegExp, Handler][]) {
 }
 
 const ok = (body: string): Answer => ({ status: 200, body });
+const jobSpec = (name: string) => ({
+  name,
+  softwareId: 's',
+  executableId: 'e',
+  resourceId: 'r',
+  regionId: 'g',
+  instanceTypeId: 't',
+  permanentlyRunning: true,
+});
 const jobsXml = (...jobs: [string, string, string][]) =>
   `<jobs type="array">${jobs.map(([id, name, status]) => `<job><id>${id}</id><name>${name}</name><status>${status}</status></job>`).join('')}</jobs>`;
 
@@ -239,15 +248,7 @@ describe('CloudBroker client', () => {
         }),
       ],
     ]);
-    const spec = {
-      name: 'micado-i-1',
-      softwareId: 's',
-      executableId: 'e',
-      resourceId: 'r',
-      regionId: 'g',
-      instanceTypeId: 't',
-      permanentlyRunning: true,
-    };
+    const spec = jobSpec('micado-i-1');
     expect(await client.createJob(spec)).toEqual({
       id: 'j1',
       name: 'micado-i-1',
@@ -277,15 +278,7 @@ describe('CloudBroker client', () => {
         return { status: 502, body: '' }; // made, but the answer is lost
       }],
     ]); // prettier-ignore
-    const spec = {
-      name: 'micado-i-2',
-      softwareId: 's',
-      executableId: 'e',
-      resourceId: 'r',
-      regionId: 'g',
-      instanceTypeId: 't',
-      permanentlyRunning: true,
-    };
+    const spec = jobSpec('micado-i-2');
     expect(await client.createJob(spec)).toMatchObject({ id: 'j1' });
     expect(posts).toBe(1);
   });
@@ -301,15 +294,7 @@ describe('CloudBroker client', () => {
         return { status: 201, body: '<job><id>j9</id><name>micado-i-3</name><status>created</status></job>' };
       }],
     ]); // prettier-ignore
-    const spec = {
-      name: 'micado-i-3',
-      softwareId: 's',
-      executableId: 'e',
-      resourceId: 'r',
-      regionId: 'g',
-      instanceTypeId: 't',
-      permanentlyRunning: true,
-    };
+    const spec = jobSpec('micado-i-3');
     expect(await client.createJob(spec)).toMatchObject({ id: 'j9' });
     expect(posts).toBe(2);
   });

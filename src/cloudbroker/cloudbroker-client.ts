@@ -7,6 +7,7 @@
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import { setTimeout as delay } from 'node:timers/promises';
 import { CloudBrokerError, faultOf } from './cloudbroker-error.js';
+import { listElement, RECORD_ELEMENT, type CbResource } from './cloudbroker-resources.js';
 import {
   buildXml,
   errorsOf,
@@ -15,6 +16,8 @@ import {
   recordOf,
   type CbRecord,
 } from './cloudbroker-xml.js';
+
+export type { CbResource } from './cloudbroker-resources.js';
 
 export interface CloudBrokerClientOptions {
   baseUrl: string;
@@ -29,17 +32,6 @@ export interface CloudBrokerClientOptions {
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
 }
-
-export type CbResource =
-  | 'jobs'
-  | 'instances'
-  | 'softwares'
-  | 'executables'
-  | 'resources'
-  | 'regions'
-  | 'instance_types'
-  | 'data_files'
-  | 'data_types';
 
 export interface JobSpec {
   /** Unique: how a retried create finds the job a lost answer made. */
@@ -73,17 +65,6 @@ export const PENDING_JOB_STATES = ['created', 'submitted', 'assembling', 'starti
 export const ENDED_JOB_STATES = ['completed', 'failed', 'canceled', 'cancelled'];
 
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
-const SINGULAR: Record<CbResource, string> = {
-  jobs: 'job',
-  instances: 'instance',
-  softwares: 'software',
-  executables: 'executable',
-  resources: 'resource',
-  regions: 'region',
-  instance_types: 'instance-type',
-  data_files: 'data-file',
-  data_types: 'data-type',
-};
 
 export class CloudBrokerClient {
   private readonly http: AxiosInstance;
@@ -123,7 +104,7 @@ export class CloudBrokerClient {
     for (let page = 1; ; page++) {
       const params = { ...query, page: String(page), per_page: String(this.options.pageSize) };
       const document = await this.read(`${resource}.xml`, params);
-      const batch = listOf(document, resource.replace(/_/g, '-'), SINGULAR[resource]);
+      const batch = listOf(document, listElement(resource), RECORD_ELEMENT[resource]);
       // A server that ignores `page` would otherwise be read forever.
       const ids = batch.map((r) => r.id).join(',');
       if (batch.length > 0 && ids === previous) {
@@ -141,7 +122,7 @@ export class CloudBrokerClient {
   async get(resource: CbResource, id: string): Promise<CbRecord> {
     return recordOf(
       await this.read(`${resource}/${encodeURIComponent(id)}.xml`),
-      SINGULAR[resource],
+      RECORD_ELEMENT[resource],
     );
   }
 
@@ -160,7 +141,7 @@ export class CloudBrokerClient {
             .join(', ');
           throw new CloudBrokerError(
             'not found',
-            `no ${SINGULAR[resource]} named '${name}' (known: ${known || 'none'})`,
+            `no ${RECORD_ELEMENT[resource]} named '${name}' (known: ${known || 'none'})`,
           );
         }
         return found.id;

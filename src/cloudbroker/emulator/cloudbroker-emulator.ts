@@ -9,6 +9,12 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { XMLBuilder, XMLParser } from 'fast-xml-parser';
+import {
+  isResource,
+  listElement,
+  RECORD_ELEMENT,
+  type CbResource,
+} from '../cloudbroker-resources.js';
 
 export interface NodeBackend {
   /** Boot a node for an instance; resolves with its address. */
@@ -219,15 +225,16 @@ export class CloudBrokerEmulator {
     const perPage = Math.max(1, Number(query.get('per_page') ?? 25));
     const page = Math.max(1, Number(query.get('page') ?? 1));
     const slice = records.slice((page - 1) * perPage, page * perPage);
-    const plural = resource.replace(/_/g, '-');
-    const singular = SINGULAR[resource]!;
+    if (!isResource(resource)) throw new Refusal(404, errors(['404: record not found'], undefined));
+    const plural = listElement(resource);
+    const singular = RECORD_ELEMENT[resource];
     return `<?xml version="1.0" encoding="UTF-8"?><${plural} type="array">${slice.map((r) => builder.build({ [singular]: r })).join('')}</${plural}>`;
   }
 
   private one(resource: string, id: string): string {
     const record = this.records(resource).find((r) => r.id === id);
     if (!record) throw new Refusal(404, errors(['404: record not found'], undefined));
-    return builder.build({ [SINGULAR[resource]!]: record });
+    return builder.build({ [RECORD_ELEMENT[resource as CbResource]]: record });
   }
 
   private createJob(body: string): [number, string] {
@@ -361,18 +368,6 @@ class Refusal extends Error {
     super(xml);
   }
 }
-
-const SINGULAR: Record<string, string> = {
-  jobs: 'job',
-  instances: 'instance',
-  softwares: 'software',
-  executables: 'executable',
-  resources: 'resource',
-  regions: 'region',
-  instance_types: 'instance-type',
-  data_files: 'data-file',
-  data_types: 'data-type',
-};
 
 function jobXml(job: EmulatedJob): Record<string, string> {
   return {
