@@ -153,8 +153,12 @@ export class CloudBrokerClient {
   }
 
   async findJobByName(name: string): Promise<Job | undefined> {
-    const found = (await this.list('jobs')).find((job) => job.name === name);
-    return found ? toJob(found) : undefined;
+    return (await this.jobsNamed(name))[0];
+  }
+
+  /** Every job of that name (more than one only if a create landed after its lookup). */
+  async jobsNamed(name: string): Promise<Job[]> {
+    return (await this.list('jobs')).filter((job) => job.name === name).map(toJob);
   }
 
   /**
@@ -179,10 +183,11 @@ export class CloudBrokerClient {
         return toJob(recordOf(await this.write('post', 'jobs.xml', body), 'job'));
       } catch (err) {
         if (!(err instanceof CloudBrokerError) || err.fault !== 'unavailable') throw err;
+        // Give a slow create time to land before asking whether it did.
+        await this.options.sleep(this.backoff(attempt));
         const made = await this.findJobByName(spec.name);
         if (made) return made;
         if (attempt >= this.options.readAttempts) throw err;
-        await this.options.sleep(this.backoff(attempt));
       }
     }
   }

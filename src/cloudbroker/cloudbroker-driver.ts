@@ -128,13 +128,13 @@ export class CloudBrokerDriver implements CloudDriver {
   async stop(id: string): Promise<void> {
     const record = this.read(id);
     if (!record) return;
-    const job = record.jobId
-      ? { id: record.jobId }
-      : await this.client.findJobByName(record.jobName);
-    if (job) {
-      await this.client.stopJob(job.id);
-      await this.waitForJob(job.id, ENDED_JOB_STATES, this.config.cloudbroker.provisionTimeoutMs);
-      await this.client.deleteJob(job.id);
+    // Every job of the instance's name goes: one made twice by a late create included.
+    const jobs = new Set((await this.client.jobsNamed(record.jobName)).map((j) => j.id));
+    if (record.jobId) jobs.add(record.jobId);
+    for (const job of jobs) {
+      await this.client.stopJob(job);
+      await this.waitForJob(job, ENDED_JOB_STATES, this.config.cloudbroker.provisionTimeoutMs);
+      await this.client.deleteJob(job);
     }
     rmSync(this.file(id), { force: true });
   }

@@ -1,0 +1,115 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from '../config/config.js';
+import { CloudBrokerClient } from './cloudbroker-client.js';
+import { CloudBrokerDriver } from './cloudbroker-driver.js';
+import { catalogFromSetup } from './emulator/catalog.js';
+import { CloudBrokerEmulator, type EmulatedJob } from './emulator/cloudbroker-emulator.js';
+import type { CloudSetup } from './cloud-setup.js';
+
+const SETUP: CloudSetup = {
+  clouds: [{ name: 'C1', provider: 'Provider', region: 'eu', flavours: { small: 'type-small' } }],
+  applications: [
+    {
+      name: 'Node',
+      software: 'node-sw',
+      executable: 'run.sh',
+      parameters: '--instance {instance} --token {token}',
+    },
+  ],
+};
+const ACCOUNT = { email: 'a@example.org', password: 'pw' };
+const BOOTSTRAP = {
+  managerAddress: '10.0.0.2:2377',
+  joinToken: 'SWMTKN-secret',
+  registry: '10.0.0.2:5000',
+};
+
+/** Machines that boot at once at a fixed address: the driver, not booting, is under test. */
+const instantMachines = { start: async () => '10.9.9.9', stop: async () => undefined };
+
+let emulator: CloudBrokerEmulator | undefined;
+afterEach(async () => {
+  await emulator?.close();
+  emulator = undefined;
+});
+
+async function setUp() {
+  emulator = new CloudBrokerEmulator(ACCOUNT, catalogFromSetup(SETUP), instantMachines);
+  const url = await emulator.listen();
+  const config = {
+    ...DEFAULT_CONFIG,
+    stateDir: mkdtempSync(join(tmpdir(), 'micado-cb-driver-')),
+    cloudbroker: {
+      ...DEFAULT_CONFIG.cloudbroker,
+      url,
+      pollIntervalMs: 10,
+      provisionTimeoutMs: 3000,
+    },
+  };
+  const client = new CloudBrokerClient({ baseUrl: url, ...ACCOUNT, sleep: async () => undefined });
+  return {
+    emulator,
+    driver: new CloudBrokerDriver(config, SETUP.clouds[0]!, SETUP.applications[0], client),
+  };
+}
+
+describe('CloudBroker driver', () => {
+  it('starts a job with the rendered parameters and reports the machine', async () => {
+    const { emulator, driver } = await setUp();
+    const instance = await driver.start(
+      { id: 'i-1', cloud: 'C1', pool: 'application', flavour: 'small', tag: 't1' },
+      BOOTSTRAP,
+    );
+    expect(instance).toMatchObject({
+      id: 'i-1',
+      driver: 'cloudbroker',
+      cloud: 'C1',
+      address: '10.9.9.9',
+      state: 'running',
+      tag: 't1',
+    });
+    const [job] = [...emulator.jobs.values()];
+    expect(job).toMatchObject({
+      name: 'micado-i-1',
+      instanceTypeId: 'type-small',
+      arguments: '--instance i-1 --token SWMTKN-secret',
+      status: 'running',
+    });
+    expect(await driver.list()).toMatchObject([{ id: 'i-1', state: 'running' }]);
+  });
+
+  it('gives back every job of the instance on stop, one made twice by a late create included', async () => {
+    const { emulator, driver } = await setUp();
+    await driver.start(
+      { id: 'i-2', cloud: 'C1', pool: 'application', flavour: 'small' },
+      BOOTSTRAP,
+    );
+    const [first] = [...emulator.jobs.values()];
+    const late: EmulatedJob = { ...first!, id: 'late-duplicate', status: 'running' };
+    emulator.jobs.set(late.id, late);
+    await driver.stop('i-2');
+    expect(emulator.jobs.size).toBe(0);
+    expect(await driver.list()).toEqual([]);
+  });
+
+  it('refuses a flavour the cloud lacks, before asking CloudBroker anything', async () => {
+    const { emulator, driver } = await setUp();
+    await expect(
+      driver.start({ id: 'i-3', pool: 'application', flavour: 'huge' }, BOOTSTRAP),
+    ).rejects.toThrow("cloud C1 has no flavour 'huge': use one of small");
+    expect(emulator.requests).toEqual([]);
+  });
+
+  it('leaves no job and no record when the job fails', async () => {
+    const { emulator, driver } = await setUp();
+    emulator.faults.failJobs = true;
+    await expect(
+      driver.start({ id: 'i-4', pool: 'application', flavour: 'small' }, BOOTSTRAP),
+    ).rejects.toThrow(/ended as failed/);
+    expect(emulator.jobs.size).toBe(0);
+    expect(await driver.list()).toEqual([]);
+  });
+});
