@@ -2,10 +2,10 @@
  * Faults and bad input: each gives one clear line on stderr, the right exit code, and
  * leaves nothing behind on the host.
  */
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { TestCluster, run } from './support/test-cluster.js';
 
 /** The error is one line, naming the problem. */
@@ -64,6 +64,7 @@ describe('bad input and host faults', () => {
   it('rolls back everything when the manager engine will not start', async () => {
     cluster = new TestCluster();
     const bin = mkdtempSync(join(tmpdir(), 'micado-fake-bin-'));
+    onTestFinished(() => rmSync(bin, { recursive: true, force: true }));
     writeFileSync(
       join(bin, 'dockerd'),
       '#!/bin/sh\necho "failed to start daemon: no space left on device" >&2\nexit 1\n',

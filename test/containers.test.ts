@@ -4,7 +4,7 @@
  * the bad-input corpus, each leaving nothing half-created.
  */
 import { execFile } from 'node:child_process';
-import { createWriteStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -58,6 +58,7 @@ describe('container commands', () => {
   });
 
   afterAll(async () => {
+    rmSync(work, { recursive: true, force: true });
     await cluster.destroy();
     expect(await cluster.leftovers()).toEqual([]);
   });

@@ -1,10 +1,11 @@
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { readCloudSetup, readCredentials, renderParameters } from './cloud-setup.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'micado-cb-setup-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const write = (name: string, content: string, mode = 0o600) => {
   const file = join(dir, name);
   writeFileSync(file, content);

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -31,9 +31,11 @@ const BOOTSTRAP = {
 const instantMachines = { start: async () => '10.9.9.9', stop: async () => undefined };
 
 let emulator: CloudBrokerEmulator | undefined;
+const stateDirs: string[] = [];
 afterEach(async () => {
   await emulator?.close();
   emulator = undefined;
+  for (const dir of stateDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
 async function setUp() {
@@ -41,7 +43,7 @@ async function setUp() {
   const url = await emulator.listen();
   const config = {
     ...DEFAULT_CONFIG,
-    stateDir: mkdtempSync(join(tmpdir(), 'micado-cb-driver-')),
+    stateDir: stateDirs[stateDirs.push(mkdtempSync(join(tmpdir(), 'micado-cb-driver-'))) - 1]!,
     cloudbroker: {
       ...DEFAULT_CONFIG.cloudbroker,
       url,

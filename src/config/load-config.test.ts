@@ -1,13 +1,17 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { MicadoError } from '../errors.js';
 import { DEFAULT_CONFIG } from './config.js';
 import { loadConfig } from './load-config.js';
 
+const work = mkdtempSync(join(tmpdir(), 'micado-config-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+let made = 0;
+
 const configFile = (content: string) => {
-  const file = join(mkdtempSync(join(tmpdir(), 'micado-config-')), 'config.json');
+  const file = join(work, `config${made++}.json`);
   writeFileSync(file, content);
   return file;
 };

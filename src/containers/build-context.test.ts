@@ -1,11 +1,11 @@
-import { mkdtempSync, writeFileSync, createWriteStream } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { extract, pack, type Header } from 'tar-stream';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { buildContext, checkBuildTarball } from './build-context.js';
 
 const DIR = 'container-app';
@@ -13,8 +13,12 @@ const LIMITS = { maxBytes: 1024 * 1024 };
 
 type Entry = Partial<Header> & { name: string; content?: string };
 
+const work = mkdtempSync(join(tmpdir(), 'micado-build-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+let made = 0;
+
 async function tarball(items: Entry[], gzip = false): Promise<string> {
-  const file = join(mkdtempSync(join(tmpdir(), 'micado-build-')), gzip ? 'ctx.tar.gz' : 'ctx.tar');
+  const file = join(work, `ctx${made++}.tar${gzip ? '.gz' : ''}`);
   const tar = pack();
   for (const { content, ...header } of items) tar.entry(header, content ?? '');
   tar.finalize();
@@ -88,7 +92,7 @@ describe('build tarball checks', () => {
   });
 
   it('refuses a file that is not a tar', async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'micado-build-')), 'notes.txt');
+    const file = join(work, 'notes.txt');
     writeFileSync(file, 'just some text, not an archive at all\n'.repeat(20));
     await expect(checkBuildTarball(file, DIR, LIMITS)).rejects.toThrow(/is not a tar archive/);
   });
