@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { XMLBuilder, XMLParser } from 'fast-xml-parser';
+import type { JobSpec } from '../cloudbroker-client.js';
 import {
   isResource,
   listElement,
@@ -51,17 +52,10 @@ export interface EmulatorFaults {
   failJobs: boolean;
 }
 
-export interface EmulatedJob {
+/** A job as the emulator keeps it: what was asked for, plus its state. */
+export interface EmulatedJob extends Required<JobSpec> {
   id: string;
-  name: string;
   status: string;
-  softwareId: string;
-  executableId: string;
-  resourceId: string;
-  regionId: string;
-  instanceTypeId: string;
-  permanentlyRunning: boolean;
-  arguments: string;
   createdAt: string;
   /** performance.now() at submit and when the job ran: the emulator's own job start. */
   submittedAt?: number;
