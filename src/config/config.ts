@@ -46,6 +46,24 @@ export interface MicadoConfig {
     /** CloudBroker has no push: how often job and instance states are read. */
     pollIntervalMs: number;
   };
+  store: {
+    /** A mongodb:// URL naming its database selects MongoDB; empty, the SQLite file. */
+    mongoUrl: string;
+    /** How long opening the MongoDB store may take to reach a server. */
+    connectTimeoutMs: number;
+    /** How long metric samples are kept. */
+    historyHours: number;
+    /** How long events are kept. */
+    eventDays: number;
+  };
+  monitor: {
+    /** When the monitor refreshes the store: a cron expression (node-cron, seconds optional). */
+    schedule: string;
+    /** Nodes asked at once. */
+    concurrency: number;
+    /** How long one node may take to answer before it is marked stale. */
+    nodeTimeoutMs: number;
+  };
   local: {
     /** How long a local node may take from start to Ready in the swarm. */
     readyTimeoutMs: number;
@@ -73,6 +91,8 @@ export const DEFAULT_CONFIG: MicadoConfig = {
     provisionTimeoutMs: 900_000,
     pollIntervalMs: 2_000,
   },
+  store: { mongoUrl: '', connectTimeoutMs: 5_000, historyHours: 168, eventDays: 30 },
+  monitor: { schedule: '* * * * *', concurrency: 8, nodeTimeoutMs: 10_000 },
   local: { readyTimeoutMs: 30_000, stopGraceMs: 10_000 },
 };
 
@@ -86,4 +106,6 @@ export const ENV_SETTINGS = {
   MICADO_CB_URL: 'cloudbroker.url',
   MICADO_CB_SETUP: 'cloudbroker.setupFile',
   MICADO_CB_CREDENTIALS: 'cloudbroker.credentialsFile',
+  MICADO_MONGO_URL: 'store.mongoUrl',
+  MICADO_MONITOR_SCHEDULE: 'monitor.schedule',
 } as const;

@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { configError, usageError } from '../errors.js';
 import { parseSubnet, subnetSize } from '../host/ipv4.js';
+import { validate as validateCron } from 'node-cron';
 import { DEFAULT_CONFIG, ENV_SETTINGS, type MicadoConfig } from './config.js';
 
 export const DEFAULT_CONFIG_FILE = '/etc/micado/config.json';
@@ -131,6 +132,22 @@ export function validateConfig(config: MicadoConfig): string[] {
   const url = config.cloudbroker?.url;
   if (url && !/^https?:\/\/[^\s/]+(\/[^\s]*)?$/.test(url)) {
     problems.push(`cloudbroker.url must be an http(s) URL, got ${JSON.stringify(url)}`);
+  }
+  for (const key of ['connectTimeoutMs', 'historyHours', 'eventDays'] as const) {
+    if (!(config.store?.[key] > 0)) problems.push(`store.${key} must be a positive number`);
+  }
+  const mongoUrl = config.store?.mongoUrl;
+  if (mongoUrl && !/^mongodb(\+srv)?:\/\/\S+$/.test(mongoUrl)) {
+    // The URL may hold a password: it is never quoted.
+    problems.push('store.mongoUrl (MICADO_MONGO_URL) must be a mongodb:// or mongodb+srv:// URL');
+  }
+  if (!(typeof config.monitor?.schedule === 'string' && validateCron(config.monitor.schedule))) {
+    problems.push(
+      `monitor.schedule must be a cron expression such as '* * * * *', got ${JSON.stringify(config.monitor?.schedule)}`,
+    );
+  }
+  for (const key of ['concurrency', 'nodeTimeoutMs'] as const) {
+    if (!(config.monitor?.[key] > 0)) problems.push(`monitor.${key} must be a positive number`);
   }
   for (const key of ['readyTimeoutMs', 'stopGraceMs'] as const) {
     if (!(config.local?.[key] > 0)) problems.push(`local.${key} must be a positive number`);

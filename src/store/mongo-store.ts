@@ -1,0 +1,354 @@
+/**
+ * The MongoDB store, through the official driver, selected by MICADO_MONGO_URL.
+ *
+ * The URL must name its database. Indexes are made when the store opens; metric
+ * samples and events expire through TTL indexes on a Date field (prune() also deletes
+ * them at once, as the server's TTL monitor only runs every minute). A refresh is one
+ * bulk write per collection: a standalone server has no multi-collection transactions.
+ */
+import { MongoClient, type Collection, type Db, type Document } from 'mongodb';
+import { MicadoError, configError, messageOf } from '../errors.js';
+import {
+  DEFAULT_RETENTION,
+  type ContainerRecord,
+  type EventQuery,
+  type EventRecord,
+  type ImagePolicy,
+  type InstanceRecord,
+  type IntentState,
+  type MetricSample,
+  type ProvisioningIntent,
+  type Refresh,
+  type Retention,
+  type Store,
+} from './store.js';
+
+interface Keyed {
+  _id: string;
+}
+type InstanceDoc = InstanceRecord & Keyed;
+type ContainerDoc = ContainerRecord & Keyed;
+type PolicyDoc = ImagePolicy & Keyed;
+type SampleDoc = Omit<MetricSample, 'at'> & { at: Date };
+type EventDoc = Omit<EventRecord, 'at'> & { at: Date };
+type IntentDoc = Omit<ProvisioningIntent, 'id'> & Keyed;
+
+const OPEN_STATES: IntentState[] = ['intended', 'requested'];
+const NO_ID = { projection: { _id: 0 } } as const;
+
+/** The database a MongoDB URL names, or undefined (mongodb://h1:1,h2:2/db?opts → db). */
+export function mongoDatabase(url: string): string | undefined {
+  const match = /^mongodb(?:\+srv)?:\/\/(?:[^@/]*@)?[^/?]+\/([^?]*)/.exec(url);
+  const name = match?.[1] ? decodeURIComponent(match[1]) : undefined;
+  return name || undefined;
+}
+
+/** Hosts and database of a URL, never its credentials: what messages may show. */
+export function mongoWhere(url: string): string {
+  const match = /^mongodb(?:\+srv)?:\/\/(?:[^@/]*@)?([^/?]+)(?:\/([^?]*))?/.exec(url);
+  if (!match) return 'mongodb (unparseable URL)';
+  return `mongodb ${match[1]}/${match[2] ?? ''}`;
+}
+
+/** A message with the URL's password (should the driver quote it) blotted out. */
+function redact(message: string, url: string): string {
+  const password = /^mongodb(?:\+srv)?:\/\/[^:@/]*:([^@/]+)@/.exec(url)?.[1];
+  if (!password) return message;
+  return message.split(password).join('***').split(decodeURIComponent(password)).join('***');
+}
+
+export class MongoStore implements Store {
+  readonly description: string;
+  private readonly client: MongoClient;
+  private readonly url: string;
+  private readonly retention: Retention;
+  private readonly instancesColl: Collection<InstanceDoc>;
+  private readonly containersColl: Collection<ContainerDoc>;
+  private readonly policiesColl: Collection<PolicyDoc>;
+  private readonly samplesColl: Collection<SampleDoc>;
+  private readonly eventsColl: Collection<EventDoc>;
+  private readonly intentsColl: Collection<IntentDoc>;
+
+  private constructor(client: MongoClient, db: Db, url: string, retention: Retention) {
+    this.client = client;
+    this.url = url;
+    this.description = mongoWhere(url);
+    this.retention = retention;
+    this.instancesColl = db.collection('instances');
+    this.containersColl = db.collection('containers');
+    this.policiesColl = db.collection('imagecontainer');
+    this.samplesColl = db.collection('samples');
+    this.eventsColl = db.collection('events');
+    this.intentsColl = db.collection('intents');
+  }
+
+  static async open(
+    url: string,
+    options: { connectTimeoutMs: number; retention?: Retention },
+  ): Promise<MongoStore> {
+    const where = mongoWhere(url);
+    const database = mongoDatabase(url);
+    if (!database) {
+      throw configError(
+        `the MongoDB URL (${where}) names no database: add one, e.g. mongodb://HOST:27017/micado`,
+      );
+    }
+    let client: MongoClient;
+    try {
+      client = new MongoClient(url, {
+        serverSelectionTimeoutMS: options.connectTimeoutMs,
+        connectTimeoutMS: options.connectTimeoutMs,
+        appName: 'micado',
+        // Absent optional fields stay absent rather than becoming null.
+        ignoreUndefined: true,
+      });
+    } catch (err) {
+      throw configError(`the MongoDB URL (${where}) is invalid: ${redact(messageOf(err), url)}`);
+    }
+    const store = new MongoStore(
+      client,
+      client.db(database),
+      url,
+      options.retention ?? DEFAULT_RETENTION,
+    );
+    try {
+      await client.connect();
+      await store.createIndexes();
+      return store;
+    } catch (err) {
+      await client.close().catch(() => undefined);
+      throw mongoError(where, url, err);
+    }
+  }
+
+  private async createIndexes(): Promise<void> {
+    await Promise.all([
+      this.containersColl.createIndex({ node: 1 }),
+      this.samplesColl.createIndex({ kind: 1, subject: 1, at: 1 }),
+      this.eventsColl.createIndex({ at: -1 }),
+      this.intentsColl.createIndex({ state: 1 }),
+      this.ttlIndex('samples', this.retention.historyMs),
+      this.ttlIndex('events', this.retention.eventsMs),
+    ]);
+  }
+
+  /** A TTL index on `at`; an existing one with another expiry is changed in place. */
+  private async ttlIndex(collection: 'samples' | 'events', expiryMs: number): Promise<void> {
+    const seconds = Math.max(1, Math.round(expiryMs / 1000));
+    const coll = collection === 'samples' ? this.samplesColl : this.eventsColl;
+    try {
+      await coll.createIndex({ at: 1 }, { name: 'expiry', expireAfterSeconds: seconds });
+    } catch (err) {
+      const code = (err as { code?: number }).code;
+      // IndexOptionsConflict / IndexKeySpecsConflict: the retention was changed.
+      if (code !== 85 && code !== 86) throw err;
+      await this.client.db(coll.dbName).command({
+        collMod: collection,
+        index: { name: 'expiry', expireAfterSeconds: seconds },
+      });
+    }
+  }
+
+  async writeRefresh(refresh: Refresh): Promise<void> {
+    await this.guard(async () => {
+      const names = refresh.instances.map((i) => i.name);
+      await this.instancesColl.bulkWrite(
+        [
+          { deleteMany: { filter: { _id: { $nin: names } } } },
+          ...refresh.instances.map((i) => ({
+            replaceOne: {
+              filter: { _id: i.name },
+              replacement: i,
+              upsert: true,
+            },
+          })),
+        ],
+        { ordered: true },
+      );
+      const ids = refresh.containers.map((c) => c.id);
+      await this.containersColl.bulkWrite(
+        [
+          // Containers of nodes that did not answer keep their last rows.
+          {
+            deleteMany: { filter: { _id: { $nin: ids }, node: { $nin: refresh.staleInstances } } },
+          },
+          ...refresh.containers.map((c) => ({
+            replaceOne: { filter: { _id: c.id }, replacement: c, upsert: true },
+          })),
+        ],
+        { ordered: true },
+      );
+      if (refresh.samples.length > 0) {
+        await this.samplesColl.insertMany(
+          refresh.samples.map((s) => ({ ...s, at: new Date(s.at) })),
+          { ordered: false },
+        );
+      }
+      await this.pruneAt(refresh.at);
+    });
+  }
+
+  async putInstance(instance: InstanceRecord): Promise<void> {
+    await this.guard(() =>
+      this.instancesColl.replaceOne({ _id: instance.name }, instance, { upsert: true }),
+    );
+  }
+
+  async putContainer(container: ContainerRecord): Promise<void> {
+    await this.guard(() =>
+      this.containersColl.replaceOne({ _id: container.id }, container, { upsert: true }),
+    );
+  }
+
+  async instances(): Promise<InstanceRecord[]> {
+    return this.guard(() => this.instancesColl.find({}, NO_ID).sort({ _id: 1 }).toArray());
+  }
+
+  async containers(): Promise<ContainerRecord[]> {
+    return this.guard(() => this.containersColl.find({}, NO_ID).sort({ _id: 1 }).toArray());
+  }
+
+  async putImagePolicy(policy: ImagePolicy): Promise<void> {
+    await this.guard(() =>
+      this.policiesColl.replaceOne({ _id: policy.image }, policy, { upsert: true }),
+    );
+  }
+
+  async removeImagePolicy(image: string): Promise<boolean> {
+    return this.guard(
+      async () => (await this.policiesColl.deleteOne({ _id: image })).deletedCount > 0,
+    );
+  }
+
+  async imagePolicies(): Promise<ImagePolicy[]> {
+    return this.guard(() => this.policiesColl.find({}, NO_ID).sort({ _id: 1 }).toArray());
+  }
+
+  async history(query: {
+    kind?: MetricSample['kind'];
+    subject?: string;
+    since?: number;
+  }): Promise<MetricSample[]> {
+    const filter: Document = { at: { $gte: new Date(query.since ?? 0) } };
+    if (query.kind) filter.kind = query.kind;
+    if (query.subject) filter.subject = query.subject;
+    const docs = await this.guard(() =>
+      this.samplesColl.find(filter, NO_ID).sort({ at: 1, _id: 1 }).toArray(),
+    );
+    return docs.map((d) => ({
+      at: d.at.getTime(),
+      kind: d.kind,
+      subject: d.subject,
+      cpuMilli: d.cpuMilli ?? undefined,
+      memoryMb: d.memoryMb,
+    }));
+  }
+
+  async prune(now: number): Promise<void> {
+    await this.guard(() => this.pruneAt(now));
+  }
+
+  async recordEvent(event: EventRecord): Promise<void> {
+    await this.guard(() => this.eventsColl.insertOne({ ...event, at: new Date(event.at) }));
+  }
+
+  async events(query: EventQuery = {}): Promise<EventRecord[]> {
+    const cursor = this.eventsColl
+      .find({ at: { $gte: new Date(query.since ?? 0) } }, NO_ID)
+      .sort({ at: -1, _id: -1 });
+    if (query.limit !== undefined) cursor.limit(query.limit);
+    const docs = await this.guard(() => cursor.toArray());
+    return docs.reverse().map((d) => ({
+      at: d.at.getTime(),
+      actor: d.actor,
+      action: d.action,
+      subject: d.subject,
+      message: d.message,
+    }));
+  }
+
+  async addIntent(intent: ProvisioningIntent): Promise<void> {
+    const { id, ...rest } = intent;
+    await this.guard(() => this.intentsColl.insertOne({ _id: id, ...rest }));
+  }
+
+  async updateIntent(
+    id: string,
+    change: { state: IntentState; updatedAt: number; error?: string },
+  ): Promise<void> {
+    const result = await this.guard(() =>
+      this.intentsColl.updateOne(
+        { _id: id },
+        change.error === undefined
+          ? { $set: { state: change.state, updatedAt: change.updatedAt }, $unset: { error: '' } }
+          : { $set: { state: change.state, updatedAt: change.updatedAt, error: change.error } },
+      ),
+    );
+    if (result.matchedCount === 0)
+      throw new MicadoError('internal', `no provisioning intent ${id}`);
+  }
+
+  async openIntents(): Promise<ProvisioningIntent[]> {
+    return this.intentList({ state: { $in: OPEN_STATES } });
+  }
+
+  async intents(query: { since?: number } = {}): Promise<ProvisioningIntent[]> {
+    return this.intentList({ createdAt: { $gte: query.since ?? 0 } });
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+
+  private async intentList(filter: Document): Promise<ProvisioningIntent[]> {
+    const docs = await this.guard(() =>
+      this.intentsColl.find(filter).sort({ createdAt: 1, _id: 1 }).toArray(),
+    );
+    return docs.map(({ _id, ...rest }) => ({
+      ...rest,
+      id: _id,
+      cloud: rest.cloud ?? undefined,
+      error: rest.error ?? undefined,
+    }));
+  }
+
+  private async pruneAt(now: number): Promise<void> {
+    await Promise.all([
+      this.samplesColl.deleteMany({ at: { $lt: new Date(now - this.retention.historyMs) } }),
+      this.eventsColl.deleteMany({ at: { $lt: new Date(now - this.retention.eventsMs) } }),
+    ]);
+  }
+
+  private async guard<T>(body: () => Promise<T>): Promise<T> {
+    try {
+      return await body();
+    } catch (err) {
+      if (err instanceof MicadoError) throw err;
+      throw mongoError(this.description, this.url, err);
+    }
+  }
+}
+
+function mongoError(where: string, url: string, err: unknown): MicadoError {
+  const message = redact(messageOf(err), url);
+  const name = (err as { name?: string }).name ?? '';
+  const code = (err as { code?: number }).code;
+  if (name === 'MongoServerSelectionError' || name === 'MongoNetworkError') {
+    return new MicadoError(
+      'transient',
+      `cannot reach ${where}: ${message}; check that the server runs and the URL is right`,
+      { cause: err },
+    );
+  }
+  if (code === 18 || name === 'MongoMissingCredentialsError') {
+    return new MicadoError('config', `${where} refused micado's credentials: check the URL`, {
+      cause: err,
+    });
+  }
+  if (code === 11000) {
+    return new MicadoError('conflict', `${where}: already recorded (${message})`, {
+      cause: err,
+    });
+  }
+  return new MicadoError('host', `${where} failed: ${message}`, { cause: err });
+}

@@ -1,0 +1,56 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { SqliteStore } from './sqlite-store.js';
+import { storeContract, instance } from './store.contract.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'micado-sqlite-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+storeContract('sqlite', {
+  open: async (location, retention) => SqliteStore.open(join(dir, `${location}.db`), retention),
+  destroy: async (location) => {
+    for (const suffix of ['', '-wal', '-shm'])
+      rmSync(join(dir, `${location}.db${suffix}`), { force: true });
+  },
+});
+
+describe('SqliteStore faults', () => {
+  it('refuses a corrupt file in one line and leaves it as it was', async () => {
+    const file = join(dir, 'corrupt.db');
+    const garbage = 'this is not a database'.repeat(300);
+    writeFileSync(file, garbage);
+    expect(() => SqliteStore.open(file)).toThrow(
+      /^the store .*corrupt\.db is corrupt \(file is not a database\): move it aside and micado starts a new one$/,
+    );
+    const { readFileSync } = await import('node:fs');
+    expect(readFileSync(file, 'utf8')).toBe(garbage);
+  });
+
+  it('says when the directory is missing', () => {
+    expect(() => SqliteStore.open(join(dir, 'no/such/dir/micado.db'))).toThrow(
+      /cannot open the store .*: check that its directory exists and is writable/,
+    );
+  });
+
+  it('keeps what was written when a later open fails', async () => {
+    const file = join(dir, 'kept.db');
+    const store = SqliteStore.open(file);
+    await store.putInstance(instance('a'));
+    await store.close();
+    const again = SqliteStore.open(file);
+    expect(await again.instances()).toEqual([instance('a')]);
+    await again.close();
+  });
+
+  it('refuses a store written by a newer schema', async () => {
+    const file = join(dir, 'newer.db');
+    await SqliteStore.open(file).close();
+    const Database = (await import('better-sqlite3')).default;
+    const db = new Database(file);
+    db.pragma('user_version = 99');
+    db.close();
+    expect(() => SqliteStore.open(file)).toThrow(/newer micado \(schema 99\): upgrade micado/);
+  });
+});

@@ -1,0 +1,362 @@
+/**
+ * The embedded default: one SQLite file in the state dir, through better-sqlite3.
+ *
+ * The CLI and the manager open it at the same time, so it runs in WAL mode (readers
+ * never block the writer) with a busy timeout, and every write takes the write lock
+ * up front (BEGIN IMMEDIATE) rather than upgrading a read, which could fail at once.
+ * The current views are JSON documents keyed by name, like the MongoDB collections;
+ * history, events and the ledger are columns, as they are queried by time and state.
+ */
+import Database from 'better-sqlite3';
+import { MicadoError, messageOf } from '../errors.js';
+import {
+  DEFAULT_RETENTION,
+  type ContainerRecord,
+  type EventQuery,
+  type EventRecord,
+  type ImagePolicy,
+  type InstanceRecord,
+  type IntentState,
+  type MetricSample,
+  type ProvisioningIntent,
+  type Refresh,
+  type Retention,
+  type Store,
+} from './store.js';
+
+const SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS instances (name TEXT PRIMARY KEY, doc TEXT NOT NULL);
+  CREATE TABLE IF NOT EXISTS containers (id TEXT PRIMARY KEY, node TEXT NOT NULL, doc TEXT NOT NULL);
+  CREATE TABLE IF NOT EXISTS image_policies (image TEXT PRIMARY KEY, doc TEXT NOT NULL);
+  CREATE TABLE IF NOT EXISTS samples (
+    at INTEGER NOT NULL, kind TEXT NOT NULL, subject TEXT NOT NULL,
+    cpu_milli REAL, memory_mb REAL NOT NULL);
+  CREATE INDEX IF NOT EXISTS samples_by_subject ON samples (kind, subject, at);
+  CREATE INDEX IF NOT EXISTS samples_by_time ON samples (at);
+  CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, actor TEXT NOT NULL,
+    action TEXT NOT NULL, subject TEXT NOT NULL, message TEXT NOT NULL);
+  CREATE INDEX IF NOT EXISTS events_by_time ON events (at);
+  CREATE TABLE IF NOT EXISTS intents (
+    id TEXT PRIMARY KEY, pool TEXT NOT NULL, driver TEXT NOT NULL, cloud TEXT,
+    flavour TEXT NOT NULL, instance TEXT NOT NULL, state TEXT NOT NULL,
+    created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, error TEXT);
+  CREATE INDEX IF NOT EXISTS intents_by_state ON intents (state);
+`;
+
+const OPEN_STATES: IntentState[] = ['intended', 'requested'];
+
+interface IntentRow {
+  id: string;
+  pool: string;
+  driver: string;
+  cloud: string | null;
+  flavour: string;
+  instance: string;
+  state: IntentState;
+  created_at: number;
+  updated_at: number;
+  error: string | null;
+}
+
+interface SampleRow {
+  at: number;
+  kind: MetricSample['kind'];
+  subject: string;
+  cpu_milli: number | null;
+  memory_mb: number;
+}
+
+export class SqliteStore implements Store {
+  readonly description: string;
+  private readonly db: Database.Database;
+  private readonly retention: Retention;
+
+  private constructor(db: Database.Database, file: string, retention: Retention) {
+    this.db = db;
+    this.description = `sqlite store ${file}`;
+    this.retention = retention;
+  }
+
+  /** Open (creating it if absent) the store at `file`; one clear error if it cannot be. */
+  static open(file: string, retention: Retention = DEFAULT_RETENTION): SqliteStore {
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(file, { timeout: 5_000 });
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      const version = db.pragma('user_version', { simple: true }) as number;
+      if (version > SCHEMA_VERSION) {
+        throw new MicadoError(
+          'host',
+          `the store ${file} was written by a newer micado (schema ${version}): upgrade micado`,
+        );
+      }
+      db.exec(SCHEMA);
+      if (version < SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      return new SqliteStore(db, file, retention);
+    } catch (err) {
+      db?.close();
+      if (err instanceof MicadoError) throw err;
+      throw storeError(file, err);
+    }
+  }
+
+  async writeRefresh(refresh: Refresh): Promise<void> {
+    this.write(() => {
+      const keep = new Set(refresh.instances.map((i) => i.name));
+      const names = this.db.prepare('SELECT name FROM instances').pluck().all() as string[];
+      const dropInstance = this.db.prepare('DELETE FROM instances WHERE name = ?');
+      for (const name of names) if (!keep.has(name)) dropInstance.run(name);
+      const putInstance = this.db.prepare(
+        'INSERT OR REPLACE INTO instances (name, doc) VALUES (?, ?)',
+      );
+      for (const i of refresh.instances) putInstance.run(i.name, JSON.stringify(i));
+
+      // Containers of nodes that did not answer keep their last rows.
+      const stale = new Set(refresh.staleInstances);
+      const seen = new Set(refresh.containers.map((c) => c.id));
+      const current = this.db.prepare('SELECT id, node FROM containers').all() as {
+        id: string;
+        node: string;
+      }[];
+      const drop = this.db.prepare('DELETE FROM containers WHERE id = ?');
+      for (const row of current) if (!seen.has(row.id) && !stale.has(row.node)) drop.run(row.id);
+      const putContainer = this.db.prepare(
+        'INSERT OR REPLACE INTO containers (id, node, doc) VALUES (?, ?, ?)',
+      );
+      for (const c of refresh.containers) putContainer.run(c.id, c.node, JSON.stringify(c));
+
+      const addSample = this.db.prepare(
+        'INSERT INTO samples (at, kind, subject, cpu_milli, memory_mb) VALUES (?, ?, ?, ?, ?)',
+      );
+      for (const s of refresh.samples) {
+        addSample.run(s.at, s.kind, s.subject, s.cpuMilli ?? null, s.memoryMb);
+      }
+      this.pruneNow(refresh.at);
+    });
+  }
+
+  async putInstance(instance: InstanceRecord): Promise<void> {
+    this.write(() =>
+      this.db
+        .prepare('INSERT OR REPLACE INTO instances (name, doc) VALUES (?, ?)')
+        .run(instance.name, JSON.stringify(instance)),
+    );
+  }
+
+  async putContainer(container: ContainerRecord): Promise<void> {
+    this.write(() =>
+      this.db
+        .prepare('INSERT OR REPLACE INTO containers (id, node, doc) VALUES (?, ?, ?)')
+        .run(container.id, container.node, JSON.stringify(container)),
+    );
+  }
+
+  async instances(): Promise<InstanceRecord[]> {
+    return this.docs<InstanceRecord>('SELECT doc FROM instances ORDER BY name');
+  }
+
+  async containers(): Promise<ContainerRecord[]> {
+    return this.docs<ContainerRecord>('SELECT doc FROM containers ORDER BY id');
+  }
+
+  async putImagePolicy(policy: ImagePolicy): Promise<void> {
+    this.write(() =>
+      this.db
+        .prepare('INSERT OR REPLACE INTO image_policies (image, doc) VALUES (?, ?)')
+        .run(policy.image, JSON.stringify(policy)),
+    );
+  }
+
+  async removeImagePolicy(image: string): Promise<boolean> {
+    return this.write(
+      () => this.db.prepare('DELETE FROM image_policies WHERE image = ?').run(image).changes > 0,
+    );
+  }
+
+  async imagePolicies(): Promise<ImagePolicy[]> {
+    return this.docs<ImagePolicy>('SELECT doc FROM image_policies ORDER BY image');
+  }
+
+  async history(query: {
+    kind?: MetricSample['kind'];
+    subject?: string;
+    since?: number;
+  }): Promise<MetricSample[]> {
+    const rows = this.read(
+      () =>
+        this.db
+          .prepare(
+            `SELECT at, kind, subject, cpu_milli, memory_mb FROM samples
+             WHERE (@kind IS NULL OR kind = @kind) AND (@subject IS NULL OR subject = @subject)
+               AND at >= @since
+             ORDER BY at, rowid`,
+          )
+          .all({
+            kind: query.kind ?? null,
+            subject: query.subject ?? null,
+            since: query.since ?? 0,
+          }) as SampleRow[],
+    );
+    return rows.map((r) => ({
+      at: r.at,
+      kind: r.kind,
+      subject: r.subject,
+      cpuMilli: r.cpu_milli ?? undefined,
+      memoryMb: r.memory_mb,
+    }));
+  }
+
+  async prune(now: number): Promise<void> {
+    this.write(() => this.pruneNow(now));
+  }
+
+  async recordEvent(event: EventRecord): Promise<void> {
+    this.write(() =>
+      this.db
+        .prepare(
+          'INSERT INTO events (at, actor, action, subject, message) VALUES (@at, @actor, @action, @subject, @message)',
+        )
+        .run(event),
+    );
+  }
+
+  async events(query: EventQuery = {}): Promise<EventRecord[]> {
+    const rows = this.read(
+      () =>
+        this.db
+          .prepare(
+            `SELECT at, actor, action, subject, message FROM events WHERE at >= ?
+             ORDER BY at DESC, seq DESC LIMIT ?`,
+          )
+          .all(query.since ?? 0, query.limit ?? -1) as EventRecord[],
+    );
+    return rows.reverse();
+  }
+
+  async addIntent(intent: ProvisioningIntent): Promise<void> {
+    this.write(() =>
+      this.db
+        .prepare(
+          `INSERT INTO intents (id, pool, driver, cloud, flavour, instance, state, created_at, updated_at, error)
+           VALUES (@id, @pool, @driver, @cloud, @flavour, @instance, @state, @createdAt, @updatedAt, @error)`,
+        )
+        .run({ ...intent, cloud: intent.cloud ?? null, error: intent.error ?? null }),
+    );
+  }
+
+  async updateIntent(
+    id: string,
+    change: { state: IntentState; updatedAt: number; error?: string },
+  ): Promise<void> {
+    const changed = this.write(
+      () =>
+        this.db
+          .prepare('UPDATE intents SET state = ?, updated_at = ?, error = ? WHERE id = ?')
+          .run(change.state, change.updatedAt, change.error ?? null, id).changes,
+    );
+    if (changed === 0) throw new MicadoError('internal', `no provisioning intent ${id}`);
+  }
+
+  async openIntents(): Promise<ProvisioningIntent[]> {
+    return this.intentRows(
+      `SELECT * FROM intents WHERE state IN (${OPEN_STATES.map(() => '?').join(', ')})
+       ORDER BY created_at, id`,
+      OPEN_STATES,
+    );
+  }
+
+  async intents(query: { since?: number } = {}): Promise<ProvisioningIntent[]> {
+    return this.intentRows('SELECT * FROM intents WHERE created_at >= ? ORDER BY created_at, id', [
+      query.since ?? 0,
+    ]);
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  private pruneNow(now: number): void {
+    this.db.prepare('DELETE FROM samples WHERE at < ?').run(now - this.retention.historyMs);
+    this.db.prepare('DELETE FROM events WHERE at < ?').run(now - this.retention.eventsMs);
+  }
+
+  private intentRows(sql: string, params: unknown[]): ProvisioningIntent[] {
+    const rows = this.read(() => this.db.prepare(sql).all(...params) as IntentRow[]);
+    return rows.map((r) => ({
+      id: r.id,
+      pool: r.pool,
+      driver: r.driver,
+      cloud: r.cloud ?? undefined,
+      flavour: r.flavour,
+      instance: r.instance,
+      state: r.state,
+      createdAt: r.created_at,
+      updatedAt: r.updated_at,
+      error: r.error ?? undefined,
+    }));
+  }
+
+  private docs<T>(sql: string): T[] {
+    return this.read(() =>
+      (this.db.prepare(sql).all() as { doc: string }[]).map((r) => JSON.parse(r.doc) as T),
+    );
+  }
+
+  private read<T>(body: () => T): T {
+    try {
+      return body();
+    } catch (err) {
+      throw storeError(this.description, err);
+    }
+  }
+
+  /** One write transaction, taking the write lock at its start. */
+  private write<T>(body: () => T): T {
+    try {
+      return this.db.transaction(body).immediate();
+    } catch (err) {
+      if (err instanceof MicadoError) throw err;
+      throw storeError(this.description, err);
+    }
+  }
+}
+
+/** What went wrong with the file, and what to do, in one line. */
+function storeError(where: string, err: unknown): MicadoError {
+  const code = (err as { code?: string }).code;
+  const file = where.replace(/^sqlite store /, '');
+  if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
+    return new MicadoError(
+      'host',
+      `the store ${file} is corrupt (${messageOf(err)}): move it aside and micado starts a new one`,
+      { cause: err },
+    );
+  }
+  if (
+    /directory does not exist/.test(messageOf(err)) ||
+    code === 'SQLITE_CANTOPEN' ||
+    code === 'SQLITE_READONLY' ||
+    code === 'SQLITE_PERM'
+  ) {
+    return new MicadoError(
+      'host',
+      `cannot open the store ${file} (${messageOf(err)}): check that its directory exists and is writable`,
+      { cause: err },
+    );
+  }
+  if (code?.startsWith('SQLITE_CONSTRAINT')) {
+    return new MicadoError('conflict', `${where}: already recorded (${messageOf(err)})`, {
+      cause: err,
+    });
+  }
+  if (code === 'SQLITE_BUSY') {
+    return new MicadoError('transient', `the store ${file} stayed locked: try again`, {
+      cause: err,
+    });
+  }
+  return new MicadoError('host', `the store ${file} failed: ${messageOf(err)}`, { cause: err });
+}

@@ -1,0 +1,306 @@
+/**
+ * The behaviour every Store implementation must have. Each backend's test file runs
+ * it with a backend that opens stores at named locations (a file, a database): every
+ * test gets a location of its own, and opening it twice gives two connections to it.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type {
+  ContainerRecord,
+  InstanceRecord,
+  MetricSample,
+  ProvisioningIntent,
+  Refresh,
+  Retention,
+  Store,
+} from './store.js';
+
+export interface StoreBackend {
+  open(location: string, retention: Retention): Promise<Store>;
+  /** Remove everything stored at the location. */
+  destroy(location: string): Promise<void>;
+}
+
+const HOUR = 3600_000;
+const T0 = Date.UTC(2026, 10, 1);
+const RETENTION: Retention = { historyMs: 24 * HOUR, eventsMs: 48 * HOUR };
+
+export function instance(name: string, change: Partial<InstanceRecord> = {}): InstanceRecord {
+  return {
+    name,
+    hostname: `host-${name}`,
+    address: '10.0.0.3',
+    cloud: 'local',
+    pool: 'default',
+    flavour: 'small',
+    capacity: { cpuMilli: 1000, memoryMb: 512 },
+    reserved: { cpuMilli: 200, memoryMb: 128 },
+    used: { cpuMilli: 50, memoryMb: 40 },
+    free: { cpuMilli: 800, memoryMb: 384 },
+    state: 'ready',
+    availability: 'active',
+    stale: false,
+    lastSeen: T0,
+    ...change,
+  };
+}
+
+export function container(id: string, node: string, change: Partial<ContainerRecord> = {}) {
+  const record: ContainerRecord = {
+    id,
+    name: `container-web.1.${id}`,
+    service: 'container-web',
+    image: 'localhost:5000/web:latest',
+    node,
+    address: '10.0.1.5',
+    cpuMilli: 12.5,
+    memoryMb: 20.25,
+    reserved: { cpuMilli: 100, memoryMb: 64 },
+    state: 'running',
+    cpuTotalNs: 123_456_789,
+    lastSeen: T0,
+    ...change,
+  };
+  return record;
+}
+
+function refresh(at: number, change: Partial<Refresh> = {}): Refresh {
+  return { at, instances: [], containers: [], samples: [], staleInstances: [], ...change };
+}
+
+function sample(at: number, subject: string, memoryMb = 10): MetricSample {
+  return { at, kind: 'container', subject, cpuMilli: 5, memoryMb };
+}
+
+function intent(id: string, change: Partial<ProvisioningIntent> = {}): ProvisioningIntent {
+  return {
+    id,
+    pool: 'default',
+    driver: 'local',
+    cloud: undefined,
+    flavour: 'small',
+    instance: `i-${id}`,
+    state: 'intended',
+    createdAt: T0,
+    updatedAt: T0,
+    error: undefined,
+    ...change,
+  };
+}
+
+let locations = 0;
+
+export function storeContract(name: string, backend: StoreBackend): void {
+  describe(`Store contract: ${name}`, () => {
+    const opened: Store[] = [];
+    let location = '';
+    beforeEach(() => {
+      location = `contract${process.pid}x${++locations}`;
+    });
+    const open = async (retention = RETENTION) => {
+      const store = await backend.open(location, retention);
+      opened.push(store);
+      return store;
+    };
+    afterEach(async () => {
+      await Promise.all(opened.splice(0).map((s) => s.close()));
+      await backend.destroy(location);
+    });
+
+    it('starts empty', async () => {
+      const store = await open();
+      expect(await store.instances()).toEqual([]);
+      expect(await store.containers()).toEqual([]);
+      expect(await store.imagePolicies()).toEqual([]);
+      expect(await store.events()).toEqual([]);
+      expect(await store.openIntents()).toEqual([]);
+      expect(await store.history({})).toEqual([]);
+    });
+
+    it('a refresh replaces the current view and keeps what stale nodes had', async () => {
+      const store = await open();
+      await store.writeRefresh(
+        refresh(T0, {
+          instances: [instance('a'), instance('b'), instance('c')],
+          containers: [container('1', 'a'), container('2', 'b'), container('3', 'c')],
+        }),
+      );
+      expect((await store.instances()).map((i) => i.name)).toEqual(['a', 'b', 'c']);
+      // c is gone; b did not answer: its row is marked stale and its container kept.
+      const staleB = instance('b', { stale: true });
+      await store.writeRefresh(
+        refresh(T0 + 60_000, {
+          instances: [instance('a', { used: { cpuMilli: 70, memoryMb: 41.5 } }), staleB],
+          containers: [container('4', 'a', { address: undefined, cpuMilli: undefined })],
+          staleInstances: ['b'],
+        }),
+      );
+      expect(await store.instances()).toEqual([
+        instance('a', { used: { cpuMilli: 70, memoryMb: 41.5 } }),
+        staleB,
+      ]);
+      const containers = await store.containers();
+      expect(containers.map((c) => c.id)).toEqual(['2', '4']);
+      expect(containers[0]).toEqual(container('2', 'b'));
+      // Optional fields come back absent, not null.
+      expect(containers[1]?.address).toBeUndefined();
+      expect(containers[1]?.cpuMilli).toBeUndefined();
+    });
+
+    it('row-by-row puts replace one row each', async () => {
+      const store = await open();
+      await store.putInstance(instance('a'));
+      await store.putInstance(instance('a', { state: 'down' }));
+      await store.putContainer(container('1', 'a'));
+      expect(await store.instances()).toEqual([instance('a', { state: 'down' })]);
+      expect(await store.containers()).toEqual([container('1', 'a')]);
+    });
+
+    it('keeps image policies by image', async () => {
+      const store = await open();
+      const policy = {
+        image: 'web',
+        cpuHighPercent: 80,
+        memoryHighPercent: 90,
+        cpuLowPercent: 20,
+        memoryLowPercent: 30,
+        minReplicas: 1,
+        maxReplicas: 5,
+      };
+      await store.putImagePolicy(policy);
+      await store.putImagePolicy({ ...policy, maxReplicas: 8 });
+      await store.putImagePolicy({ ...policy, image: 'api' });
+      expect((await store.imagePolicies()).map((p) => [p.image, p.maxReplicas])).toEqual([
+        ['api', 5],
+        ['web', 8],
+      ]);
+      expect(await store.removeImagePolicy('web')).toBe(true);
+      expect(await store.removeImagePolicy('web')).toBe(false);
+      expect((await store.imagePolicies()).map((p) => p.image)).toEqual(['api']);
+    });
+
+    it('appends history and answers by subject and time', async () => {
+      const store = await open();
+      await store.writeRefresh(
+        refresh(T0, {
+          samples: [
+            sample(T0, 'web'),
+            sample(T0, 'api'),
+            { at: T0, kind: 'node', subject: 'a', cpuMilli: undefined, memoryMb: 3 },
+          ],
+        }),
+      );
+      await store.writeRefresh(refresh(T0 + HOUR, { samples: [sample(T0 + HOUR, 'web', 11)] }));
+      expect(
+        (await store.history({ kind: 'container', subject: 'web' })).map((s) => s.memoryMb),
+      ).toEqual([10, 11]);
+      expect(await store.history({ since: T0 + 1 })).toEqual([sample(T0 + HOUR, 'web', 11)]);
+      expect(await store.history({ kind: 'node' })).toEqual([
+        { at: T0, kind: 'node', subject: 'a', cpuMilli: undefined, memoryMb: 3 },
+      ]);
+    });
+
+    it('drops samples and events past their retention, and nothing younger', async () => {
+      const store = await open();
+      await store.recordEvent({
+        at: T0,
+        actor: 'cli',
+        action: 'launch',
+        subject: 'container-old',
+        message: 'old',
+      });
+      await store.writeRefresh(refresh(T0, { samples: [sample(T0, 'web')] }));
+      await store.recordEvent({
+        at: T0 + 30 * HOUR,
+        actor: 'cli',
+        action: 'launch',
+        subject: 'container-new',
+        message: 'new',
+      });
+      // 30 h later the sample (24 h) is gone, the events (48 h) are not.
+      await store.writeRefresh(
+        refresh(T0 + 30 * HOUR, { samples: [sample(T0 + 30 * HOUR, 'web')] }),
+      );
+      expect((await store.history({})).map((s) => s.at)).toEqual([T0 + 30 * HOUR]);
+      expect((await store.events()).map((e) => e.message)).toEqual(['old', 'new']);
+      await store.prune(T0 + 55 * HOUR);
+      expect((await store.events()).map((e) => e.message)).toEqual(['new']);
+      expect(await store.history({})).toEqual([]);
+    });
+
+    it('lists events oldest first, from a time, and the newest N', async () => {
+      const store = await open();
+      for (let n = 0; n < 5; n++) {
+        await store.recordEvent({
+          at: T0 + n * 1000,
+          actor: n % 2 ? 'manager' : 'cli',
+          action: 'scale-up',
+          subject: 'pool default',
+          message: `event ${n}`,
+        });
+      }
+      // Two events in the same millisecond keep the order they were recorded in.
+      await store.recordEvent({
+        at: T0 + 4000,
+        actor: 'manager',
+        action: 'failure',
+        subject: 'x',
+        message: 'event 5',
+      });
+      const messages = async (q?: { since?: number; limit?: number }) =>
+        (await store.events(q)).map((e) => e.message);
+      expect(await messages()).toEqual([0, 1, 2, 3, 4, 5].map((n) => `event ${n}`));
+      expect(await messages({ since: T0 + 3000 })).toEqual(['event 3', 'event 4', 'event 5']);
+      expect(await messages({ limit: 2 })).toEqual(['event 4', 'event 5']);
+      expect((await store.events({ limit: 1 }))[0]).toEqual({
+        at: T0 + 4000,
+        actor: 'manager',
+        action: 'failure',
+        subject: 'x',
+        message: 'event 5',
+      });
+    });
+
+    it('keeps the provisioning ledger: open intents until completed', async () => {
+      const store = await open();
+      await store.addIntent(intent('1'));
+      await store.addIntent(intent('2', { createdAt: T0 + 1, cloud: 'cb' }));
+      await store.addIntent(intent('3', { createdAt: T0 + 2 }));
+      await expect(store.addIntent(intent('1'))).rejects.toMatchObject({ kind: 'conflict' });
+      await store.updateIntent('1', { state: 'requested', updatedAt: T0 + 10 });
+      await store.updateIntent('3', { state: 'failed', updatedAt: T0 + 11, error: 'no quota' });
+      const open1 = await store.openIntents();
+      expect(open1.map((i) => [i.id, i.state])).toEqual([
+        ['1', 'requested'],
+        ['2', 'intended'],
+      ]);
+      expect(open1[1]).toEqual(intent('2', { createdAt: T0 + 1, cloud: 'cb' }));
+      await store.updateIntent('1', { state: 'joined', updatedAt: T0 + 20 });
+      expect((await store.openIntents()).map((i) => i.id)).toEqual(['2']);
+      const all = await store.intents();
+      expect(all.map((i) => [i.id, i.state, i.error])).toEqual([
+        ['1', 'joined', undefined],
+        ['2', 'intended', undefined],
+        ['3', 'failed', 'no quota'],
+      ]);
+      expect((await store.intents({ since: T0 + 1 })).map((i) => i.id)).toEqual(['2', '3']);
+      await expect(store.updateIntent('nope', { state: 'failed', updatedAt: T0 })).rejects.toThrow(
+        /no provisioning intent nope/,
+      );
+    });
+
+    it('a second connection sees what the first wrote', async () => {
+      const first = await open();
+      const second = await open();
+      await first.recordEvent({
+        at: T0,
+        actor: 'cli',
+        action: 'launch',
+        subject: 's',
+        message: 'm',
+      });
+      await first.putInstance(instance('a'));
+      expect((await second.events()).length).toBe(1);
+      expect(await second.instances()).toEqual([instance('a')]);
+    });
+  });
+}

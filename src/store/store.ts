@@ -1,0 +1,182 @@
+/**
+ * Store: what the manager knows of the cluster between runs. The latest view of
+ * instances and containers (replaced by each monitor refresh), per-image scaling
+ * policies, metric history, the events log and the provisioning ledger.
+ *
+ * Times are epoch milliseconds. Every method is async so the MongoDB implementation
+ * and the embedded SQLite one share this interface and one contract test suite.
+ */
+
+/** CPU in millicores, memory in MB: the units of the nodes' generic resources. */
+export interface Amounts {
+  cpuMilli: number;
+  memoryMb: number;
+}
+
+export interface InstanceRecord {
+  /** The instance id the driver gave (a node label), or the node's hostname. */
+  name: string;
+  hostname: string;
+  address: string | undefined;
+  cloud: string | undefined;
+  pool: string | undefined;
+  flavour: string | undefined;
+  /** What the node advertises. */
+  capacity: Amounts;
+  /** What its tasks reserve: what Swarm schedules against. */
+  reserved: Amounts;
+  /** What its containers were measured using. */
+  used: Amounts;
+  /** capacity − reserved: what Swarm can still place there. */
+  free: Amounts;
+  /** The swarm node's state (ready, down, …) and availability (active, drain). */
+  state: string;
+  availability: string;
+  /** The node did not answer the last refresh: its figures are from lastSeen. */
+  stale: boolean;
+  lastSeen: number;
+}
+
+export interface ContainerRecord {
+  /** The engine's container id. */
+  id: string;
+  /** The engine's container name, e.g. container-web.1.x7… */
+  name: string;
+  /** The micado container (Swarm service) it is a replica of. */
+  service: string;
+  image: string;
+  /** The instance it runs on. */
+  node: string;
+  address: string | undefined;
+  /** Measured CPU rate since the previous refresh (undefined on the first). */
+  cpuMilli: number | undefined;
+  memoryMb: number;
+  /** What its service reserves per replica. */
+  reserved: Amounts;
+  state: string;
+  /** The engine's cumulative CPU time, to measure the rate at the next refresh. */
+  cpuTotalNs: number;
+  lastSeen: number;
+}
+
+/** Per image (MiCADO's "imagecontainer"): when its containers' replicas move. */
+export interface ImagePolicy {
+  image: string;
+  /** Usage, in % of what a replica reserves, above which a replica is added. */
+  cpuHighPercent: number;
+  memoryHighPercent: number;
+  /** Usage below which a replica is taken away. */
+  cpuLowPercent: number;
+  memoryLowPercent: number;
+  minReplicas: number;
+  maxReplicas: number;
+}
+
+export interface MetricSample {
+  at: number;
+  kind: 'node' | 'container';
+  /** Instance name, or container (service) name. */
+  subject: string;
+  cpuMilli: number | undefined;
+  memoryMb: number;
+}
+
+export interface EventRecord {
+  at: number;
+  /** Who acted: cli, manager, monitor. */
+  actor: string;
+  /** What happened: launch, quit, remove, scale-up, scale-down, replicas, failure, … */
+  action: string;
+  /** What it happened to: a container, an instance, a pool. */
+  subject: string;
+  message: string;
+}
+
+export type IntentState = 'intended' | 'requested' | 'joined' | 'failed' | 'abandoned';
+
+/**
+ * One node the autoscaler means to start. Written before the driver call and completed
+ * after it, so a manager that dies at any step finds what it was doing.
+ */
+export interface ProvisioningIntent {
+  id: string;
+  pool: string;
+  driver: string;
+  cloud: string | undefined;
+  flavour: string;
+  /** The instance name asked of the driver (chosen before the call, so never twice). */
+  instance: string;
+  state: IntentState;
+  createdAt: number;
+  updatedAt: number;
+  error: string | undefined;
+}
+
+/** One monitor refresh, written at once. */
+export interface Refresh {
+  at: number;
+  instances: InstanceRecord[];
+  containers: ContainerRecord[];
+  samples: MetricSample[];
+  /** Nodes that did not answer: their containers' rows are kept as they were. */
+  staleInstances: string[];
+}
+
+export interface EventQuery {
+  since?: number;
+  limit?: number;
+}
+
+export interface Retention {
+  /** Metric samples older than this are dropped. */
+  historyMs: number;
+  /** Events older than this are dropped. */
+  eventsMs: number;
+}
+
+export interface Store {
+  /** Which backend, and where, without credentials: for messages. */
+  readonly description: string;
+
+  /** Replace the current view with one refresh, append its samples, drop expired ones. */
+  writeRefresh(refresh: Refresh): Promise<void>;
+  /** One instance row, on its own (row-by-row writes; refreshes use writeRefresh). */
+  putInstance(instance: InstanceRecord): Promise<void>;
+  putContainer(container: ContainerRecord): Promise<void>;
+  instances(): Promise<InstanceRecord[]>;
+  containers(): Promise<ContainerRecord[]>;
+
+  putImagePolicy(policy: ImagePolicy): Promise<void>;
+  removeImagePolicy(image: string): Promise<boolean>;
+  imagePolicies(): Promise<ImagePolicy[]>;
+
+  /** Samples of one subject (or all), oldest first. */
+  history(query: {
+    kind?: MetricSample['kind'];
+    subject?: string;
+    since?: number;
+  }): Promise<MetricSample[]>;
+  /** Drop samples and events older than the retention, as of `now`. */
+  prune(now: number): Promise<void>;
+
+  recordEvent(event: EventRecord): Promise<void>;
+  /** Events oldest first; with a limit, the newest `limit` of them. */
+  events(query?: EventQuery): Promise<EventRecord[]>;
+
+  /** Record an intent; fails if its id is taken. */
+  addIntent(intent: ProvisioningIntent): Promise<void>;
+  updateIntent(
+    id: string,
+    change: { state: IntentState; updatedAt: number; error?: string },
+  ): Promise<void>;
+  /** Intents still intended or requested: what a restarted manager must finish. */
+  openIntents(): Promise<ProvisioningIntent[]>;
+  intents(query?: { since?: number }): Promise<ProvisioningIntent[]>;
+
+  close(): Promise<void>;
+}
+
+export const DEFAULT_RETENTION: Retention = {
+  historyMs: 7 * 24 * 3600_000,
+  eventsMs: 30 * 24 * 3600_000,
+};
