@@ -42,5 +42,8 @@ await build({
     js: "import { createRequire as micadoRequire } from 'node:module'; const require = micadoRequire(import.meta.url);",
   },
   plugins: [withoutUnusedTransports],
+  // A native addon, and a client whose optional native extras esbuild cannot resolve:
+  // both load from node_modules, and only when the store they serve is opened.
+  external: ['better-sqlite3', 'mongodb'],
   logLevel: 'warning',
 });

@@ -4,30 +4,18 @@
  * the bad-input corpus, each leaving nothing half-created.
  */
 import { execFile } from 'node:child_process';
-import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { pack, type Header } from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { registryHas } from '../src/cluster/private-registry.js';
 import { httpStatus } from '../src/host/http-probe.js';
 import { connectEngine } from '../src/swarm/index.js';
 import { TestCluster } from './support/test-cluster.js';
-
-type Entry = Partial<Header> & { name: string; content?: string };
+import { tarball as writeTarball, type Entry } from './support/tarball.js';
 
 const work = mkdtempSync(join(tmpdir(), 'micado-containers-'));
-
-async function tarball(name: string, entries: Entry[]): Promise<string> {
-  const file = join(work, name);
-  const tar = pack();
-  for (const { content, ...header } of entries) tar.entry(header, content ?? '');
-  tar.finalize();
-  await pipeline(Readable.from(tar), createWriteStream(file));
-  return file;
-}
+const tarball = (name: string, entries: Entry[]) => writeTarball(work, name, entries);
 
 const webFiles = (dir: string, baseImage: string): Entry[] => [
   {

@@ -15,6 +15,8 @@ export interface Output {
   line(text: string): void;
   json(value: unknown): void;
   table(head: string[], rows: (string | number)[][]): void;
+  /** Something the user should know that did not stop the command, on stderr. */
+  warn(text: string): void;
   progress(first: string): Progress;
 }
 
@@ -34,6 +36,10 @@ export class ConsoleOutput implements Output {
 
   table(head: string[], rows: (string | number)[][]): void {
     this.line(formatColumns(head, rows));
+  }
+
+  warn(text: string): void {
+    this.stderr.write(`micado: ${text}\n`);
   }
 
   progress(first: string): Progress {

@@ -20,6 +20,8 @@ const COMMANDS = [
   'execute',
   'copy',
   'build',
+  'monitor',
+  'events',
 ] as const;
 
 /** A recording fake of every action: the test checks what the command passed on. */
@@ -37,6 +39,7 @@ function recordingActions() {
 }
 
 const silent: Output = {
+  warn: () => undefined,
   line() {},
   json() {},
   table() {},

@@ -21,6 +21,7 @@ import {
   registerQuit,
   registerRemove,
 } from './commands/container-commands.js';
+import { registerEvents, registerMonitor } from './commands/monitor-commands.js';
 
 export type Run<O> = (options: O, command: Command) => Promise<void>;
 
@@ -58,5 +59,7 @@ export function buildProgram(actions: Actions, output: Output, status: CommandSt
   registerExecute(program, bind(actions.execute));
   registerCopy(program, bind(actions.copy));
   registerBuild(program, bind(actions.build));
+  registerMonitor(program, bind(actions.monitor));
+  registerEvents(program, bind(actions.events));
   return program;
 }

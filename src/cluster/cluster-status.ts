@@ -81,7 +81,8 @@ export async function clusterStatus(layout: ClusterLayout): Promise<ClusterStatu
   return status;
 }
 
-function nodeStatus(node: SwarmNode, tasks: SwarmTask[]): NodeStatus {
+/** A node with its capacity and what its live tasks reserve. */
+export function nodeStatus(node: SwarmNode, tasks: SwarmTask[]): NodeStatus {
   const mine = tasks.filter((t) => t.nodeId === node.id && LIVE.has(t.state));
   const reserved: Resources = {};
   for (const task of mine) {

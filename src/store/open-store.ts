@@ -3,7 +3,7 @@
  * file in the state dir. Each backend's module (and its client library) is loaded
  * only when chosen.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MicadoConfig } from '../config/config.js';
 import type { Retention, Store } from './store.js';
@@ -29,4 +29,13 @@ export async function openStore(config: MicadoConfig): Promise<Store> {
   const { SqliteStore } = await import('./sqlite-store.js');
   mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
   return SqliteStore.open(join(config.stateDir, STORE_FILE), retention);
+}
+
+/**
+ * The store as it is, for commands that only read: undefined when the embedded file
+ * has never been written (nothing to show, and nothing to create).
+ */
+export async function openExistingStore(config: MicadoConfig): Promise<Store | undefined> {
+  if (!config.store.mongoUrl && !existsSync(join(config.stateDir, STORE_FILE))) return undefined;
+  return openStore(config);
 }

@@ -7,6 +7,8 @@ import { Demultiplexer, followProgress, jsonLines } from './engine-streams.js';
 import type {
   AttachedIo,
   BuildProgress,
+  ContainerStats,
+  EngineContainer,
   EngineEvent,
   EngineInfo,
   EventFilters,
@@ -21,6 +23,11 @@ import type {
   SwarmService,
   SwarmTask,
 } from './swarm-client.js';
+
+export interface EngineOptions {
+  /** Abandon any one request after this long. */
+  timeoutMs?: number;
+}
 
 export type EngineAddress =
   | { socketPath: string }
@@ -47,15 +54,17 @@ async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
 export class DockerSwarmClient implements SwarmClient {
   private readonly docker: Docker;
 
-  constructor(address: EngineAddress) {
+  constructor(address: EngineAddress, options: EngineOptions = {}) {
+    const timeout = options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs };
     this.docker =
       'socketPath' in address
-        ? new Docker({ socketPath: address.socketPath })
+        ? new Docker({ socketPath: address.socketPath, ...timeout })
         : new Docker({
             host: address.host,
             port: address.port,
             protocol: address.tls ? 'https' : 'http',
             ...(address.tls ?? {}),
+            ...timeout,
           });
   }
 
@@ -229,6 +238,39 @@ export class DockerSwarmClient implements SwarmClient {
 
   async serviceLogs(idOrName: string, options: LogOptions): Promise<Readable> {
     return readLogs(`logs of ${idOrName}`, this.docker.getService(idOrName), options);
+  }
+
+  async listContainers(filters: ListFilters = {}): Promise<EngineContainer[]> {
+    const raw = await call('list containers', () =>
+      this.docker.listContainers({ filters: JSON.stringify(filters) }),
+    );
+    return raw.map((c) => ({
+      id: c.Id,
+      name: (c.Names[0] ?? c.Id).replace(/^\//, ''),
+      image: c.Image,
+      state: c.State,
+      createdAt: c.Created * 1000,
+      labels: c.Labels ?? {},
+      addresses: Object.values(c.NetworkSettings?.Networks ?? {})
+        .map((n) => n.IPAddress)
+        .filter((a): a is string => Boolean(a)),
+    }));
+  }
+
+  async containerStats(id: string): Promise<ContainerStats> {
+    const raw = await call(`stats of ${id}`, () =>
+      this.docker.getContainer(id).stats({ stream: false, 'one-shot': true }),
+    );
+    const memory = raw.memory_stats ?? {};
+    const stats = (memory.stats ?? {}) as Record<string, number | undefined>;
+    // cgroup v1 counts reclaimable cache as total_inactive_file, v2 as inactive_file.
+    const inactive = stats.total_inactive_file ?? stats.inactive_file ?? 0;
+    const usage = memory.usage ?? 0;
+    return {
+      cpuTotalNs: raw.cpu_stats?.cpu_usage?.total_usage ?? 0,
+      memoryBytes: inactive < usage ? usage - inactive : usage,
+      readAt: Date.parse(raw.read) || Date.now(),
+    };
   }
 
   async containerLogs(id: string, options: LogOptions): Promise<Readable> {

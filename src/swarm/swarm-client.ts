@@ -94,6 +94,31 @@ export interface SwarmTask {
   updatedAt: string;
 }
 
+/** A container as one engine runs it. */
+export interface EngineContainer {
+  id: string;
+  /** Without the leading slash. */
+  name: string;
+  image: string;
+  /** running, exited, … */
+  state: string;
+  /** Epoch ms. */
+  createdAt: number;
+  labels: Record<string, string>;
+  /** Its addresses on the networks it is attached to. */
+  addresses: string[];
+}
+
+/** One reading of a container's counters (the engine's one-shot stats). */
+export interface ContainerStats {
+  /** CPU time used since the container started. */
+  cpuTotalNs: number;
+  /** Memory in use, page cache that can be reclaimed left out (as `docker stats` counts). */
+  memoryBytes: number;
+  /** When the engine read the counters, epoch ms. */
+  readAt: number;
+}
+
 export interface EngineEvent {
   type: string;
   action: string;
@@ -190,6 +215,11 @@ export interface SwarmClient {
   tagImage(source: string, repository: string, tag: string): Promise<void>;
   pushImage(name: string, onProgress?: (p: BuildProgress) => void): Promise<void>;
   hasImage(name: string): Promise<boolean>;
+
+  /** Containers of this engine (running ones, unless filters say otherwise). */
+  listContainers(filters?: ListFilters): Promise<EngineContainer[]>;
+  /** One reading of a running container's counters, without waiting for a second. */
+  containerStats(id: string): Promise<ContainerStats>;
 
   /** A service's or container's logs, demultiplexed into one text stream. */
   serviceLogs(idOrName: string, options: LogOptions): Promise<Readable>;

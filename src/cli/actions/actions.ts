@@ -76,6 +76,14 @@ export interface BuildOptions extends Json {
   filename: string;
 }
 
+export interface MonitorOptions extends Json {
+  once?: boolean;
+}
+export interface EventsOptions extends Json {
+  since?: string;
+  limit?: string;
+}
+
 type Action<O> = (ctx: CommandContext, options: O) => Promise<void>;
 
 export interface Actions {
@@ -93,4 +101,6 @@ export interface Actions {
   execute: Action<ExecuteOptions>;
   copy: Action<CopyOptions>;
   build: Action<BuildOptions>;
+  monitor: Action<MonitorOptions>;
+  events: Action<EventsOptions>;
 }

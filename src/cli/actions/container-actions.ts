@@ -13,13 +13,12 @@ import { parseCpuMilli, parseMemoryMb } from '../../containers/quantities.js';
 import type { CommandContext } from '../context.js';
 import type { LaunchOptions, QuitOptions, RemoveOptions } from './actions.js';
 import { findContainer, managerFor } from './manager-connection.js';
+import { logEvent } from './event-log.js';
 
 const QUIT_TIMEOUT_MS = 60_000;
 
-export async function launchAction(
-  { config, output }: CommandContext,
-  options: LaunchOptions,
-): Promise<void> {
+export async function launchAction(ctx: CommandContext, options: LaunchOptions): Promise<void> {
+  const { config, output } = ctx;
   // Everything the user typed is checked before the engine is asked anything.
   const name = containerNameFor(options.name);
   const problem = checkLaunchOptions(options);
@@ -46,6 +45,7 @@ export async function launchAction(
     replicas: options.replicas === undefined ? 1 : Number(options.replicas),
   });
   if (options.detach) {
+    await logEvent(ctx, { action: 'launch', subject: name, message: `launched ${image.name}` });
     if (options.json) return output.json({ name, state: 'launched' });
     return output.line(`container ${name} launched; see micado list -c`);
   }
@@ -56,6 +56,11 @@ export async function launchAction(
     );
     progress?.done();
     const seconds = (performance.now() - started) / 1000;
+    await logEvent(ctx, {
+      action: 'launch',
+      subject: name,
+      message: `launched ${image.name}: ${view.state} in ${seconds.toFixed(1)} s`,
+    });
     if (options.json) return output.json({ ...view, seconds });
     const where = view.nodes.length > 0 ? ` on ${view.nodes.join(', ')}` : '';
     output.line(
@@ -65,6 +70,11 @@ export async function launchAction(
     progress?.done();
     // A launch that cannot run leaves nothing behind: no crash-looping or forever-pending service.
     await manager.removeService(name).catch(() => undefined);
+    await logEvent(ctx, {
+      action: 'launch-failed',
+      subject: name,
+      message: `${messageOf(err)}; the container was removed`,
+    });
     throw new MicadoError(
       err instanceof MicadoError ? err.kind : 'docker',
       `${messageOf(err)}; the container was removed`,
@@ -73,10 +83,8 @@ export async function launchAction(
   }
 }
 
-export async function quitAction(
-  { config, output }: CommandContext,
-  options: QuitOptions,
-): Promise<void> {
+export async function quitAction(ctx: CommandContext, options: QuitOptions): Promise<void> {
+  const { config, output } = ctx;
   const name = checkContainerName(options.name);
   const { manager } = managerFor(config);
   const service = await findContainer(manager, name);
@@ -84,17 +92,21 @@ export async function quitAction(
   await quitContainer(manager, service, options.rm ?? false, QUIT_TIMEOUT_MS).finally(() =>
     progress?.done(),
   );
+  await logEvent(ctx, {
+    action: 'quit',
+    subject: name,
+    message: options.rm ? 'stopped and removed' : 'stopped',
+  });
   if (options.json) return output.json({ name, stopped: true, removed: options.rm ?? false });
   output.line(`container ${name} is stopped${options.rm ? ' and removed' : ''}`);
 }
 
-export async function removeAction(
-  { config, output }: CommandContext,
-  options: RemoveOptions,
-): Promise<void> {
+export async function removeAction(ctx: CommandContext, options: RemoveOptions): Promise<void> {
+  const { config, output } = ctx;
   const name = checkContainerName(options.name);
   const { manager } = managerFor(config);
   await removeContainer(manager, await findContainer(manager, name));
+  await logEvent(ctx, { action: 'remove', subject: name, message: 'removed' });
   if (options.json) return output.json({ name, removed: true });
   output.line(`container ${name} is removed`);
 }

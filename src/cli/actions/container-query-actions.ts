@@ -5,7 +5,12 @@ import { containerInfo, type ContainerInfo } from '../../containers/container-in
 import { clusterStatus } from '../../cluster/cluster-status.js';
 import { allInstances } from '../../cloud/all-drivers.js';
 import { instanceRows } from '../../cloud/instance-rows.js';
-import { usageError } from '../../errors.js';
+import { messageOf, usageError } from '../../errors.js';
+import type { MicadoConfig } from '../../config/config.js';
+import { CPU, MEMORY } from '../../cluster/cluster-status.js';
+import { instanceUsage, serviceUsage, usedOf, type Usage } from '../../monitor/usage.js';
+import { openExistingStore } from '../../store/open-store.js';
+import type { Amounts, ContainerRecord, InstanceRecord, Store } from '../../store/store.js';
 import type { CommandContext } from '../context.js';
 import type { Output } from '../output.js';
 import type { InfoOptions, ListOptions, LogsOptions } from './actions.js';
@@ -18,31 +23,56 @@ export async function listAction(
 ): Promise<void> {
   const showContainers = options.containers || !options.instance;
   const { layout, manager } = managerFor(config);
-  const [containers, status, machines] = await Promise.all([
+  const [views, status, machines, measured] = await Promise.all([
     showContainers ? listContainers(manager, options.all ?? false) : undefined,
     options.instance ? clusterStatus(layout) : undefined,
     options.instance ? allInstances(config) : undefined,
+    latestMeasurements(config, output),
   ]);
+  const containers = views?.map((c) => ({
+    ...c,
+    usage: serviceUsage(measured.containers, c.name),
+    reservedPerReplica: measured.reserved.get(c.name),
+  }));
   const instances =
     status && machines
       ? instanceRows(
           machines.map((m) => m.instance),
           status.nodes,
-        )
+        ).map((row) => ({ ...row, ...instanceUsage(measured.instances, row.instance) }))
       : undefined;
   if (options.json) return output.json({ containers, instances });
   if (containers) {
     output.table(
-      ['CONTAINER', 'IMAGE', 'STATE', 'REPLICAS', 'NODE', 'PORTS', 'DOMAIN'],
-      containers.map((c) => [
-        c.name,
-        c.image,
-        c.reason && c.state !== 'running' ? `${c.state} (${c.reason})` : c.state,
-        `${c.replicas.running}/${c.replicas.desired}`,
-        c.nodes.join(',') || '-',
-        c.ports.join(',') || '-',
-        c.domain ?? '-',
-      ]),
+      [
+        'CONTAINER',
+        'IMAGE',
+        'STATE',
+        'REPLICAS',
+        'NODE',
+        'CPU (m) used/rsv',
+        'MEM (MB) used/rsv',
+        'PORTS',
+        'DOMAIN',
+      ],
+      containers.map((c) => {
+        const replicas = c.usage?.replicas ?? 0;
+        return [
+          c.name,
+          c.image,
+          c.reason && c.state !== 'running' ? `${c.state} (${c.reason})` : c.state,
+          `${c.replicas.running}/${c.replicas.desired}`,
+          c.nodes.join(',') || '-',
+          c.usage
+            ? usedOf(c.usage.cpuMilli, (c.reservedPerReplica?.cpuMilli ?? 0) * replicas)
+            : '-',
+          c.usage
+            ? usedOf(c.usage.memoryMb, (c.reservedPerReplica?.memoryMb ?? 0) * replicas)
+            : '-',
+          c.ports.join(',') || '-',
+          c.domain ?? '-',
+        ];
+      }),
     );
   }
   if (instances) {
@@ -57,8 +87,9 @@ export async function listAction(
         'ADDRESS',
         'STATE',
         'NODE',
-        'CPU (m) used/free',
-        'MEMORY (MB) used/free',
+        'CPU (m) rsv/free',
+        'MEM (MB) rsv/free',
+        'USING cpu mem',
       ],
       instances.map((i) => [
         i.instance,
@@ -71,6 +102,7 @@ export async function listAction(
         i.availability && i.node !== '-' ? `${i.node}/${i.availability}` : i.node,
         `${i.reserved.cpuMilli}/${i.capacity.cpuMilli - i.reserved.cpuMilli}`,
         `${i.reserved.memoryMb}/${i.capacity.memoryMb - i.reserved.memoryMb}`,
+        i.used ? `${i.used.cpuMilli}m ${i.used.memoryMb}MB${i.stale ? ' (stale)' : ''}` : '-',
       ]),
     );
   }
@@ -86,8 +118,15 @@ export async function infoAction(
   const services = options.service
     ? [await findContainer(manager, checkContainerName(options.service))]
     : await manager.listServices({ label: [CONTAINER_LABEL.name] });
-  const [tasks, nodes] = await Promise.all([manager.listTasks(), manager.listNodes()]);
-  const infos = services.map((s) => containerInfo(s, tasks, nodes, options.showEnv ?? false));
+  const [tasks, nodes, measured] = await Promise.all([
+    manager.listTasks(),
+    manager.listNodes(),
+    latestMeasurements(config, output),
+  ]);
+  const infos = services.map((s) => ({
+    ...containerInfo(s, tasks, nodes, options.showEnv ?? false),
+    usage: serviceUsage(measured.containers, s.name),
+  }));
   if (options.json) return output.json(options.service ? infos[0] : infos);
   infos.forEach((info, index) => {
     if (index > 0) output.line('');
@@ -95,7 +134,36 @@ export async function infoAction(
   });
 }
 
-function printInfo(output: Output, info: ContainerInfo): void {
+/**
+ * What the monitor measured last, from the store; nothing when it has never run. The
+ * engine stays the authority on state: a store that cannot be read costs the figures
+ * and a warning, never the listing.
+ */
+async function latestMeasurements(config: MicadoConfig, output: Output) {
+  const none = {
+    containers: [] as ContainerRecord[],
+    instances: [] as InstanceRecord[],
+    reserved: new Map<string, Amounts>(),
+  };
+  let store: Store | undefined;
+  try {
+    store = await openExistingStore(config);
+    if (!store) return none;
+    const [containers, instances] = await Promise.all([store.containers(), store.instances()]);
+    return {
+      containers,
+      instances,
+      reserved: new Map(containers.map((c) => [c.service, c.reserved])),
+    };
+  } catch (err) {
+    output.warn(`usage figures left out: ${messageOf(err)}`);
+    return none;
+  } finally {
+    await store?.close().catch(() => undefined);
+  }
+}
+
+function printInfo(output: Output, info: ContainerInfo & { usage: Usage | undefined }): void {
   const { spec } = info;
   const reason = info.reason && info.state !== 'running' ? ` (${info.reason})` : '';
   output.line(
@@ -110,6 +178,7 @@ function printInfo(output: Output, info: ContainerInfo): void {
   output.line(`  ports        ${info.ports.join(', ') || '-'}`);
   output.line(`  domain       ${info.domain ?? '-'}`);
   output.line(`  nodes        ${info.nodes.join(', ') || '-'}`);
+  output.line(`  usage        ${usageLine(info)}`);
   if (spec.env.length > 0) output.line(`  environment  ${spec.env.join(' ')}`);
   output.line('  tasks (newest first)');
   for (const t of info.tasks) {
@@ -118,6 +187,17 @@ function printInfo(output: Output, info: ContainerInfo): void {
       `    ${t.id}  ${t.state.padEnd(9)} desired ${t.desired.padEnd(8)} ${t.node ?? '-'}  ${t.since}${error}`,
     );
   }
+}
+
+function usageLine(info: ContainerInfo & { usage: Usage | undefined }): string {
+  const { usage } = info;
+  if (!usage) return 'not measured yet (micado monitor --once measures now)';
+  const cpu = info.spec.reservations[CPU] ?? 0;
+  const memory = info.spec.reservations[MEMORY] ?? 0;
+  const cpuText =
+    usage.cpuMilli === undefined ? 'cpu -' : `cpu ${usage.cpuMilli}m of ${cpu * usage.replicas}m`;
+  const at = new Date(usage.measuredAt).toISOString().slice(0, 19).replace('T', ' ');
+  return `${cpuText}, memory ${usage.memoryMb} of ${memory * usage.replicas} MB reserved (${usage.replicas} replica${usage.replicas === 1 ? '' : 's'}, measured ${at} UTC)`;
 }
 
 export async function logsAction({ config }: CommandContext, options: LogsOptions): Promise<void> {

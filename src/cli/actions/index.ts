@@ -12,6 +12,7 @@ const instanceActions = () => import('./instance-actions.js');
 const containerActions = () => import('./container-actions.js');
 const queryActions = () => import('./container-query-actions.js');
 const ioActions = () => import('./container-io-actions.js');
+const monitorActions = () => import('./monitor-actions.js');
 
 export const ACTIONS: Actions = {
   up: async (ctx, options) => (await clusterActions()).upAction(ctx, options),
@@ -28,4 +29,6 @@ export const ACTIONS: Actions = {
   execute: async (ctx, options) => (await ioActions()).executeAction(ctx, options),
   copy: async (ctx, options) => (await ioActions()).copyAction(ctx, options),
   build: async (ctx, options) => (await import('./build-action.js')).buildAction(ctx, options),
+  monitor: async (ctx, options) => (await monitorActions()).monitorAction(ctx, options),
+  events: async (ctx, options) => (await monitorActions()).eventsAction(ctx, options),
 };

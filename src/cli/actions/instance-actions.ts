@@ -7,6 +7,7 @@ import { clusterUp } from '../../cluster/cluster-up.js';
 import { clusterLayout } from '../../cluster/cluster-layout.js';
 import { startNode, stopNode } from '../../cluster/node-provisioner.js';
 import { connectManager } from './manager-connection.js';
+import { logEvent } from './event-log.js';
 import type { CommandContext } from '../context.js';
 import type { StartOptions, StopOptions } from './actions.js';
 
@@ -14,10 +15,8 @@ const POOL = /^[a-z][a-z0-9-]{0,31}$/;
 const TAG = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 const DRAIN_TIMEOUT_MS = 60_000;
 
-export async function startAction(
-  { config, output }: CommandContext,
-  options: StartOptions,
-): Promise<void> {
+export async function startAction(ctx: CommandContext, options: StartOptions): Promise<void> {
+  const { config, output } = ctx;
   if (!config.flavours[options.flavour]) {
     throw usageError(
       `unknown flavour '${options.flavour}': use one of ${Object.keys(config.flavours).join(', ')}`,
@@ -57,6 +56,11 @@ export async function startAction(
     (phase) => progress?.phase(phase),
   ).finally(() => progress?.done());
   const seconds = (performance.now() - started) / 1000;
+  await logEvent(ctx, {
+    action: 'start',
+    subject: instance.id,
+    message: `started a ${options.flavour} node in pool ${options.name} on ${options.cloud} (tag ${options.tag}), Ready in ${seconds.toFixed(1)} s`,
+  });
   if (options.json)
     return output.json({
       instance,
@@ -68,10 +72,8 @@ export async function startAction(
   );
 }
 
-export async function stopAction(
-  { config, output }: CommandContext,
-  options: StopOptions,
-): Promise<void> {
+export async function stopAction(ctx: CommandContext, options: StopOptions): Promise<void> {
+  const { config, output } = ctx;
   const layout = clusterLayout(config);
   const manager = connectManager(layout);
   const found = (await allInstances(config)).find(({ instance }) => instance.tag === options.tag);
@@ -81,6 +83,11 @@ export async function stopAction(
   await stopNode(manager, driver, instance.id, DRAIN_TIMEOUT_MS, (phase) =>
     progress?.phase(phase),
   ).finally(() => progress?.done());
+  await logEvent(ctx, {
+    action: 'stop',
+    subject: instance.id,
+    message: `stopped (tag ${options.tag}) and its node removed`,
+  });
   if (options.json) return output.json({ stopped: instance.id, tag: options.tag });
   output.line(`instance ${instance.id} (tag ${options.tag}) is stopped and its node removed`);
 }

@@ -1,8 +1,7 @@
 /** How actions reach the swarm: the manager's engine, and the engine of a given node. */
 import { conflictError, hostError, MicadoError } from '../../errors.js';
 import type { MicadoConfig } from '../../config/config.js';
-import { NODE_LABEL } from '../../cloud/cloud-driver.js';
-import { createDriver } from '../../cloud/driver-registry.js';
+import { nodeEngineOf } from '../../cloud/node-engine.js';
 import { clusterLayout, managerSocket, type ClusterLayout } from '../../cluster/cluster-layout.js';
 import { readState } from '../../cluster/cluster-state.js';
 import { isRunning } from '../../host/process.js';
@@ -35,16 +34,12 @@ export async function findContainer(manager: SwarmClient, name: string): Promise
 
 /** The engine of a swarm node, through the driver that made its machine. */
 export function nodeEngine(config: MicadoConfig, node: SwarmNode): SwarmClient {
-  const labels = { ...node.engineLabels, ...node.labels };
-  const instance = labels[NODE_LABEL.instance];
-  const driverName = labels[NODE_LABEL.driver];
-  const address =
-    instance && driverName ? createDriver(driverName, config).engineAddress?.(instance) : undefined;
-  if (!address) {
+  const engine = nodeEngineOf(config, node);
+  if (!engine) {
     throw new MicadoError(
       'cloud',
       `the engine of node ${node.hostname} cannot be reached from here`,
     );
   }
-  return connectEngine(address);
+  return engine;
 }
