@@ -1,16 +1,18 @@
 /**
  * micado's benchmarks, each measured side by side with its baseline in one run (this
  * machine is shared and noisy: compare the ratios, not the absolute times).
- * `npm run bench [foundation|containers|cloudbroker]`.
+ * `npm run bench [foundation|containers|cloudbroker|monitor]`.
  */
 import { benchCloudBroker } from './cloudbroker.js';
 import { benchContainers } from './containers.js';
 import { benchFoundation } from './foundation.js';
+import { benchMonitor } from './monitor.js';
 
 const suites: Record<string, () => Promise<string[][]>> = {
   foundation: benchFoundation,
   containers: benchContainers,
   cloudbroker: benchCloudBroker,
+  monitor: benchMonitor,
 };
 
 const chosen = process.argv.slice(2);

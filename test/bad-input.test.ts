@@ -123,4 +123,33 @@ describe('bad input and host faults', () => {
     expect(result.code).toBe(2);
     expectOneLine(result.stderr, message);
   });
+
+  it.each([
+    [
+      { MICADO_MONGO_URL: 'mongodb://127.0.0.1:1' },
+      2,
+      /the MongoDB URL \(mongodb 127\.0\.0\.1:1\/\) names no database: add one/,
+    ],
+    [
+      { MICADO_MONGO_URL: 'postgres://u:hunter2@127.0.0.1/x' },
+      2,
+      /store\.mongoUrl \(MICADO_MONGO_URL\) must be a mongodb:\/\/ or mongodb\+srv:\/\/ URL$/,
+    ],
+    [
+      { MICADO_MONGO_URL: 'mongodb://u:hunter2@127.0.0.1:1/micado' },
+      1,
+      /cannot reach mongodb 127\.0\.0\.1:1\/micado: .*check that the server runs/,
+    ],
+    [{ MICADO_MONITOR_SCHEDULE: 'hourly' }, 2, /monitor\.schedule must be a cron expression/],
+  ] as const)('reports a store or schedule that cannot be used: %j', async (env, code, message) => {
+    cluster = new TestCluster({ store: { connectTimeoutMs: 500 } });
+    const saved = { ...cluster.env };
+    Object.assign(cluster.env, env);
+    const result = await cluster.micado('events');
+    Object.assign(cluster.env, saved);
+    for (const key of Object.keys(env)) if (!(key in saved)) delete cluster.env[key];
+    expect(result.code).toBe(code);
+    expectOneLine(result.stderr, message);
+    expect(result.stderr).not.toContain('hunter2');
+  });
 });

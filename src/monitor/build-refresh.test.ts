@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { SwarmNode, SwarmService, SwarmTask } from '../swarm/index.js';
 import { buildRefresh } from './build-refresh.js';
 import type { NodeReading } from './node-readings.js';
-import { container as storedContainer } from '../store/store.contract.js';
+import { container as storedContainer } from '../store/store.fixtures.js';
 
 const T = 1_800_000_000_000;
 

@@ -4,9 +4,9 @@
  * noOverlap: the tick is skipped and said so), and a failed run is reported and the
  * next one tried: nothing in a refresh stops the loop.
  */
-import { schedule, type ScheduledTask } from 'node-cron';
+import { schedule, validate, type ScheduledTask } from 'node-cron';
 import { CONTAINER_LABEL } from '../containers/container-spec.js';
-import { messageOf } from '../errors.js';
+import { configError, messageOf } from '../errors.js';
 import type { SwarmClient } from '../swarm/index.js';
 import type { Store } from '../store/store.js';
 import { buildRefresh, type StaleNode } from './build-refresh.js';
@@ -108,6 +108,7 @@ export class Monitor {
       skipped: () => void;
     },
   ): ScheduledTask {
+    checkSchedule(expression);
     const task = schedule(
       expression,
       async () => {
@@ -151,6 +152,15 @@ export class Monitor {
         message: `node ${instance} answers again`,
       });
     }
+  }
+}
+
+/** One clear line for a schedule node-cron cannot read. */
+export function checkSchedule(expression: string): void {
+  if (!validate(expression)) {
+    throw configError(
+      `monitor.schedule '${expression}' is not a cron expression: use e.g. '* * * * *' (every minute) or '*/30 * * * * *' (every 30 s)`,
+    );
   }
 }
 

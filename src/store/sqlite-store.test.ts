@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from './sqlite-store.js';
-import { storeContract, instance } from './store.contract.js';
+import { storeContract } from './store.contract.js';
+import { instance } from './store.fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'micado-sqlite-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

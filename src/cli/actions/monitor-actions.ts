@@ -1,7 +1,7 @@
 /** monitor and events: refreshing the store, and reading its events log. */
 import { nodeEngineOf } from '../../cloud/node-engine.js';
 import { usageError } from '../../errors.js';
-import { Monitor, type RefreshReport } from '../../monitor/monitor.js';
+import { checkSchedule, Monitor, type RefreshReport } from '../../monitor/monitor.js';
 import { openExistingStore, openStore } from '../../store/open-store.js';
 import type { CommandContext } from '../context.js';
 import type { Output } from '../output.js';
@@ -12,6 +12,7 @@ export async function monitorAction(
   { config, output }: CommandContext,
   options: MonitorOptions,
 ): Promise<void> {
+  if (!options.once) checkSchedule(config.monitor.schedule);
   const { manager } = managerFor(config);
   const store = await openStore(config);
   try {
