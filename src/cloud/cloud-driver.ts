@@ -14,6 +14,8 @@ export interface InstanceRequest {
   pool: string;
   flavour: string;
   tag?: string;
+  /** Extra labels the node announces (a pool's labels; micado.autoscaled). */
+  labels?: Record<string, string>;
 }
 
 /** What a new machine needs to join the swarm. */
@@ -73,10 +75,15 @@ export const NODE_LABEL = {
   pool: 'micado.pool',
   flavour: 'micado.flavour',
   tag: 'micado.tag',
+  /** Set on nodes the manager started: only those does it give back when idle. */
+  autoscaled: 'micado.autoscaled',
+  /** Set by the manager before it drains a node to give it back. */
+  scalingDown: 'micado.scaling-down',
 } as const;
 
 export function nodeLabels(request: InstanceRequest, driver: string): Record<string, string> {
   const labels: Record<string, string> = {
+    ...request.labels,
     [NODE_LABEL.instance]: request.id,
     [NODE_LABEL.driver]: driver,
     [NODE_LABEL.pool]: request.pool,

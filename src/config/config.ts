@@ -7,6 +7,20 @@ export interface Flavour {
   memoryMb: number;
 }
 
+/** A group of like nodes the manager starts and stops. */
+export interface NodePool {
+  /** local or cloudbroker. */
+  driver: string;
+  /** For cloudbroker: the cloud of cloudsetup.xml and the application to run. */
+  cloud?: string;
+  application?: string;
+  flavour: string;
+  /** Labels its nodes carry (placement constraints can name them). */
+  labels?: Record<string, string>;
+  min: number;
+  max: number;
+}
+
 export interface MicadoConfig {
   /** Where micado keeps its daemons' data, sockets, logs and records. */
   stateDir: string;
@@ -64,6 +78,40 @@ export interface MicadoConfig {
     /** How long one node may take to answer before it is marked stale. */
     nodeTimeoutMs: number;
   };
+  /** Pools in order of preference: scale-up picks the first that can hold a task. */
+  pools: Record<string, NodePool>;
+  autoscaler: {
+    /** Decide, log and record, but change nothing. */
+    dryRun: boolean;
+    /** The periodic tick (Docker events wake the loop between ticks). */
+    scanIntervalMs: number;
+    /** A node not Ready this long after its request is stopped and its pool backed off. */
+    provisionTimeoutMs: number;
+    /** Pool backoff after a failed start: doubles from initial up to max. */
+    backoffInitialMs: number;
+    backoffMaxMs: number;
+    /** A node reserving less than this share of its CPU and memory is unneeded… */
+    scaleDownUtilization: number;
+    /** …and given back once it has been unneeded this long. */
+    scaleDownUnneededMs: number;
+    /** No scale-down this long after any scale-up. */
+    scaleDownDelayAfterUpMs: number;
+    /** Between two scale-ups, and between two scale-downs, of one pool. */
+    scaleUpCooldownMs: number;
+    scaleDownCooldownMs: number;
+    /** How long a draining node's tasks get to move before it is stopped anyway. */
+    drainTimeoutMs: number;
+    /** Between two replica changes of one container. */
+    replicaCooldownMs: number;
+    /** Cluster-wide limits over every pool's nodes. */
+    maxNodes: number;
+    maxCpuMilli: number;
+    maxMemoryMb: number;
+  };
+  manager: {
+    /** host:port of /healthz and /metrics; loopback unless said otherwise. */
+    listen: string;
+  };
   local: {
     /** How long a local node may take from start to Ready in the swarm. */
     readyTimeoutMs: number;
@@ -93,6 +141,25 @@ export const DEFAULT_CONFIG: MicadoConfig = {
   },
   store: { mongoUrl: '', connectTimeoutMs: 5_000, historyHours: 168, eventDays: 30 },
   monitor: { schedule: '* * * * *', concurrency: 8, nodeTimeoutMs: 10_000 },
+  pools: { default: { driver: 'local', flavour: 'small', min: 0, max: 10 } },
+  autoscaler: {
+    dryRun: false,
+    scanIntervalMs: 10_000,
+    provisionTimeoutMs: 900_000,
+    backoffInitialMs: 30_000,
+    backoffMaxMs: 1_800_000,
+    scaleDownUtilization: 0.5,
+    scaleDownUnneededMs: 600_000,
+    scaleDownDelayAfterUpMs: 600_000,
+    scaleUpCooldownMs: 0,
+    scaleDownCooldownMs: 60_000,
+    drainTimeoutMs: 120_000,
+    replicaCooldownMs: 180_000,
+    maxNodes: 100,
+    maxCpuMilli: 1_000_000,
+    maxMemoryMb: 4_194_304,
+  },
+  manager: { listen: '127.0.0.1:9465' },
   local: { readyTimeoutMs: 30_000, stopGraceMs: 10_000 },
 };
 
@@ -108,4 +175,6 @@ export const ENV_SETTINGS = {
   MICADO_CB_CREDENTIALS: 'cloudbroker.credentialsFile',
   MICADO_MONGO_URL: 'store.mongoUrl',
   MICADO_MONITOR_SCHEDULE: 'monitor.schedule',
+  MICADO_MANAGER_LISTEN: 'manager.listen',
+  MICADO_DRY_RUN: 'autoscaler.dryRun',
 } as const;

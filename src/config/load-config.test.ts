@@ -40,9 +40,42 @@ describe('loadConfig', () => {
     expect(config.network).toEqual(DEFAULT_CONFIG.network);
   });
 
-  it('replaces the flavours whole when a file names them', () => {
-    const file = configFile(JSON.stringify({ flavours: { tiny: { cpus: 0.5, memoryMb: 256 } } }));
-    expect(Object.keys(loadConfig({ file, env: {} }).flavours)).toEqual(['tiny']);
+  it('replaces the flavours and pools whole when a file names them', () => {
+    const file = configFile(
+      JSON.stringify({
+        flavours: { tiny: { cpus: 0.5, memoryMb: 256 } },
+        pools: { edge: { driver: 'local', flavour: 'tiny', min: 1, max: 3 } },
+      }),
+    );
+    const config = loadConfig({ file, env: {} });
+    expect(Object.keys(config.flavours)).toEqual(['tiny']);
+    expect(Object.keys(config.pools)).toEqual(['edge']);
+  });
+
+  it('reports a pool naming a flavour that is not there, and other pool mistakes', () => {
+    const file = configFile(
+      JSON.stringify({
+        flavours: { tiny: { cpus: 0.5, memoryMb: 256 } },
+        pools: {
+          default: { driver: 'local', flavour: 'small', min: 0, max: 2 },
+          Bad: { driver: 'aws', flavour: 'tiny', min: 3, max: 1 },
+          cb: { driver: 'cloudbroker', flavour: 'tiny', min: 0, max: 1 },
+        },
+      }),
+    );
+    expect(() => loadConfig({ file, env: {} })).toThrow(
+      "invalid configuration: pools.default.flavour 'small' is not one of flavours; " +
+        "pools.Bad: a pool name is lower-case letters, digits and '-'; " +
+        'pools.Bad.driver must be local or cloudbroker; pools.Bad.max must be a whole number of at least min; ' +
+        'pools.cb needs a cloud and an application for the cloudbroker driver',
+    );
+  });
+
+  it('reads MICADO_DRY_RUN as a boolean', () => {
+    expect(loadConfig({ env: { MICADO_DRY_RUN: 'true' } }).autoscaler.dryRun).toBe(true);
+    expect(() => loadConfig({ env: { MICADO_DRY_RUN: 'maybe' } })).toThrow(
+      /autoscaler\.dryRun must be true or false/,
+    );
   });
 
   it('reports every problem at once', () => {

@@ -62,11 +62,13 @@ function isTree(value: unknown): value is Tree {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** Flavours and pools are replaced whole, so a file can drop the defaults it does not want. */
+const REPLACED_WHOLE = new Set(['flavours', 'pools']);
+
 function deepMerge(target: Tree, source: Tree): void {
   for (const [key, value] of Object.entries(source)) {
     const current = target[key];
-    // Flavours are replaced whole, so a file can drop the defaults it does not want.
-    if (isTree(current) && isTree(value) && key !== 'flavours') deepMerge(current, value);
+    if (isTree(current) && isTree(value) && !REPLACED_WHOLE.has(key)) deepMerge(current, value);
     else target[key] = value;
   }
 }
@@ -84,10 +86,49 @@ function coerceNumbers(config: Tree): void {
   if (typeof registry.port === 'string' && /^\d+$/.test(registry.port)) {
     registry.port = Number(registry.port);
   }
+  const autoscaler = config.autoscaler as Tree;
+  if (autoscaler.dryRun === 'true' || autoscaler.dryRun === '1') autoscaler.dryRun = true;
+  if (autoscaler.dryRun === 'false' || autoscaler.dryRun === '0') autoscaler.dryRun = false;
 }
 
 const NAME = /^[a-z][a-z0-9]{0,9}$/;
 const LINK_NAME = /^[a-zA-Z][a-zA-Z0-9_-]{0,13}$/;
+
+const POOL_NAME = /^[a-z][a-z0-9-]{0,31}$/;
+const DRIVERS = new Set(['local', 'cloudbroker']);
+
+function validatePools(config: MicadoConfig): string[] {
+  const problems: string[] = [];
+  if (!isTree(config.pools)) return ['pools must be an object of named pools'];
+  for (const [name, pool] of Object.entries(config.pools)) {
+    const where = `pools.${name}`;
+    if (!POOL_NAME.test(name))
+      problems.push(`${where}: a pool name is lower-case letters, digits and '-'`);
+    if (!isTree(pool)) {
+      problems.push(`${where} must be an object`);
+      continue;
+    }
+    if (!DRIVERS.has(String(pool.driver)))
+      problems.push(`${where}.driver must be local or cloudbroker`);
+    if (pool.driver === 'cloudbroker' && (!pool.cloud || !pool.application)) {
+      problems.push(`${where} needs a cloud and an application for the cloudbroker driver`);
+    }
+    if (!isTree(config.flavours) || !config.flavours[String(pool.flavour)]) {
+      problems.push(`${where}.flavour '${String(pool.flavour)}' is not one of flavours`);
+    }
+    if (!(Number.isInteger(pool.min) && pool.min >= 0))
+      problems.push(`${where}.min must be a whole number of at least 0`);
+    if (!(Number.isInteger(pool.max) && pool.max >= pool.min))
+      problems.push(`${where}.max must be a whole number of at least min`);
+    if (
+      pool.labels !== undefined &&
+      (!isTree(pool.labels) || Object.values(pool.labels).some((v) => typeof v !== 'string'))
+    ) {
+      problems.push(`${where}.labels must map names to strings`);
+    }
+  }
+  return problems;
+}
 
 export function validateConfig(config: MicadoConfig): string[] {
   const problems: string[] = [];
@@ -150,6 +191,24 @@ export function validateConfig(config: MicadoConfig): string[] {
   }
   for (const key of ['concurrency', 'nodeTimeoutMs'] as const) {
     if (!(config.monitor?.[key] > 0)) problems.push(`monitor.${key} must be a positive number`);
+  }
+  problems.push(...validatePools(config));
+  const autoscaler = config.autoscaler ?? ({} as MicadoConfig['autoscaler']);
+  if (typeof autoscaler.dryRun !== 'boolean')
+    problems.push('autoscaler.dryRun must be true or false');
+  for (const [key, value] of Object.entries(autoscaler)) {
+    if (key === 'dryRun') continue;
+    if (!(typeof value === 'number' && value >= 0)) {
+      problems.push(`autoscaler.${key} must be a number of at least 0`);
+    }
+  }
+  if (!(autoscaler.scaleDownUtilization >= 0 && autoscaler.scaleDownUtilization <= 1)) {
+    problems.push('autoscaler.scaleDownUtilization must be between 0 and 1, e.g. 0.5');
+  }
+  if (!(autoscaler.scanIntervalMs >= 100))
+    problems.push('autoscaler.scanIntervalMs must be at least 100');
+  if (!/^[\w.-]+:\d{1,5}$/.test(String(config.manager?.listen))) {
+    problems.push(`manager.listen must be host:port, e.g. 127.0.0.1:9465`);
   }
   for (const key of ['readyTimeoutMs', 'stopGraceMs'] as const) {
     if (!(config.local?.[key] > 0)) problems.push(`local.${key} must be a positive number`);

@@ -1,0 +1,127 @@
+/**
+ * What the autoscaler decides from: the swarm's nodes with what they hold, the tasks
+ * waiting for room, and the nodes asked for that have not joined yet. Built from the
+ * engine by buildClusterView; every decision takes it (and the time) as plain data.
+ */
+import { CPU, MEMORY } from '../cluster/cluster-status.js';
+import { NODE_LABEL } from '../cloud/cloud-driver.js';
+import type { SwarmNode, SwarmService, SwarmTask } from '../swarm/index.js';
+
+export interface Amount {
+  cpuMilli: number;
+  memoryMb: number;
+}
+
+export interface TaskDemand {
+  id: string;
+  service: string;
+  cpuMilli: number;
+  memoryMb: number;
+  constraints: string[];
+}
+
+export interface PendingTask extends TaskDemand {
+  /** Swarm's reason, e.g. "no suitable node (insufficient resources on 2 nodes)". */
+  reason: string;
+}
+
+/** What placement constraints are checked against. */
+export interface NodeTraits {
+  role: string;
+  hostname: string | undefined;
+  nodeLabels: Record<string, string>;
+  engineLabels: Record<string, string>;
+}
+
+export interface NodeView extends NodeTraits {
+  id: string;
+  instance: string | undefined;
+  pool: string | undefined;
+  driver: string | undefined;
+  /** Started by the manager: the only nodes it gives back. */
+  autoscaled: boolean;
+  /** The manager drained it to give it back (a restart finishes the job). */
+  scalingDown: boolean;
+  ready: boolean;
+  active: boolean;
+  capacity: Amount;
+  reserved: Amount;
+  tasks: TaskDemand[];
+}
+
+/** A node asked of a driver that has not joined yet. */
+export interface IncomingNode {
+  pool: string;
+  instance: string;
+}
+
+export interface ClusterView {
+  nodes: NodeView[];
+  pending: PendingTask[];
+  incoming: IncomingNode[];
+}
+
+const LIVE = new Set(['assigned', 'accepted', 'preparing', 'starting', 'running']);
+
+export function demandOf(task: SwarmTask, service: SwarmService | undefined): TaskDemand {
+  return {
+    id: task.id,
+    service: service?.name ?? task.serviceId,
+    cpuMilli: task.reservations[CPU] ?? 0,
+    memoryMb: task.reservations[MEMORY] ?? 0,
+    constraints: service?.constraints ?? [],
+  };
+}
+
+export function buildClusterView(
+  nodes: SwarmNode[],
+  tasks: SwarmTask[],
+  services: SwarmService[],
+  incoming: IncomingNode[],
+): ClusterView {
+  const servicesById = new Map(services.map((s) => [s.id, s]));
+  const onNode = new Map<string, TaskDemand[]>();
+  const pending: PendingTask[] = [];
+  for (const task of tasks) {
+    if (task.desiredState !== 'running') continue;
+    const service = servicesById.get(task.serviceId);
+    if (task.state === 'pending' && !task.nodeId) {
+      pending.push({ ...demandOf(task, service), reason: task.error ?? task.message });
+    } else if (task.nodeId && LIVE.has(task.state)) {
+      onNode.set(task.nodeId, [...(onNode.get(task.nodeId) ?? []), demandOf(task, service)]);
+    }
+  }
+  const joined = new Set<string>();
+  const views = nodes.map((node): NodeView => {
+    const labels = { ...node.engineLabels, ...node.labels };
+    const mine = onNode.get(node.id) ?? [];
+    const instance = labels[NODE_LABEL.instance];
+    if (instance) joined.add(instance);
+    return {
+      id: node.id,
+      role: node.role,
+      hostname: node.hostname,
+      nodeLabels: node.labels,
+      engineLabels: node.engineLabels,
+      instance,
+      pool: labels[NODE_LABEL.pool],
+      driver: labels[NODE_LABEL.driver],
+      autoscaled: labels[NODE_LABEL.autoscaled] === 'true',
+      scalingDown: node.labels[NODE_LABEL.scalingDown] === 'true',
+      ready: node.state === 'ready',
+      active: node.availability === 'active',
+      capacity: { cpuMilli: node.capacity[CPU] ?? 0, memoryMb: node.capacity[MEMORY] ?? 0 },
+      reserved: {
+        cpuMilli: mine.reduce((n, t) => n + t.cpuMilli, 0),
+        memoryMb: mine.reduce((n, t) => n + t.memoryMb, 0),
+      },
+      tasks: mine,
+    };
+  });
+  return {
+    nodes: views,
+    pending,
+    // A node that has joined (Ready or not) is no longer incoming.
+    incoming: incoming.filter((i) => !joined.has(i.instance)),
+  };
+}

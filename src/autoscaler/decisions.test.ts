@@ -1,0 +1,381 @@
+/** The autoscaler's decisions: pure functions of (cluster view, settings, now). */
+import { describe, expect, it } from 'vitest';
+import type { NodePool } from '../config/config.js';
+import type { ClusterView, NodeView, PendingTask } from './cluster-view.js';
+import { satisfies } from './constraints.js';
+import {
+  afterFailure,
+  afterSuccess,
+  FRESH_POOL,
+  isBackedOff,
+  type PoolState,
+} from './pool-state.js';
+import { planReplicas } from './replicas.js';
+import { planScaleDown } from './scale-down.js';
+import { planScaleUp, poolTraits } from './scale-up.js';
+
+const NOW = 1_000_000_000;
+const FLAVOURS = { small: { cpus: 1, memoryMb: 512 }, large: { cpus: 4, memoryMb: 8192 } };
+const LIMITS = { maxNodes: 100, maxCpuMilli: 1e9, maxMemoryMb: 1e9 };
+const pool = (change: Partial<NodePool> = {}): NodePool => ({
+  driver: 'local',
+  flavour: 'small',
+  min: 0,
+  max: 10,
+  ...change,
+});
+
+function pending(id: string, memoryMb: number, change: Partial<PendingTask> = {}): PendingTask {
+  return {
+    id,
+    service: `container-${id}`,
+    cpuMilli: 100,
+    memoryMb,
+    constraints: [],
+    reason: 'no suitable node',
+    ...change,
+  };
+}
+
+function node(id: string, change: Partial<NodeView> = {}): NodeView {
+  const labels = {
+    'micado.pool': 'default',
+    'micado.instance': `i-${id}`,
+    'micado.autoscaled': 'true',
+  };
+  return {
+    id, role: 'worker', hostname: `h-${id}`, nodeLabels: labels, engineLabels: labels,
+    instance: `i-${id}`, pool: 'default', driver: 'local', autoscaled: true, scalingDown: false,
+    ready: true, active: true, capacity: { cpuMilli: 1000, memoryMb: 512 },
+    reserved: { cpuMilli: 0, memoryMb: 0 }, tasks: [], ...change,
+  }; // prettier-ignore
+}
+
+const view = (change: Partial<ClusterView>): ClusterView => ({
+  nodes: [],
+  pending: [],
+  incoming: [],
+  ...change,
+});
+
+function up(
+  v: ClusterView,
+  pools: Record<string, NodePool> = { default: pool() },
+  poolStates = new Map<string, PoolState>(),
+  limits = LIMITS,
+) {
+  return planScaleUp({
+    view: v,
+    pools,
+    flavours: FLAVOURS,
+    limits,
+    poolStates,
+    scaleUpCooldownMs: 0,
+    now: NOW,
+  });
+}
+
+describe('scale-up', () => {
+  it('asks for exactly one node per 300 MB task on 512 MB nodes', () => {
+    const plan = up(view({ pending: [pending('a', 300), pending('b', 300), pending('c', 300)] }));
+    expect(plan.requests).toEqual([
+      { pool: 'default', count: 3, for: ['container-a', 'container-b', 'container-c'] },
+    ]);
+  });
+
+  it.each([
+    ['packs small tasks together', [200, 200, 100, 300, 200], 2],
+    ['counts room on Ready nodes first', [], 0],
+    ['needs nothing for tasks that fit existing room', [100, 100], 0],
+  ])('%s', (_, sizes, expected) => {
+    const nodes = _ === 'needs nothing for tasks that fit existing room' ? [node('n1')] : [];
+    const plan = up(
+      view({ nodes, pending: (sizes as number[]).map((m, i) => pending(`t${i}`, m)) }),
+    );
+    expect(plan.requests.reduce((n, r) => n + r.count, 0)).toBe(expected);
+  });
+
+  it('counts nodes asked for and not joined yet', () => {
+    const plan = up(
+      view({
+        pending: [pending('a', 300), pending('b', 300)],
+        incoming: [{ pool: 'default', instance: 'i-1' }],
+      }),
+    );
+    expect(plan.requests).toEqual([{ pool: 'default', count: 1, for: ['container-b'] }]);
+  });
+
+  it('respects a pool max, then uses the next pool', () => {
+    const pools = { default: pool({ max: 1 }), big: pool({ flavour: 'large' }) };
+    const plan = up(
+      view({
+        nodes: [node('n1', { reserved: { cpuMilli: 0, memoryMb: 500 } })],
+        pending: [pending('a', 300)],
+      }),
+      pools,
+    );
+    expect(plan.requests).toEqual([{ pool: 'big', count: 1, for: ['container-a'] }]);
+  });
+
+  it('skips a backed-off pool and says why a task waits when none is left', () => {
+    const states = new Map([
+      [
+        'default',
+        afterFailure(FRESH_POOL, NOW - 1000, { backoffInitialMs: 30_000, backoffMaxMs: 60_000 }),
+      ],
+    ]);
+    const plan = up(view({ pending: [pending('a', 300)] }), { default: pool() }, states);
+    expect(plan.requests).toEqual([]);
+    expect(plan.waiting.map((w) => w.why)).toEqual([
+      'pool default is backed off after failed starts',
+    ]);
+    const other = up(
+      view({ pending: [pending('a', 300)] }),
+      { default: pool(), spare: pool() },
+      states,
+    );
+    expect(other.requests).toEqual([{ pool: 'spare', count: 1, for: ['container-a'] }]);
+  });
+
+  it('reports a task no pool could ever hold, apart from the rest', () => {
+    const plan = up(view({
+      pending: [pending('huge', 4096), pending('pinned', 100, { constraints: ['node.labels.micado.pool==database'] }), pending('ok', 100)],
+    })); // prettier-ignore
+    expect(plan.requests).toEqual([{ pool: 'default', count: 1, for: ['container-ok'] }]);
+    expect(plan.unplaceable.map((u) => [u.task.id, u.why])).toEqual([
+      ['huge', 'it reserves 100m CPU, 4096 MB, more than a node of default has'],
+      ['pinned', "no pool's nodes satisfy its constraints (node.labels.micado.pool==database)"],
+    ]);
+  });
+
+  it('places a task constrained to a pool on that pool only; others share its room', () => {
+    const pools = {
+      default: pool(),
+      database: pool({ flavour: 'large', labels: { disk: 'ssd' } }),
+    };
+    const pinned = pending('db', 100, { constraints: ['node.labels.disk==ssd'] });
+    expect(up(view({ pending: [pinned] }), pools).requests).toEqual([
+      { pool: 'database', count: 1, for: ['container-db'] },
+    ]);
+    expect(up(view({ pending: [pinned, pending('web', 100)] }), pools).requests).toEqual([
+      { pool: 'database', count: 1, for: ['container-db', 'container-web'] },
+    ]);
+    expect(up(view({ pending: [pending('web', 100)] }), pools).requests).toEqual([
+      { pool: 'default', count: 1, for: ['container-web'] },
+    ]);
+  });
+
+  it('brings each pool up to its min, and tasks use those nodes', () => {
+    const plan = up(view({ pending: [pending('a', 100)] }), { default: pool({ min: 2 }) });
+    expect(plan.requests).toEqual([{ pool: 'default', count: 2, for: ['min 2'] }]);
+  });
+
+  it('stops at the cluster-wide node limit', () => {
+    const plan = up(
+      view({
+        pending: [pending('a', 300), pending('b', 300)],
+        nodes: [node('n1', { reserved: { cpuMilli: 0, memoryMb: 512 } })],
+      }),
+      { default: pool() },
+      new Map(),
+      { ...LIMITS, maxNodes: 2 },
+    );
+    expect(plan.requests).toEqual([{ pool: 'default', count: 1, for: ['container-a'] }]);
+    expect(plan.waiting[0]?.why).toBe('the cluster is at its limit of 2 nodes');
+  });
+
+  it('does not place on a node that is drained, not Ready, or being given back', () => {
+    const nodes = [
+      node('d', { active: false }),
+      node('r', { ready: false }),
+      node('s', { scalingDown: true }),
+    ];
+    expect(up(view({ nodes, pending: [pending('a', 100)] })).requests).toEqual([
+      { pool: 'default', count: 1, for: ['container-a'] },
+    ]);
+  });
+});
+
+describe('constraints', () => {
+  const traits = poolTraits('application', pool({ labels: { zone: 'A' } }));
+  it.each([
+    [['node.labels.micado.pool==application'], true],
+    [['node.labels.micado.pool==database'], false],
+    [['node.labels.zone==a'], true],
+    [['engine.labels.zone!=A'], false],
+    [['node.role==worker', 'node.labels.micado.autoscaled==true'], true],
+    [['node.hostname==web1'], false],
+    [['node.hostname!=web1'], true],
+    [['nonsense'], false],
+  ])('%j → %s', (constraints, expected) => expect(satisfies(traits, constraints)).toBe(expected));
+});
+
+describe('backoff', () => {
+  const settings = { backoffInitialMs: 30_000, backoffMaxMs: 100_000 };
+  it('doubles from the initial delay up to the cap, and resets on success', () => {
+    let state = FRESH_POOL;
+    const delays: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      state = afterFailure(state, NOW, settings);
+      delays.push(state.backoffUntil - NOW);
+    }
+    expect(delays).toEqual([30_000, 60_000, 100_000, 100_000]);
+    expect(isBackedOff(state, NOW + 99_999)).toBe(true);
+    expect(isBackedOff(state, NOW + 100_000)).toBe(false);
+    expect(isBackedOff(afterSuccess(state), NOW)).toBe(false);
+  });
+});
+
+describe('scale-down', () => {
+  const settings = {
+    scaleDownUtilization: 0.5,
+    scaleDownUnneededMs: 600_000,
+    scaleDownDelayAfterUpMs: 600_000,
+    scaleDownCooldownMs: 60_000,
+  };
+  const task = (id: string, memoryMb: number) => ({
+    id,
+    service: 's',
+    cpuMilli: 10,
+    memoryMb,
+    constraints: [],
+  });
+  function down(
+    v: ClusterView,
+    since: Record<string, number>,
+    change: {
+      lastScaleUp?: number;
+      pools?: Record<string, NodePool>;
+      states?: Map<string, PoolState>;
+    } = {},
+  ) {
+    return planScaleDown({
+      view: v, pools: change.pools ?? { default: pool() }, settings, poolStates: change.states ?? new Map(),
+      unneededSince: new Map(Object.entries(since)), lastScaleUp: change.lastScaleUp ?? -Infinity, now: NOW,
+    }); // prettier-ignore
+  }
+  const long = NOW - 600_000;
+
+  it('starts the clock on a node under the threshold and gives it back once unneeded long enough', () => {
+    const nodes = [
+      node('a'),
+      node('b', { reserved: { cpuMilli: 0, memoryMb: 300 }, tasks: [task('t', 300)] }),
+    ];
+    const first = down(view({ nodes }), {});
+    expect([...first.unneededSince]).toEqual([['a', NOW]]);
+    expect(first.remove).toEqual([]);
+    expect(down(view({ nodes }), { a: long }).remove.map((n) => n.id)).toEqual(['a']);
+  });
+
+  it.each([
+    ['the manager', node('m', { role: 'manager' })],
+    ['a node started by hand', node('h', { autoscaled: false })],
+    ['a node of a pool no longer configured', node('p', { pool: 'gone' })],
+  ])('never gives back %s', (_, n) => {
+    expect(down(view({ nodes: [n] }), { [n.id]: long }).remove).toEqual([]);
+  });
+
+  it('keeps a pool at its min', () => {
+    const nodes = [node('a'), node('b')];
+    expect(
+      down(
+        view({ nodes }),
+        { a: long, b: long },
+        { pools: { default: pool({ min: 1 }) } },
+      ).remove.map((n) => n.id),
+    ).toEqual(['a']);
+  });
+
+  it('waits after a scale-up, while tasks are pending or nodes coming, and in the pool cooldown', () => {
+    const nodes = [node('a')];
+    expect(down(view({ nodes }), { a: long }, { lastScaleUp: NOW - 1000 }).remove).toEqual([]);
+    expect(down(view({ nodes, pending: [pending('x', 600)] }), { a: long }).remove).toEqual([]);
+    expect(
+      down(view({ nodes, incoming: [{ pool: 'default', instance: 'i-z' }] }), { a: long }).remove,
+    ).toEqual([]);
+    const states = new Map([['default', { ...FRESH_POOL, lastScaleDown: NOW - 1000 }]]);
+    expect(down(view({ nodes }), { a: long }, { states }).remove).toEqual([]);
+  });
+
+  it('moves tasks only where they fit, one busy node per cycle', () => {
+    const busy = (id: string, mb: number) =>
+      node(id, { reserved: { cpuMilli: 10, memoryMb: mb }, tasks: [task(`t${id}`, mb)] });
+    // b's 200 MB fits on c (300 MB used of 512 is over the threshold: c stays).
+    const fits = [busy('b', 200), busy('c', 300)];
+    expect(down(view({ nodes: fits }), { b: long }).remove.map((n) => n.id)).toEqual(['b']);
+    const tight = [busy('b', 200), busy('c', 400)];
+    expect(down(view({ nodes: tight }), { b: long }).remove).toEqual([]);
+    const two = [busy('a', 100), busy('b', 100), node('c')];
+    expect(down(view({ nodes: two }), { a: long, b: long }).remove.map((n) => n.id)).toEqual(['a']);
+  });
+});
+
+describe('replicas', () => {
+  const policy = {
+    cpuHighPercent: 80,
+    memoryHighPercent: 80,
+    cpuLowPercent: 20,
+    memoryLowPercent: 20,
+    minReplicas: 1,
+    maxReplicas: 5,
+  };
+  const service = {
+    name: 'container-web',
+    image: 'web',
+    replicas: 2,
+    reserved: { cpuMilli: 100, memoryMb: 100 },
+    policy: undefined,
+  };
+  function plan(usage: { cpuMilli?: number; memoryMb: number; replicas: number } | undefined, change: { replicas?: number; lastChange?: number; own?: boolean } = {}) {
+    return planReplicas({
+      services: [{ ...service, replicas: change.replicas ?? 2, policy: change.own ? { ...policy, maxReplicas: 3 } : undefined }],
+      imagePolicies: [{ image: 'web', ...policy }],
+      usage: new Map(usage ? [['container-web', { cpuMilli: usage.cpuMilli, memoryMb: usage.memoryMb, replicas: usage.replicas, measuredAt: NOW }]] : []),
+      lastChange: new Map(change.lastChange ? [['container-web', change.lastChange]] : []),
+      cooldownMs: 60_000,
+      now: NOW,
+    }).map((c) => [c.from, c.to]);
+  } // prettier-ignore
+
+  it.each([
+    [
+      'adds in proportion when over the high mark',
+      { cpuMilli: 360, memoryMb: 50, replicas: 2 },
+      {},
+      [[2, 5]],
+    ],
+    [
+      'takes one away when under both low marks',
+      { cpuMilli: 20, memoryMb: 20, replicas: 2 },
+      {},
+      [[2, 1]],
+    ],
+    ['holds between the marks', { cpuMilli: 100, memoryMb: 100, replicas: 2 }, {}, []],
+    [
+      'holds on low CPU while memory is not low',
+      { cpuMilli: 10, memoryMb: 100, replicas: 2 },
+      {},
+      [],
+    ],
+    [
+      'stays within the cooldown',
+      { cpuMilli: 360, memoryMb: 50, replicas: 2 },
+      { lastChange: NOW - 1000 },
+      [],
+    ],
+    [
+      'leaves a quit container alone',
+      { cpuMilli: 360, memoryMb: 50, replicas: 2 },
+      { replicas: 0 },
+      [],
+    ],
+    [
+      "prefers the container's own policy",
+      { cpuMilli: 360, memoryMb: 50, replicas: 2 },
+      { own: true },
+      [[2, 3]],
+    ],
+    ['brings replicas back within min and max', undefined, { replicas: 9 }, [[9, 5]]],
+    ['does nothing unmeasured', undefined, {}, []],
+  ])('%s', (_, usage, change, expected) => expect(plan(usage, change)).toEqual(expected));
+});

@@ -1,0 +1,113 @@
+/**
+ * Replica scaling: a container's replicas follow its measured usage. Usage per
+ * replica, as a share of what a replica reserves, above a policy's high mark on CPU or
+ * memory adds replicas (in proportion, as a horizontal autoscaler does); under the
+ * low marks on both takes one away; always within min and max, and not within the
+ * cooldown after the last change. A container stopped with quit (0 replicas) is left
+ * alone. Per-container policies (service labels) override per-image ones.
+ */
+import type { ImagePolicy } from '../store/store.js';
+import type { Usage } from '../monitor/usage.js';
+
+export type ReplicaPolicy = Omit<ImagePolicy, 'image'>;
+
+export interface ScaledService {
+  name: string;
+  image: string;
+  replicas: number;
+  reserved: { cpuMilli: number; memoryMb: number };
+  /** Its own policy, from its labels, if it has one. */
+  policy: ReplicaPolicy | undefined;
+}
+
+export interface ReplicaInput {
+  services: ScaledService[];
+  imagePolicies: ImagePolicy[];
+  usage: Map<string, Usage>;
+  lastChange: Map<string, number>;
+  cooldownMs: number;
+  now: number;
+}
+
+export interface ReplicaChange {
+  service: string;
+  from: number;
+  to: number;
+  why: string;
+}
+
+const pct = (used: number | undefined, reserved: number) =>
+  used === undefined || reserved <= 0 ? undefined : (used / reserved) * 100;
+
+export function planReplicas(input: ReplicaInput): ReplicaChange[] {
+  const byImage = new Map(input.imagePolicies.map((p) => [p.image, p]));
+  const changes: ReplicaChange[] = [];
+  for (const service of input.services) {
+    const policy = service.policy ?? byImage.get(service.image);
+    if (!policy || service.replicas === 0) continue;
+    if (input.now - (input.lastChange.get(service.name) ?? -Infinity) < input.cooldownMs) continue;
+    const from = service.replicas;
+    const clamp = (n: number) => Math.min(policy.maxReplicas, Math.max(policy.minReplicas, n));
+    if (from < policy.minReplicas || from > policy.maxReplicas) {
+      changes.push({
+        service: service.name,
+        from,
+        to: clamp(from),
+        why: `outside min ${policy.minReplicas} and max ${policy.maxReplicas}`,
+      });
+      continue;
+    }
+    const usage = input.usage.get(service.name);
+    if (!usage || usage.replicas === 0) continue;
+    const cpu = pct(
+      usage.cpuMilli === undefined ? undefined : usage.cpuMilli / usage.replicas,
+      service.reserved.cpuMilli,
+    );
+    const memory = pct(usage.memoryMb / usage.replicas, service.reserved.memoryMb);
+    const over = Math.max(
+      cpu !== undefined ? cpu / policy.cpuHighPercent : 0,
+      memory !== undefined ? memory / policy.memoryHighPercent : 0,
+    );
+    const describe = `cpu ${cpu === undefined ? '-' : cpu.toFixed(0)}%, memory ${memory === undefined ? '-' : memory.toFixed(0)}% of reserved per replica`;
+    if (over > 1) {
+      const to = clamp(Math.ceil(from * over));
+      if (to > from)
+        changes.push({
+          service: service.name,
+          from,
+          to,
+          why: `${describe}, over ${policy.cpuHighPercent}%/${policy.memoryHighPercent}%`,
+        });
+      continue;
+    }
+    const under =
+      (cpu === undefined || cpu < policy.cpuLowPercent) &&
+      (memory === undefined || memory < policy.memoryLowPercent) &&
+      (cpu !== undefined || memory !== undefined);
+    if (under && from > policy.minReplicas) {
+      changes.push({
+        service: service.name,
+        from,
+        to: from - 1,
+        why: `${describe}, under ${policy.cpuLowPercent}%/${policy.memoryLowPercent}%`,
+      });
+    }
+  }
+  return changes;
+}
+
+/** Service labels that carry a per-container policy (set by `micado policy set -n`). */
+export const POLICY_LABEL = 'micado.policy';
+
+export function policyFromLabels(labels: Record<string, string>): ReplicaPolicy | undefined {
+  const raw = labels[POLICY_LABEL];
+  if (!raw) return undefined;
+  try {
+    const parsed = JSON.parse(raw) as ReplicaPolicy;
+    return typeof parsed.minReplicas === 'number' && typeof parsed.maxReplicas === 'number'
+      ? parsed
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}

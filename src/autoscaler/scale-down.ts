@@ -1,0 +1,123 @@
+/**
+ * Scale-down: which of the nodes the manager started to give back.
+ *
+ * A node is unneeded while what its tasks reserve is under the threshold share of both
+ * its CPU and its memory; once unneeded for the unneeded time, and if its tasks fit on
+ * the nodes that stay, it is given back. Never the manager, never a node started by
+ * hand, never below a pool's min, not while tasks wait for room or nodes are on their
+ * way, not within the delay after any scale-up, and not within a pool's cooldown.
+ * Empty nodes go together; of the others, one per cycle, as its tasks must move.
+ */
+import type { NodePool } from '../config/config.js';
+import type { ClusterView, NodeView, TaskDemand } from './cluster-view.js';
+import { satisfies } from './constraints.js';
+import { FRESH_POOL, type PoolState } from './pool-state.js';
+
+export interface ScaleDownSettings {
+  scaleDownUtilization: number;
+  scaleDownUnneededMs: number;
+  scaleDownDelayAfterUpMs: number;
+  scaleDownCooldownMs: number;
+}
+
+export interface ScaleDownInput {
+  view: ClusterView;
+  pools: Record<string, NodePool>;
+  settings: ScaleDownSettings;
+  poolStates: Map<string, PoolState>;
+  /** When each node became unneeded, as of the previous cycle. */
+  unneededSince: Map<string, number>;
+  /** The last scale-up of any pool. */
+  lastScaleUp: number;
+  now: number;
+}
+
+export interface ScaleDownPlan {
+  unneededSince: Map<string, number>;
+  remove: NodeView[];
+}
+
+export function utilization(node: NodeView): number {
+  const cpu = node.capacity.cpuMilli > 0 ? node.reserved.cpuMilli / node.capacity.cpuMilli : 1;
+  const memory = node.capacity.memoryMb > 0 ? node.reserved.memoryMb / node.capacity.memoryMb : 1;
+  return Math.max(cpu, memory);
+}
+
+export function planScaleDown(input: ScaleDownInput): ScaleDownPlan {
+  const { view, pools, settings, now } = input;
+  const candidates = view.nodes.filter(
+    (n) =>
+      n.role === 'worker' &&
+      n.autoscaled &&
+      n.ready &&
+      n.active &&
+      !n.scalingDown &&
+      n.pool !== undefined &&
+      pools[n.pool] !== undefined &&
+      utilization(n) < settings.scaleDownUtilization,
+  );
+  const unneededSince = new Map(
+    candidates.map((n) => [n.id, input.unneededSince.get(n.id) ?? now] as const),
+  );
+  const remove: NodeView[] = [];
+  if (view.pending.length > 0 || view.incoming.length > 0) return { unneededSince, remove };
+  if (now - input.lastScaleUp < settings.scaleDownDelayAfterUpMs) return { unneededSince, remove };
+
+  const poolSize = new Map<string, number>();
+  for (const n of view.nodes) if (n.pool) poolSize.set(n.pool, (poolSize.get(n.pool) ?? 0) + 1);
+  const eligible = candidates
+    .filter((n) => now - unneededSince.get(n.id)! >= settings.scaleDownUnneededMs)
+    .filter((n) => {
+      const state = input.poolStates.get(n.pool!) ?? FRESH_POOL;
+      return now - state.lastScaleDown >= settings.scaleDownCooldownMs;
+    })
+    .sort((a, b) => utilization(a) - utilization(b) || a.id.localeCompare(b.id));
+
+  // What stays: Ready, schedulable workers not being given back.
+  const staying = () =>
+    view.nodes
+      .filter((n) => n.role === 'worker' && n.ready && n.active && !n.scalingDown)
+      .filter((n) => !remove.includes(n))
+      .map((n) => ({
+        node: n,
+        free: {
+          cpuMilli: n.capacity.cpuMilli - n.reserved.cpuMilli,
+          memoryMb: n.capacity.memoryMb - n.reserved.memoryMb,
+        },
+      }));
+  let movedOne = false;
+  for (const node of eligible) {
+    const pool = node.pool!;
+    if (poolSize.get(pool)! - 1 < pools[pool]!.min) continue;
+    if (node.tasks.length > 0) {
+      if (movedOne) continue;
+      const others = staying().filter((s) => s.node !== node);
+      if (!fitsElsewhere(node.tasks, others)) continue;
+      movedOne = true;
+    }
+    remove.push(node);
+    poolSize.set(pool, poolSize.get(pool)! - 1);
+  }
+  return { unneededSince, remove };
+}
+
+/** Whether the tasks can all be placed on the other nodes' free room (largest first). */
+function fitsElsewhere(
+  tasks: TaskDemand[],
+  others: { node: NodeView; free: { cpuMilli: number; memoryMb: number } }[],
+): boolean {
+  for (const task of [...tasks].sort(
+    (a, b) => b.memoryMb - a.memoryMb || b.cpuMilli - a.cpuMilli,
+  )) {
+    const target = others.find(
+      (o) =>
+        o.free.cpuMilli >= task.cpuMilli &&
+        o.free.memoryMb >= task.memoryMb &&
+        satisfies(o.node, task.constraints),
+    );
+    if (!target) return false;
+    target.free.cpuMilli -= task.cpuMilli;
+    target.free.memoryMb -= task.memoryMb;
+  }
+  return true;
+}
