@@ -183,6 +183,9 @@ export function planScaleUp(input: ScaleUpInput): ScaleUpPlan {
       opened.find((b) => fits(b, task));
     if (placed) {
       take(placed, task);
+      // A node this plan opens is for every service whose task it takes.
+      const request = 'pool' in placed ? requests.get(placed.pool as string) : undefined;
+      if (request && !request.for.includes(task.service)) request.for.push(task.service);
       continue;
     }
     const able = poolNames.filter((name) => {
