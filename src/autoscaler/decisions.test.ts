@@ -167,7 +167,7 @@ describe('scale-up', () => {
 
   it('brings each pool up to its min, and tasks use those nodes', () => {
     const plan = up(view({ pending: [pending('a', 100)] }), { default: pool({ min: 2 }) });
-    expect(plan.requests).toEqual([{ pool: 'default', count: 2, for: ['min 2'] }]);
+    expect(plan.requests).toEqual([{ pool: 'default', count: 2, for: ['min 2', 'container-a'] }]);
   });
 
   it('stops at the cluster-wide node limit', () => {
