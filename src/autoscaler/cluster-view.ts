@@ -85,7 +85,8 @@ export function buildClusterView(
   for (const task of tasks) {
     if (task.desiredState !== 'running') continue;
     const service = servicesById.get(task.serviceId);
-    if (task.state === 'pending' && !task.nodeId) {
+    // A task Swarm has not placed yet: new (just made) or pending (no node has room).
+    if ((task.state === 'new' || task.state === 'pending') && !task.nodeId) {
       pending.push({ ...demandOf(task, service), reason: task.error ?? task.message });
     } else if (task.nodeId && LIVE.has(task.state)) {
       onNode.set(task.nodeId, [...(onNode.get(task.nodeId) ?? []), demandOf(task, service)]);

@@ -2,15 +2,17 @@
 /** The micado command: runs the program and is the only place that sets an exit code. */
 import { CommanderError } from 'commander';
 import { ACTIONS } from '../cli/actions/index.js';
+import type { CommandStatus } from '../cli/context.js';
 import { ConsoleOutput } from '../cli/output.js';
 import { buildProgram, normalizeArgv } from '../cli/program.js';
 import { causeChain, exitCodeOf, messageOf } from '../errors.js';
 
-const status = { exitCode: 0 };
+const status: CommandStatus = { exitCode: 0 };
 const program = buildProgram(ACTIONS, new ConsoleOutput(), status);
 try {
   await program.parseAsync(normalizeArgv(process.argv));
   process.exitCode = status.exitCode;
+  if (status.exitWhenDone) process.exit();
 } catch (err) {
   if (err instanceof CommanderError) {
     // commander has printed its message already; help and version exit 0, misuse 2.

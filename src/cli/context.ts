@@ -13,6 +13,12 @@ export interface GlobalOptions {
 /** What a command reports besides its output: the exit code bin will set. */
 export interface CommandStatus {
   exitCode: number;
+  /**
+   * Exit as soon as the action returns, without waiting for what it left running: a
+   * long-running command whose work is abandoned on purpose (a node start the next
+   * manager resumes from the ledger).
+   */
+  exitWhenDone?: boolean;
 }
 
 export interface CommandContext {

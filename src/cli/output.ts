@@ -44,9 +44,23 @@ export class ConsoleOutput implements Output {
 
   progress(first: string): Progress {
     // Off a terminal, progress stays quiet: scripts get results and one-line errors only.
-    if (this.stderr.isTTY) return spinner(first, this.stderr);
+    // A terminal that reports no width (a pty nobody sized) would make the spinner
+    // redraw without end: it gets plain lines instead.
+    if (this.stderr.isTTY && (this.stderr.columns ?? 0) > 0) return spinner(first, this.stderr);
+    if (this.stderr.isTTY) return phaseLines(first, this.stderr);
     return { phase: () => undefined, done: () => undefined };
   }
+}
+
+/** Each new phase on a line of its own. */
+function phaseLines(first: string, stream: NodeJS.WriteStream): Progress {
+  let last = '';
+  const say = (text: string) => {
+    if (text !== last) stream.write(`${text}\n`);
+    last = text;
+  };
+  say(first);
+  return { phase: say, done: () => undefined };
 }
 
 /**
@@ -58,7 +72,7 @@ function spinner(first: string, stream: NodeJS.WriteStream): Progress {
   let stopped = false;
   let instance: { text: string; stop(): void } | undefined;
   void import('ora').then(({ default: ora }) => {
-    if (!stopped) instance = ora({ text, stream }).start();
+    if (!stopped) instance = ora({ text, stream, discardStdin: false }).start();
   });
   return {
     phase: (next) => {

@@ -22,6 +22,7 @@ const COMMANDS = [
   'build',
   'monitor',
   'events',
+  'manager',
 ] as const;
 
 /** A recording fake of every action: the test checks what the command passed on. */

@@ -21,7 +21,7 @@ import {
   registerQuit,
   registerRemove,
 } from './commands/container-commands.js';
-import { registerEvents, registerMonitor } from './commands/monitor-commands.js';
+import { registerEvents, registerManager, registerMonitor } from './commands/monitor-commands.js';
 
 export type Run<O> = (options: O, command: Command) => Promise<void>;
 
@@ -61,5 +61,6 @@ export function buildProgram(actions: Actions, output: Output, status: CommandSt
   registerBuild(program, bind(actions.build));
   registerMonitor(program, bind(actions.monitor));
   registerEvents(program, bind(actions.events));
+  registerManager(program, bind(actions.manager));
   return program;
 }

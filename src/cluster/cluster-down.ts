@@ -32,6 +32,11 @@ export async function clusterDown(
   const release = takeLock(layout.lockFile);
   try {
     const state = readState(layout.stateFile);
+    // The autoscaler first, so it starts no node while they go.
+    if (state?.autoscaler) {
+      onPhase?.('stopping the micado manager');
+      await stopProcess(state.autoscaler, 10_000);
+    }
     const report: DownReport = {
       instances: [],
       manager: false,

@@ -21,6 +21,8 @@ export interface ClusterState {
   bridge: boolean;
   manager?: LocalHostRecord;
   registry?: ProcessRecord;
+  /** The `micado manager` daemon: autoscaler, monitor, /metrics. */
+  autoscaler?: ProcessRecord;
   createdAt: string;
 }
 

@@ -23,9 +23,10 @@ import {
 } from './cluster-state.js';
 import { registryAnswers, registryHas, startRegistry } from './private-registry.js';
 import { baseRootfs } from './base-image.js';
+import { startManagerProcess } from './manager-process.js';
 
 export interface UpStep {
-  component: 'bridge' | 'manager' | 'swarm' | 'registry' | 'base image';
+  component: 'bridge' | 'manager' | 'swarm' | 'registry' | 'base image' | 'autoscaler';
   outcome: 'made' | 'already up';
   detail: string;
 }
@@ -53,6 +54,7 @@ export async function clusterUp(
     await ensureSwarm(layout, manager, record);
     await ensureRegistry(layout, state, save, undo, record);
     await ensureBaseImage(layout, manager, record);
+    await ensureAutoscaler(layout, state, save, undo, record);
     return steps;
   } catch (err) {
     for (const step of undo.reverse()) await step().catch(() => undefined);
@@ -190,6 +192,34 @@ async function ensureRegistry(
     component: 'registry',
     outcome: 'made',
     detail: `${layout.registry}, pid ${process.pid}`,
+  });
+}
+
+async function ensureAutoscaler(
+  layout: ClusterLayout,
+  state: ClusterState,
+  save: Save,
+  undo: Undo,
+  record: Report,
+) {
+  if (state.autoscaler && isRunning(state.autoscaler)) {
+    return record({
+      component: 'autoscaler',
+      outcome: 'already up',
+      detail: `http://${layout.config.manager.listen}, pid ${state.autoscaler.pid}`,
+    });
+  }
+  const process = await startManagerProcess(layout);
+  state.autoscaler = process;
+  save();
+  undo.push(async () => {
+    await stopProcess(process, 5_000);
+    delete state.autoscaler;
+  });
+  record({
+    component: 'autoscaler',
+    outcome: 'made',
+    detail: `http://${layout.config.manager.listen}, pid ${process.pid}`,
   });
 }
 

@@ -28,6 +28,8 @@ export async function startNode(
   request: InstanceRequest,
   timeoutMs: number,
   onPhase?: (phase: string) => void,
+  /** Hears the machine as soon as the driver has made it, before the node is Ready. */
+  onMachine?: (instance: Instance) => Promise<void>,
 ): Promise<ProvisionedNode> {
   const { worker } = await manager.joinTokens();
   const abort = new AbortController();
@@ -42,6 +44,7 @@ export async function startNode(
       { managerAddress: layout.swarmAddress, joinToken: worker, registry: layout.registry },
       onPhase,
     );
+    await onMachine?.(instance);
     onPhase?.(`waiting for ${request.id} to be Ready in the swarm`);
     const node = await readiness.catch((err) => {
       if (abort.signal.aborted) {

@@ -38,13 +38,19 @@ export class TestCluster {
       MICADO_SUBNET: `10.${240 + (randomBytes(1)[0]! % 10)}.${randomBytes(1)[0]}.0/24`,
     };
     this.config = loadConfig({ env: this.env });
-    if (settings) this.configure(settings);
+    this.configure(settings ?? {});
   }
 
-  /** Write `settings` to a config file of the cluster's own (MICADO_CONFIG) and reload. */
+  /**
+   * Write `settings` to a config file of the cluster's own (MICADO_CONFIG) and reload.
+   * Unless they say otherwise, the cluster has no node pools (the manager starts no
+   * node, so a test sees Swarm's own behaviour) and its manager a port of its own.
+   */
   configure(settings: Record<string, unknown>): void {
     const file = join(this.config.stateDir, 'test-config.json');
-    writeFileSync(file, JSON.stringify(settings));
+    const port = 20_000 + (randomBytes(2).readUInt16BE() % 10_000);
+    const defaults = { pools: {}, manager: { listen: `127.0.0.1:${port}` } };
+    writeFileSync(file, JSON.stringify({ ...defaults, ...settings }));
     this.env.MICADO_CONFIG = file;
     this.config = loadConfig({ env: this.env });
   }

@@ -84,6 +84,11 @@ export interface EventsOptions extends Json {
   limit?: string;
 }
 
+export interface ManagerOptions {
+  dryRun?: boolean;
+  listen?: string;
+}
+
 type Action<O> = (ctx: CommandContext, options: O) => Promise<void>;
 
 export interface Actions {
@@ -103,4 +108,5 @@ export interface Actions {
   build: Action<BuildOptions>;
   monitor: Action<MonitorOptions>;
   events: Action<EventsOptions>;
+  manager: Action<ManagerOptions>;
 }

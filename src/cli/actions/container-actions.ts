@@ -14,6 +14,7 @@ import type { CommandContext } from '../context.js';
 import type { LaunchOptions, QuitOptions, RemoveOptions } from './actions.js';
 import { findContainer, managerFor } from './manager-connection.js';
 import { logEvent } from './event-log.js';
+import { CapacityProgress } from './capacity-progress.js';
 
 const QUIT_TIMEOUT_MS = 60_000;
 
@@ -50,11 +51,20 @@ export async function launchAction(ctx: CommandContext, options: LaunchOptions):
     return output.line(`container ${name} launched; see micado list -c`);
   }
   const progress = options.json ? undefined : output.progress(`launching ${name}`);
+  const capacity = new CapacityProgress(config, name, Date.now() - 1000);
   try {
-    const view = await waitUntilRunning(manager, name, config.containers.launchTimeoutMs, (phase) =>
-      progress?.phase(phase),
+    const view = await waitUntilRunning(
+      manager,
+      name,
+      config.containers.launchTimeoutMs,
+      (phase) => {
+        // Evaluated with or without a spinner: it also ends the wait when no pool fits.
+        const shown = capacity.describe(phase);
+        progress?.phase(shown);
+      },
     );
     progress?.done();
+    await capacity.close();
     const seconds = (performance.now() - started) / 1000;
     await logEvent(ctx, {
       action: 'launch',
@@ -68,6 +78,7 @@ export async function launchAction(ctx: CommandContext, options: LaunchOptions):
     );
   } catch (err) {
     progress?.done();
+    await capacity.close();
     // A launch that cannot run leaves nothing behind: no crash-looping or forever-pending service.
     await manager.removeService(name).catch(() => undefined);
     await logEvent(ctx, {

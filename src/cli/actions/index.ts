@@ -31,4 +31,6 @@ export const ACTIONS: Actions = {
   build: async (ctx, options) => (await import('./build-action.js')).buildAction(ctx, options),
   monitor: async (ctx, options) => (await monitorActions()).monitorAction(ctx, options),
   events: async (ctx, options) => (await monitorActions()).eventsAction(ctx, options),
+  manager: async (ctx, options) =>
+    (await import('./manager-action.js')).managerAction(ctx, options),
 };

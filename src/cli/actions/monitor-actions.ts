@@ -7,6 +7,7 @@ import type { CommandContext } from '../context.js';
 import type { Output } from '../output.js';
 import type { EventsOptions, MonitorOptions } from './actions.js';
 import { managerFor } from './manager-connection.js';
+import { stopSignal } from './signals.js';
 
 export async function monitorAction(
   { config, output }: CommandContext,
@@ -46,29 +47,18 @@ export async function monitorAction(
   }
 }
 
-/** Resolves on the first SIGINT or SIGTERM. */
-function stopSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = () => {
-      process.removeListener('SIGINT', stop);
-      process.removeListener('SIGTERM', stop);
-      resolve();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+function printReport(output: Output, report: RefreshReport, json = false): void {
+  output.line(json ? JSON.stringify(report) : reportLine(report));
 }
 
-function printReport(output: Output, report: RefreshReport, json = false): void {
-  if (json) return output.line(JSON.stringify(report));
+/** One refresh in a line: when, how much, how long, and which nodes were stale. */
+export function reportLine(report: RefreshReport): string {
   const time = new Date(report.at).toISOString().slice(11, 19);
   const stale =
     report.stale.length === 0
       ? ''
       : `; stale: ${report.stale.map((s) => `${s.instance} (${s.reason})`).join(', ')}`;
-  output.line(
-    `${time} refreshed ${plural(report.nodes, 'node')}, ${plural(report.containers, 'container')} in ${(report.durationMs / 1000).toFixed(2)} s${stale}`,
-  );
+  return `${time} refreshed ${plural(report.nodes, 'node')}, ${plural(report.containers, 'container')} in ${(report.durationMs / 1000).toFixed(2)} s${stale}`;
 }
 
 const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;

@@ -1,6 +1,6 @@
 /** The monitor and the events log. */
 import type { Command } from 'commander';
-import type { EventsOptions, MonitorOptions } from '../actions/actions.js';
+import type { EventsOptions, ManagerOptions, MonitorOptions } from '../actions/actions.js';
 import type { Run } from '../program.js';
 
 export function registerMonitor(program: Command, run: Run<MonitorOptions>): void {
@@ -24,5 +24,16 @@ export function registerEvents(program: Command, run: Run<EventsOptions>): void 
     )
     .option('--limit <n>', 'only the newest n events')
     .option('--json', 'print the events as JSON')
+    .action(run);
+}
+
+export function registerManager(program: Command, run: Run<ManagerOptions>): void {
+  program
+    .command('manager')
+    .description(
+      'run the manager in the foreground: autoscaling, the monitor, /healthz and /metrics (micado up starts it)',
+    )
+    .option('--dry-run', 'decide, log and record every decision, but change nothing')
+    .option('--listen <host:port>', 'address of /healthz and /metrics (default 127.0.0.1:9465)')
     .action(run);
 }

@@ -1,0 +1,424 @@
+/**
+ * The reconcile loop. Woken by the manager's service and node events (and a periodic
+ * tick, for what events do not show), one cycle at a time, it reads the swarm, asks
+ * the pure decisions what to do, and does it: start nodes (through the provisioner's
+ * ledger), nudge Swarm's scheduler, give idle nodes back, move replicas. Under
+ * dry-run every decision is logged and recorded, and nothing changes.
+ */
+import type { MicadoConfig } from '../config/config.js';
+import { NODE_LABEL } from '../cloud/cloud-driver.js';
+import { createDriver } from '../cloud/driver-registry.js';
+import { stopNode } from '../cluster/node-provisioner.js';
+import { CPU, MEMORY } from '../cluster/cluster-status.js';
+import { CONTAINER_LABEL } from '../containers/container-spec.js';
+import { messageOf } from '../errors.js';
+import { serviceUsage } from '../monitor/usage.js';
+import type { Store } from '../store/store.js';
+import type { SwarmClient, SwarmNode } from '../swarm/index.js';
+import { buildClusterView, type ClusterView, type NodeView } from './cluster-view.js';
+import { satisfies } from './constraints.js';
+import { AutoscalerMetrics } from './metrics.js';
+import { afterFailure, afterSuccess, FRESH_POOL, type PoolState } from './pool-state.js';
+import type { Provisioner, StartOutcome } from './provisioner.js';
+import { planReplicas, policyFromLabels } from './replicas.js';
+import { planScaleDown } from './scale-down.js';
+import { planScaleUp } from './scale-up.js';
+
+export interface AutoscalerDeps {
+  manager: SwarmClient;
+  config: MicadoConfig;
+  store: Store;
+  provisioner: Provisioner;
+  log: (line: string) => void;
+  now?: () => number;
+}
+
+/** Swarm decides a new task's fate a moment after the service event: look again then. */
+const FOLLOW_UPS_MS = [300, 1500];
+/** A task that fits a Ready node and is still pending this long gets the scheduler nudged. */
+const NUDGE_AFTER_MS = 1000;
+const NUDGE_EVERY_MS = 2000;
+const SWEEP_EVERY_MS = 60_000;
+
+export class Autoscaler {
+  readonly metrics = new AutoscalerMetrics();
+  private readonly deps: AutoscalerDeps;
+  private readonly now: () => number;
+  private readonly poolStates = new Map<string, PoolState>();
+  private unneededSince = new Map<string, number>();
+  private lastScaleUp = -Infinity;
+  private readonly reported = new Set<string>();
+  private readonly replicaChanges = new Map<string, number>();
+  private readonly pendingSince = new Map<string, number>();
+  private readonly givingBack = new Set<string>();
+  private lastNudge = -Infinity;
+  private lastSweep = -Infinity;
+  /** Dry-run decisions already recorded, so an unchanged one is not recorded each cycle. */
+  private dryRunSaid = new Set<string>();
+  private readonly background = new Set<Promise<unknown>>();
+  private readonly abort = new AbortController();
+  private timers: NodeJS.Timeout[] = [];
+  private cycling: Promise<void> | undefined;
+  private again = false;
+  lastCycleOk = 0;
+  lastError: string | undefined;
+
+  constructor(deps: AutoscalerDeps) {
+    this.deps = deps;
+    this.now = deps.now ?? Date.now;
+  }
+
+  private get settings() {
+    return this.deps.config.autoscaler;
+  }
+
+  private poolState(pool: string): PoolState {
+    return this.poolStates.get(pool) ?? FRESH_POOL;
+  }
+
+  /** Finish what a previous manager left, then watch events and tick. */
+  async start(): Promise<void> {
+    const { manager, provisioner } = this.deps;
+    if (!this.settings.dryRun) {
+      for (const resumed of await provisioner.resumeOpenIntents()) this.follow(resumed);
+      for (const node of await manager.listNodes()) {
+        if (node.labels[NODE_LABEL.scalingDown] === 'true')
+          this.giveBack(node, 'half drained at start');
+      }
+    }
+    void this.watchEvents();
+    const tick = setInterval(() => this.wake(), this.settings.scanIntervalMs);
+    this.timers.push(tick);
+    this.wake();
+  }
+
+  /** Stop waking; resolves once the cycle under way has ended. */
+  async stop(): Promise<void> {
+    this.abort.abort();
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers = [];
+    await this.cycling;
+  }
+
+  /** Node starts and give-backs under way (a stop does not wait for them). */
+  async settled(): Promise<void> {
+    await Promise.all([...this.background]);
+  }
+
+  /** Run a cycle now, or right after the one under way. */
+  wake(): void {
+    if (this.abort.signal.aborted) return;
+    if (this.cycling) {
+      this.again = true;
+      return;
+    }
+    this.cycling = this.runCycles().finally(() => (this.cycling = undefined));
+  }
+
+  private async runCycles(): Promise<void> {
+    do {
+      this.again = false;
+      const started = performance.now();
+      try {
+        await this.cycle();
+        this.lastCycleOk = this.now();
+        this.lastError = undefined;
+      } catch (err) {
+        // A failed cycle is reported and the next one tried: nothing stops the manager.
+        this.lastError = messageOf(err);
+        this.metrics.cycleErrors++;
+        this.deps.log(`cycle failed: ${this.lastError}`);
+      }
+      this.metrics.observeCycle((performance.now() - started) / 1000);
+    } while (this.again && !this.abort.signal.aborted);
+  }
+
+  private async watchEvents(): Promise<void> {
+    while (!this.abort.signal.aborted) {
+      try {
+        for await (const event of this.deps.manager.events(
+          { type: ['service', 'node'] },
+          this.abort.signal,
+        )) {
+          this.wake();
+          if (event.type === 'service') {
+            for (const delay of FOLLOW_UPS_MS) this.later(delay);
+          }
+        }
+      } catch (err) {
+        if (this.abort.signal.aborted) return;
+        this.deps.log(`event stream lost (${messageOf(err)}): listening again`);
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+
+  private later(delayMs: number): void {
+    const timer = setTimeout(() => {
+      this.timers = this.timers.filter((t) => t !== timer);
+      this.wake();
+    }, delayMs);
+    this.timers.push(timer);
+  }
+
+  private async cycle(): Promise<void> {
+    const { manager, provisioner, config } = this.deps;
+    const now = this.now();
+    const [nodes, tasks, services] = await Promise.all([
+      manager.listNodes(),
+      manager.listTasks({ 'desired-state': ['running'] }),
+      manager.listServices(),
+    ]);
+    const view = buildClusterView(nodes, tasks, services, provisioner.incoming());
+    this.metrics.observeView(view, config.pools);
+    for (const id of [...this.pendingSince.keys()]) {
+      if (!view.pending.some((t) => t.id === id)) this.pendingSince.delete(id);
+    }
+    for (const task of view.pending)
+      if (!this.pendingSince.has(task.id)) this.pendingSince.set(task.id, now);
+
+    await this.scaleUp(view, now);
+    await this.nudge(view, now);
+    await this.scaleDown(view, now);
+    await this.scaleReplicas(services, now);
+    if (now - this.lastSweep >= SWEEP_EVERY_MS && !this.settings.dryRun) {
+      this.lastSweep = now;
+      for (const line of await provisioner.sweepOrphans(nodes))
+        await this.record('orphan', 'cluster', line);
+    }
+  }
+
+  private async scaleUp(view: ClusterView, now: number): Promise<void> {
+    const { config } = this.deps;
+    const plan = planScaleUp({
+      view,
+      pools: config.pools,
+      flavours: config.flavours,
+      limits: this.settings,
+      poolStates: this.poolStates,
+      scaleUpCooldownMs: this.settings.scaleUpCooldownMs,
+      now,
+    });
+    this.metrics.unplaceable = plan.unplaceable.length;
+    for (const { task, why } of plan.unplaceable) {
+      if (this.reported.has(task.id)) continue;
+      this.reported.add(task.id);
+      await this.record(
+        'unplaceable',
+        task.service,
+        `a task of ${task.service} cannot run on any pool's nodes: ${why}`,
+      );
+    }
+    for (const request of plan.requests) {
+      const pool = config.pools[request.pool]!;
+      const message = `starting ${request.count} ${pool.flavour} node${request.count === 1 ? '' : 's'} in pool ${request.pool} for ${request.for.join(', ')}`;
+      if (this.settings.dryRun) {
+        await this.dryRun('scale-up', request.pool, message);
+        continue;
+      }
+      const seen = Math.min(...view.pending.map((t) => this.pendingSince.get(t.id) ?? now), now);
+      this.metrics.decisionSeconds = (now - seen) / 1000;
+      this.lastScaleUp = now;
+      this.poolStates.set(request.pool, { ...this.poolState(request.pool), lastScaleUp: now });
+      await this.record('scale-up', request.pool, message);
+      for (let i = 0; i < request.count; i++) {
+        this.metrics.count('scaleUps', request.pool);
+        this.follow((await this.deps.provisioner.request(request.pool, pool)).outcome);
+      }
+    }
+  }
+
+  /** Watch a node start to its end: backoff on failure, and a cycle either way. */
+  private follow(start: Promise<StartOutcome>): void {
+    const done = start.then(async (outcome) => {
+      const { pool, instance } = outcome.intent;
+      if (outcome.node) {
+        this.poolStates.set(pool, afterSuccess(this.poolState(pool)));
+        this.metrics.observeReady(outcome.seconds);
+        await this.record(
+          'node-joined',
+          instance,
+          `node ${outcome.node.hostname} of pool ${pool} is Ready after ${outcome.seconds.toFixed(1)} s`,
+        );
+      } else {
+        const state = afterFailure(this.poolState(pool), this.now(), this.settings);
+        this.poolStates.set(pool, state);
+        this.metrics.count('failures', pool);
+        const wait = Math.round((state.backoffUntil - this.now()) / 1000);
+        await this.record(
+          'failure',
+          instance,
+          `starting a node in pool ${pool} failed: ${outcome.error}; pool backed off for ${wait} s`,
+        );
+      }
+      this.wake();
+    });
+    this.track(done);
+  }
+
+  private track(promise: Promise<unknown>): void {
+    const guarded = promise.catch((err: unknown) =>
+      this.deps.log(`background work failed: ${messageOf(err)}`),
+    );
+    this.background.add(guarded);
+    void guarded.finally(() => this.background.delete(guarded));
+  }
+
+  /**
+   * Swarm places a pending task when a node joins or changes; should a task that fits a
+   * Ready node still wait, updating that node (a label with the time) makes the
+   * scheduler look again, without touching any running replica.
+   */
+  private async nudge(view: ClusterView, now: number): Promise<void> {
+    if (now - this.lastNudge < NUDGE_EVERY_MS || this.settings.dryRun) return;
+    const ready = view.nodes.filter(
+      (n) => n.role === 'worker' && n.ready && n.active && !n.scalingDown,
+    );
+    const stuck = view.pending.filter(
+      (t) => now - (this.pendingSince.get(t.id) ?? now) >= NUDGE_AFTER_MS,
+    );
+    const targets = new Set<NodeView>();
+    for (const task of stuck) {
+      const node = ready.find(
+        (n) =>
+          n.capacity.cpuMilli - n.reserved.cpuMilli >= task.cpuMilli &&
+          n.capacity.memoryMb - n.reserved.memoryMb >= task.memoryMb &&
+          satisfies(n, task.constraints),
+      );
+      if (node) targets.add(node);
+    }
+    if (targets.size === 0) return;
+    this.lastNudge = now;
+    for (const node of targets) {
+      await this.deps.manager.updateNode(node.id, { labels: { 'micado.nudged': String(now) } });
+      this.metrics.nudges++;
+    }
+    this.deps.log(`nudged the scheduler on ${[...targets].map((n) => n.hostname).join(', ')}`);
+  }
+
+  private async scaleDown(view: ClusterView, now: number): Promise<void> {
+    const plan = planScaleDown({
+      view,
+      pools: this.deps.config.pools,
+      settings: this.settings,
+      poolStates: this.poolStates,
+      unneededSince: this.unneededSince,
+      lastScaleUp: this.lastScaleUp,
+      now,
+    });
+    this.unneededSince = plan.unneededSince;
+    for (const node of plan.remove) {
+      const message = `giving back ${node.hostname} of pool ${node.pool}: reserved under ${this.settings.scaleDownUtilization * 100}% for ${Math.round((now - (this.unneededSince.get(node.id) ?? now)) / 1000)} s`;
+      if (this.settings.dryRun) {
+        await this.dryRun('scale-down', node.instance ?? node.id, message);
+        continue;
+      }
+      this.poolStates.set(node.pool!, { ...this.poolState(node.pool!), lastScaleDown: now });
+      this.unneededSince.delete(node.id);
+      await this.record('scale-down', node.instance ?? node.id, message);
+      await this.deps.manager.updateNode(node.id, { labels: { [NODE_LABEL.scalingDown]: 'true' } });
+      this.giveBack(
+        {
+          id: node.id,
+          hostname: node.hostname ?? node.id,
+          engineLabels: node.engineLabels,
+          labels: node.nodeLabels,
+        },
+        message,
+      );
+    }
+  }
+
+  /** Drain, stop through the driver, remove from the swarm: in the background. */
+  private giveBack(
+    node: Pick<SwarmNode, 'id' | 'hostname' | 'engineLabels' | 'labels'>,
+    why: string,
+  ): void {
+    if (this.givingBack.has(node.id)) return;
+    const labels = { ...node.engineLabels, ...node.labels };
+    const instance = labels[NODE_LABEL.instance];
+    const pool = labels[NODE_LABEL.pool] ?? '?';
+    if (!instance) return;
+    this.givingBack.add(node.id);
+    const cloud =
+      labels[NODE_LABEL.driver] === 'local' ? 'local' : (labels[NODE_LABEL.cloud] ?? 'local');
+    const driver = createDriver(cloud, this.deps.config);
+    const done = stopNode(this.deps.manager, driver, instance, this.settings.drainTimeoutMs)
+      .then(async () => {
+        this.metrics.count('scaleDowns', pool);
+        await this.record('node-removed', instance, `node ${node.hostname} given back (${why})`);
+      })
+      .catch(async (err: unknown) => {
+        this.metrics.count('failures', pool);
+        await this.record(
+          'failure',
+          instance,
+          `giving back ${node.hostname} failed: ${messageOf(err)}; trying again`,
+        );
+      })
+      .finally(() => {
+        this.givingBack.delete(node.id);
+        this.wake();
+      });
+    this.track(done);
+  }
+
+  private async scaleReplicas(
+    services: Awaited<ReturnType<SwarmClient['listServices']>>,
+    now: number,
+  ): Promise<void> {
+    const { store, manager } = this.deps;
+    const mine = services.filter((s) => s.labels[CONTAINER_LABEL.name] !== undefined);
+    const [policies, containers] = await Promise.all([store.imagePolicies(), store.containers()]);
+    const withPolicy = mine.filter(
+      (s) =>
+        policyFromLabels(s.labels) ||
+        policies.some((p) => p.image === s.labels[CONTAINER_LABEL.image]),
+    );
+    if (withPolicy.length === 0) return;
+    const changes = planReplicas({
+      services: withPolicy.map((s) => ({
+        name: s.name,
+        image: s.labels[CONTAINER_LABEL.image] ?? s.image,
+        replicas: s.replicas ?? 0,
+        reserved: { cpuMilli: s.reservations[CPU] ?? 0, memoryMb: s.reservations[MEMORY] ?? 0 },
+        policy: policyFromLabels(s.labels),
+      })),
+      imagePolicies: policies,
+      usage: new Map(
+        withPolicy
+          .map((s) => [s.name, serviceUsage(containers, s.name)] as const)
+          .filter((e): e is [string, NonNullable<(typeof e)[1]>] => e[1] !== undefined),
+      ),
+      lastChange: this.replicaChanges,
+      cooldownMs: this.settings.replicaCooldownMs,
+      now,
+    });
+    for (const change of changes) {
+      const message = `${change.service}: ${change.from} → ${change.to} replicas (${change.why})`;
+      if (this.settings.dryRun) {
+        await this.dryRun('replicas', change.service, message);
+        continue;
+      }
+      await manager.updateService(change.service, { replicas: change.to });
+      this.replicaChanges.set(change.service, now);
+      this.metrics.replicaChanges++;
+      await this.record('replicas', change.service, message);
+    }
+  }
+
+  private async dryRun(action: string, subject: string, message: string): Promise<void> {
+    const key = `${action}|${subject}|${message}`;
+    if (this.dryRunSaid.has(key)) return;
+    this.dryRunSaid.add(key);
+    if (this.dryRunSaid.size > 1000) this.dryRunSaid = new Set([key]);
+    await this.record(action, subject, `dry run, not done: ${message}`);
+  }
+
+  private async record(action: string, subject: string, message: string): Promise<void> {
+    this.deps.log(`${action} ${subject}: ${message}`);
+    await this.deps.store
+      .recordEvent({ at: this.now(), actor: 'manager', action, subject, message })
+      .catch((err: unknown) => this.deps.log(`the event was not recorded: ${messageOf(err)}`));
+  }
+}

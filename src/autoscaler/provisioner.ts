@@ -1,0 +1,223 @@
+/**
+ * Starting nodes for pools, safely. Each start is an intent in the store's ledger,
+ * written before the driver is called, marked requested once the machine exists and
+ * completed (joined, failed) after; the instance id is chosen before the call, and
+ * drivers are idempotent by id, so a manager that dies at any step resumes the same
+ * start on restart instead of making a second machine, and what no intent accounts
+ * for is given back.
+ */
+import { randomBytes } from 'node:crypto';
+import type { MicadoConfig, NodePool } from '../config/config.js';
+import {
+  NODE_LABEL,
+  nodeLabels,
+  type CloudDriver,
+  type InstanceRequest,
+} from '../cloud/cloud-driver.js';
+import { allInstances } from '../cloud/all-drivers.js';
+import { createDriver, LOCAL_CLOUD } from '../cloud/driver-registry.js';
+import type { ClusterLayout } from '../cluster/cluster-layout.js';
+import { nodeOfInstance, startNode } from '../cluster/node-provisioner.js';
+import { messageOf } from '../errors.js';
+import type { SwarmClient, SwarmNode } from '../swarm/index.js';
+import type { ProvisioningIntent, Store } from '../store/store.js';
+import type { IncomingNode } from './cluster-view.js';
+
+export interface ProvisionerDeps {
+  manager: SwarmClient;
+  layout: ClusterLayout;
+  config: MicadoConfig;
+  store: Store;
+  now: () => number;
+  /** The driver of a pool (injectable, so a test can use a driver that fails). */
+  driverFor?: (pool: NodePool) => CloudDriver;
+}
+
+export interface StartOutcome {
+  intent: ProvisioningIntent;
+  node?: SwarmNode;
+  error?: string;
+  /** Ready − request, for the metrics. */
+  seconds: number;
+}
+
+export function poolDriver(config: MicadoConfig, pool: NodePool): CloudDriver {
+  return pool.driver === LOCAL_CLOUD
+    ? createDriver(LOCAL_CLOUD, config)
+    : createDriver(pool.cloud ?? '', config, pool.application);
+}
+
+export class Provisioner {
+  private readonly deps: ProvisionerDeps;
+  /** Starts under way in this process, by instance id. */
+  private readonly running = new Map<string, { pool: string; promise: Promise<StartOutcome> }>();
+
+  constructor(deps: ProvisionerDeps) {
+    this.deps = deps;
+  }
+
+  /** Nodes asked for that have not joined (or failed) yet. */
+  incoming(): IncomingNode[] {
+    return [...this.running].map(([instance, { pool }]) => ({ pool, instance }));
+  }
+
+  /** Every start under way, to wait for on shutdown. */
+  async settled(): Promise<void> {
+    await Promise.all([...this.running.values()].map((r) => r.promise));
+  }
+
+  /**
+   * Record the intent, then start the node. Resolves once the intent is recorded, with
+   * the start's outcome to come (Ready, or failed and its machine stopped).
+   */
+  async request(poolName: string, pool: NodePool): Promise<{ outcome: Promise<StartOutcome> }> {
+    const { store, now } = this.deps;
+    const intent: ProvisioningIntent = {
+      id: randomBytes(8).toString('hex'),
+      pool: poolName,
+      driver: pool.driver,
+      cloud: pool.driver === LOCAL_CLOUD ? undefined : pool.cloud,
+      flavour: pool.flavour,
+      instance: `i-${randomBytes(4).toString('hex')}`,
+      state: 'intended',
+      createdAt: now(),
+      updatedAt: now(),
+      error: undefined,
+    };
+    // Before the driver call: a crash from here on finds the intent on restart.
+    await store.addIntent(intent);
+    return { outcome: this.begin(intent, pool, this.deps.config.autoscaler.provisionTimeoutMs) };
+  }
+
+  private begin(
+    intent: ProvisioningIntent,
+    pool: NodePool,
+    timeoutMs: number,
+  ): Promise<StartOutcome> {
+    const promise = this.start(intent, pool, timeoutMs).finally(() =>
+      this.running.delete(intent.instance),
+    );
+    this.running.set(intent.instance, { pool: intent.pool, promise });
+    return promise;
+  }
+
+  private async start(
+    intent: ProvisioningIntent,
+    pool: NodePool,
+    timeoutMs: number,
+  ): Promise<StartOutcome> {
+    const { manager, layout, store, now } = this.deps;
+    const driver = this.driverFor(pool);
+    const started = now();
+    try {
+      const { node } = await startNode(
+        manager,
+        driver,
+        layout,
+        requestOf(intent, pool),
+        timeoutMs,
+        undefined,
+        async () => {
+          if (intent.state === 'intended') {
+            intent.state = 'requested';
+            await store.updateIntent(intent.id, { state: 'requested', updatedAt: now() });
+          }
+        },
+      );
+      await store.updateIntent(intent.id, { state: 'joined', updatedAt: now() });
+      return { intent: { ...intent, state: 'joined' }, node, seconds: (now() - started) / 1000 };
+    } catch (err) {
+      // startNode has stopped the machine; the intent is closed with why.
+      const error = messageOf(err);
+      await store
+        .updateIntent(intent.id, { state: 'failed', updatedAt: now(), error })
+        .catch(() => undefined);
+      return { intent: { ...intent, state: 'failed' }, error, seconds: (now() - started) / 1000 };
+    }
+  }
+
+  private driverFor(pool: NodePool): CloudDriver {
+    return this.deps.driverFor?.(pool) ?? poolDriver(this.deps.config, pool);
+  }
+
+  /**
+   * On start: finish what a previous manager left. An open intent whose node joined is
+   * completed; one still within its time is resumed (the driver makes no second
+   * machine for the same id); one past its time, or for a pool no longer configured,
+   * is given back. Returns the resumed starts.
+   */
+  async resumeOpenIntents(): Promise<Promise<StartOutcome>[]> {
+    const { manager, store, config, now } = this.deps;
+    const resumed: Promise<StartOutcome>[] = [];
+    for (const intent of await store.openIntents()) {
+      const pool = config.pools[intent.pool];
+      const node = await nodeOfInstance(manager, intent.instance);
+      if (node?.state === 'ready') {
+        await manager.updateNode(node.id, {
+          labels: nodeLabels(requestOf(intent, pool), intent.driver),
+        });
+        await store.updateIntent(intent.id, { state: 'joined', updatedAt: now() });
+        continue;
+      }
+      const left = intent.createdAt + config.autoscaler.provisionTimeoutMs - now();
+      if (pool && left > 0) {
+        resumed.push(this.begin(intent, pool, left));
+        continue;
+      }
+      const driver = pool
+        ? this.driverFor(pool)
+        : createDriver(intent.cloud ?? LOCAL_CLOUD, config);
+      await driver.stop(intent.instance);
+      if (node) await manager.removeNode(node.id, true).catch(() => undefined);
+      await store.updateIntent(intent.id, {
+        state: 'abandoned',
+        updatedAt: now(),
+        error: pool
+          ? 'not Ready within the provisioning timeout'
+          : `pool ${intent.pool} is no longer configured`,
+      });
+    }
+    return resumed;
+  }
+
+  /**
+   * Machines with no node past the provisioning timeout that no start here accounts
+   * for, and nodes whose machine no driver has that are down: given back, removed.
+   */
+  async sweepOrphans(nodes: SwarmNode[]): Promise<string[]> {
+    const { manager, config, now } = this.deps;
+    const done: string[] = [];
+    const joined = new Set(
+      nodes.map((n) => ({ ...n.engineLabels, ...n.labels })[NODE_LABEL.instance]).filter(Boolean),
+    );
+    const machines = await allInstances(config);
+    for (const { driver, instance } of machines) {
+      if (joined.has(instance.id) || this.running.has(instance.id)) continue;
+      const age = now() - Date.parse(instance.createdAt);
+      if (!(age > config.autoscaler.provisionTimeoutMs)) continue;
+      await driver.stop(instance.id);
+      done.push(
+        `machine ${instance.id} (${driver.name}) had no node after ${Math.round(age / 1000)} s: stopped`,
+      );
+    }
+    const known = new Set(machines.map((m) => m.instance.id));
+    for (const node of nodes.filter((n) => n.role === 'worker' && n.state === 'down')) {
+      const instance = { ...node.engineLabels, ...node.labels }[NODE_LABEL.instance];
+      if (!instance || known.has(instance) || this.running.has(instance)) continue;
+      await manager.removeNode(node.id, true);
+      done.push(`node ${node.hostname} had no machine: removed from the swarm`);
+    }
+    return done;
+  }
+}
+
+function requestOf(intent: ProvisioningIntent, pool: NodePool | undefined): InstanceRequest {
+  return {
+    id: intent.instance,
+    cloud: intent.cloud,
+    pool: intent.pool,
+    flavour: intent.flavour,
+    tag: intent.instance,
+    labels: { ...pool?.labels, [NODE_LABEL.autoscaled]: 'true' },
+  };
+}

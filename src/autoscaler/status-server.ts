@@ -1,0 +1,46 @@
+/** The manager's HTTP face: /healthz for supervisors, /metrics for Prometheus. */
+import { createServer, type Server } from 'node:http';
+import { hostError } from '../errors.js';
+
+export interface StatusSource {
+  /** undefined when healthy, else why not. */
+  unhealthy(): string | undefined;
+  metrics(): string;
+}
+
+export async function serveStatus(listen: string, source: StatusSource): Promise<Server> {
+  const colon = listen.lastIndexOf(':');
+  const host = listen.slice(0, colon);
+  const port = Number(listen.slice(colon + 1));
+  const server = createServer((request, response) => {
+    const path = (request.url ?? '/').split('?')[0];
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      response.writeHead(405, { allow: 'GET, HEAD' }).end();
+    } else if (path === '/healthz') {
+      const problem = source.unhealthy();
+      response
+        .writeHead(problem ? 503 : 200, { 'content-type': 'text/plain; charset=utf-8' })
+        .end(problem ? `unhealthy: ${problem}\n` : 'ok\n');
+    } else if (path === '/metrics') {
+      response
+        .writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' })
+        .end(source.metrics());
+    } else {
+      response.writeHead(404, { 'content-type': 'text/plain' }).end('see /healthz and /metrics\n');
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        hostError(
+          err.code === 'EADDRINUSE'
+            ? `manager.listen ${listen} is taken: set another address (MICADO_MANAGER_LISTEN)`
+            : `cannot listen on ${listen}: ${err.message}`,
+          err,
+        ),
+      ),
+    );
+    server.listen(port, host, () => resolve());
+  });
+  return server;
+}
