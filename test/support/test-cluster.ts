@@ -13,7 +13,7 @@ import type { MicadoConfig } from '../../src/config/config.js';
 import { clusterLayout, managerSocket } from '../../src/cluster/cluster-layout.js';
 import { connectEngine, type SwarmClient } from '../../src/swarm/index.js';
 
-const CLI = join(import.meta.dirname, '../../dist/bin/micado.js');
+export const CLI = join(import.meta.dirname, '../../dist/bin/micado.js');
 
 export interface CliResult {
   code: number;

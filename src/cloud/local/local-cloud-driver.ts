@@ -47,7 +47,13 @@ export class LocalCloudDriver implements CloudDriver {
       throw usageError(`invalid instance id '${request.id}': use lower-case letters, digits and -`);
     }
     const existing = this.records.read(request.id);
-    if (existing) return publicView(existing);
+    if (existing) {
+      const view = publicView(existing);
+      if (view.state === 'running') return view;
+      // A start whose starter died (a manager killed mid-way) left a half-made host:
+      // it is taken down and made again under the same id, never a second one.
+      await this.stop(request.id);
+    }
 
     const subnet = parseSubnet(this.config.network.subnet)!;
     const address = this.records.reserveAddress(subnet);

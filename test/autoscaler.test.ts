@@ -1,0 +1,228 @@
+/**
+ * The autoscaler on the local cluster, with the manager `micado up` starts: three
+ * 300 MB containers on a pool of 512 MB nodes with none running -> exactly three
+ * nodes -> all running; load removed -> nodes drained and given back; a container no
+ * pool can hold is refused at once; the manager killed at each provisioning step and
+ * restarted -> no duplicate, no orphan; dry-run changes nothing.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SqliteStore } from '../src/store/sqlite-store.js';
+import { CLI, TestCluster, eventually, instanceLeftovers } from './support/test-cluster.js';
+
+const POOL = { driver: 'local', flavour: 'small', min: 0, max: 5 };
+const FAST = {
+  scanIntervalMs: 500,
+  scaleDownUnneededMs: 3000,
+  scaleDownDelayAfterUpMs: 1000,
+  scaleDownCooldownMs: 0,
+  drainTimeoutMs: 10_000,
+};
+
+interface Row {
+  instance: string;
+  pool?: string;
+  node: string;
+}
+
+function managerPid(cluster: TestCluster): number {
+  return JSON.parse(readFileSync(cluster.layout.stateFile, 'utf8')).autoscaler.pid;
+}
+
+async function instances(cluster: TestCluster): Promise<Row[]> {
+  const list = await cluster.micado('list', '-i', '--json');
+  expect(list.code, list.stderr).toBe(0);
+  return JSON.parse(list.stdout).instances as Row[];
+}
+
+async function runningContainers(cluster: TestCluster): Promise<string[]> {
+  const list = JSON.parse((await cluster.micado('list', '-c', '--json')).stdout);
+  return (list.containers as { name: string; state: string }[])
+    .filter((c) => c.state === 'running')
+    .map((c) => c.name)
+    .sort();
+}
+
+async function events(cluster: TestCluster): Promise<{ action: string; message: string }[]> {
+  return JSON.parse((await cluster.micado('events', '--json')).stdout);
+}
+
+/** Every machine has a Ready node and every node a machine; the ledger has nothing open. */
+async function expectNoOrphans(cluster: TestCluster): Promise<void> {
+  const rows = await instances(cluster);
+  for (const row of rows) {
+    expect(row.node, `instance ${row.instance}`).toBe('ready');
+    expect(row.instance).not.toBe('-');
+  }
+  const store = SqliteStore.open(join(cluster.config.stateDir, 'micado.db'));
+  try {
+    expect(await store.openIntents()).toEqual([]);
+  } finally {
+    await store.close();
+  }
+}
+
+describe('autoscaler on the local cluster', () => {
+  const cluster = new TestCluster({ pools: { default: POOL }, autoscaler: FAST });
+
+  beforeAll(async () => {
+    const up = await cluster.micado('up');
+    expect(up.code, up.stderr).toBe(0);
+    expect(up.stdout).toMatch(/autoscaler +made +http:\/\/127\.0\.0\.1:\d+, pid \d+/);
+  });
+
+  afterAll(async () => {
+    const down = await cluster.destroy();
+    expect(down.code, down.stderr).toBe(0);
+    expect(await cluster.leftovers()).toEqual([]);
+  });
+
+  it('starts exactly one 512 MB node per 300 MB container, and each runs', async () => {
+    expect(await instances(cluster)).toEqual([]);
+    // The first launch waits on a terminal and says what it waits for (a terminal that
+    // reports no width, as script(1) makes here, gets its phases as lines).
+    const command = `node ${CLI} launch -i micado/base -n a -s sleep -a 3600 --memory 300m`;
+    const first = await new Promise<{ code: number; out: string }>((resolve) =>
+      execFile(
+        'script',
+        ['-qec', `stty cols 0 rows 0; ${command}`, '/dev/null'],
+        { env: cluster.env, timeout: 60_000 },
+        (error, stdout) => resolve({ code: error ? 1 : 0, out: stdout.replace(/\r/g, '') }),
+      ),
+    );
+    expect(first.code, first.out).toBe(0);
+    expect(first.out).toContain('waiting for capacity: starting a node in pool default\n');
+    expect(first.out).toMatch(/^node i-[0-9a-f]+ of pool default joined: /m);
+    expect(first.out).toMatch(
+      /^container container-a is running on \S+ \(micado\/base\) in [\d.]+ s$/m,
+    );
+    for (const name of ['b', 'c']) {
+      const launch = await cluster.micado(
+        'launch', '-i', 'micado/base', '-n', name, '-s', 'sleep', '-a', '3600', '--memory', '300m', '--detach',
+      ); // prettier-ignore
+      expect(launch.code, launch.stderr).toBe(0);
+    }
+    await eventually(async () =>
+      (await runningContainers(cluster)).length === 3 ? true : undefined,
+    );
+    const rows = await instances(cluster);
+    expect(rows).toHaveLength(3);
+    expect(rows.every((r) => r.pool === 'default' && r.node === 'ready')).toBe(true);
+    const actions = (await events(cluster)).map((e) => e.action);
+    expect(actions.filter((a) => a === 'node-joined')).toHaveLength(3);
+    const metrics = await fetch(`http://${cluster.config.manager.listen}/metrics`);
+    const text = await metrics.text();
+    expect(text).toMatch(/^micado_scale_ups_total\{pool="default"\} 3$/m);
+    expect(text).toMatch(/^micado_nodes\{pool="default",state="ready"\} 3$/m);
+    expect(text).toMatch(/^micado_pending_tasks 0$/m);
+    const health = await fetch(`http://${cluster.config.manager.listen}/healthz`);
+    expect(health.status).toBe(200);
+  });
+
+  it('refuses at once a container no pool could ever hold, and says why', async () => {
+    const started = Date.now();
+    const huge = await cluster.micado(
+      'launch', '-i', 'micado/base', '-n', 'huge', '-s', 'sleep', '-a', '3600', '--memory', '2g',
+    ); // prettier-ignore
+    expect(huge.code).toBe(1);
+    expect(huge.stderr.trim().split('\n')).toEqual([
+      "micado: a task of container-huge cannot run on any pool's nodes: it reserves 100m CPU, 2048 MB, more than a node of default has: see micado events; the container was removed",
+    ]);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect((await events(cluster)).some((e) => e.action === 'unplaceable')).toBe(true);
+    expect(await instances(cluster)).toHaveLength(3);
+  });
+
+  it('gives idle nodes back once the load is gone', async () => {
+    for (const name of ['a', 'b', 'c']) {
+      expect((await cluster.micado('quit', '-n', `container-${name}`, '--rm')).code).toBe(0);
+    }
+    const before = await instances(cluster);
+    await eventually(
+      async () => ((await instances(cluster)).length === 0 ? true : undefined),
+      60_000,
+    );
+    for (const row of before) expect(await instanceLeftovers(cluster, row.instance)).toEqual([]);
+    const removed = (await events(cluster)).filter((e) => e.action === 'node-removed');
+    expect(removed).toHaveLength(3);
+    expect(removed[0]?.message).toMatch(
+      /given back \(giving back .* reserved under 50% for \d+ s\)/,
+    );
+  });
+
+  it.each([
+    ['with the intent recorded', 'intent'],
+    ['with the machine made', 'machine'],
+    ['with the node joined', 'node'],
+  ])('makes no duplicate and no orphan when killed %s', async (_, step) => {
+    const name = `k${step}`;
+    const launch = await cluster.micado(
+      'launch', '-i', 'micado/base', '-n', name, '-s', 'sleep', '-a', '3600', '--memory', '300m', '--detach',
+    ); // prettier-ignore
+    expect(launch.code, launch.stderr).toBe(0);
+    const store = SqliteStore.open(join(cluster.config.stateDir, 'micado.db'));
+    try {
+      // Kill the manager as soon as the step is seen (SIGKILL: nothing is tidied). The
+      // steps last milliseconds on the local driver: they are watched closely.
+      const records = join(cluster.config.stateDir, 'instances');
+      const seen = async () => {
+        if (step === 'intent') return (await store.openIntents()).length > 0;
+        if (step === 'machine') return existsSync(records) && readdirSync(records).length > 0;
+        return (await cluster.manager().listNodes({ role: ['worker'] })).length > 0;
+      };
+      const deadline = Date.now() + 30_000;
+      while (!(await seen())) {
+        if (Date.now() > deadline) throw new Error(`step ${step} not seen`);
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      process.kill(managerPid(cluster), 'SIGKILL');
+    } finally {
+      await store.close();
+    }
+    const up = await cluster.micado('up');
+    expect(up.code, up.stderr).toBe(0);
+    await eventually(async () =>
+      (await runningContainers(cluster)).includes(`container-${name}`) ? true : undefined,
+    );
+    await eventually(async () => ((await instances(cluster)).length === 1 ? true : undefined));
+    await expectNoOrphans(cluster);
+    expect((await cluster.micado('quit', '-n', `container-${name}`, '--rm')).code).toBe(0);
+    await eventually(
+      async () => ((await instances(cluster)).length === 0 ? true : undefined),
+      60_000,
+    );
+  });
+});
+
+describe('autoscaler in dry-run', () => {
+  const cluster = new TestCluster({
+    pools: { default: POOL },
+    autoscaler: { ...FAST, dryRun: true },
+  });
+
+  afterAll(async () => {
+    await cluster.destroy();
+    expect(await cluster.leftovers()).toEqual([]);
+  });
+
+  it('records what it would do and does nothing', async () => {
+    expect((await cluster.micado('up')).code).toBe(0);
+    const launch = await cluster.micado(
+      'launch', '-i', 'micado/base', '-n', 'dry', '-s', 'sleep', '-a', '3600', '--memory', '300m', '--detach',
+    ); // prettier-ignore
+    expect(launch.code).toBe(0);
+    const said = await eventually(async () => {
+      const found = (await events(cluster)).find((e) => e.action === 'scale-up');
+      return found;
+    });
+    expect(said.message).toBe(
+      'dry run, not done: starting 1 small node in pool default for container-dry',
+    );
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(await instances(cluster)).toEqual([]);
+    // The same decision is recorded once, not at every cycle.
+    expect((await events(cluster)).filter((e) => e.action === 'scale-up')).toHaveLength(1);
+  });
+});
