@@ -6,11 +6,13 @@
  * restarted -> no duplicate, no orphan; dry-run changes nothing.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../src/store/sqlite-store.js';
 import { CLI, TestCluster, eventually, instanceLeftovers } from './support/test-cluster.js';
+import { tarball } from './support/tarball.js';
 
 const POOL = { driver: 'local', flavour: 'small', min: 0, max: 5 };
 const FAST = {
@@ -65,7 +67,12 @@ async function expectNoOrphans(cluster: TestCluster): Promise<void> {
 }
 
 describe('autoscaler on the local cluster', () => {
-  const cluster = new TestCluster({ pools: { default: POOL }, autoscaler: FAST });
+  const cluster = new TestCluster({
+    pools: { default: POOL },
+    autoscaler: { ...FAST, replicaCooldownMs: 1000 },
+    monitor: { schedule: '* * * * * *' },
+  });
+  const work = mkdtempSync(join(tmpdir(), 'micado-scaler-'));
 
   beforeAll(async () => {
     const up = await cluster.micado('up');
@@ -77,6 +84,7 @@ describe('autoscaler on the local cluster', () => {
     const down = await cluster.destroy();
     expect(down.code, down.stderr).toBe(0);
     expect(await cluster.leftovers()).toEqual([]);
+    rmSync(work, { recursive: true, force: true });
   });
 
   it('starts exactly one 512 MB node per 300 MB container, and each runs', async () => {
@@ -193,6 +201,50 @@ describe('autoscaler on the local cluster', () => {
       async () => ((await instances(cluster)).length === 0 ? true : undefined),
       60_000,
     );
+  });
+
+  it('moves replicas with measured memory use, within the policy', async () => {
+    const base = `${cluster.layout.registry}/micado/base:latest`;
+    const file = await tarball(work, 'hog.tar', [
+      { name: 'container-hog/Dockerfile', content: `FROM ${base}\nCOPY hog.sh /hog.sh\nCMD ["sh", "/hog.sh"]\n` },
+      { name: 'container-hog/hog.sh', content: `x=$(head -c $((HOG_MB * 1048576)) /dev/zero | tr '\\0' a)\nwhile :; do sleep 3600; done\n` },
+    ]); // prettier-ignore
+    expect((await cluster.micado('build', '-n', 'container-hog', '-f', file)).code).toBe(0);
+    const policy = await cluster.micado(
+      'policy', 'set', '-i', 'container-hog', '--min', '1', '--max', '3', '--memory-high', '50', '--memory-low', '10', '--cpu-high', '1000', '--cpu-low', '1',
+    ); // prettier-ignore
+    expect(policy.code, policy.stderr).toBe(0);
+    expect(policy.stdout).toBe(
+      'policy for image container-hog: replicas 1-3; up over cpu 1000% or memory 50%, down under cpu 1% and memory 10% of reserved\n',
+    );
+    const launch = await cluster.micado(
+      'launch', '-i', 'container-hog', '-n', 'hog', '-e', 'HOG_MB=80', '--memory', '100m',
+    ); // prettier-ignore
+    expect(launch.code, launch.stderr).toBe(0);
+    const replicas = async () => {
+      const info = JSON.parse(
+        (await cluster.micado('info', '-s', 'container-hog', '--json')).stdout,
+      );
+      return info.replicas as { desired: number; running: number };
+    };
+    // 80 MB of 100 reserved is over 50%: up to the max of 3, and no further.
+    await eventually(async () => ((await replicas()).running === 3 ? true : undefined), 60_000);
+    // Under a container's own policy (low mark 90%), 80% is low: back down to its min.
+    const own = await cluster.micado(
+      'policy', 'set', '-n', 'container-hog', '--min', '2', '--max', '3', '--memory-high', '95', '--memory-low', '90', '--cpu-high', '1000', '--cpu-low', '1',
+    ); // prettier-ignore
+    expect(own.code, own.stderr).toBe(0);
+    await eventually(async () => ((await replicas()).desired === 2 ? true : undefined), 60_000);
+    await new Promise((r) => setTimeout(r, 3000));
+    expect((await replicas()).desired).toBe(2);
+    const moves = (await events(cluster)).filter((e) => e.action === 'replicas');
+    expect(moves[0]?.message).toMatch(
+      /^container-hog: 1 → 2 replicas \(cpu \d+%, memory \d+% of reserved per replica, over 1000%\/50%\)$/,
+    );
+    const list = await cluster.micado('policy', 'list');
+    expect(list.stdout).toMatch(/image container-hog +1-3 +1\/1000 +10\/50/);
+    expect(list.stdout).toMatch(/container-hog +2-3 +1\/1000 +90\/95/);
+    expect((await cluster.micado('quit', '-n', 'container-hog', '--rm')).code).toBe(0);
   });
 });
 

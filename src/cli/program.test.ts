@@ -23,6 +23,9 @@ const COMMANDS = [
   'monitor',
   'events',
   'manager',
+  'policySet',
+  'policyRemove',
+  'policyList',
 ] as const;
 
 /** A recording fake of every action: the test checks what the command passed on. */

@@ -21,7 +21,12 @@ import {
   registerQuit,
   registerRemove,
 } from './commands/container-commands.js';
-import { registerEvents, registerManager, registerMonitor } from './commands/monitor-commands.js';
+import {
+  registerEvents,
+  registerManager,
+  registerMonitor,
+  registerPolicy,
+} from './commands/monitor-commands.js';
 
 export type Run<O> = (options: O, command: Command) => Promise<void>;
 
@@ -62,5 +67,10 @@ export function buildProgram(actions: Actions, output: Output, status: CommandSt
   registerMonitor(program, bind(actions.monitor));
   registerEvents(program, bind(actions.events));
   registerManager(program, bind(actions.manager));
+  registerPolicy(program, {
+    set: bind(actions.policySet),
+    remove: bind(actions.policyRemove),
+    list: bind(actions.policyList),
+  });
   return program;
 }

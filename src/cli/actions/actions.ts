@@ -89,6 +89,20 @@ export interface ManagerOptions {
   listen?: string;
 }
 
+export interface PolicyTarget extends Json {
+  image?: string;
+  name?: string;
+}
+export interface PolicySetOptions extends PolicyTarget {
+  min?: string;
+  max?: string;
+  cpuHigh?: string;
+  cpuLow?: string;
+  memoryHigh?: string;
+  memoryLow?: string;
+}
+export type PolicyListOptions = Json;
+
 type Action<O> = (ctx: CommandContext, options: O) => Promise<void>;
 
 export interface Actions {
@@ -109,4 +123,7 @@ export interface Actions {
   monitor: Action<MonitorOptions>;
   events: Action<EventsOptions>;
   manager: Action<ManagerOptions>;
+  policySet: Action<PolicySetOptions>;
+  policyRemove: Action<PolicyTarget>;
+  policyList: Action<PolicyListOptions>;
 }

@@ -13,6 +13,7 @@ const containerActions = () => import('./container-actions.js');
 const queryActions = () => import('./container-query-actions.js');
 const ioActions = () => import('./container-io-actions.js');
 const monitorActions = () => import('./monitor-actions.js');
+const policyActions = () => import('./policy-actions.js');
 
 export const ACTIONS: Actions = {
   up: async (ctx, options) => (await clusterActions()).upAction(ctx, options),
@@ -31,6 +32,9 @@ export const ACTIONS: Actions = {
   build: async (ctx, options) => (await import('./build-action.js')).buildAction(ctx, options),
   monitor: async (ctx, options) => (await monitorActions()).monitorAction(ctx, options),
   events: async (ctx, options) => (await monitorActions()).eventsAction(ctx, options),
+  policySet: async (ctx, options) => (await policyActions()).policySetAction(ctx, options),
+  policyRemove: async (ctx, options) => (await policyActions()).policyRemoveAction(ctx, options),
+  policyList: async (ctx, options) => (await policyActions()).policyListAction(ctx, options),
   manager: async (ctx, options) =>
     (await import('./manager-action.js')).managerAction(ctx, options),
 };
