@@ -11,21 +11,9 @@
  *   CLI's own load time).
  */
 import { median, ms, timed } from './measure.js';
-import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { TestCluster } from '../test/support/test-cluster.js';
-import { createNamespace } from '../src/host/network.js';
-import { createCgroup } from '../src/host/cgroup.js';
-import { spawnDaemon } from '../src/host/process.js';
-import {
-  dockerdArgv,
-  flavourCapacity,
-  namespacedArgv,
-} from '../src/cloud/local/dockerd-command.js';
 import { destroyLocalHost, type LocalHostRecord } from '../src/cloud/local/local-host.js';
-import { vethName } from '../src/cloud/local/local-records.js';
-import { addressAt } from '../src/host/ipv4.js';
-import { connectEngine } from '../src/swarm/index.js';
+import { bareNode } from './bare-node.js';
 import { createDriver } from '../src/cloud/driver-registry.js';
 import { startNode, stopNode } from '../src/cluster/node-provisioner.js';
 
@@ -33,59 +21,6 @@ async function cli(cluster: TestCluster, ...args: string[]) {
   const result = await cluster.micado(...args);
   if (result.code !== 0) throw new Error(`micado ${args.join(' ')}: ${result.stderr}`);
   return result;
-}
-
-/** A host made with the bare steps; returns its record for cleanup. */
-async function bareNode(
-  cluster: TestCluster,
-  index: number,
-  join_: { token: string },
-  made: LocalHostRecord[],
-): Promise<LocalHostRecord> {
-  const { config, layout } = cluster;
-  const name = `bare${index}${randomBytes(2).toString('hex')}`;
-  const host: LocalHostRecord = {
-    namespace: `${config.cluster.name}-${name}`,
-    hostVeth: vethName(config.cluster.name, name),
-    bridge: config.network.bridge,
-    address: addressAt(layout.subnet, 200 + index),
-    prefix: layout.subnet.prefix,
-    dir: join(config.stateDir, 'bare', name),
-    cgroup: `${config.cluster.name}/${name}`,
-  };
-  made.push(host);
-  await createNamespace(host);
-  const { mkdirSync } = await import('node:fs');
-  mkdirSync(host.dir, { recursive: true });
-  const socket = join(host.dir, 'docker.sock');
-  const argv = dockerdArgv({
-    dataRoot: join(host.dir, 'data'),
-    execRoot: join(host.dir, 'run'),
-    pidFile: join(host.dir, 'dockerd.pid'),
-    socket,
-    cgroupParent: `/${host.cgroup}/containers`,
-    capacity: flavourCapacity({ cpus: 1, memoryMb: 512 }),
-    labels: { bare: name },
-  });
-  host.process = spawnDaemon(
-    namespacedArgv(createCgroup(`${host.cgroup}/daemon`), host.namespace, host.namespace, argv),
-    join(host.dir, 'log'),
-  );
-  const engine = connectEngine({ socketPath: socket });
-  for (;;) {
-    try {
-      await engine.ping();
-      break;
-    } catch {
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  }
-  await engine.joinSwarm(layout.swarmAddress, join_.token, host.address);
-  const manager = cluster.manager();
-  while (!(await manager.listNodes({ label: [`bare=${name}`] })).some((n) => n.state === 'ready')) {
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  return host;
 }
 
 export async function benchFoundation(): Promise<string[][]> {

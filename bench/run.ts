@@ -1,8 +1,9 @@
 /**
  * micado's benchmarks, each measured side by side with its baseline in one run (this
  * machine is shared and noisy: compare the ratios, not the absolute times).
- * `npm run bench [foundation|containers|cloudbroker|monitor]`.
+ * `npm run bench [foundation|containers|cloudbroker|monitor|autoscaler]`.
  */
+import { benchAutoscaler } from './autoscaler.js';
 import { benchCloudBroker } from './cloudbroker.js';
 import { benchContainers } from './containers.js';
 import { benchFoundation } from './foundation.js';
@@ -13,6 +14,7 @@ const suites: Record<string, () => Promise<string[][]>> = {
   containers: benchContainers,
   cloudbroker: benchCloudBroker,
   monitor: benchMonitor,
+  autoscaler: benchAutoscaler,
 };
 
 const chosen = process.argv.slice(2);

@@ -148,6 +148,15 @@ describe('scale-up', () => {
     ]);
   });
 
+  it('lets tasks wait for nodes started by hand when no pool is configured', () => {
+    const plan = up(view({ pending: [pending('a', 300)] }), {});
+    expect(plan).toEqual({
+      requests: [],
+      unplaceable: [],
+      waiting: [{ task: pending('a', 300), why: 'no node pool is configured' }],
+    });
+  });
+
   it('places a task constrained to a pool on that pool only; others share its room', () => {
     const pools = {
       default: pool(),

@@ -193,7 +193,9 @@ export function planScaleUp(input: ScaleUpInput): ScaleUpPlan {
       return fits({ free: { ...template.capacity }, traits: template.traits }, task);
     });
     if (able.length === 0) {
-      unplaceable.push({ task, why: noPoolWhy(task, poolNames, templates) });
+      // Without pools nodes are started by hand: a task waits for one, as it would in Swarm.
+      if (poolNames.length === 0) waiting.push({ task, why: 'no node pool is configured' });
+      else unplaceable.push({ task, why: noPoolWhy(task, poolNames, templates) });
       continue;
     }
     const reasons = able.map((name) => ({ name, why: blocked(name) }));
@@ -212,7 +214,6 @@ function noPoolWhy(
   poolNames: string[],
   templates: Map<string, { traits: NodeTraits; capacity: Amount }>,
 ): string {
-  if (poolNames.length === 0) return 'no node pool is configured';
   const size = `${task.cpuMilli}m CPU, ${task.memoryMb} MB`;
   const matching = poolNames.filter((p) => satisfies(templates.get(p)!.traits, task.constraints));
   if (matching.length === 0) {

@@ -40,6 +40,8 @@ export interface ClusterStatus {
     engine?: string;
   };
   registry: { state: 'running' | 'not answering' | 'absent'; address: string };
+  /** The `micado manager` daemon (autoscaler, monitor, /metrics). */
+  autoscaler: { state: 'running' | 'stopped' | 'absent'; address: string; pid?: number };
   baseImage: string;
   nodes: NodeStatus[];
 }
@@ -53,6 +55,11 @@ export async function clusterStatus(layout: ClusterLayout): Promise<ClusterStatu
     stateDir: layout.config.stateDir,
     manager: { state: 'absent', address: layout.managerAddress },
     registry: { state: state?.registry ? 'not answering' : 'absent', address: layout.registry },
+    autoscaler: {
+      state: !state?.autoscaler ? 'absent' : isRunning(state.autoscaler) ? 'running' : 'stopped',
+      address: `http://${layout.config.manager.listen}`,
+      pid: state?.autoscaler?.pid,
+    },
     baseImage: layout.baseImage,
     nodes: [],
   };

@@ -67,6 +67,10 @@ function printStatus(status: ClusterStatus, output: CommandContext['output']): v
     `manager   ${manager.state}${manager.pid ? `, pid ${manager.pid}` : ''}, ${manager.address}${manager.engine ? `, engine ${manager.engine}` : ''}`,
   );
   output.line(`registry  ${registry.state}, ${registry.address}`);
+  const { autoscaler } = status;
+  output.line(
+    `autoscaler ${autoscaler.state}${autoscaler.pid ? `, pid ${autoscaler.pid}` : ''}, ${autoscaler.address}${autoscaler.state === 'stopped' ? ' (micado up starts it again)' : ''}`,
+  );
   if (manager.state !== 'running') {
     output.line('run `micado up` to start the cluster');
     return;
