@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../src/store/sqlite-store.js';
 import { CLI, TestCluster, eventually, instanceLeftovers } from './support/test-cluster.js';
 import { tarball } from './support/tarball.js';
@@ -73,6 +73,13 @@ describe('autoscaler on the local cluster', () => {
     monitor: { schedule: '* * * * * *' },
   });
   const work = mkdtempSync(join(tmpdir(), 'micado-scaler-'));
+
+  // A failed test shows what the manager did (its log goes with the cluster).
+  afterEach(({ task }) => {
+    if (task.result?.state !== 'fail') return;
+    const log = join(cluster.config.stateDir, 'manager', 'micado-manager.log');
+    if (existsSync(log)) console.log(readFileSync(log, 'utf8').split('\n').slice(-60).join('\n'));
+  });
 
   beforeAll(async () => {
     const up = await cluster.micado('up');

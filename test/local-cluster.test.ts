@@ -31,6 +31,7 @@ describe('local cluster', () => {
       'swarm',
       'registry',
       'base image',
+      'autoscaler',
     ]);
     expect(steps.every((s) => s.outcome === 'already up')).toBe(true);
   });
