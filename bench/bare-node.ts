@@ -50,6 +50,9 @@ export async function bareNode(
     cgroupParent: `/${host.cgroup}/containers`,
     capacity: flavourCapacity({ cpus: 1, memoryMb: 512 }),
     labels: { bare: name },
+    // As micado's nodes: it pulls from the private registry and can run containers.
+    insecureRegistries: [layout.registry],
+    containerBridge: true,
   });
   host.process = spawnDaemon(
     namespacedArgv(createCgroup(`${host.cgroup}/daemon`), host.namespace, host.namespace, argv),
