@@ -181,11 +181,12 @@ async function benchCycle(): Promise<string[][]> {
       }); // prettier-ignore
       await bareNode(cluster, i, { token }, bareHosts, bareName);
       const bareReady = performance.now();
-      const bareRunning = await waitRunning(cluster, bareId);
+      const bareRun = await waitRunning(cluster, bareId);
       bare.push({
-        total: bareRunning - b0,
+        total: bareRun.running - b0,
         ready: bareReady - b0,
-        running: bareRunning - bareReady,
+        placed: bareRun.placed - bareReady,
+        running: bareRun.running - bareReady,
       });
       await manager.removeService(bareId);
       while (bareHosts.length > 0) await destroyLocalHost(bareHosts.pop()!, 5_000);
