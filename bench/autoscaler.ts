@@ -20,7 +20,7 @@ import { CONTAINER_LABEL } from '../src/containers/container-spec.js';
 import { destroyLocalHost, type LocalHostRecord } from '../src/cloud/local/local-host.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
 import { bareNode } from './bare-node.js';
-import { median, ms, timed } from './measure.js';
+import { median, ms } from './measure.js';
 
 const SMALL = { cpus: 1, memoryMb: 512 };
 const POOLS = { default: { driver: 'local', flavour: 'small', min: 0, max: 100_000 } };
