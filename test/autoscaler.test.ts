@@ -210,6 +210,37 @@ describe('autoscaler on the local cluster', () => {
     );
   });
 
+  it('finishes giving back a node it was draining when it was killed', async () => {
+    const launch = await cluster.micado(
+      'launch', '-i', 'micado/base', '-n', 'halfway', '-s', 'sleep', '-a', '3600', '--memory', '300m',
+    ); // prettier-ignore
+    expect(launch.code, launch.stderr).toBe(0);
+    const [row] = await instances(cluster);
+    expect((await cluster.micado('quit', '-n', 'container-halfway', '--rm')).code).toBe(0);
+    // Kill the manager as soon as it has marked the node for giving back.
+    const manager = cluster.manager();
+    const deadline = Date.now() + 30_000;
+    while (
+      !(await manager.listNodes({ role: ['worker'] })).some(
+        (n) => n.labels['micado.scaling-down'] === 'true',
+      )
+    ) {
+      if (Date.now() > deadline) throw new Error('the node was not marked for giving back');
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    process.kill(managerPid(cluster), 'SIGKILL');
+    expect((await cluster.micado('up')).code).toBe(0);
+    await eventually(
+      async () => ((await instances(cluster)).length === 0 ? true : undefined),
+      60_000,
+    );
+    expect(await instanceLeftovers(cluster, row!.instance)).toEqual([]);
+    expect(await manager.listNodes({ role: ['worker'] })).toEqual([]);
+    // The restarted manager is the one that finished it.
+    const removed = (await events(cluster)).filter((e) => e.action === 'node-removed');
+    expect(removed.at(-1)?.message).toMatch(/given back \(half drained at start\)$/);
+  });
+
   it('moves replicas with measured memory use, within the policy', async () => {
     const base = `${cluster.layout.registry}/micado/base:latest`;
     const file = await tarball(work, 'hog.tar', [
