@@ -67,12 +67,9 @@ async function expectNoOrphans(cluster: TestCluster): Promise<void> {
 }
 
 describe('autoscaler on the local cluster', () => {
-  const cluster = new TestCluster({
-    pools: { default: POOL },
-    autoscaler: { ...FAST, replicaCooldownMs: 1000 },
-    monitor: { schedule: '* * * * * *' },
-  });
-  const work = mkdtempSync(join(tmpdir(), 'micado-scaler-'));
+  // Made in beforeAll, so a run that skips this suite leaves nothing behind.
+  let cluster: TestCluster;
+  let work: string;
 
   // A failed test shows what the manager did (its log goes with the cluster).
   afterEach(({ task }) => {
@@ -82,16 +79,22 @@ describe('autoscaler on the local cluster', () => {
   });
 
   beforeAll(async () => {
+    cluster = new TestCluster({
+      pools: { default: POOL },
+      autoscaler: { ...FAST, replicaCooldownMs: 1000 },
+      monitor: { schedule: '* * * * * *' },
+    });
+    work = mkdtempSync(join(tmpdir(), 'micado-scaler-'));
     const up = await cluster.micado('up');
     expect(up.code, up.stderr).toBe(0);
     expect(up.stdout).toMatch(/autoscaler +made +http:\/\/127\.0\.0\.1:\d+, pid \d+/);
   });
 
   afterAll(async () => {
+    rmSync(work, { recursive: true, force: true });
     const down = await cluster.destroy();
     expect(down.code, down.stderr).toBe(0);
     expect(await cluster.leftovers()).toEqual([]);
-    rmSync(work, { recursive: true, force: true });
   });
 
   it('starts exactly one 512 MB node per 300 MB container, and each runs', async () => {
@@ -287,9 +290,11 @@ describe('autoscaler on the local cluster', () => {
 });
 
 describe('autoscaler in dry-run', () => {
-  const cluster = new TestCluster({
-    pools: { default: POOL },
-    autoscaler: { ...FAST, dryRun: true },
+  // Made in beforeAll, so a run that skips this suite leaves no state dir behind.
+  let cluster: TestCluster;
+
+  beforeAll(() => {
+    cluster = new TestCluster({ pools: { default: POOL }, autoscaler: { ...FAST, dryRun: true } });
   });
 
   afterAll(async () => {
