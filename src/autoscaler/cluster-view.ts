@@ -3,7 +3,7 @@
  * waiting for room, and the nodes asked for that have not joined yet. Built from the
  * engine by buildClusterView; every decision takes it (and the time) as plain data.
  */
-import { CPU, MEMORY } from '../cluster/cluster-status.js';
+import { CPU, MEMORY, PLACED_TASK_STATES } from '../cluster/cluster-status.js';
 import { NODE_LABEL } from '../cloud/cloud-driver.js';
 import type { SwarmNode, SwarmService, SwarmTask } from '../swarm/index.js';
 
@@ -61,8 +61,6 @@ export interface ClusterView {
   incoming: IncomingNode[];
 }
 
-const LIVE = new Set(['assigned', 'accepted', 'preparing', 'starting', 'running']);
-
 export function demandOf(task: SwarmTask, service: SwarmService | undefined): TaskDemand {
   return {
     id: task.id,
@@ -88,7 +86,7 @@ export function buildClusterView(
     // A task Swarm has not placed yet: new (just made) or pending (no node has room).
     if ((task.state === 'new' || task.state === 'pending') && !task.nodeId) {
       pending.push({ ...demandOf(task, service), reason: task.error ?? task.message });
-    } else if (task.nodeId && LIVE.has(task.state)) {
+    } else if (task.nodeId && PLACED_TASK_STATES.has(task.state)) {
       onNode.set(task.nodeId, [...(onNode.get(task.nodeId) ?? []), demandOf(task, service)]);
     }
   }

@@ -46,7 +46,14 @@ export interface ClusterStatus {
   nodes: NodeStatus[];
 }
 
-const LIVE = new Set(['assigned', 'accepted', 'preparing', 'starting', 'running']);
+/** Task states that hold a node's resources: placed and not yet ended. */
+export const PLACED_TASK_STATES = new Set([
+  'assigned',
+  'accepted',
+  'preparing',
+  'starting',
+  'running',
+]);
 
 export async function clusterStatus(layout: ClusterLayout): Promise<ClusterStatus> {
   const state = readState(layout.stateFile);
@@ -90,7 +97,7 @@ export async function clusterStatus(layout: ClusterLayout): Promise<ClusterStatu
 
 /** A node with its capacity and what its live tasks reserve. */
 export function nodeStatus(node: SwarmNode, tasks: SwarmTask[]): NodeStatus {
-  const mine = tasks.filter((t) => t.nodeId === node.id && LIVE.has(t.state));
+  const mine = tasks.filter((t) => t.nodeId === node.id && PLACED_TASK_STATES.has(t.state));
   const reserved: Resources = {};
   for (const task of mine) {
     for (const [kind, value] of Object.entries(task.reservations))

@@ -15,6 +15,7 @@ import {
   type InstanceRequest,
 } from '../cloud/cloud-driver.js';
 import type { ClusterLayout } from './cluster-layout.js';
+import { PLACED_TASK_STATES } from './cluster-status.js';
 
 export interface ProvisionedNode {
   instance: Instance;
@@ -135,14 +136,12 @@ export async function stopNode(
   }
 }
 
-const LIVE_TASK_STATES = new Set(['assigned', 'accepted', 'preparing', 'starting', 'running']);
-
 /** Wait until no task runs on the node, or the deadline passes (then it is stopped anyway). */
 async function waitDrained(manager: SwarmClient, nodeId: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const tasks = await manager.listTasks({ node: [nodeId] });
-    if (!tasks.some((t) => LIVE_TASK_STATES.has(t.state))) return;
+    if (!tasks.some((t) => PLACED_TASK_STATES.has(t.state))) return;
     await sleep(100);
   }
 }

@@ -47,6 +47,8 @@ const SCHEMA = `
 `;
 
 const OPEN_STATES: IntentState[] = ['intended', 'requested'];
+const PUT_INSTANCE = 'INSERT OR REPLACE INTO instances (name, doc) VALUES (?, ?)';
+const PUT_CONTAINER = 'INSERT OR REPLACE INTO containers (id, node, doc) VALUES (?, ?, ?)';
 
 interface IntentRow {
   id: string;
@@ -110,9 +112,7 @@ export class SqliteStore implements Store {
       const names = this.db.prepare('SELECT name FROM instances').pluck().all() as string[];
       const dropInstance = this.db.prepare('DELETE FROM instances WHERE name = ?');
       for (const name of names) if (!keep.has(name)) dropInstance.run(name);
-      const putInstance = this.db.prepare(
-        'INSERT OR REPLACE INTO instances (name, doc) VALUES (?, ?)',
-      );
+      const putInstance = this.db.prepare(PUT_INSTANCE);
       for (const i of refresh.instances) putInstance.run(i.name, JSON.stringify(i));
 
       // Containers of nodes that did not answer keep their last rows.
@@ -124,9 +124,7 @@ export class SqliteStore implements Store {
       }[];
       const drop = this.db.prepare('DELETE FROM containers WHERE id = ?');
       for (const row of current) if (!seen.has(row.id) && !stale.has(row.node)) drop.run(row.id);
-      const putContainer = this.db.prepare(
-        'INSERT OR REPLACE INTO containers (id, node, doc) VALUES (?, ?, ?)',
-      );
+      const putContainer = this.db.prepare(PUT_CONTAINER);
       for (const c of refresh.containers) putContainer.run(c.id, c.node, JSON.stringify(c));
 
       const addSample = this.db.prepare(
@@ -140,18 +138,12 @@ export class SqliteStore implements Store {
   }
 
   async putInstance(instance: InstanceRecord): Promise<void> {
-    this.write(() =>
-      this.db
-        .prepare('INSERT OR REPLACE INTO instances (name, doc) VALUES (?, ?)')
-        .run(instance.name, JSON.stringify(instance)),
-    );
+    this.write(() => this.db.prepare(PUT_INSTANCE).run(instance.name, JSON.stringify(instance)));
   }
 
   async putContainer(container: ContainerRecord): Promise<void> {
     this.write(() =>
-      this.db
-        .prepare('INSERT OR REPLACE INTO containers (id, node, doc) VALUES (?, ?, ?)')
-        .run(container.id, container.node, JSON.stringify(container)),
+      this.db.prepare(PUT_CONTAINER).run(container.id, container.node, JSON.stringify(container)),
     );
   }
 
