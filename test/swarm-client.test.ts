@@ -133,6 +133,25 @@ describe('SwarmClient', () => {
     expect(inspected.labels).toMatchObject({ extra: 'yes', 'micado.instance': instanceId });
   });
 
+  it('lands every one of many concurrent updates of one node and one service', async () => {
+    // Each writer reads a version another writer is about to replace: Swarm answers
+    // "update out of sequence" to all but one, and each must read again and re-apply.
+    const [node] = await manager.listNodes({ role: ['worker'] });
+    const writers = Array.from({ length: 12 }, (_, i) => i);
+    await Promise.all(
+      writers.map((i) => manager.updateNode(node!.id, { labels: { [`race.${i}`]: String(i) } })),
+    );
+    const labels = (await manager.inspectNode(node!.id)).labels;
+    for (const i of writers) expect(labels[`race.${i}`]).toBe(String(i));
+    await manager.createService({ name: 'raced', image: cluster.layout.baseImage, replicas: 0 });
+    await Promise.all(
+      writers.map((i) => manager.updateService('raced', { labels: { [`race.${i}`]: String(i) } })),
+    );
+    const service = await manager.inspectService('raced');
+    for (const i of writers) expect(service.labels[`race.${i}`]).toBe(String(i));
+    await manager.removeService('raced');
+  });
+
   it('turns engine refusals into errors that name what failed', async () => {
     await expect(manager.inspectService('no-such-service')).rejects.toThrow(
       /service no-such-service: service no-such-service not found/,

@@ -4,6 +4,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { dockerError, messageOf } from '../errors.js';
 import { serviceBody, toNode, toService, toTask } from './engine-mapping.js';
 import { Demultiplexer, followProgress, jsonLines } from './engine-streams.js';
+import { versionedUpdate } from './versioned-update.js';
 import type {
   AttachedIo,
   BuildProgress,
@@ -32,6 +33,19 @@ export interface EngineOptions {
 export type EngineAddress =
   | { socketPath: string }
   | { host: string; port: number; tls?: { ca: string; cert: string; key: string } };
+
+/** The parts of a node's spec micado changes; the rest is written back as read. */
+interface NodeSpec {
+  Labels?: Record<string, string>;
+  Availability?: string;
+}
+
+/** The parts of a service's spec micado changes; the rest is written back as read. */
+interface ServiceSpecBody {
+  Labels?: Record<string, string>;
+  Mode?: unknown;
+  TaskTemplate: { ContainerSpec: { Image?: string }; ForceUpdate?: number };
+}
 
 /** The engine's message, without dockerode's "(HTTP code 404) no such node -" prefix. */
 function engineMessage(err: unknown): string {
@@ -128,12 +142,20 @@ export class DockerSwarmClient implements SwarmClient {
     id: string,
     change: { labels?: Record<string, string>; availability?: SwarmNode['availability'] },
   ): Promise<void> {
-    const raw = await call(`node ${id}`, () => this.docker.getNode(id).inspect());
-    const spec = { ...raw.Spec };
-    if (change.labels) spec.Labels = { ...(spec.Labels ?? {}), ...change.labels };
-    if (change.availability) spec.Availability = change.availability;
+    const node = this.docker.getNode(id);
     await call(`update node ${id}`, () =>
-      this.docker.getNode(id).update({ _query: { version: raw.Version.Index }, _body: spec }),
+      versionedUpdate(
+        async () => {
+          const raw = await node.inspect();
+          return { version: raw.Version.Index as number, spec: raw.Spec as NodeSpec };
+        },
+        (spec) => ({
+          ...spec,
+          ...(change.labels ? { Labels: { ...(spec.Labels ?? {}), ...change.labels } } : {}),
+          ...(change.availability ? { Availability: change.availability } : {}),
+        }),
+        (version, spec) => node.update({ _query: { version }, _body: spec }),
+      ),
     );
   }
 
@@ -163,14 +185,23 @@ export class DockerSwarmClient implements SwarmClient {
 
   async updateService(idOrName: string, change: ServiceUpdate): Promise<void> {
     const service = this.docker.getService(idOrName);
-    const raw = await call(`service ${idOrName}`, () => service.inspect());
-    const spec = structuredClone(raw.Spec);
-    if (change.replicas !== undefined) spec.Mode = { Replicated: { Replicas: change.replicas } };
-    if (change.image !== undefined) spec.TaskTemplate.ContainerSpec.Image = change.image;
-    if (change.labels) spec.Labels = { ...(spec.Labels ?? {}), ...change.labels };
-    if (change.force) spec.TaskTemplate.ForceUpdate = (spec.TaskTemplate.ForceUpdate ?? 0) + 1;
     await call(`update service ${idOrName}`, () =>
-      service.update({ _query: { version: raw.Version.Index }, _body: spec }),
+      versionedUpdate(
+        async () => {
+          const raw = await service.inspect();
+          return { version: raw.Version.Index as number, spec: raw.Spec as ServiceSpecBody };
+        },
+        (spec) => {
+          if (change.replicas !== undefined)
+            spec.Mode = { Replicated: { Replicas: change.replicas } };
+          if (change.image !== undefined) spec.TaskTemplate.ContainerSpec.Image = change.image;
+          if (change.labels) spec.Labels = { ...(spec.Labels ?? {}), ...change.labels };
+          if (change.force)
+            spec.TaskTemplate.ForceUpdate = (spec.TaskTemplate.ForceUpdate ?? 0) + 1;
+          return spec;
+        },
+        (version, spec) => service.update({ _query: { version }, _body: spec }),
+      ),
     );
   }
 
