@@ -1,6 +1,7 @@
 /** A CloudBroker cloud by name, from the set-up files: its driver, ready to use. */
 import { existsSync } from 'node:fs';
 import type { MicadoConfig } from '../config/config.js';
+import { resolveName } from '../config/names.js';
 import { configError, usageError } from '../errors.js';
 import { CloudBrokerClient } from './cloudbroker-client.js';
 import { CloudBrokerDriver } from './cloudbroker-driver.js';
@@ -18,19 +19,17 @@ export function cloudBrokerDriver(
     );
   }
   const setup = readCloudSetup(setupFile);
-  const cloud = setup.clouds.find((c) => c.name === cloudName);
-  if (!cloud) {
-    const known = ['local', ...setup.clouds.map((c) => c.name)].join(', ');
-    throw usageError(`unknown cloud '${cloudName}': use one of ${known}`);
-  }
-  const application =
+  const name = resolveName('cloud', cloudName, ['local', ...setup.clouds.map((c) => c.name)]);
+  const cloud = setup.clouds.find((c) => c.name === name)!;
+  const chosen =
     applicationName === undefined
       ? undefined
-      : setup.applications.find((a) => a.name === applicationName);
-  if (applicationName !== undefined && !application) {
-    const known = setup.applications.map((a) => a.name).join(', ');
-    throw usageError(`unknown application '${applicationName}': use one of ${known}`);
-  }
+      : resolveName(
+          'application',
+          applicationName,
+          setup.applications.map((a) => a.name),
+        );
+  const application = setup.applications.find((a) => a.name === chosen);
   if (!url)
     throw configError(
       `cloud ${cloudName} is on CloudBroker, but no platform URL is set: set MICADO_CB_URL or cloudbroker.url`,

@@ -7,6 +7,7 @@ import { isAbsolute } from 'node:path';
 import { configError, usageError } from '../errors.js';
 import { parseSubnet, subnetSize } from '../host/ipv4.js';
 import { DEFAULT_CONFIG, ENV_SETTINGS, type MicadoConfig } from './config.js';
+import { resolveName } from './names.js';
 
 export const DEFAULT_CONFIG_FILE = '/etc/micado/config.json';
 
@@ -113,7 +114,10 @@ function validatePools(config: MicadoConfig): string[] {
     if (pool.driver === 'cloudbroker' && (!pool.cloud || !pool.application)) {
       problems.push(`${where} needs a cloud and an application for the cloudbroker driver`);
     }
-    if (!isTree(config.flavours) || !config.flavours[String(pool.flavour)]) {
+    const flavours = isTree(config.flavours) ? Object.keys(config.flavours) : [];
+    try {
+      pool.flavour = resolveName('flavour', String(pool.flavour), flavours);
+    } catch {
       problems.push(`${where}.flavour '${String(pool.flavour)}' is not one of flavours`);
     }
     if (!(Number.isInteger(pool.min) && pool.min >= 0))
@@ -165,7 +169,12 @@ export function validateConfig(config: MicadoConfig): string[] {
     if (!(config.containers?.[key] > 0))
       problems.push(`containers.${key} must be a positive number`);
   }
-  for (const key of ['requestTimeoutMs', 'provisionTimeoutMs', 'pollIntervalMs'] as const) {
+  for (const key of [
+    'requestTimeoutMs',
+    'provisionTimeoutMs',
+    'pollIntervalMs',
+    'stopTimeoutMs',
+  ] as const) {
     if (!(config.cloudbroker?.[key] > 0))
       problems.push(`cloudbroker.${key} must be a positive number`);
   }
