@@ -14,7 +14,7 @@ import { median, ms, timed } from './measure.js';
 import { TestCluster } from '../test/support/test-cluster.js';
 import { destroyLocalHost, type LocalHostRecord } from '../src/cloud/local/local-host.js';
 import { bareNode } from './bare-node.js';
-import { createDriver } from '../src/cloud/driver-registry.js';
+import { driverOfCloud } from '../src/nodes/node-drivers.js';
 import { startNode, stopNode } from '../src/cluster/node-provisioner.js';
 
 async function cli(cluster: TestCluster, ...args: string[]) {
@@ -41,7 +41,7 @@ export async function benchFoundation(): Promise<string[][]> {
     const starts: number[] = [];
     const inProcess: number[] = [];
     const bares: number[] = [];
-    const driver = createDriver('local', cluster.config);
+    const driver = driverOfCloud(cluster.config, 'local');
     for (let i = 0; i < 5; i++) {
       starts.push(await timed(() => cli(cluster, 'start', '-f', 'small', '-t', `b${i}`)));
       const request = { id: `lib-${i}`, pool: 'application', flavour: 'small', tag: `lib${i}` };

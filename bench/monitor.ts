@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit from 'p-limit';
 import { TestCluster } from '../test/support/test-cluster.js';
 import { CONTAINER_LABEL } from '../src/containers/container-spec.js';
-import { nodeEngineOf } from '../src/cloud/node-engine.js';
+import { nodeEngineOf } from '../src/nodes/node-engine.js';
 import { Monitor } from '../src/monitor/monitor.js';
 import { SERVICE_NAME_LABEL, STATS_PER_NODE } from '../src/monitor/node-readings.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';

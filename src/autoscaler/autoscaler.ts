@@ -7,8 +7,8 @@
  */
 import type { MicadoConfig } from '../config/config.js';
 import { NODE_LABEL } from '../cloud/cloud-driver.js';
-import { createDriver } from '../cloud/driver-registry.js';
 import { stopNode } from '../cluster/node-provisioner.js';
+import { driverOf, machineOfNode } from '../nodes/node-drivers.js';
 import { CPU, MEMORY } from '../cluster/cluster-status.js';
 import { CONTAINER_LABEL } from '../containers/container-spec.js';
 import { messageOf } from '../errors.js';
@@ -177,6 +177,10 @@ export class Autoscaler {
     for (const task of view.pending)
       if (!this.pendingSince.has(task.id)) this.pendingSince.set(task.id, now);
 
+    if (!this.settings.dryRun) {
+      for (const instance of await provisioner.relabel())
+        await this.record('relabel', instance, `node of ${instance} labelled`);
+    }
     await this.scaleUp(view, now);
     await this.nudge(view, now);
     await this.scaleDown(view, now);
@@ -231,7 +235,7 @@ export class Autoscaler {
   /** Watch a node start to its end: backoff on failure, and a cycle either way. */
   private follow(start: Promise<StartOutcome>): void {
     const done = start.then(async (outcome) => {
-      const { pool, instance } = outcome.intent;
+      const { pool, instance, createdAt } = outcome.intent;
       if (outcome.node) {
         this.poolStates.set(pool, afterSuccess(this.poolState(pool)));
         this.metrics.observeReady(outcome.seconds);
@@ -240,15 +244,27 @@ export class Autoscaler {
           instance,
           `node ${outcome.node.hostname} of pool ${pool} is Ready after ${outcome.seconds.toFixed(1)} s`,
         );
+        if (outcome.labelError) {
+          await this.record(
+            'relabel',
+            instance,
+            `node ${outcome.node.hostname} kept unlabelled for now (${outcome.labelError}); labelling it again`,
+          );
+        }
       } else {
-        const state = afterFailure(this.poolState(pool), this.now(), this.settings);
+        const before = this.poolState(pool);
+        const state = afterFailure(before, this.now(), createdAt, this.settings);
         this.poolStates.set(pool, state);
         this.metrics.count('failures', pool);
         const wait = Math.round((state.backoffUntil - this.now()) / 1000);
+        const backoff =
+          state === before
+            ? `pool already backed off for ${wait} s by a start that failed with it`
+            : `pool backed off for ${wait} s`;
         await this.record(
           'failure',
           instance,
-          `starting a node in pool ${pool} failed: ${outcome.error}; pool backed off for ${wait} s`,
+          `starting a node in pool ${pool} failed: ${outcome.error}; ${backoff}`,
         );
       }
       this.wake();
@@ -290,8 +306,11 @@ export class Autoscaler {
     if (targets.size === 0) return;
     this.lastNudge = now;
     for (const node of targets) {
-      await this.deps.manager.updateNode(node.id, { labels: { 'micado.nudged': String(now) } });
-      this.metrics.nudges++;
+      // A nudge that does not land is tried again at the next one: no cycle fails for it.
+      await this.deps.manager
+        .updateNode(node.id, { labels: { 'micado.nudged': String(now) } })
+        .then(() => this.metrics.nudges++)
+        .catch((err: unknown) => this.deps.log(`nudge of ${node.hostname}: ${messageOf(err)}`));
     }
     this.deps.log(`nudged the scheduler on ${[...targets].map((n) => n.hostname).join(', ')}`);
   }
@@ -335,15 +354,14 @@ export class Autoscaler {
     why: string,
   ): void {
     if (this.givingBack.has(node.id)) return;
-    const labels = { ...node.engineLabels, ...node.labels };
-    const instance = labels[NODE_LABEL.instance];
-    const pool = labels[NODE_LABEL.pool] ?? '?';
-    if (!instance) return;
+    const machine = machineOfNode(node);
+    if (!machine) return;
+    const { instance } = machine;
+    const pool = { ...node.engineLabels, ...node.labels }[NODE_LABEL.pool] ?? '?';
     this.givingBack.add(node.id);
-    const cloud =
-      labels[NODE_LABEL.driver] === 'local' ? 'local' : (labels[NODE_LABEL.cloud] ?? 'local');
-    const driver = createDriver(cloud, this.deps.config);
-    const done = stopNode(this.deps.manager, driver, instance, this.settings.drainTimeoutMs)
+    const done = Promise.resolve()
+      .then(() => driverOf(this.deps.config, machine.place))
+      .then((driver) => stopNode(this.deps.manager, driver, instance, this.settings.drainTimeoutMs))
       .then(async () => {
         this.metrics.count('scaleDowns', pool);
         await this.record('node-removed', instance, `node ${node.hostname} given back (${why})`);

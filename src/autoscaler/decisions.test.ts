@@ -121,7 +121,10 @@ describe('scale-up', () => {
     const states = new Map([
       [
         'default',
-        afterFailure(FRESH_POOL, NOW - 1000, { backoffInitialMs: 30_000, backoffMaxMs: 60_000 }),
+        afterFailure(FRESH_POOL, NOW - 1000, NOW - 5000, {
+          backoffInitialMs: 30_000,
+          backoffMaxMs: 60_000,
+        }),
       ],
     ]);
     const plan = up(view({ pending: [pending('a', 300)] }), { default: pool() }, states);
@@ -221,17 +224,30 @@ describe('constraints', () => {
 
 describe('backoff', () => {
   const settings = { backoffInitialMs: 30_000, backoffMaxMs: 100_000 };
-  it('doubles from the initial delay up to the cap, and resets on success', () => {
+  it('doubles per failure window up to the cap, and resets on success', () => {
     let state = FRESH_POOL;
     const delays: number[] = [];
+    // Each start is asked for after the previous window opened: four windows.
     for (let i = 0; i < 4; i++) {
-      state = afterFailure(state, NOW, settings);
-      delays.push(state.backoffUntil - NOW);
+      state = afterFailure(state, NOW + i, NOW + i, settings);
+      delays.push(state.backoffUntil - (NOW + i));
     }
     expect(delays).toEqual([30_000, 60_000, 100_000, 100_000]);
-    expect(isBackedOff(state, NOW + 99_999)).toBe(true);
-    expect(isBackedOff(state, NOW + 100_000)).toBe(false);
+    expect(isBackedOff(state, NOW + 3 + 99_999)).toBe(true);
+    expect(isBackedOff(state, NOW + 3 + 100_000)).toBe(false);
     expect(isBackedOff(afterSuccess(state), NOW)).toBe(false);
+  });
+
+  it('counts concurrent starts that fail together as one window', () => {
+    // Five starts asked for at once fail one after another within 8 s.
+    let state = FRESH_POOL;
+    for (let i = 0; i < 5; i++) state = afterFailure(state, NOW + i * 2000, NOW - 1000, settings);
+    expect(state.failures).toBe(1);
+    expect(state.backoffUntil).toBe(NOW + 30_000);
+    // A start asked for once the window opened (after its backoff) fails: it doubles.
+    state = afterFailure(state, NOW + 50_000, NOW + 31_000, settings);
+    expect(state.failures).toBe(2);
+    expect(state.backoffUntil).toBe(NOW + 50_000 + 60_000);
   });
 });
 

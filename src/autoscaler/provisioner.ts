@@ -14,12 +14,11 @@ import {
   type CloudDriver,
   type InstanceRequest,
 } from '../cloud/cloud-driver.js';
-import { allInstances } from '../cloud/all-drivers.js';
-import { createDriver, LOCAL_CLOUD } from '../cloud/driver-registry.js';
 import type { ClusterLayout } from '../cluster/cluster-layout.js';
-import { nodeOfInstance, startNode } from '../cluster/node-provisioner.js';
+import { labelNode, nodeOfInstance, startNode } from '../cluster/node-provisioner.js';
+import { allInstances, driverOf, LOCAL_CLOUD } from '../nodes/node-drivers.js';
 import { messageOf } from '../errors.js';
-import type { SwarmClient, SwarmNode } from '../swarm/index.js';
+import { isNotFound, type SwarmClient, type SwarmNode } from '../swarm/index.js';
 import type { ProvisioningIntent, Store } from '../store/store.js';
 import type { IncomingNode } from './cluster-view.js';
 
@@ -39,18 +38,16 @@ export interface StartOutcome {
   error?: string;
   /** Ready − request, for the metrics. */
   seconds: number;
-}
-
-export function poolDriver(config: MicadoConfig, pool: NodePool): CloudDriver {
-  return pool.driver === LOCAL_CLOUD
-    ? createDriver(LOCAL_CLOUD, config)
-    : createDriver(pool.cloud ?? '', config, pool.application);
+  /** Why a Ready node's labels did not land (a later cycle labels it again). */
+  labelError?: string;
 }
 
 export class Provisioner {
   private readonly deps: ProvisionerDeps;
   /** Starts under way in this process, by instance id. */
   private readonly running = new Map<string, { pool: string; promise: Promise<StartOutcome> }>();
+  /** Ready nodes whose labels have yet to land, by node id. */
+  private readonly unlabelled = new Map<string, { request: InstanceRequest; driver: string }>();
 
   constructor(deps: ProvisionerDeps) {
     this.deps = deps;
@@ -109,12 +106,13 @@ export class Provisioner {
     const { manager, layout, store, now } = this.deps;
     const driver = this.driverFor(pool);
     const started = now();
+    const request = requestOf(intent, pool);
     try {
       const { node } = await startNode(
         manager,
         driver,
         layout,
-        requestOf(intent, pool),
+        request,
         timeoutMs,
         undefined,
         async () => {
@@ -124,8 +122,22 @@ export class Provisioner {
           }
         },
       );
+      const seconds = (now() - started) / 1000;
       await store.updateIntent(intent.id, { state: 'joined', updatedAt: now() });
-      return { intent: { ...intent, state: 'joined' }, node, seconds: (now() - started) / 1000 };
+      try {
+        const labelled = await labelNode(manager, node, request, driver.name);
+        return { intent: { ...intent, state: 'joined' }, node: labelled, seconds };
+      } catch (err) {
+        // The node is Ready and runs tasks on its own engine labels: it is kept, and
+        // labelled again by a later cycle (relabel), never thrown away for this.
+        this.unlabelled.set(node.id, { request, driver: driver.name });
+        return {
+          intent: { ...intent, state: 'joined' },
+          node,
+          seconds,
+          labelError: messageOf(err),
+        };
+      }
     } catch (err) {
       // startNode has stopped the machine; the intent is closed with why.
       const error = messageOf(err);
@@ -137,7 +149,22 @@ export class Provisioner {
   }
 
   private driverFor(pool: NodePool): CloudDriver {
-    return this.deps.driverFor?.(pool) ?? poolDriver(this.deps.config, pool);
+    return this.deps.driverFor?.(pool) ?? driverOf(this.deps.config, pool);
+  }
+
+  /** Label the Ready nodes whose labels did not land at their start; returns those done. */
+  async relabel(): Promise<string[]> {
+    const done: string[] = [];
+    for (const [nodeId, { request, driver }] of this.unlabelled) {
+      try {
+        await this.deps.manager.updateNode(nodeId, { labels: nodeLabels(request, driver) });
+        this.unlabelled.delete(nodeId);
+        done.push(request.id);
+      } catch (err) {
+        if (isNotFound(err) || isNotFound((err as Error).cause)) this.unlabelled.delete(nodeId);
+      }
+    }
+    return done;
   }
 
   /**
@@ -164,9 +191,7 @@ export class Provisioner {
         resumed.push(this.begin(intent, pool, left));
         continue;
       }
-      const driver = pool
-        ? this.driverFor(pool)
-        : createDriver(intent.cloud ?? LOCAL_CLOUD, config);
+      const driver = pool ? this.driverFor(pool) : driverOf(config, intent);
       await driver.stop(intent.instance);
       if (node) await manager.removeNode(node.id, true).catch(() => undefined);
       await store.updateIntent(intent.id, {

@@ -44,6 +44,8 @@ export interface Instance {
 
 export interface CloudDriver {
   readonly name: string;
+  /** The cloud its machines run on, as cloudsetup.xml spells it (`local` for local ones). */
+  readonly cloud: string;
   /**
    * Required. Start a machine that boots a node and joins the swarm; idempotent by
    * request id. Resolves once the machine is up (the node may still be joining);
@@ -65,6 +67,11 @@ export interface CloudDriver {
    * Swarm does not offer through its manager); undefined when it cannot be reached.
    */
   engineAddress?(id: string): EngineAddress | undefined;
+  /**
+   * Optional. Drop a machine from the driver's records without asking its cloud, for a
+   * machine the user gave up stopping (`--force`); it may run on, out of micado's sight.
+   */
+  forget?(id: string): void;
 }
 
 /** Engine labels every micado node carries; copied to node labels once it joins. */
@@ -75,6 +82,8 @@ export const NODE_LABEL = {
   pool: 'micado.pool',
   flavour: 'micado.flavour',
   tag: 'micado.tag',
+  /** How the node's engine is reached (unix://PATH), as the node announces it. */
+  engine: 'micado.engine',
   /** Set on nodes the manager started: only those does it give back when idle. */
   autoscaled: 'micado.autoscaled',
   /** Set by the manager before it drains a node to give it back. */

@@ -22,6 +22,11 @@ export interface ProvisionedNode {
   node: SwarmNode;
 }
 
+/**
+ * Ask the driver for a machine and wait until its node is Ready. A start that fails
+ * before that stops its machine; a Ready node is the caller's to label (`labelNode`)
+ * and is never given back for a label that did not land.
+ */
 export async function startNode(
   manager: SwarmClient,
   driver: CloudDriver,
@@ -53,12 +58,7 @@ export async function startNode(
       }
       throw err;
     });
-    // Node labels are the manager's own word on a node (engine labels are the node's).
-    await manager.updateNode(node.id, { labels: nodeLabels(request, driver.name) });
-    return {
-      instance,
-      node: { ...node, labels: { ...node.labels, ...nodeLabels(request, driver.name) } },
-    };
+    return { instance, node };
   } catch (err) {
     await driver.stop(request.id).catch(() => undefined);
     throw err;
@@ -66,6 +66,22 @@ export async function startNode(
     clearTimeout(timer);
     abort.abort();
   }
+}
+
+/**
+ * Give a joined node the manager's labels for its machine (node labels are the
+ * manager's own word on a node; engine labels are the node's). Returns the node as
+ * labelled.
+ */
+export async function labelNode(
+  manager: SwarmClient,
+  node: SwarmNode,
+  request: InstanceRequest,
+  driverName: string,
+): Promise<SwarmNode> {
+  const labels = nodeLabels(request, driverName);
+  await manager.updateNode(node.id, { labels });
+  return { ...node, labels: { ...node.labels, ...labels } };
 }
 
 /** Resolves with the node announcing `instanceId` once it is Ready. */

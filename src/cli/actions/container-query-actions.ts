@@ -3,7 +3,7 @@ import { checkContainerName } from '../../containers/container-names.js';
 import { listContainers } from '../../containers/container-operations.js';
 import { containerInfo, type ContainerInfo } from '../../containers/container-info.js';
 import { clusterStatus } from '../../cluster/cluster-status.js';
-import { allInstances } from '../../cloud/all-drivers.js';
+import { allInstances } from '../../nodes/node-drivers.js';
 import { instanceRows } from '../../cloud/instance-rows.js';
 import { messageOf, usageError } from '../../errors.js';
 import type { MicadoConfig } from '../../config/config.js';

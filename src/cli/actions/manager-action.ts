@@ -5,7 +5,7 @@
 import { Autoscaler } from '../../autoscaler/autoscaler.js';
 import { Provisioner } from '../../autoscaler/provisioner.js';
 import { serveStatus } from '../../autoscaler/status-server.js';
-import { nodeEngineOf } from '../../cloud/node-engine.js';
+import { nodeEngineOf } from '../../nodes/node-engine.js';
 import { clusterLayout } from '../../cluster/cluster-layout.js';
 import { messageOf } from '../../errors.js';
 import { checkSchedule, Monitor } from '../../monitor/monitor.js';

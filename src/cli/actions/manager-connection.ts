@@ -1,7 +1,7 @@
 /** How actions reach the swarm: the manager's engine, and the engine of a given node. */
 import { conflictError, hostError, MicadoError } from '../../errors.js';
 import type { MicadoConfig } from '../../config/config.js';
-import { nodeEngineOf } from '../../cloud/node-engine.js';
+import { nodeEngineOf } from '../../nodes/node-engine.js';
 import { clusterLayout, managerSocket, type ClusterLayout } from '../../cluster/cluster-layout.js';
 import { readState } from '../../cluster/cluster-state.js';
 import { isRunning } from '../../host/process.js';

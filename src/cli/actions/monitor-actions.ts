@@ -1,5 +1,5 @@
 /** monitor and events: refreshing the store, and reading its events log. */
-import { nodeEngineOf } from '../../cloud/node-engine.js';
+import { nodeEngineOf } from '../../nodes/node-engine.js';
 import { usageError } from '../../errors.js';
 import { checkSchedule, Monitor, type RefreshReport } from '../../monitor/monitor.js';
 import { openExistingStore, openStore } from '../../store/open-store.js';

@@ -11,6 +11,7 @@ import { isRunning } from '../../host/process.js';
 import { connectEngine, type EngineAddress } from '../../swarm/index.js';
 import {
   isValidInstanceId,
+  NODE_LABEL,
   nodeLabels,
   type CloudDriver,
   type Instance,
@@ -27,6 +28,7 @@ export const EMULATOR_RECORDS = 'emulator-instances';
 
 export class LocalCloudDriver implements CloudDriver {
   readonly name = 'local';
+  readonly cloud = 'local';
   private readonly records: LocalRecords;
 
   /** `records` names where the machines are recorded: micado's own by default. */
@@ -82,7 +84,10 @@ export class LocalCloudDriver implements CloudDriver {
         host,
         {
           capacity: flavourCapacity(flavour),
-          labels: nodeLabels(request, this.name),
+          labels: {
+            ...nodeLabels(request, this.name),
+            [NODE_LABEL.engine]: `unix://${socketOf(host)}`,
+          },
           insecureRegistries: [bootstrap.registry],
           containerBridge: true,
         },
