@@ -53,7 +53,8 @@ describe('autoscaler through the CloudBroker emulator', () => {
         setupFile,
         credentialsFile,
         pollIntervalMs: 50,
-        provisionTimeoutMs: 8000,
+        // Long enough to outlast the storm below: transient faults never fail a start.
+        provisionTimeoutMs: 60_000,
         requestTimeoutMs: 1000,
       },
       pools: { cb: CB_POOL, spare: { driver: 'local', flavour: 'small', min: 0, max: 3 } },
@@ -104,6 +105,46 @@ describe('autoscaler through the CloudBroker emulator', () => {
     // The load gone, the node is given back and its job deleted.
     expect((await cluster.micado('quit', '-n', 'container-cbjob', '--rm')).code).toBe(0);
     await eventually(async () => (emulator.jobs.size === 0 ? true : undefined), 60_000);
+  });
+
+  it('rides out a storm of broker faults: every container runs on one job of its own, no backoff', async () => {
+    const madeBefore = emulator.made.length;
+    let seed = 11;
+    const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    const stormMs = 10_000;
+    emulator.faults = {
+      ...NO_FAULTS,
+      storm: { until: Date.now() + stormMs, faultRate: 0.3, maxLatencyMs: 500, random },
+    };
+    const names = ['s1', 's2', 's3'];
+    try {
+      for (const name of names) {
+        const launch = await cluster.micado(
+          'launch', '-i', 'micado/base', '-n', name, '-s', 'sleep', '-a', '3600', '--memory', '300m', '--detach',
+        ); // prettier-ignore
+        expect(launch.code, launch.stderr).toBe(0);
+      }
+      const running = async () => {
+        const list = JSON.parse((await cluster.micado('list', '-c', '--json')).stdout);
+        return (list.containers as { name: string; state: string }[]).filter(
+          (c) => names.includes(c.name.replace('container-', '')) && c.state === 'running',
+        ).length;
+      };
+      await eventually(async () => ((await running()) === 3 ? true : undefined), 120_000);
+    } finally {
+      emulator.faults = { ...NO_FAULTS };
+    }
+    // The storm was met, and did not make a job twice or back the pool off.
+    expect(emulator.requests.length).toBeGreaterThan(0);
+    const made = emulator.made.slice(madeBefore);
+    expect(made).toHaveLength(3);
+    expect(new Set(made).size).toBe(3);
+    expect([...emulator.jobs.values()].filter((j) => j.status === 'running')).toHaveLength(3);
+    const failures = (await events()).filter((e) => e.action === 'failure');
+    expect(failures).toEqual([]);
+    for (const name of names)
+      expect((await cluster.micado('quit', '-n', `container-${name}`, '--rm')).code).toBe(0);
+    await eventually(async () => (emulator.jobs.size === 0 ? true : undefined), 90_000);
   });
 
   it('backs off a pool whose jobs fail and uses the next pool', async () => {

@@ -54,6 +54,18 @@ describe('CloudBroker through the emulator', () => {
       ...extra,
     );
   const workers = async () => cluster.manager().listNodes({ role: ['worker'] });
+  /** Stop and delete every job through the platform's API, as its user would by hand. */
+  const stopByHand = async () => {
+    const authorization = `Basic ${Buffer.from(`${EMAIL}:${PASSWORD}`).toString('base64')}`;
+    for (const job of [...emulator.jobs.values()]) {
+      const at = (path: string) => new URL(path, cluster.config.cloudbroker.url);
+      await fetch(at(`jobs/${job.id}/stop.xml`), { method: 'PUT', headers: { authorization } });
+      const deadline = Date.now() + 30_000;
+      while (emulator.jobs.get(job.id)?.status !== 'completed' && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50));
+      await fetch(at(`jobs/${job.id}.xml`), { method: 'DELETE', headers: { authorization } });
+    }
+  };
 
   beforeAll(async () => {
     // The emulator's URL is only known once it listens: it goes into the cluster's config.
@@ -73,6 +85,7 @@ describe('CloudBroker through the emulator', () => {
         pollIntervalMs: 50,
         provisionTimeoutMs: 8000,
         requestTimeoutMs: 1000,
+        stopTimeoutMs: 3000,
       },
     });
     expect((await micado('up')).code).toBe(0);
@@ -85,9 +98,9 @@ describe('CloudBroker through the emulator', () => {
   // A test that failed half-way leaves its machines: stop them, so the next starts clean.
   afterEach(async () => {
     emulator.faults = { ...NO_FAULTS };
-    const { instances } = JSON.parse((await cluster.micado('list', '-i', '--json')).stdout) as {
-      instances: { tag?: string }[];
-    };
+    const list = await cluster.micado('list', '-i', '--json');
+    if (list.code !== 0) return; // the cluster is down
+    const { instances } = JSON.parse(list.stdout) as { instances: { tag?: string }[] };
     for (const { tag } of instances) if (tag) await cluster.micado('stop', '-t', tag);
   });
 
@@ -156,6 +169,92 @@ describe('CloudBroker through the emulator', () => {
     expect(emulator.jobs.size).toBe(0);
   });
 
+  it('rides out an <errors> refusal of the create and a cut-off answer to the submit', async () => {
+    const madeBefore = emulator.made.length;
+    emulator.faults = { ...NO_FAULTS, match: /^POST/, errorBodies: 1 };
+    const started = await start('cb4');
+    expect(started.code, started.stderr).toBe(0);
+    emulator.faults = { ...NO_FAULTS, match: /^PUT .*submit/, malformed: 1 };
+    const again = await start('cb5');
+    expect(again.code, again.stderr).toBe(0);
+    expect([...emulator.jobs.values()].map((j) => j.status)).toEqual(['running', 'running']);
+    expect(emulator.made.slice(madeBefore)).toHaveLength(2);
+  });
+
+  it('takes cloud, application and flavour names as the manual writes them', async () => {
+    const started = await micado(
+      'start', '-c', 'cloudsigma', '-a', 'node dscr', '-f', 'Small', '-t', 'cbcase', '--json',
+    ); // prettier-ignore
+    expect(started.code, started.stderr).toBe(0);
+    expect(JSON.parse(started.stdout).instance).toMatchObject({
+      cloud: 'CloudSigma',
+      flavour: 'small',
+    });
+    const [node] = await workers();
+    expect(node?.labels).toMatchObject({
+      [NODE_LABEL.cloud]: 'CloudSigma',
+      [NODE_LABEL.flavour]: 'small',
+    });
+  });
+
+  it('monitors, executes on and copies to a container on a CloudBroker node', async () => {
+    expect((await start('cbexec')).code).toBe(0);
+    const launch = await micado(
+      'launch', '-i', 'micado/base', '-n', 'oncb', '-s', 'sleep', '-a', '3600', '--memory', '64m',
+    ); // prettier-ignore
+    expect(launch.code, launch.stderr).toBe(0);
+    const hostname = await micado('execute', '-n', 'container-oncb', '-c', 'cat /etc/hostname');
+    expect(hostname.code, hostname.stderr).toBe(0);
+    expect(hostname.stdout.trim()).toMatch(/^[0-9a-f]{12}$/);
+    const file = join(files, 'to-copy.txt');
+    writeFileSync(file, 'over the broker\n');
+    const copied = await micado('copy', file, 'container-oncb:/tmp/');
+    expect(copied.code, copied.stderr).toBe(0);
+    const read = await micado('execute', '-n', 'container-oncb', '-c', 'cat /tmp/to-copy.txt');
+    expect(read.stdout).toBe('over the broker\n');
+    const once = await micado('monitor', '--once', '--json');
+    expect(once.code, once.stderr).toBe(0);
+    expect(JSON.parse(once.stdout)).toMatchObject({ nodes: 1, containers: 1, stale: [] });
+    expect((await micado('remove', '-n', 'container-oncb')).code).not.toBe(0);
+    expect((await micado('quit', '-n', 'container-oncb', '--rm')).code).toBe(0);
+  });
+
+  it('counts a job the broker no longer knows as stopped', async () => {
+    expect((await start('cbforgot')).code).toBe(0);
+    // The platform lost the job (deleted by hand, or expired): the machine is gone.
+    const [job] = [...emulator.jobs.values()];
+    emulator.jobs.delete(job!.id);
+    const stopped = await micado('stop', '-t', 'cbforgot');
+    expect(stopped.code, stopped.stderr).toBe(0);
+    expect(await workers()).toEqual([]);
+  });
+
+  it('says which machine is left running when the broker does not answer; --force forgets it', async () => {
+    const started = await start('cbdead', '--json');
+    expect(started.code, started.stderr).toBe(0);
+    const { id } = JSON.parse(started.stdout).instance;
+    emulator.faults = { ...NO_FAULTS, serverErrors: 1_000_000 };
+    const refused = await micado('stop', '-t', 'cbdead');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+    expect(refused.stderr).toMatch(
+      new RegExp(
+        `instance ${id} \\(tag cbdead\\) on CloudSigma could not be stopped and is left running: .*HTTP 503; try again, or micado stop -t cbdead --force to forget it`,
+      ),
+    );
+    const forced = await micado('stop', '-t', 'cbdead', '--force');
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(forced.stdout).toMatch(/is forgotten, not stopped: stop it on CloudSigma yourself/);
+    const list = JSON.parse((await micado('list', '-i', '--json')).stdout);
+    expect(list.instances).toEqual([]);
+    expect(await workers()).toEqual([]);
+    const events = JSON.parse((await micado('events', '--json')).stdout) as { action: string }[];
+    expect(events.map((e) => e.action)).toContain('forget');
+    // As the message says, the machine is then stopped on the cloud by hand.
+    emulator.faults = { ...NO_FAULTS };
+    await stopByHand();
+  });
+
   it('makes no second job when the answer to a create is lost', async () => {
     emulator.faults = { ...NO_FAULTS, lostCreates: 1 };
     const started = await start('cb3');
@@ -173,14 +272,11 @@ describe('CloudBroker through the emulator', () => {
       /has no running instance with an address after 8 s/,
     ],
     ['a job that fails', { failJobs: true }, /ended as failed before its instance was up/],
+    // Transient faults are retried until the start's deadline (8 s here): only one
+    // that lasts past it is reported.
     [
-      'an <errors> answer to the create',
-      { match: /^POST/, errorBodies: 1 },
-      /CloudBroker: POST jobs\.xml: Record is in the wrong status/,
-    ],
-    [
-      'malformed XML on every read',
-      { match: /^GET/, malformed: 50 },
+      'malformed XML on every read until the deadline',
+      { match: /^GET/, malformed: 1000 },
       /CloudBroker: .*malformed XML/,
     ],
   ] as [string, Partial<typeof NO_FAULTS>, RegExp][])(
@@ -235,5 +331,33 @@ describe('CloudBroker through the emulator', () => {
     expect(wrong.code).toBe(1);
     expect(wrong.stderr.trim()).toMatch(/CloudBroker: GET .*: Invalid email or password/);
     expect(wrong.stderr).not.toContain('wrong-password');
+  });
+
+  // Last: it takes the cluster down.
+  it('down says which machines are left running when the broker does not answer, and --force forgets them', async () => {
+    const started = await start('cbdown', '--json');
+    expect(started.code, started.stderr).toBe(0);
+    const { id } = JSON.parse(started.stdout).instance;
+    emulator.faults = { ...NO_FAULTS, serverErrors: 1_000_000 };
+    const refused = await micado('down');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+    expect(refused.stderr).toMatch(
+      new RegExp(
+        `1 machine\\(s\\) could not be stopped and are left running: ${id} on CloudSigma \\(.*HTTP 503\\); the cluster stays up: try again, or micado down --force to forget them`,
+      ),
+    );
+    const status = JSON.parse((await micado('status', '--json')).stdout);
+    expect(status.manager.state).toBe('running');
+    const forced = await micado('down', '--force');
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(forced.stdout).toContain(`forgotten, not stopped: ${id} on CloudSigma`);
+    const events = JSON.parse((await micado('events', '--json')).stdout) as {
+      action: string;
+      subject: string;
+    }[];
+    expect(events).toContainEqual(expect.objectContaining({ action: 'forget', subject: id }));
+    emulator.faults = { ...NO_FAULTS };
+    await stopByHand();
   });
 });

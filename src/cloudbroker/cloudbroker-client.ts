@@ -1,8 +1,9 @@
 /**
  * A typed client of CloudBroker's REST/XML API. Reads are retried on timeouts, refused
- * connections and 5xx, with capped exponential backoff and full jitter. Writes are not:
- * a job is created only after looking it up by its unique name, so a retried start can
- * never pay for a second VM.
+ * connections and 5xx, with capped exponential backoff and full jitter. Writes are not
+ * repeated blindly: a job is created only after looking it up by its unique name, and a
+ * state change whose answer went wrong asks the job where it is, so a retried start
+ * can never pay for a second VM. Callers repeat whole steps (see transient-retry.ts).
  */
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -197,11 +198,15 @@ export class CloudBrokerClient {
     await this.transition(id, 'submit', (status) => status !== 'created');
   }
 
-  /** Stop the job; one already stopping or ended counts as stopped. */
+  /** Stop the job; one already stopping or ended, or one the platform no longer knows, is stopped. */
   async stopJob(id: string): Promise<void> {
-    await this.transition(id, 'stop', (status) =>
-      ['stopping', 'finishing', ...ENDED_JOB_STATES].includes(status),
-    );
+    try {
+      await this.transition(id, 'stop', (status) =>
+        ['stopping', 'finishing', ...ENDED_JOB_STATES].includes(status),
+      );
+    } catch (err) {
+      if (!(err instanceof CloudBrokerError && err.fault === 'not found')) throw err;
+    }
   }
 
   /** Delete the job; one already gone is fine. */
@@ -222,8 +227,9 @@ export class CloudBrokerClient {
       await this.write('put', `jobs/${encodeURIComponent(id)}/${action}.xml`);
     } catch (err) {
       if (!(err instanceof CloudBrokerError)) throw err;
-      if (err.fault !== 'wrong status' && err.fault !== 'unavailable') throw err;
-      // The job may have moved on (or our earlier request did land): ask it.
+      if (!['wrong status', 'unavailable', 'protocol'].includes(err.fault)) throw err;
+      // The job may have moved on (or our earlier request did land, its answer lost or
+      // cut short): ask it.
       const job = toJob(await this.get('jobs', id));
       if (!alreadyDone(job.status)) throw err;
     }

@@ -38,7 +38,7 @@ afterEach(async () => {
   for (const dir of stateDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-async function setUp() {
+async function setUp(timing: { provisionTimeoutMs?: number; stopTimeoutMs?: number } = {}) {
   emulator = new CloudBrokerEmulator(ACCOUNT, catalogFromSetup(SETUP), instantMachines);
   const url = await emulator.listen();
   const config = {
@@ -49,11 +49,20 @@ async function setUp() {
       url,
       pollIntervalMs: 10,
       provisionTimeoutMs: 3000,
+      stopTimeoutMs: 3000,
+      ...timing,
     },
   };
-  const client = new CloudBrokerClient({ baseUrl: url, ...ACCOUNT, sleep: async () => undefined });
+  const client = new CloudBrokerClient({
+    baseUrl: url,
+    ...ACCOUNT,
+    timeoutMs: 300,
+    sleep: async () => undefined,
+  });
   return {
     emulator,
+    config,
+    url,
     driver: new CloudBrokerDriver(config, SETUP.clouds[0]!, SETUP.applications[0], client),
   };
 }
@@ -103,6 +112,61 @@ describe('CloudBroker driver', () => {
       driver.start({ id: 'i-3', pool: 'application', flavour: 'huge' }, BOOTSTRAP),
     ).rejects.toThrow("cloud C1 has no flavour 'huge': use one of small");
     expect(emulator.requests).toEqual([]);
+  });
+
+  it('starts through a storm of transient faults on every step: one job, no duplicate', async () => {
+    const { emulator, driver } = await setUp({ provisionTimeoutMs: 20_000 });
+    let seed = 7;
+    const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    emulator.faults.storm = { until: Date.now() + 1500, faultRate: 0.6, maxLatencyMs: 20, random };
+    const phases: string[] = [];
+    const instance = await driver.start(
+      { id: 'i-storm', pool: 'application', flavour: 'small' },
+      BOOTSTRAP,
+      (phase) => phases.push(phase),
+    );
+    expect(instance.state).toBe('running');
+    expect([...emulator.jobs.values()].map((j) => [j.name, j.status])).toEqual([
+      ['micado-i-storm', 'running'],
+    ]);
+    // It did meet faults, and went on past them.
+    expect(phases.some((p) => /trying again|not read/.test(p))).toBe(true);
+  });
+
+  it('counts a job the platform no longer knows as stopped', async () => {
+    const { emulator, driver } = await setUp();
+    await driver.start({ id: 'i-gone', pool: 'application', flavour: 'small' }, BOOTSTRAP);
+    emulator.jobs.clear();
+    await driver.stop('i-gone');
+    expect(await driver.list()).toEqual([]);
+  });
+
+  it('reports a stop the platform never answers, keeping the record; forget drops it', async () => {
+    const { emulator, driver } = await setUp({ stopTimeoutMs: 1000 });
+    await driver.start({ id: 'i-lost', pool: 'application', flavour: 'small' }, BOOTSTRAP);
+    emulator.faults.storm = { until: Date.now() + 60_000, faultRate: 1, maxLatencyMs: 0 };
+    await expect(driver.stop('i-lost')).rejects.toThrow(/CloudBroker: /);
+    expect((await driver.list()).map((i) => [i.id, i.state])).toEqual([['i-lost', 'unknown']]);
+    driver.forget('i-lost');
+    expect(await driver.list()).toEqual([]);
+    emulator.faults.storm = undefined;
+  });
+
+  it('fails at once on a fault that is not transient', async () => {
+    const { emulator, config, url } = await setUp({ provisionTimeoutMs: 60_000 });
+    const wrongAccount = new CloudBrokerClient({ baseUrl: url, ...ACCOUNT, password: 'wrong' });
+    const driver = new CloudBrokerDriver(
+      config,
+      SETUP.clouds[0]!,
+      SETUP.applications[0],
+      wrongAccount,
+    );
+    const started = Date.now();
+    await expect(
+      driver.start({ id: 'i-auth', pool: 'application', flavour: 'small' }, BOOTSTRAP),
+    ).rejects.toThrow(/Invalid email or password/);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(emulator.jobs.size).toBe(0);
   });
 
   it('leaves no job and no record when the job fails', async () => {

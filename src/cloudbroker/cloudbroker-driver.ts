@@ -23,6 +23,8 @@ import {
   type CloudBrokerClient,
   type Job,
 } from './cloudbroker-client.js';
+import { CloudBrokerError } from './cloudbroker-error.js';
+import { isTransientFault, retryTransient } from './transient-retry.js';
 import {
   renderParameters,
   type ApplicationDefinition,
@@ -50,11 +52,15 @@ export class CloudBrokerDriver implements CloudDriver {
 
   constructor(
     private readonly config: MicadoConfig,
-    private readonly cloud: CloudDefinition,
+    private readonly definition: CloudDefinition,
     private readonly application: ApplicationDefinition | undefined,
     private readonly client: CloudBrokerClient,
   ) {
     this.dir = join(config.stateDir, 'cloudbroker');
+  }
+
+  get cloud(): string {
+    return this.definition.name;
   }
 
   async start(
@@ -62,19 +68,22 @@ export class CloudBrokerDriver implements CloudDriver {
     bootstrap: NodeBootstrap,
     onPhase?: (phase: string) => void,
   ): Promise<Instance> {
-    const instanceType = this.cloud.flavours[request.flavour];
+    const flavour = Object.keys(this.definition.flavours).find(
+      (f) => f.toLowerCase() === request.flavour.toLowerCase(),
+    );
+    const instanceType = flavour === undefined ? undefined : this.definition.flavours[flavour];
     if (!instanceType) {
-      const known = Object.keys(this.cloud.flavours).join(', ');
+      const known = Object.keys(this.definition.flavours).join(', ');
       throw usageError(
-        `cloud ${this.cloud.name} has no flavour '${request.flavour}': use one of ${known}`,
+        `cloud ${this.definition.name} has no flavour '${request.flavour}': use one of ${known}`,
       );
     }
     if (!this.application)
-      throw usageError(`say which application to run on ${this.cloud.name}: -a NAME`);
+      throw usageError(`say which application to run on ${this.definition.name}: -a NAME`);
     if (!isValidInstanceId(request.id)) throw usageError(`invalid instance id '${request.id}'`);
     const record: JobRecord = this.read(request.id) ?? {
       id: request.id,
-      cloud: this.cloud.name,
+      cloud: this.definition.name,
       application: this.application.name,
       pool: request.pool,
       flavour: request.flavour,
@@ -86,36 +95,49 @@ export class CloudBrokerDriver implements CloudDriver {
     };
     // Recorded before the job exists: a crash from here on leaves a name to find it by.
     this.write(record);
-    try {
-      onPhase?.(`creating a CloudBroker job on ${this.cloud.name}`);
-      const [softwareId, executableId, resourceId, regionId] = await Promise.all([
-        this.client.idOf('softwares', this.application.software),
-        this.client.idOf('executables', this.application.executable),
-        this.client.idOf('resources', this.cloud.provider),
-        this.client.idOf('regions', this.cloud.region),
-      ]);
-      const job = await this.client.createJob({
-        name: record.jobName,
-        softwareId,
-        executableId,
-        resourceId,
-        regionId,
-        instanceTypeId: instanceType,
-        permanentlyRunning: true,
-        arguments: renderParameters(this.application.parameters, {
-          manager: bootstrap.managerAddress,
-          token: bootstrap.joinToken,
-          registry: bootstrap.registry,
-          instance: request.id,
-          pool: request.pool,
-          flavour: request.flavour,
-          tag: request.tag ?? '',
-        }),
+    const deadline = Date.now() + this.config.cloudbroker.provisionTimeoutMs;
+    const step = <T>(what: string, fn: () => Promise<T>) =>
+      retryTransient(fn, {
+        deadline,
+        onRetry: (err) => onPhase?.(`${what}: ${err.message}; trying again`),
       });
+    const application = this.application;
+    try {
+      onPhase?.(`creating a CloudBroker job on ${this.definition.name}`);
+      const [softwareId, executableId, resourceId, regionId] = await step('catalog', () =>
+        Promise.all([
+          this.client.idOf('softwares', application.software),
+          this.client.idOf('executables', application.executable),
+          this.client.idOf('resources', this.definition.provider),
+          this.client.idOf('regions', this.definition.region),
+        ]),
+      );
+      // Safe to repeat: a create looks the job up by its unique name first.
+      const job = await step('create', () =>
+        this.client.createJob({
+          name: record.jobName,
+          softwareId,
+          executableId,
+          resourceId,
+          regionId,
+          instanceTypeId: instanceType,
+          permanentlyRunning: true,
+          arguments: renderParameters(application.parameters, {
+            manager: bootstrap.managerAddress,
+            token: bootstrap.joinToken,
+            registry: bootstrap.registry,
+            instance: request.id,
+            pool: request.pool,
+            flavour: request.flavour,
+            tag: request.tag ?? '',
+          }),
+        }),
+      );
       record.jobId = job.id;
       this.write(record);
-      await this.client.submitJob(job.id);
-      record.address = await this.waitForAddress(job, onPhase);
+      // Safe to repeat: a job already past `created` counts as submitted.
+      await step('submit', () => this.client.submitJob(job.id));
+      record.address = await this.waitForAddress(job, deadline, onPhase);
       this.write(record);
       return this.view(record, 'running');
     } catch (err) {
@@ -128,21 +150,36 @@ export class CloudBrokerDriver implements CloudDriver {
   async stop(id: string): Promise<void> {
     const record = this.read(id);
     if (!record) return;
+    const deadline = Date.now() + this.config.cloudbroker.stopTimeoutMs;
+    const step = <T>(fn: () => Promise<T>) => retryTransient(fn, { deadline });
     // Every job of the instance's name goes: one made twice by a late create included.
-    const jobs = new Set((await this.client.jobsNamed(record.jobName)).map((j) => j.id));
+    const named = await step(() => this.client.jobsNamed(record.jobName));
+    const jobs = new Set(named.map((j) => j.id));
     if (record.jobId) jobs.add(record.jobId);
     for (const job of jobs) {
-      await this.client.stopJob(job);
-      await this.waitForJob(job, ENDED_JOB_STATES, this.config.cloudbroker.provisionTimeoutMs);
-      await this.client.deleteJob(job);
+      // A job the platform no longer knows is stopped: each step takes "not found" so.
+      await step(() => this.client.stopJob(job));
+      await this.waitForJob(job, ENDED_JOB_STATES, deadline);
+      await step(() => this.client.deleteJob(job));
     }
+    rmSync(this.file(id), { force: true });
+  }
+
+  /** Drop the record of a machine without asking the platform (the user gave up on it). */
+  forget(id: string): void {
     rmSync(this.file(id), { force: true });
   }
 
   async list(): Promise<Instance[]> {
     const records = this.records();
     if (records.length === 0) return [];
-    const jobs = new Map((await this.client.list('jobs')).map((j) => [j.name, j]));
+    // A platform that does not answer leaves the machines known, their state unknown:
+    // `down` must still find them to say which are left running.
+    const listed = await this.client.list('jobs').catch((err: unknown) => {
+      if (err instanceof CloudBrokerError) return [];
+      throw err;
+    });
+    const jobs = new Map(listed.map((j) => [j.name, j]));
     return records.map((r) => this.view(r, stateOf(jobs.get(r.jobName)?.status)));
   }
 
@@ -155,27 +192,39 @@ export class CloudBrokerDriver implements CloudDriver {
     return this.view(record, stateOf(job?.status));
   }
 
-  /** The instance's address once the job runs; fails fast when the job fails. */
-  private async waitForAddress(job: Job, onPhase?: (phase: string) => void): Promise<string> {
-    const deadline = Date.now() + this.config.cloudbroker.provisionTimeoutMs;
+  /**
+   * The instance's address once the job runs; fails fast when the job fails. A poll
+   * that meets a transient fault is just a poll that saw nothing new.
+   */
+  private async waitForAddress(
+    job: Job,
+    deadline: number,
+    onPhase?: (phase: string) => void,
+  ): Promise<string> {
     let last = '';
     for (;;) {
-      const [current, instances] = await Promise.all([
-        this.client.get('jobs', job.id),
-        this.client.jobInstances(job.id),
-      ]);
-      const status = (current.status ?? 'unknown').toLowerCase();
-      const address = instances.find((i) => i.address)?.address;
-      const phase = `job ${status}${address ? `, instance at ${address}` : instances[0] ? `, instance ${instances[0].status}` : ''}`;
+      let phase: string;
+      try {
+        const [current, instances] = await Promise.all([
+          this.client.get('jobs', job.id),
+          this.client.jobInstances(job.id),
+        ]);
+        const status = (current.status ?? 'unknown').toLowerCase();
+        const address = instances.find((i) => i.address)?.address;
+        phase = `job ${status}${address ? `, instance at ${address}` : instances[0] ? `, instance ${instances[0].status}` : ''}`;
+        if (address && status === 'running') return address;
+        if (ENDED_JOB_STATES.includes(status) || ['stopping', 'finishing'].includes(status)) {
+          throw new MicadoError(
+            'cloud',
+            `CloudBroker job ${job.id} ended as ${status} before its instance was up`,
+          );
+        }
+      } catch (err) {
+        if (!isTransientFault(err)) throw err;
+        phase = `job not read: ${err.message}`;
+      }
       if (phase !== last) onPhase?.(phase);
       last = phase;
-      if (address && status === 'running') return address;
-      if (ENDED_JOB_STATES.includes(status) || ['stopping', 'finishing'].includes(status)) {
-        throw new MicadoError(
-          'cloud',
-          `CloudBroker job ${job.id} ended as ${status} before its instance was up`,
-        );
-      }
       if (Date.now() > deadline) {
         throw new MicadoError(
           'cloud',
@@ -186,15 +235,26 @@ export class CloudBrokerDriver implements CloudDriver {
     }
   }
 
-  private async waitForJob(id: string, states: string[], timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
+  /**
+   * Wait until the job is in one of `states`, or the platform no longer knows it. Faults
+   * are borne until `faultDeadline`; a job that answers but takes its time, until the
+   * provisioning timeout.
+   */
+  private async waitForJob(id: string, states: string[], faultDeadline: number): Promise<void> {
+    const deadline = Date.now() + this.config.cloudbroker.provisionTimeoutMs;
     for (;;) {
-      const status = (await this.client.get('jobs', id)).status?.toLowerCase() ?? 'unknown';
-      if (states.includes(status)) return;
+      let status = 'unknown';
+      try {
+        status = (await this.client.get('jobs', id)).status?.toLowerCase() ?? 'unknown';
+        if (states.includes(status)) return;
+      } catch (err) {
+        if (err instanceof CloudBrokerError && err.fault === 'not found') return;
+        if (!isTransientFault(err) || Date.now() > faultDeadline) throw err;
+      }
       if (Date.now() > deadline)
         throw new MicadoError(
           'cloud',
-          `CloudBroker job ${id} is still ${status} after ${Math.round(timeoutMs / 1000)} s`,
+          `CloudBroker job ${id} is still ${status} after ${Math.round(this.config.cloudbroker.provisionTimeoutMs / 1000)} s`,
         );
       await sleep(this.config.cloudbroker.pollIntervalMs);
     }
@@ -221,7 +281,7 @@ export class CloudBrokerDriver implements CloudDriver {
   private read(id: string): JobRecord | undefined {
     try {
       const record = JSON.parse(readFileSync(this.file(id), 'utf8')) as JobRecord;
-      return record.cloud === this.cloud.name ? record : undefined;
+      return record.cloud === this.definition.name ? record : undefined;
     } catch {
       return undefined;
     }

@@ -5,27 +5,46 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import type { CloudDriver } from '../cloud/cloud-driver.js';
+import { messageOf, MicadoError } from '../errors.js';
 import { checkHost } from '../host/preflight.js';
 import { deleteLink } from '../host/network.js';
 import { stopProcess } from '../host/process.js';
 import { removeEmptyCgroup } from '../host/cgroup.js';
-import { allDrivers } from '../cloud/all-drivers.js';
+import { allDrivers } from '../nodes/node-drivers.js';
 import { EMULATOR_RECORDS, LocalCloudDriver } from '../cloud/local/local-cloud-driver.js';
 import { destroyLocalHost } from '../cloud/local/local-host.js';
 import type { ClusterLayout } from './cluster-layout.js';
 import { readState, removeState, takeLock } from './cluster-state.js';
 
+/** A cloud machine down could not stop (its cloud did not answer), and why. */
+export interface UnstoppedMachine {
+  instance: string;
+  cloud: string;
+  error: string;
+}
+
 export interface DownReport {
   instances: string[];
+  /** Machines given up on under `force`: they may still run on their cloud. */
+  forgotten: UnstoppedMachine[];
   manager: boolean;
   registry: boolean;
   bridge: boolean;
   purged: boolean;
 }
 
+export interface DownOptions {
+  purge: boolean;
+  /** Forget machines that cannot be stopped instead of keeping the cluster up for them. */
+  force: boolean;
+  /** Hears each machine forgotten, while the events log is still there. */
+  onForget?: (machine: UnstoppedMachine) => Promise<void>;
+}
+
 export async function clusterDown(
   layout: ClusterLayout,
-  options: { purge: boolean },
+  options: DownOptions,
   onPhase?: (phase: string) => void,
 ): Promise<DownReport> {
   await checkHost();
@@ -39,6 +58,7 @@ export async function clusterDown(
     }
     const report: DownReport = {
       instances: [],
+      forgotten: [],
       manager: false,
       registry: false,
       bridge: false,
@@ -49,14 +69,32 @@ export async function clusterDown(
     // before the manager is gone, so nothing is orphaned.
     // Then the machines an emulator left behind (it may be gone): plain local hosts.
     const emulated = new LocalCloudDriver(layout.config, EMULATOR_RECORDS);
+    const unstopped: { driver: CloudDriver; machine: UnstoppedMachine }[] = [];
     for (const driver of [...allDrivers(layout.config).reverse(), emulated]) {
       for (const instance of await driver.list()) {
-        onPhase?.(
-          `stopping instance ${instance.id}${instance.cloud ? ` on ${instance.cloud}` : ''}`,
-        );
-        await driver.stop(instance.id);
-        report.instances.push(instance.id);
+        onPhase?.(`stopping instance ${instance.id} on ${driver.cloud}`);
+        try {
+          await driver.stop(instance.id);
+          report.instances.push(instance.id);
+        } catch (err) {
+          const machine = { instance: instance.id, cloud: driver.cloud, error: messageOf(err) };
+          unstopped.push({ driver, machine });
+        }
       }
+    }
+    if (unstopped.length > 0 && !options.force) {
+      const which = unstopped
+        .map(({ machine: m }) => `${m.instance} on ${m.cloud} (${m.error})`)
+        .join('; ');
+      throw new MicadoError(
+        'cloud',
+        `${unstopped.length} machine(s) could not be stopped and are left running: ${which}; the cluster stays up: try again, or micado down --force to forget them`,
+      );
+    }
+    for (const { driver, machine } of unstopped) {
+      driver.forget?.(machine.instance);
+      await options.onForget?.(machine);
+      report.forgotten.push(machine);
     }
     if (state?.registry) {
       onPhase?.('stopping the registry');

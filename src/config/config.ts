@@ -59,6 +59,8 @@ export interface MicadoConfig {
     provisionTimeoutMs: number;
     /** CloudBroker has no push: how often job and instance states are read. */
     pollIntervalMs: number;
+    /** How long stopping one machine may meet faults before it is reported left running. */
+    stopTimeoutMs: number;
   };
   store: {
     /** A mongodb:// URL naming its database selects MongoDB; empty, the SQLite file. */
@@ -135,9 +137,10 @@ export const DEFAULT_CONFIG: MicadoConfig = {
     url: '',
     setupFile: '/etc/micado/cloudsetup.xml',
     credentialsFile: '/etc/micado/cbcredentials',
-    requestTimeoutMs: 30_000,
+    requestTimeoutMs: 10_000,
     provisionTimeoutMs: 900_000,
     pollIntervalMs: 2_000,
+    stopTimeoutMs: 120_000,
   },
   store: { mongoUrl: '', connectTimeoutMs: 5_000, historyHours: 168, eventDays: 30 },
   monitor: { schedule: '* * * * *', concurrency: 8, nodeTimeoutMs: 10_000 },

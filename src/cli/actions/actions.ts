@@ -8,6 +8,8 @@ interface Json {
 export type UpOptions = Json;
 export interface DownOptions extends Json {
   purge?: boolean;
+  /** Forget cloud machines that cannot be stopped (their cloud does not answer). */
+  force?: boolean;
 }
 export type StatusOptions = Json;
 export interface StartOptions extends Json {
@@ -20,6 +22,8 @@ export interface StartOptions extends Json {
 }
 export interface StopOptions extends Json {
   tag: string;
+  /** Forget a machine that cannot be stopped (its cloud does not answer). */
+  force?: boolean;
 }
 export interface LaunchOptions extends Json {
   image: string;

@@ -4,6 +4,7 @@ import { clusterUp } from '../../cluster/cluster-up.js';
 import { clusterDown } from '../../cluster/cluster-down.js';
 import { clusterStatus, type ClusterStatus } from '../../cluster/cluster-status.js';
 import type { CommandContext } from '../context.js';
+import { logEvent } from './event-log.js';
 import type { DownOptions, StatusOptions, UpOptions } from './actions.js';
 
 export async function upAction(
@@ -27,17 +28,27 @@ export async function upAction(
   );
 }
 
-export async function downAction(
-  { config, output }: CommandContext,
-  options: DownOptions,
-): Promise<void> {
+export async function downAction(ctx: CommandContext, options: DownOptions): Promise<void> {
+  const { config, output } = ctx;
   const progress = options.json ? undefined : output.progress('taking the cluster down');
   const report = await clusterDown(
     clusterLayout(config),
-    { purge: options.purge ?? false },
+    {
+      purge: options.purge ?? false,
+      force: options.force ?? false,
+      onForget: (m) =>
+        logEvent(ctx, {
+          action: 'forget',
+          subject: m.instance,
+          message: `forgotten by down --force, not stopped (${m.error}): it may still run, and cost, on ${m.cloud}`,
+        }),
+    },
     (phase) => progress?.phase(phase),
   ).finally(() => progress?.done());
   if (options.json) return output.json(report);
+  for (const m of report.forgotten) {
+    output.line(`forgotten, not stopped: ${m.instance} on ${m.cloud} (${m.error})`);
+  }
   const removed = [
     report.instances.length > 0 ? `${report.instances.length} instance(s)` : '',
     report.registry ? 'registry' : '',

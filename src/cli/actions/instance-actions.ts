@@ -1,11 +1,11 @@
 /** start and stop: a node through a cloud driver, by flavour, pool and tag. */
 import { randomBytes } from 'node:crypto';
-import { conflictError, usageError } from '../../errors.js';
-import { createDriver, LOCAL_CLOUD } from '../../cloud/driver-registry.js';
-import { allInstances } from '../../cloud/all-drivers.js';
+import { resolveName } from '../../config/names.js';
+import { conflictError, messageOf, MicadoError, usageError } from '../../errors.js';
+import { allInstances, driverOfCloud, LOCAL_CLOUD } from '../../nodes/node-drivers.js';
 import { clusterUp } from '../../cluster/cluster-up.js';
 import { clusterLayout } from '../../cluster/cluster-layout.js';
-import { startNode, stopNode } from '../../cluster/node-provisioner.js';
+import { labelNode, nodeOfInstance, startNode, stopNode } from '../../cluster/node-provisioner.js';
 import { connectManager } from './manager-connection.js';
 import { logEvent } from './event-log.js';
 import type { CommandContext } from '../context.js';
@@ -17,11 +17,7 @@ const DRAIN_TIMEOUT_MS = 60_000;
 
 export async function startAction(ctx: CommandContext, options: StartOptions): Promise<void> {
   const { config, output } = ctx;
-  if (!config.flavours[options.flavour]) {
-    throw usageError(
-      `unknown flavour '${options.flavour}': use one of ${Object.keys(config.flavours).join(', ')}`,
-    );
-  }
+  const flavour = resolveName('flavour', options.flavour, Object.keys(config.flavours));
   if (!POOL.test(options.name)) {
     throw usageError(
       `invalid node name '${options.name}': use a pool name such as application or database`,
@@ -30,7 +26,7 @@ export async function startAction(ctx: CommandContext, options: StartOptions): P
   if (!TAG.test(options.tag)) {
     throw usageError(`invalid tag '${options.tag}': use letters, digits, '.', '_' and '-'`);
   }
-  const driver = createDriver(options.cloud, config, options.application);
+  const driver = driverOfCloud(config, options.cloud, options.application);
   const layout = clusterLayout(config);
   if (options.initial) await clusterUp(layout);
   const manager = connectManager(layout);
@@ -44,22 +40,34 @@ export async function startAction(ctx: CommandContext, options: StartOptions): P
 
   const id = `i-${randomBytes(4).toString('hex')}`;
   const started = performance.now();
-  const progress = options.json ? undefined : output.progress(`starting a ${options.flavour} node`);
+  const progress = options.json ? undefined : output.progress(`starting a ${flavour} node`);
+  const request = {
+    id,
+    cloud: driver.cloud,
+    pool: options.name,
+    flavour,
+    tag: options.tag,
+  };
   const { instance, node } = await startNode(
     manager,
     driver,
     layout,
-    { id, cloud: options.cloud, pool: options.name, flavour: options.flavour, tag: options.tag },
-    options.cloud === LOCAL_CLOUD
+    request,
+    driver.cloud === LOCAL_CLOUD
       ? config.local.readyTimeoutMs
       : config.cloudbroker.provisionTimeoutMs + config.local.readyTimeoutMs,
     (phase) => progress?.phase(phase),
-  ).finally(() => progress?.done());
+  )
+    .then(async (started) => ({
+      ...started,
+      node: await labelNode(manager, started.node, request, driver.name),
+    }))
+    .finally(() => progress?.done());
   const seconds = (performance.now() - started) / 1000;
   await logEvent(ctx, {
     action: 'start',
     subject: instance.id,
-    message: `started a ${options.flavour} node in pool ${options.name} on ${options.cloud} (tag ${options.tag}), Ready in ${seconds.toFixed(1)} s`,
+    message: `started a ${flavour} node in pool ${options.name} on ${driver.cloud} (tag ${options.tag}), Ready in ${seconds.toFixed(1)} s`,
   });
   if (options.json)
     return output.json({
@@ -68,7 +76,7 @@ export async function startAction(ctx: CommandContext, options: StartOptions): P
       seconds,
     });
   output.line(
-    `instance ${instance.id} (${options.flavour}, pool ${options.name}, tag ${options.tag}) is Ready as node ${node.hostname} at ${instance.address} in ${seconds.toFixed(1)} s`,
+    `instance ${instance.id} (${flavour}, pool ${options.name}, tag ${options.tag}) is Ready as node ${node.hostname} at ${instance.address} in ${seconds.toFixed(1)} s`,
   );
 }
 
@@ -80,9 +88,30 @@ export async function stopAction(ctx: CommandContext, options: StopOptions): Pro
   if (!found) throw conflictError(`no instance is tagged '${options.tag}': see micado list -i`);
   const { driver, instance } = found;
   const progress = options.json ? undefined : output.progress(`stopping ${instance.id}`);
-  await stopNode(manager, driver, instance.id, DRAIN_TIMEOUT_MS, (phase) =>
+  const stopped = await stopNode(manager, driver, instance.id, DRAIN_TIMEOUT_MS, (phase) =>
     progress?.phase(phase),
-  ).finally(() => progress?.done());
+  )
+    .then(() => undefined)
+    .catch((err: unknown) => err)
+    .finally(() => progress?.done());
+  if (stopped !== undefined) {
+    const where = `instance ${instance.id} (tag ${options.tag}) on ${driver.cloud}`;
+    if (!options.force || !driver.forget) {
+      throw new MicadoError(
+        'cloud',
+        `${where} could not be stopped and is left running: ${messageOf(stopped)}; try again, or micado stop -t ${options.tag} --force to forget it`,
+        { cause: stopped },
+      );
+    }
+    driver.forget(instance.id);
+    const node = await nodeOfInstance(manager, instance.id);
+    if (node) await manager.removeNode(node.id, true);
+    const message = `forgotten, not stopped (${messageOf(stopped)}): it may still run, and cost, on ${driver.cloud}`;
+    await logEvent(ctx, { action: 'forget', subject: instance.id, message });
+    if (options.json) return output.json({ forgotten: instance.id, tag: options.tag });
+    output.line(`${where} is forgotten, not stopped: stop it on ${driver.cloud} yourself`);
+    return;
+  }
   await logEvent(ctx, {
     action: 'stop',
     subject: instance.id,

@@ -16,6 +16,7 @@ export function registerDown(program: Command, run: Run<DownOptions>): void {
     .command('down')
     .description('remove the local cluster and every node, namespace, link and process it made')
     .option('--purge', 'also delete the state directory, with the images pushed to the registry')
+    .option('--force', 'forget cloud machines whose cloud does not answer (they may run on)')
     .option('--json', 'print what was removed as JSON')
     .action(run);
 }

@@ -29,6 +29,7 @@ export function registerStop(program: Command, run: Run<StopOptions>): void {
     .command('stop')
     .description('drain the node with this tag, stop its instance and remove it from the swarm')
     .requiredOption('-t, --tag <tag>', 'tag of the node to stop')
+    .option('--force', 'if its cloud does not answer, forget the machine (it may run on)')
     .option('--json', 'print the result as JSON')
     .action(run);
 }

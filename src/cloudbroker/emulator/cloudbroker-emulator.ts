@@ -50,7 +50,24 @@ export interface EmulatorFaults {
   neverAddress: boolean;
   /** Submitted jobs fail instead of starting. */
   failJobs: boolean;
+  /** A storm of random faults until a time, on top of the counted ones. */
+  storm?: FaultStorm;
 }
+
+/**
+ * Until `until` (epoch ms), every request waits up to `maxLatencyMs` and meets a fault
+ * with probability `faultRate`: a 503, no answer, an answer cut short, a "wrong status"
+ * refusal of a read, or, for a job create, the job made and the answer lost.
+ */
+export interface FaultStorm {
+  until: number;
+  faultRate: number;
+  maxLatencyMs: number;
+  /** For repeatable storms in tests. */
+  random?: () => number;
+}
+
+type StormFault = 'serverError' | 'timeout' | 'malformed' | 'errorBody' | 'lostCreate' | undefined;
 
 /** A job as the emulator keeps it: what was asked for, plus its state. */
 export interface EmulatedJob extends Required<JobSpec> {
@@ -93,6 +110,8 @@ export class CloudBrokerEmulator {
   readonly instances = new Map<string, EmulatedInstance>();
   /** Every request, as "METHOD path", for tests to count. */
   readonly requests: string[] = [];
+  /** The name of every job ever made, deleted ones included, for tests to count. */
+  readonly made: string[] = [];
   private server: Server | undefined;
   private readonly work = new Set<Promise<unknown>>();
 
@@ -132,24 +151,38 @@ export class CloudBrokerEmulator {
     const request = `${req.method} ${url.pathname}`;
     this.requests.push(request);
     if (this.faults.latencyMs > 0) await new Promise((r) => setTimeout(r, this.faults.latencyMs));
+    const storm = await this.stormFault(request);
     if (!this.authorized(req)) {
       return send(res, 401, errors(['Invalid email or password'], 'authentication'));
     }
     const matches = !this.faults.match || this.faults.match.test(request);
-    if (matches && this.take('timeouts')) return; // no answer at all
-    if (matches && this.take('serverErrors')) return send(res, 503, '');
-    if (matches && this.take('errorBodies'))
+    if (storm === 'timeout' || (matches && this.take('timeouts'))) return; // no answer at all
+    if (storm === 'serverError' || (matches && this.take('serverErrors')))
+      return send(res, 503, '');
+    if (storm === 'errorBody' || (matches && this.take('errorBodies')))
       return send(res, 422, errors(['Record is in the wrong status'], 'wrong status'));
     try {
-      const [status, xml] = this.route(req.method ?? 'GET', url, body);
-      const answer =
-        matches && this.take('malformed') ? xml.slice(0, Math.max(1, xml.length >> 1)) : xml;
-      send(res, status, answer);
+      const [status, xml] = this.route(req.method ?? 'GET', url, body, storm === 'lostCreate');
+      const cut = storm === 'malformed' || (matches && this.take('malformed'));
+      send(res, status, cut ? xml.slice(0, Math.max(1, xml.length >> 1)) : xml);
     } catch (err) {
       const [status, xml] =
         err instanceof Refusal ? [err.status, err.xml] : [500, errors([String(err)], undefined)];
       send(res, status, xml);
     }
+  }
+
+  /** The storm's fault for this request, if one is raging; waits its latency first. */
+  private async stormFault(request: string): Promise<StormFault> {
+    const storm = this.faults.storm;
+    if (!storm || Date.now() >= storm.until) return undefined;
+    const random = storm.random ?? Math.random;
+    await new Promise((r) => setTimeout(r, random() * storm.maxLatencyMs));
+    if (random() >= storm.faultRate) return undefined;
+    const kinds: StormFault[] = ['serverError', 'timeout', 'malformed'];
+    if (request.startsWith('GET ')) kinds.push('errorBody');
+    if (request === 'POST /jobs.xml') kinds.push('lostCreate', 'lostCreate');
+    return kinds[Math.floor(random() * kinds.length)];
   }
 
   private take(
@@ -165,14 +198,14 @@ export class CloudBrokerEmulator {
     return req.headers.authorization === expected;
   }
 
-  private route(method: string, url: URL, body: string): [number, string] {
+  private route(method: string, url: URL, body: string, loseCreate: boolean): [number, string] {
     const path = url.pathname;
     let m: RegExpMatchArray | null;
     if (method === 'GET' && (m = path.match(/^\/(\w+)\.xml$/)))
       return [200, this.listing(m[1]!, url.searchParams)];
     if (method === 'GET' && (m = path.match(/^\/(\w+)\/([\w-]+)\.xml$/)))
       return [200, this.one(m[1]!, m[2]!)];
-    if (method === 'POST' && path === '/jobs.xml') return this.createJob(body);
+    if (method === 'POST' && path === '/jobs.xml') return this.createJob(body, loseCreate);
     if (method === 'PUT' && (m = path.match(/^\/jobs\/([\w-]+)\/(submit|stop)\.xml$/))) {
       return m[2] === 'submit' ? this.submit(m[1]!) : this.stop(m[1]!);
     }
@@ -231,7 +264,7 @@ export class CloudBrokerEmulator {
     return builder.build({ [RECORD_ELEMENT[resource as CbResource]]: record });
   }
 
-  private createJob(body: string): [number, string] {
+  private createJob(body: string, loseAnswer: boolean): [number, string] {
     const fields = (parser.parse(body) as { job?: Record<string, string> }).job;
     if (!fields) throw new Refusal(422, errors(['a <job> element is required'], undefined));
     // Dashed and underscored field names are both accepted, as by the real API.
@@ -269,7 +302,8 @@ export class CloudBrokerEmulator {
       createdAt: new Date().toISOString(),
     };
     this.jobs.set(job.id, job);
-    if (this.take('lostCreates')) return [502, ''];
+    this.made.push(job.name);
+    if (loseAnswer || this.take('lostCreates')) return [502, ''];
     return [201, builder.build({ job: jobXml(job) })];
   }
 
