@@ -1,13 +1,15 @@
 /**
  * micado's benchmarks, each measured side by side with its baseline in one run (this
  * machine is shared and noisy: compare the ratios, not the absolute times).
- * `npm run bench [foundation|containers|cloudbroker|monitor|autoscaler]`.
+ * `npm run bench [foundation|containers|cloudbroker|monitor|autoscaler|burst|storm]`.
  */
 import { benchAutoscaler } from './autoscaler.js';
+import { benchBurst } from './burst.js';
 import { benchCloudBroker } from './cloudbroker.js';
 import { benchContainers } from './containers.js';
 import { benchFoundation } from './foundation.js';
 import { benchMonitor } from './monitor.js';
+import { benchStorm } from './storm.js';
 
 const suites: Record<string, () => Promise<string[][]>> = {
   foundation: benchFoundation,
@@ -15,6 +17,8 @@ const suites: Record<string, () => Promise<string[][]>> = {
   cloudbroker: benchCloudBroker,
   monitor: benchMonitor,
   autoscaler: benchAutoscaler,
+  burst: benchBurst,
+  storm: benchStorm,
 };
 
 const chosen = process.argv.slice(2);
