@@ -2,8 +2,9 @@
  * A broker fault storm: N containers each needing a CloudBroker node, launched while
  * the emulator answers ~30% of requests with a 503, no answer, a cut-off body, a
  * "wrong status" refusal or a lost create, with latency up to 2 s, for 60 s. Measured:
- * the time from the storm's end until all run, and jobs made against jobs needed;
- * beside the same launch with no storm, in the same run.
+ * the time from launch until all run (and, should that outlast the storm, from the
+ * storm's end), and jobs made against jobs needed; beside the same launch with no
+ * storm, in the same run.
  */
 import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -96,13 +97,19 @@ export async function benchStorm(): Promise<string[][]> {
     const madeBefore = emulator.made.length;
     const stormEnd = Date.now() + STORM_MS;
     emulator.faults.storm = { until: stormEnd, faultRate: 0.3, maxLatencyMs: 2000 };
+    const s0 = performance.now();
     await launchAll(manager, image, 'container-storm');
-    const afterStorm = Math.max(0, Date.now() - stormEnd);
+    const stormy = performance.now() - s0;
+    const afterStorm = Date.now() - stormEnd;
     const made = emulator.made.slice(madeBefore);
     const live = [...emulator.jobs.values()].filter((j) => j.status === 'running');
+    const when =
+      afterStorm > 0
+        ? `${ms(afterStorm)} after the storm ended (goal 30000 ms)`
+        : `all running ${ms(-afterStorm)} before the storm ended`;
     return [
-      [`storm: ${N} CloudBroker nodes, all running after the ${STORM_MS / 1000} s storm ended`, ms(afterStorm), 'goal 30000 ms'],
-      [`same launch with no storm (from launch)`, ms(calm), ''],
+      [`storm: ${N} CloudBroker nodes, launch -> all running, in a ${STORM_MS / 1000} s storm`, ms(stormy), `${when}; storm/calm = ${(stormy / calm).toFixed(2)}`],
+      [`same launch with no storm`, ms(calm), ''],
       ['storm: jobs made / needed; live jobs; duplicated names', `${made.length}/${N}`, `live ${live.length}, duplicated ${made.length - new Set(made).size}`],
     ]; // prettier-ignore
   } finally {
