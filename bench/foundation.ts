@@ -15,7 +15,7 @@ import { TestCluster } from '../test/support/test-cluster.js';
 import { destroyLocalHost, type LocalHostRecord } from '../src/cloud/local/local-host.js';
 import { bareNode } from './bare-node.js';
 import { driverOfCloud } from '../src/nodes/node-drivers.js';
-import { startNode, stopNode } from '../src/cluster/node-provisioner.js';
+import { labelNode, startNode, stopNode } from '../src/nodes/node-lifecycle.js';
 
 async function cli(cluster: TestCluster, ...args: string[]) {
   const result = await cluster.micado(...args);
@@ -45,8 +45,15 @@ export async function benchFoundation(): Promise<string[][]> {
     for (let i = 0; i < 5; i++) {
       starts.push(await timed(() => cli(cluster, 'start', '-f', 'small', '-t', `b${i}`)));
       const request = { id: `lib-${i}`, pool: 'application', flavour: 'small', tag: `lib${i}` };
+      const entry = {
+        managerAddress: cluster.layout.swarmAddress,
+        registry: cluster.layout.registry,
+      };
       inProcess.push(
-        await timed(() => startNode(manager, driver, cluster.layout, request, 30_000)),
+        await timed(async () => {
+          const { node } = await startNode(manager, driver, entry, request, 30_000);
+          await labelNode(manager, node, request, driver.name);
+        }),
       );
       bares.push(await timed(() => bareNode(cluster, i, { token }, bareHosts)));
     }

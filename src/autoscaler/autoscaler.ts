@@ -7,30 +7,38 @@
  */
 import type { MicadoConfig } from '../config/config.js';
 import { NODE_LABEL } from '../cloud/cloud-driver.js';
-import { stopNode } from '../cluster/node-provisioner.js';
-import { driverOf, machineOfNode } from '../nodes/node-drivers.js';
-import { CPU, MEMORY } from '../cluster/cluster-status.js';
+import { stopNode } from '../nodes/node-lifecycle.js';
+import { machineOfNode, type Drivers } from '../nodes/node-drivers.js';
 import { CONTAINER_LABEL } from '../containers/container-spec.js';
 import { messageOf } from '../errors.js';
 import { serviceUsage } from '../monitor/usage.js';
 import type { Store } from '../store/store.js';
-import type { SwarmClient, SwarmNode } from '../swarm/index.js';
+import {
+  amountOf,
+  fits,
+  freeRoom,
+  type OrchestratorSwarm,
+  type SwarmNode,
+  type SwarmService,
+} from '../swarm/index.js';
 import { buildClusterView, type ClusterView, type NodeView } from './cluster-view.js';
 import { satisfies } from './constraints.js';
 import { AutoscalerMetrics } from './metrics.js';
 import { afterFailure, afterSuccess, FRESH_POOL, type PoolState } from './pool-state.js';
-import type { Provisioner, StartOutcome } from './provisioner.js';
+import type { NodeProvisioner, StartOutcome } from '../nodes/node-provisioner.js';
 import { planReplicas, policyFromLabels } from './replicas.js';
 import { planScaleDown } from './scale-down.js';
 import { planScaleUp } from './scale-up.js';
 
 export interface AutoscalerDeps {
-  manager: SwarmClient;
+  manager: OrchestratorSwarm;
   config: MicadoConfig;
   store: Store;
-  provisioner: Provisioner;
+  provisioner: NodeProvisioner;
+  /** The drivers of the cluster's machines (for giving nodes back). */
+  drivers: Drivers;
   log: (line: string) => void;
-  now?: () => number;
+  now: () => number;
 }
 
 /** Swarm decides a new task's fate a moment after the service event: look again then. */
@@ -60,12 +68,13 @@ export class Autoscaler {
   private timers: NodeJS.Timeout[] = [];
   private cycling: Promise<void> | undefined;
   private again = false;
+  private running = false;
   lastCycleOk = 0;
   lastError: string | undefined;
 
   constructor(deps: AutoscalerDeps) {
     this.deps = deps;
-    this.now = deps.now ?? Date.now;
+    this.now = deps.now;
   }
 
   private get settings() {
@@ -78,18 +87,23 @@ export class Autoscaler {
 
   /** Finish what a previous manager left, then watch events and tick. */
   async start(): Promise<void> {
-    const { manager, provisioner } = this.deps;
-    if (!this.settings.dryRun) {
-      for (const resumed of await provisioner.resumeOpenIntents()) this.follow(resumed);
-      for (const node of await manager.listNodes()) {
-        if (node.labels[NODE_LABEL.scalingDown] === 'true')
-          this.giveBack(node, 'half drained at start');
-      }
-    }
+    this.running = true;
+    await this.resume();
     void this.watchEvents();
     const tick = setInterval(() => this.wake(), this.settings.scanIntervalMs);
     this.timers.push(tick);
     this.wake();
+  }
+
+  /** Finish what a previous manager left: node starts under way, nodes half given back. */
+  async resume(): Promise<void> {
+    const { manager, provisioner } = this.deps;
+    if (this.settings.dryRun) return;
+    for (const resumed of await provisioner.resumeOpenIntents()) this.follow(resumed);
+    for (const node of await manager.listNodes()) {
+      if (node.labels[NODE_LABEL.scalingDown] === 'true')
+        this.giveBack(node, 'half drained at start');
+    }
   }
 
   /** Stop waking; resolves once the cycle under way has ended. */
@@ -105,9 +119,9 @@ export class Autoscaler {
     await Promise.all([...this.background]);
   }
 
-  /** Run a cycle now, or right after the one under way. */
+  /** Run a cycle now, or right after the one under way (once started; tests drive cycles). */
   wake(): void {
-    if (this.abort.signal.aborted) return;
+    if (!this.running || this.abort.signal.aborted) return;
     if (this.cycling) {
       this.again = true;
       return;
@@ -120,7 +134,7 @@ export class Autoscaler {
       this.again = false;
       const started = performance.now();
       try {
-        await this.cycle();
+        await this.cycle(this.now());
         this.lastCycleOk = this.now();
         this.lastError = undefined;
       } catch (err) {
@@ -161,9 +175,9 @@ export class Autoscaler {
     this.timers.push(timer);
   }
 
-  private async cycle(): Promise<void> {
+  /** One reconcile cycle at `now`: read the swarm, decide, act. */
+  async cycle(now: number): Promise<void> {
     const { manager, provisioner, config } = this.deps;
-    const now = this.now();
     const [nodes, tasks, services] = await Promise.all([
       manager.listNodes(),
       manager.listTasks({ 'desired-state': ['running'] }),
@@ -296,10 +310,7 @@ export class Autoscaler {
     const targets = new Set<NodeView>();
     for (const task of stuck) {
       const node = ready.find(
-        (n) =>
-          n.capacity.cpuMilli - n.reserved.cpuMilli >= task.cpuMilli &&
-          n.capacity.memoryMb - n.reserved.memoryMb >= task.memoryMb &&
-          satisfies(n, task.constraints),
+        (n) => fits(freeRoom(n.capacity, n.reserved), task) && satisfies(n, task.constraints),
       );
       if (node) targets.add(node);
     }
@@ -360,7 +371,7 @@ export class Autoscaler {
     const pool = { ...node.engineLabels, ...node.labels }[NODE_LABEL.pool] ?? '?';
     this.givingBack.add(node.id);
     const done = Promise.resolve()
-      .then(() => driverOf(this.deps.config, machine.place))
+      .then(() => this.deps.drivers.of(machine.place))
       .then((driver) => stopNode(this.deps.manager, driver, instance, this.settings.drainTimeoutMs))
       .then(async () => {
         this.metrics.count('scaleDowns', pool);
@@ -381,10 +392,7 @@ export class Autoscaler {
     this.track(done);
   }
 
-  private async scaleReplicas(
-    services: Awaited<ReturnType<SwarmClient['listServices']>>,
-    now: number,
-  ): Promise<void> {
+  private async scaleReplicas(services: SwarmService[], now: number): Promise<void> {
     const { store, manager } = this.deps;
     const mine = services.filter((s) => s.labels[CONTAINER_LABEL.name] !== undefined);
     const [policies, containers] = await Promise.all([store.imagePolicies(), store.containers()]);
@@ -399,7 +407,7 @@ export class Autoscaler {
         name: s.name,
         image: s.labels[CONTAINER_LABEL.image] ?? s.image,
         replicas: s.replicas ?? 0,
-        reserved: { cpuMilli: s.reservations[CPU] ?? 0, memoryMb: s.reservations[MEMORY] ?? 0 },
+        reserved: amountOf(s.reservations),
         policy: policyFromLabels(s.labels),
       })),
       imagePolicies: policies,

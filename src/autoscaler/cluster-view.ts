@@ -3,14 +3,17 @@
  * waiting for room, and the nodes asked for that have not joined yet. Built from the
  * engine by buildClusterView; every decision takes it (and the time) as plain data.
  */
-import { CPU, MEMORY, PLACED_TASK_STATES } from '../cluster/cluster-status.js';
 import { NODE_LABEL } from '../cloud/cloud-driver.js';
-import type { SwarmNode, SwarmService, SwarmTask } from '../swarm/index.js';
-
-export interface Amount {
-  cpuMilli: number;
-  memoryMb: number;
-}
+import type { IncomingNode } from '../nodes/node-provisioner.js';
+import {
+  amountOf,
+  PLACED_TASK_STATES,
+  sumOf,
+  type Amount,
+  type SwarmNode,
+  type SwarmService,
+  type SwarmTask,
+} from '../swarm/index.js';
 
 export interface TaskDemand {
   id: string;
@@ -49,11 +52,7 @@ export interface NodeView extends NodeTraits {
   tasks: TaskDemand[];
 }
 
-/** A node asked of a driver that has not joined yet. */
-export interface IncomingNode {
-  pool: string;
-  instance: string;
-}
+export type { IncomingNode };
 
 export interface ClusterView {
   nodes: NodeView[];
@@ -65,8 +64,7 @@ export function demandOf(task: SwarmTask, service: SwarmService | undefined): Ta
   return {
     id: task.id,
     service: service?.name ?? task.serviceId,
-    cpuMilli: task.reservations[CPU] ?? 0,
-    memoryMb: task.reservations[MEMORY] ?? 0,
+    ...amountOf(task.reservations),
     constraints: service?.constraints ?? [],
   };
 }
@@ -109,11 +107,8 @@ export function buildClusterView(
       scalingDown: node.labels[NODE_LABEL.scalingDown] === 'true',
       ready: node.state === 'ready',
       active: node.availability === 'active',
-      capacity: { cpuMilli: node.capacity[CPU] ?? 0, memoryMb: node.capacity[MEMORY] ?? 0 },
-      reserved: {
-        cpuMilli: mine.reduce((n, t) => n + t.cpuMilli, 0),
-        memoryMb: mine.reduce((n, t) => n + t.memoryMb, 0),
-      },
+      capacity: amountOf(node.capacity),
+      reserved: sumOf(mine),
       tasks: mine,
     };
   });

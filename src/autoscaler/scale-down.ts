@@ -9,6 +9,7 @@
  * Empty nodes go together; of the others, one per cycle, as its tasks must move.
  */
 import type { NodePool } from '../config/config.js';
+import { fits, freeRoom, largestFirst, take, type Amount } from '../swarm/capacity.js';
 import type { ClusterView, NodeView, TaskDemand } from './cluster-view.js';
 import { satisfies } from './constraints.js';
 import { FRESH_POOL, type PoolState } from './pool-state.js';
@@ -80,10 +81,7 @@ export function planScaleDown(input: ScaleDownInput): ScaleDownPlan {
       .filter((n) => !remove.includes(n))
       .map((n) => ({
         node: n,
-        free: {
-          cpuMilli: n.capacity.cpuMilli - n.reserved.cpuMilli,
-          memoryMb: n.capacity.memoryMb - n.reserved.memoryMb,
-        },
+        free: freeRoom(n.capacity, n.reserved),
       }));
   let movedOne = false;
   for (const node of eligible) {
@@ -102,22 +100,11 @@ export function planScaleDown(input: ScaleDownInput): ScaleDownPlan {
 }
 
 /** Whether the tasks can all be placed on the other nodes' free room (largest first). */
-function fitsElsewhere(
-  tasks: TaskDemand[],
-  others: { node: NodeView; free: { cpuMilli: number; memoryMb: number } }[],
-): boolean {
-  for (const task of [...tasks].sort(
-    (a, b) => b.memoryMb - a.memoryMb || b.cpuMilli - a.cpuMilli,
-  )) {
-    const target = others.find(
-      (o) =>
-        o.free.cpuMilli >= task.cpuMilli &&
-        o.free.memoryMb >= task.memoryMb &&
-        satisfies(o.node, task.constraints),
-    );
+function fitsElsewhere(tasks: TaskDemand[], others: { node: NodeView; free: Amount }[]): boolean {
+  for (const task of [...tasks].sort(largestFirst)) {
+    const target = others.find((o) => fits(o.free, task) && satisfies(o.node, task.constraints));
     if (!target) return false;
-    target.free.cpuMilli -= task.cpuMilli;
-    target.free.memoryMb -= task.memoryMb;
+    take(target.free, task);
   }
   return true;
 }

@@ -11,7 +11,15 @@
  */
 import type { Flavour, NodePool } from '../config/config.js';
 import { NODE_LABEL, nodeLabels } from '../cloud/cloud-driver.js';
-import type { Amount, ClusterView, NodeTraits, PendingTask, TaskDemand } from './cluster-view.js';
+import {
+  fits,
+  flavourAmount,
+  freeRoom,
+  largestFirst,
+  take,
+  type Amount,
+} from '../swarm/capacity.js';
+import type { ClusterView, NodeTraits, PendingTask, TaskDemand } from './cluster-view.js';
 import { satisfies } from './constraints.js';
 import { isBackedOff, FRESH_POOL, type PoolState } from './pool-state.js';
 
@@ -46,24 +54,19 @@ export interface ScaleUpPlan {
   waiting: { task: PendingTask; why: string }[];
 }
 
+/** A node in the simulation: real, on its way, or opened by this plan. */
 interface Bin {
   free: Amount;
   traits: NodeTraits;
+  /** The pool a node opened by this plan comes from. */
+  pool?: string;
 }
 
-const fits = (bin: Bin, task: TaskDemand) =>
-  bin.free.cpuMilli >= task.cpuMilli &&
-  bin.free.memoryMb >= task.memoryMb &&
-  satisfies(bin.traits, task.constraints);
+/** What a new node of each pool would be. */
+type Templates = Map<string, { traits: NodeTraits; capacity: Amount }>;
 
-function take(bin: Bin, task: TaskDemand): void {
-  bin.free.cpuMilli -= task.cpuMilli;
-  bin.free.memoryMb -= task.memoryMb;
-}
-
-function capacityOf(flavour: Flavour): Amount {
-  return { cpuMilli: Math.round(flavour.cpus * 1000), memoryMb: flavour.memoryMb };
-}
+const holds = (bin: Bin, task: TaskDemand) =>
+  fits(bin.free, task) && satisfies(bin.traits, task.constraints);
 
 /** The traits a node of the pool will have once it joins. */
 export function poolTraits(name: string, pool: NodePool): NodeTraits {
@@ -81,116 +84,133 @@ export function poolTraits(name: string, pool: NodePool): NodeTraits {
   return { role: 'worker', hostname: undefined, nodeLabels: labels, engineLabels: labels };
 }
 
-/** Largest first: memory, then CPU. */
-const bySizeDescending = (a: TaskDemand, b: TaskDemand) =>
-  b.memoryMb - a.memoryMb || b.cpuMilli - a.cpuMilli;
-
-export function planScaleUp(input: ScaleUpInput): ScaleUpPlan {
-  const { view, pools, flavours, limits, now } = input;
-  const poolNames = Object.keys(pools);
-  const templates = new Map(
-    poolNames.map((name) => [
+function templatesOf(
+  pools: Record<string, NodePool>,
+  flavours: Record<string, Flavour>,
+): Templates {
+  return new Map(
+    Object.entries(pools).map(([name, pool]) => [
       name,
-      {
-        traits: poolTraits(name, pools[name]!),
-        capacity: capacityOf(flavours[pools[name]!.flavour]!),
-      },
+      { traits: poolTraits(name, pool), capacity: flavourAmount(flavours[pool.flavour]!) },
     ]),
   );
+}
 
-  const existing: Bin[] = view.nodes
+/** Ready, schedulable workers, and the nodes asked for that have not joined. */
+function binsOf(view: ClusterView, templates: Templates): { existing: Bin[]; incoming: Bin[] } {
+  const existing = view.nodes
     .filter((n) => n.role === 'worker' && n.ready && n.active && !n.scalingDown)
-    .map((n) => ({
-      free: {
-        cpuMilli: n.capacity.cpuMilli - n.reserved.cpuMilli,
-        memoryMb: n.capacity.memoryMb - n.reserved.memoryMb,
-      },
-      traits: n,
-    }));
-  const incoming: Bin[] = view.incoming
+    .map((n) => ({ free: freeRoom(n.capacity, n.reserved), traits: n }));
+  const incoming = view.incoming
     .filter((i) => templates.has(i.pool))
-    .map((i) => ({
-      free: { ...templates.get(i.pool)!.capacity },
-      traits: templates.get(i.pool)!.traits,
-    }));
+    .map((i) => {
+      const template = templates.get(i.pool)!;
+      return { free: { ...template.capacity }, traits: template.traits };
+    });
+  return { existing, incoming };
+}
 
-  // What each pool and the cluster hold now, nodes on their way included.
-  const poolSize = new Map<string, number>(poolNames.map((p) => [p, 0]));
-  const total = { nodes: 0, cpuMilli: 0, memoryMb: 0 };
-  const workers = view.nodes.filter((n) => n.role === 'worker');
-  for (const node of workers) {
-    if (node.pool && poolSize.has(node.pool)) poolSize.set(node.pool, poolSize.get(node.pool)! + 1);
-  }
-  for (const node of workers) {
-    total.nodes++;
-    total.cpuMilli += node.capacity.cpuMilli;
-    total.memoryMb += node.capacity.memoryMb;
-  }
-  for (const i of view.incoming) {
-    if (poolSize.has(i.pool)) poolSize.set(i.pool, poolSize.get(i.pool)! + 1);
-    const capacity = templates.get(i.pool)?.capacity;
-    total.nodes++;
-    total.cpuMilli += capacity?.cpuMilli ?? 0;
-    total.memoryMb += capacity?.memoryMb ?? 0;
+/**
+ * What each pool and the cluster hold, nodes on their way included, and the nodes this
+ * plan asks for: a pool may open a node unless backed off, cooling down, at its max, or
+ * the cluster is at a limit.
+ */
+class Budget {
+  readonly requests = new Map<string, NodeRequest>();
+  readonly opened: Bin[] = [];
+  private readonly poolSize = new Map<string, number>();
+  private readonly total = { nodes: 0, cpuMilli: 0, memoryMb: 0 };
+
+  constructor(
+    private readonly input: ScaleUpInput,
+    private readonly templates: Templates,
+  ) {
+    for (const name of Object.keys(input.pools)) this.poolSize.set(name, 0);
+    for (const node of input.view.nodes.filter((n) => n.role === 'worker'))
+      this.count(node.pool, node.capacity);
+    for (const i of input.view.incoming) this.count(i.pool, templates.get(i.pool)?.capacity);
   }
 
-  const requests = new Map<string, NodeRequest>();
-  const opened: (Bin & { pool: string })[] = [];
-  const blocked = (name: string): string | undefined => {
-    const state = input.poolStates.get(name) ?? FRESH_POOL;
+  size(pool: string): number {
+    return this.poolSize.get(pool)!;
+  }
+
+  /** Why the pool may not open a node now, or undefined when it may. */
+  blocked(name: string): string | undefined {
+    const { pools, limits, poolStates, scaleUpCooldownMs, now } = this.input;
+    const state = poolStates.get(name) ?? FRESH_POOL;
     if (isBackedOff(state, now)) return `pool ${name} is backed off after failed starts`;
-    if (now - state.lastScaleUp < input.scaleUpCooldownMs) return `pool ${name} is cooling down`;
-    if (poolSize.get(name)! >= pools[name]!.max)
+    if (now - state.lastScaleUp < scaleUpCooldownMs) return `pool ${name} is cooling down`;
+    if (this.size(name) >= pools[name]!.max)
       return `pool ${name} is at its max of ${pools[name]!.max}`;
-    const capacity = templates.get(name)!.capacity;
-    if (total.nodes + 1 > limits.maxNodes)
+    const capacity = this.templates.get(name)!.capacity;
+    if (this.total.nodes + 1 > limits.maxNodes)
       return `the cluster is at its limit of ${limits.maxNodes} nodes`;
     if (
-      total.cpuMilli + capacity.cpuMilli > limits.maxCpuMilli ||
-      total.memoryMb + capacity.memoryMb > limits.maxMemoryMb
+      this.total.cpuMilli + capacity.cpuMilli > limits.maxCpuMilli ||
+      this.total.memoryMb + capacity.memoryMb > limits.maxMemoryMb
     ) {
       return 'the cluster is at its CPU or memory limit';
     }
     return undefined;
-  };
-  const open = (name: string, reason: string): Bin & { pool: string } => {
-    const template = templates.get(name)!;
+  }
+
+  /** Open a node of the pool for `reason` (a service, or the pool's min). */
+  open(name: string, reason: string): Bin {
+    const template = this.templates.get(name)!;
     const bin = { free: { ...template.capacity }, traits: template.traits, pool: name };
-    opened.push(bin);
-    poolSize.set(name, poolSize.get(name)! + 1);
-    total.nodes++;
-    total.cpuMilli += template.capacity.cpuMilli;
-    total.memoryMb += template.capacity.memoryMb;
-    const request = requests.get(name) ?? { pool: name, count: 0, for: [] };
+    this.opened.push(bin);
+    this.count(name, template.capacity);
+    const request = this.requests.get(name) ?? { pool: name, count: 0, for: [] };
     request.count++;
-    if (!request.for.includes(reason)) request.for.push(reason);
-    requests.set(name, request);
+    this.requests.set(name, request);
+    this.name(bin, reason);
     return bin;
-  };
+  }
+
+  /** A node this plan opens is for every service whose task it takes. */
+  name(bin: Bin, reason: string): void {
+    const request = bin.pool === undefined ? undefined : this.requests.get(bin.pool);
+    if (request && !request.for.includes(reason)) request.for.push(reason);
+  }
+
+  private count(pool: string | undefined, capacity: Amount | undefined): void {
+    if (pool !== undefined && this.poolSize.has(pool))
+      this.poolSize.set(pool, this.poolSize.get(pool)! + 1);
+    this.total.nodes++;
+    this.total.cpuMilli += capacity?.cpuMilli ?? 0;
+    this.total.memoryMb += capacity?.memoryMb ?? 0;
+  }
+}
+
+export function planScaleUp(input: ScaleUpInput): ScaleUpPlan {
+  const { view, pools, flavours } = input;
+  const poolNames = Object.keys(pools);
+  const templates = templatesOf(pools, flavours);
+  const { existing, incoming } = binsOf(view, templates);
+  const budget = new Budget(input, templates);
 
   // Each pool's min first: those nodes take tasks like any other.
   for (const name of poolNames) {
-    while (poolSize.get(name)! < pools[name]!.min && !blocked(name))
-      open(name, `min ${pools[name]!.min}`);
+    while (budget.size(name) < pools[name]!.min && !budget.blocked(name))
+      budget.open(name, `min ${pools[name]!.min}`);
   }
 
   const unplaceable: ScaleUpPlan['unplaceable'] = [];
   const waiting: ScaleUpPlan['waiting'] = [];
-  for (const task of [...view.pending].sort(bySizeDescending)) {
+  for (const task of [...view.pending].sort(largestFirst)) {
     const placed =
-      existing.find((b) => fits(b, task)) ??
-      incoming.find((b) => fits(b, task)) ??
-      opened.find((b) => fits(b, task));
+      existing.find((b) => holds(b, task)) ??
+      incoming.find((b) => holds(b, task)) ??
+      budget.opened.find((b) => holds(b, task));
     if (placed) {
-      take(placed, task);
-      // A node this plan opens is for every service whose task it takes.
-      const request = 'pool' in placed ? requests.get(placed.pool as string) : undefined;
-      if (request && !request.for.includes(task.service)) request.for.push(task.service);
+      take(placed.free, task);
+      budget.name(placed, task.service);
       continue;
     }
     const able = poolNames.filter((name) => {
       const template = templates.get(name)!;
-      return fits({ free: { ...template.capacity }, traits: template.traits }, task);
+      return holds({ free: { ...template.capacity }, traits: template.traits }, task);
     });
     if (able.length === 0) {
       // Without pools nodes are started by hand: a task waits for one, as it would in Swarm.
@@ -198,22 +218,18 @@ export function planScaleUp(input: ScaleUpInput): ScaleUpPlan {
       else unplaceable.push({ task, why: noPoolWhy(task, poolNames, templates) });
       continue;
     }
-    const reasons = able.map((name) => ({ name, why: blocked(name) }));
+    const reasons = able.map((name) => ({ name, why: budget.blocked(name) }));
     const chosen = reasons.find((r) => !r.why);
     if (!chosen) {
       waiting.push({ task, why: reasons.map((r) => r.why).join('; ') });
       continue;
     }
-    take(open(chosen.name, task.service), task);
+    take(budget.open(chosen.name, task.service).free, task);
   }
-  return { requests: [...requests.values()], unplaceable, waiting };
+  return { requests: [...budget.requests.values()], unplaceable, waiting };
 }
 
-function noPoolWhy(
-  task: TaskDemand,
-  poolNames: string[],
-  templates: Map<string, { traits: NodeTraits; capacity: Amount }>,
-): string {
+function noPoolWhy(task: TaskDemand, poolNames: string[], templates: Templates): string {
   const size = `${task.cpuMilli}m CPU, ${task.memoryMb} MB`;
   const matching = poolNames.filter((p) => satisfies(templates.get(p)!.traits, task.constraints));
   if (matching.length === 0) {

@@ -37,3 +37,6 @@ export function contextFrom(
   const flags: Record<string, string | undefined> = { stateDir: globals.stateDir };
   return { config: loadConfig({ file: globals.config, flags }), output, status };
 }
+
+/** What commander calls when a command runs: its options, then the command. */
+export type Run<O> = (options: O, command: Command) => Promise<void>;

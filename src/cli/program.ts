@@ -6,7 +6,7 @@
 import { Command } from 'commander';
 import { createRequire } from 'node:module';
 import type { Actions } from './actions/actions.js';
-import { contextFrom, type CommandContext, type CommandStatus } from './context.js';
+import { contextFrom, type CommandContext, type CommandStatus, type Run } from './context.js';
 import type { Output } from './output.js';
 import { registerDown, registerStatus, registerUp } from './commands/cluster-commands.js';
 import { registerStart, registerStop } from './commands/instance-commands.js';
@@ -27,8 +27,6 @@ import {
   registerMonitor,
   registerPolicy,
 } from './commands/monitor-commands.js';
-
-export type Run<O> = (options: O, command: Command) => Promise<void>;
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 

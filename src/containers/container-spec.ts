@@ -3,7 +3,7 @@
  * generic resources nodes advertise, placed by pool, publishing its port on its node.
  */
 import { usageError } from '../errors.js';
-import type { ServiceSpec } from '../swarm/index.js';
+import { resourcesOf, type ServiceSpec } from '../swarm/index.js';
 
 export const CONTAINER_LABEL = {
   name: 'micado.container',
@@ -79,7 +79,7 @@ export function containerServiceSpec(request: LaunchRequest): ServiceSpec {
     labels,
     env: request.environment,
     replicas: request.replicas,
-    reservations: { 'micado.cpu_milli': request.cpuMilli, 'micado.mem_mb': request.memoryMb },
+    reservations: resourcesOf(request),
     constraints: request.location ? [`node.labels.micado.pool==${request.location}`] : [],
   };
   // A script replaces the image's command; arguments go to whichever runs.

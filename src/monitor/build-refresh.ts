@@ -2,11 +2,11 @@
  * One refresh from what the manager and the nodes said: pure, so every case (first
  * reading, stale node, node down, container gone) is unit-tested without an engine.
  */
-import { CPU, MEMORY, nodeStatus } from '../cluster/cluster-status.js';
+import { nodeStatus } from '../nodes/node-status.js';
 import { CONTAINER_LABEL } from '../containers/container-spec.js';
-import type { SwarmNode, SwarmService, SwarmTask } from '../swarm/index.js';
+import { amountOf, type SwarmNode, type SwarmService, type SwarmTask } from '../swarm/index.js';
 import type {
-  Amounts,
+  Amount,
   ContainerRecord,
   InstanceRecord,
   MetricSample,
@@ -131,8 +131,7 @@ function containerRecord(
     cpuMilli,
     memoryMb: round(stats.memoryBytes / MB, 2),
     reserved: {
-      cpuMilli: service?.reservations[CPU] ?? 0,
-      memoryMb: service?.reservations[MEMORY] ?? 0,
+      ...amountOf(service?.reservations ?? {}),
     },
     state: container.state,
     cpuTotalNs: stats.cpuTotalNs,
@@ -141,7 +140,7 @@ function containerRecord(
 }
 
 /** Total use of some containers (one whose CPU rate is not known yet counts none). */
-function sum(containers: ContainerRecord[]): Amounts {
+function sum(containers: ContainerRecord[]): Amount {
   let cpu = 0;
   let memory = 0;
   for (const c of containers) {

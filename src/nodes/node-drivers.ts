@@ -84,3 +84,16 @@ export async function allInstances(
   );
   return lists.flat();
 }
+
+/** The drivers of a cluster, as the manager uses them (a seam: tests hand in fakes). */
+export interface Drivers {
+  /** Required. The driver of a place. */
+  of(place: MachinePlace): CloudDriver;
+  /** Required. Every machine of the cluster, with its driver. */
+  machines(): Promise<{ driver: CloudDriver; instance: Instance }[]>;
+}
+
+/** The drivers the configuration names: local, and CloudBroker's clouds. */
+export function configuredDrivers(config: MicadoConfig): Drivers {
+  return { of: (place) => driverOf(config, place), machines: () => allInstances(config) };
+}

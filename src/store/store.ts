@@ -6,12 +6,10 @@
  * Times are epoch milliseconds. Every method is async so the MongoDB implementation
  * and the embedded SQLite one share this interface and one contract test suite.
  */
+import type { Amount } from '../swarm/index.js';
 
 /** CPU in millicores, memory in MB: the units of the nodes' generic resources. */
-export interface Amounts {
-  cpuMilli: number;
-  memoryMb: number;
-}
+export type { Amount };
 
 export interface InstanceRecord {
   /** The instance id the driver gave (a node label), or the node's hostname. */
@@ -22,13 +20,13 @@ export interface InstanceRecord {
   pool: string | undefined;
   flavour: string | undefined;
   /** What the node advertises. */
-  capacity: Amounts;
+  capacity: Amount;
   /** What its tasks reserve: what Swarm schedules against. */
-  reserved: Amounts;
+  reserved: Amount;
   /** What its containers were measured using. */
-  used: Amounts;
+  used: Amount;
   /** capacity − reserved: what Swarm can still place there. */
-  free: Amounts;
+  free: Amount;
   /** The swarm node's state (ready, down, …) and availability (active, drain). */
   state: string;
   availability: string;
@@ -52,7 +50,7 @@ export interface ContainerRecord {
   cpuMilli: number | undefined;
   memoryMb: number;
   /** What its service reserves per replica. */
-  reserved: Amounts;
+  reserved: Amount;
   state: string;
   /** The engine's cumulative CPU time, to measure the rate at the next refresh. */
   cpuTotalNs: number;

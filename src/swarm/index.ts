@@ -9,6 +9,7 @@ import type { SwarmClient } from './swarm-client.js';
 export type * from './swarm-client.js';
 export type { EngineAddress, EngineOptions } from './docker-swarm-client.js';
 export { isNotFound } from './docker-swarm-client.js';
+export * from './capacity.js';
 
 export function connectEngine(address: EngineAddress, options?: EngineOptions): SwarmClient {
   return new DockerSwarmClient(address, options);

@@ -242,3 +242,16 @@ export interface SwarmClient {
   /** Engine events as they happen, until `signal` aborts. */
   events(filters: EventFilters, signal: AbortSignal): AsyncIterable<EngineEvent>;
 }
+
+/** What the manager daemon needs of the swarm to run nodes: the orchestration part. */
+export type OrchestratorSwarm = Pick<
+  SwarmClient,
+  | 'joinTokens'
+  | 'listNodes'
+  | 'updateNode'
+  | 'removeNode'
+  | 'listServices'
+  | 'updateService'
+  | 'listTasks'
+  | 'events'
+>;

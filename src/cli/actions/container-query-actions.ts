@@ -4,13 +4,13 @@ import { listContainers } from '../../containers/container-operations.js';
 import { containerInfo, type ContainerInfo } from '../../containers/container-info.js';
 import { clusterStatus } from '../../cluster/cluster-status.js';
 import { allInstances } from '../../nodes/node-drivers.js';
-import { instanceRows } from '../../cloud/instance-rows.js';
+import { instanceRows } from '../../nodes/instance-rows.js';
+import { amountOf } from '../../swarm/index.js';
 import { messageOf, usageError } from '../../errors.js';
 import type { MicadoConfig } from '../../config/config.js';
-import { CPU, MEMORY } from '../../cluster/cluster-status.js';
 import { instanceUsage, serviceUsage, usedOf, type Usage } from '../../monitor/usage.js';
 import { openExistingStore } from '../../store/open-store.js';
-import type { Amounts, ContainerRecord, InstanceRecord, Store } from '../../store/store.js';
+import type { Amount, ContainerRecord, InstanceRecord, Store } from '../../store/store.js';
 import type { CommandContext } from '../context.js';
 import type { Output } from '../output.js';
 import type { InfoOptions, ListOptions, LogsOptions } from './actions.js';
@@ -143,7 +143,7 @@ async function latestMeasurements(config: MicadoConfig, output: Output) {
   const none = {
     containers: [] as ContainerRecord[],
     instances: [] as InstanceRecord[],
-    reserved: new Map<string, Amounts>(),
+    reserved: new Map<string, Amount>(),
   };
   let store: Store | undefined;
   try {
@@ -192,8 +192,7 @@ function printInfo(output: Output, info: ContainerInfo & { usage: Usage | undefi
 function usageLine(info: ContainerInfo & { usage: Usage | undefined }): string {
   const { usage } = info;
   if (!usage) return 'not measured yet (micado monitor --once measures now)';
-  const cpu = info.spec.reservations[CPU] ?? 0;
-  const memory = info.spec.reservations[MEMORY] ?? 0;
+  const { cpuMilli: cpu, memoryMb: memory } = amountOf(info.spec.reservations);
   const cpuText =
     usage.cpuMilli === undefined ? 'cpu -' : `cpu ${usage.cpuMilli}m of ${cpu * usage.replicas}m`;
   const at = new Date(usage.measuredAt).toISOString().slice(0, 19).replace('T', ' ');

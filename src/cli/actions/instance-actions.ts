@@ -5,7 +5,7 @@ import { conflictError, messageOf, MicadoError, usageError } from '../../errors.
 import { allInstances, driverOfCloud, LOCAL_CLOUD } from '../../nodes/node-drivers.js';
 import { clusterUp } from '../../cluster/cluster-up.js';
 import { clusterLayout } from '../../cluster/cluster-layout.js';
-import { labelNode, nodeOfInstance, startNode, stopNode } from '../../cluster/node-provisioner.js';
+import { labelNode, nodeOfInstance, startNode, stopNode } from '../../nodes/node-lifecycle.js';
 import { connectManager } from './manager-connection.js';
 import { logEvent } from './event-log.js';
 import type { CommandContext } from '../context.js';
@@ -51,7 +51,7 @@ export async function startAction(ctx: CommandContext, options: StartOptions): P
   const { instance, node } = await startNode(
     manager,
     driver,
-    layout,
+    { managerAddress: layout.swarmAddress, registry: layout.registry },
     request,
     driver.cloud === LOCAL_CLOUD
       ? config.local.readyTimeoutMs

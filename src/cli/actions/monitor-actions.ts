@@ -2,6 +2,7 @@
 import { nodeEngineOf } from '../../nodes/node-engine.js';
 import { usageError } from '../../errors.js';
 import { checkSchedule, Monitor, type RefreshReport } from '../../monitor/monitor.js';
+import { reportLine } from '../../monitor/report-line.js';
 import { openExistingStore, openStore } from '../../store/open-store.js';
 import type { CommandContext } from '../context.js';
 import type { Output } from '../output.js';
@@ -50,18 +51,6 @@ export async function monitorAction(
 function printReport(output: Output, report: RefreshReport, json = false): void {
   output.line(json ? JSON.stringify(report) : reportLine(report));
 }
-
-/** One refresh in a line: when, how much, how long, and which nodes were stale. */
-export function reportLine(report: RefreshReport): string {
-  const time = new Date(report.at).toISOString().slice(11, 19);
-  const stale =
-    report.stale.length === 0
-      ? ''
-      : `; stale: ${report.stale.map((s) => `${s.instance} (${s.reason})`).join(', ')}`;
-  return `${time} refreshed ${plural(report.nodes, 'node')}, ${plural(report.containers, 'container')} in ${(report.durationMs / 1000).toFixed(2)} s${stale}`;
-}
-
-const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
 
 export async function eventsAction(
   { config, output }: CommandContext,

@@ -1,7 +1,7 @@
 /** up, down, status: the local cluster's lifecycle. */
 import type { Command } from 'commander';
 import type { DownOptions, StatusOptions, UpOptions } from '../actions/actions.js';
-import type { Run } from '../program.js';
+import type { Run } from '../context.js';
 
 export function registerUp(program: Command, run: Run<UpOptions>): void {
   program

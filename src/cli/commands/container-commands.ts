@@ -11,7 +11,7 @@ import type {
   QuitOptions,
   RemoveOptions,
 } from '../actions/actions.js';
-import type { Run } from '../program.js';
+import type { Run } from '../context.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 

@@ -1,7 +1,7 @@
 /** start and stop: nodes from a cloud, with the options of the MiCADO manual. */
 import type { Command } from 'commander';
 import type { StartOptions, StopOptions } from '../actions/actions.js';
-import type { Run } from '../program.js';
+import type { Run } from '../context.js';
 
 export function registerStart(program: Command, run: Run<StartOptions>): void {
   program

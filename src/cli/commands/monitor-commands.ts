@@ -8,7 +8,7 @@ import type {
   PolicySetOptions,
   PolicyTarget,
 } from '../actions/actions.js';
-import type { Run } from '../program.js';
+import type { Run } from '../context.js';
 
 export function registerMonitor(program: Command, run: Run<MonitorOptions>): void {
   program

@@ -2,7 +2,7 @@
  * The command lines that start a dockerd of a local host. Pure, so their shape is
  * unit-tested; local-host.ts runs them.
  */
-import type { Resources } from '../../swarm/index.js';
+import { flavourAmount, resourcesOf, type Resources } from '../../swarm/index.js';
 
 export interface DockerdOptions {
   dataRoot: string;
@@ -77,8 +77,5 @@ export function namespacedArgv(
 
 /** Capacity of a flavour as the generic resources micado schedules with. */
 export function flavourCapacity(flavour: { cpus: number; memoryMb: number }): Resources {
-  return {
-    'micado.cpu_milli': Math.round(flavour.cpus * 1000),
-    'micado.mem_mb': Math.round(flavour.memoryMb),
-  };
+  return resourcesOf(flavourAmount(flavour));
 }

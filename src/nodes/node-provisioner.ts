@@ -8,28 +8,28 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { MicadoConfig, NodePool } from '../config/config.js';
-import {
-  NODE_LABEL,
-  nodeLabels,
-  type CloudDriver,
-  type InstanceRequest,
-} from '../cloud/cloud-driver.js';
-import type { ClusterLayout } from '../cluster/cluster-layout.js';
-import { labelNode, nodeOfInstance, startNode } from '../cluster/node-provisioner.js';
-import { allInstances, driverOf, LOCAL_CLOUD } from '../nodes/node-drivers.js';
+import { NODE_LABEL, nodeLabels, type InstanceRequest } from '../cloud/cloud-driver.js';
+import { LOCAL_CLOUD, type Drivers } from './node-drivers.js';
+import { labelNode, nodeOfInstance, startNode, type SwarmEntry } from './node-lifecycle.js';
 import { messageOf } from '../errors.js';
-import { isNotFound, type SwarmClient, type SwarmNode } from '../swarm/index.js';
+import { isNotFound, type OrchestratorSwarm, type SwarmNode } from '../swarm/index.js';
 import type { ProvisioningIntent, Store } from '../store/store.js';
-import type { IncomingNode } from './cluster-view.js';
 
-export interface ProvisionerDeps {
-  manager: SwarmClient;
-  layout: ClusterLayout;
+export interface NodeProvisionerDeps {
+  manager: OrchestratorSwarm;
+  /** Where new nodes join. */
+  entry: SwarmEntry;
   config: MicadoConfig;
   store: Store;
   now: () => number;
-  /** The driver of a pool (injectable, so a test can use a driver that fails). */
-  driverFor?: (pool: NodePool) => CloudDriver;
+  /** The drivers of the cluster's machines (a seam: tests hand in a recording fake). */
+  drivers: Drivers;
+}
+
+/** A node asked of a driver that has not joined yet. */
+export interface IncomingNode {
+  pool: string;
+  instance: string;
 }
 
 export interface StartOutcome {
@@ -42,14 +42,14 @@ export interface StartOutcome {
   labelError?: string;
 }
 
-export class Provisioner {
-  private readonly deps: ProvisionerDeps;
+export class NodeProvisioner {
+  private readonly deps: NodeProvisionerDeps;
   /** Starts under way in this process, by instance id. */
   private readonly running = new Map<string, { pool: string; promise: Promise<StartOutcome> }>();
   /** Ready nodes whose labels have yet to land, by node id. */
   private readonly unlabelled = new Map<string, { request: InstanceRequest; driver: string }>();
 
-  constructor(deps: ProvisionerDeps) {
+  constructor(deps: NodeProvisionerDeps) {
     this.deps = deps;
   }
 
@@ -103,15 +103,15 @@ export class Provisioner {
     pool: NodePool,
     timeoutMs: number,
   ): Promise<StartOutcome> {
-    const { manager, layout, store, now } = this.deps;
-    const driver = this.driverFor(pool);
+    const { manager, entry, store, now } = this.deps;
+    const driver = this.deps.drivers.of(pool);
     const started = now();
     const request = requestOf(intent, pool);
     try {
       const { node } = await startNode(
         manager,
         driver,
-        layout,
+        entry,
         request,
         timeoutMs,
         undefined,
@@ -146,10 +146,6 @@ export class Provisioner {
         .catch(() => undefined);
       return { intent: { ...intent, state: 'failed' }, error, seconds: (now() - started) / 1000 };
     }
-  }
-
-  private driverFor(pool: NodePool): CloudDriver {
-    return this.deps.driverFor?.(pool) ?? driverOf(this.deps.config, pool);
   }
 
   /** Label the Ready nodes whose labels did not land at their start; returns those done. */
@@ -191,7 +187,7 @@ export class Provisioner {
         resumed.push(this.begin(intent, pool, left));
         continue;
       }
-      const driver = pool ? this.driverFor(pool) : driverOf(config, intent);
+      const driver = this.deps.drivers.of(pool ?? intent);
       await driver.stop(intent.instance);
       if (node) await manager.removeNode(node.id, true).catch(() => undefined);
       await store.updateIntent(intent.id, {
@@ -215,7 +211,7 @@ export class Provisioner {
     const joined = new Set(
       nodes.map((n) => ({ ...n.engineLabels, ...n.labels })[NODE_LABEL.instance]).filter(Boolean),
     );
-    const machines = await allInstances(config);
+    const machines = await this.deps.drivers.machines();
     for (const { driver, instance } of machines) {
       if (joined.has(instance.id) || this.running.has(instance.id)) continue;
       const age = now() - Date.parse(instance.createdAt);

@@ -1,21 +1,23 @@
 /**
- * Joins the two worlds: asks a driver for a machine, then waits (on the manager's
- * event stream, not a poll) for the node carrying its instance id to be Ready, and
- * labels it. Giving a node back drains it first, then stops the machine and removes
- * the node.
+ * A node's life, joining the two worlds: a driver makes the machine, which joins the
+ * swarm by itself; the node carrying its instance id is awaited on the manager's event
+ * stream (not a poll) until Ready, then labelled. Giving a node back drains it first,
+ * then stops the machine and removes the node.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MicadoError } from '../errors.js';
-import type { SwarmClient, SwarmNode } from '../swarm/index.js';
+import { PLACED_TASK_STATES, type OrchestratorSwarm, type SwarmNode } from '../swarm/index.js';
 import {
   NODE_LABEL,
   nodeLabels,
   type CloudDriver,
   type Instance,
   type InstanceRequest,
+  type NodeBootstrap,
 } from '../cloud/cloud-driver.js';
-import type { ClusterLayout } from './cluster-layout.js';
-import { PLACED_TASK_STATES } from './cluster-status.js';
+
+/** Where a new node joins: the manager's swarm address and the registry it pulls from. */
+export type SwarmEntry = Omit<NodeBootstrap, 'joinToken'>;
 
 export interface ProvisionedNode {
   instance: Instance;
@@ -28,9 +30,9 @@ export interface ProvisionedNode {
  * and is never given back for a label that did not land.
  */
 export async function startNode(
-  manager: SwarmClient,
+  manager: OrchestratorSwarm,
   driver: CloudDriver,
-  layout: ClusterLayout,
+  entry: SwarmEntry,
   request: InstanceRequest,
   timeoutMs: number,
   onPhase?: (phase: string) => void,
@@ -45,11 +47,7 @@ export async function startNode(
   const timer = setTimeout(() => abort.abort(), timeoutMs);
   try {
     onPhase?.(`starting instance ${request.id}`);
-    const instance = await driver.start(
-      request,
-      { managerAddress: layout.swarmAddress, joinToken: worker, registry: layout.registry },
-      onPhase,
-    );
+    const instance = await driver.start(request, { ...entry, joinToken: worker }, onPhase);
     await onMachine?.(instance);
     onPhase?.(`waiting for ${request.id} to be Ready in the swarm`);
     const node = await readiness.catch((err) => {
@@ -74,7 +72,7 @@ export async function startNode(
  * labelled.
  */
 export async function labelNode(
-  manager: SwarmClient,
+  manager: OrchestratorSwarm,
   node: SwarmNode,
   request: InstanceRequest,
   driverName: string,
@@ -86,7 +84,7 @@ export async function labelNode(
 
 /** Resolves with the node announcing `instanceId` once it is Ready. */
 async function waitForReadyNode(
-  manager: SwarmClient,
+  manager: OrchestratorSwarm,
   instanceId: string,
   signal: AbortSignal,
 ): Promise<SwarmNode> {
@@ -116,7 +114,7 @@ async function waitForReadyNode(
 
 /** Find the swarm node of an instance, if it joined. */
 export async function nodeOfInstance(
-  manager: SwarmClient,
+  manager: OrchestratorSwarm,
   instanceId: string,
 ): Promise<SwarmNode | undefined> {
   const nodes = await manager.listNodes({ label: [`${NODE_LABEL.instance}=${instanceId}`] });
@@ -128,7 +126,7 @@ export async function nodeOfInstance(
  * remove the node from the swarm.
  */
 export async function stopNode(
-  manager: SwarmClient,
+  manager: OrchestratorSwarm,
   driver: CloudDriver,
   instanceId: string,
   drainTimeoutMs: number,
@@ -153,7 +151,11 @@ export async function stopNode(
 }
 
 /** Wait until no task runs on the node, or the deadline passes (then it is stopped anyway). */
-async function waitDrained(manager: SwarmClient, nodeId: string, timeoutMs: number): Promise<void> {
+async function waitDrained(
+  manager: OrchestratorSwarm,
+  nodeId: string,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const tasks = await manager.listTasks({ node: [nodeId] });

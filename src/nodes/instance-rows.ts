@@ -2,8 +2,8 @@
  * `list -i`: every machine of every cloud beside its swarm node, so a job still
  * starting, a node that never joined and a node without a machine all show.
  */
-import type { NodeStatus } from '../cluster/cluster-status.js';
-import type { Instance } from './cloud-driver.js';
+import type { Instance } from '../cloud/cloud-driver.js';
+import type { NodeStatus } from './node-status.js';
 
 export interface InstanceRow {
   instance: string;

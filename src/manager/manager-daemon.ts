@@ -1,0 +1,73 @@
+/**
+ * The manager daemon: the reconcile loop, the monitor's cron and the HTTP face
+ * (/healthz, /metrics), wired together over one swarm and one store, until told to
+ * stop. Node starts under way are left on stop: the ledger has them, and the next
+ * manager resumes them.
+ */
+import { Autoscaler } from '../autoscaler/autoscaler.js';
+import type { MicadoConfig } from '../config/config.js';
+import { Monitor } from '../monitor/monitor.js';
+import { reportLine } from '../monitor/report-line.js';
+import { configuredDrivers } from '../nodes/node-drivers.js';
+import { nodeEngineOf } from '../nodes/node-engine.js';
+import type { SwarmEntry } from '../nodes/node-lifecycle.js';
+import { NodeProvisioner } from '../nodes/node-provisioner.js';
+import type { Store } from '../store/store.js';
+import type { SwarmClient } from '../swarm/index.js';
+import { serveStatus } from './status-server.js';
+
+export interface ManagerDaemonDeps {
+  config: MicadoConfig;
+  manager: SwarmClient;
+  store: Store;
+  /** Where new nodes join. */
+  entry: SwarmEntry;
+  log: (line: string) => void;
+}
+
+/** Run the manager until `stopped` resolves (with the reason, for the log). */
+export async function runManagerDaemon(
+  deps: ManagerDaemonDeps,
+  stopped: Promise<string>,
+): Promise<void> {
+  const { config, manager, store, entry, log } = deps;
+  const now = Date.now;
+  const drivers = configuredDrivers(config);
+  const provisioner = new NodeProvisioner({ manager, entry, config, store, now, drivers });
+  const autoscaler = new Autoscaler({ manager, config, store, provisioner, drivers, log, now });
+  const staleAfter = 3 * config.autoscaler.scanIntervalMs + 5_000;
+  const server = await serveStatus(config.manager.listen, {
+    unhealthy: () => {
+      if (now() - autoscaler.lastCycleOk <= staleAfter) return undefined;
+      return autoscaler.lastError ?? `no reconcile cycle has finished in ${staleAfter / 1000} s`;
+    },
+    metrics: () => autoscaler.metrics.render(),
+  });
+  const monitor = new Monitor({
+    manager,
+    store,
+    engineFor: (node) => nodeEngineOf(config, node, { timeoutMs: config.monitor.nodeTimeoutMs }),
+    options: config.monitor,
+  });
+  const task = monitor.schedule(config.monitor.schedule, {
+    report: (report) => log(`monitor: ${reportLine(report)}`),
+    failure: (message) => log(`monitor: refresh failed: ${message}`),
+    skipped: () => log('monitor: the previous refresh is still running: tick skipped'),
+  });
+  try {
+    await autoscaler.start();
+    const pools = Object.entries(config.pools)
+      .map(([name, p]) => `${name} (${p.driver} ${p.flavour}, ${p.min}-${p.max})`)
+      .join(', ');
+    log(
+      `manager up${config.autoscaler.dryRun ? ' in dry-run' : ''}: pools ${pools || 'none'}; ` +
+        `store ${store.description}; http://${config.manager.listen}/metrics`,
+    );
+    log(`${await stopped}: stopping`);
+  } finally {
+    server.close();
+    await task.destroy();
+    await autoscaler.stop();
+    await monitor.idle();
+  }
+}

@@ -1,0 +1,49 @@
+/** A swarm node as people read it: its machine's labels, its capacity and what its tasks reserve. */
+import { NODE_LABEL } from '../cloud/cloud-driver.js';
+import {
+  amountOf,
+  PLACED_TASK_STATES,
+  sumOf,
+  type Amount,
+  type SwarmNode,
+  type SwarmTask,
+} from '../swarm/index.js';
+
+export interface NodeStatus {
+  id: string;
+  hostname: string;
+  role: string;
+  state: string;
+  availability: string;
+  address: string;
+  instance: string | undefined;
+  cloud: string | undefined;
+  pool: string | undefined;
+  flavour: string | undefined;
+  tag: string | undefined;
+  capacity: Amount;
+  reserved: Amount;
+  tasks: number;
+}
+
+/** A node with its capacity and what its live tasks reserve. */
+export function nodeStatus(node: SwarmNode, tasks: SwarmTask[]): NodeStatus {
+  const mine = tasks.filter((t) => t.nodeId === node.id && PLACED_TASK_STATES.has(t.state));
+  const labels = { ...node.engineLabels, ...node.labels };
+  return {
+    id: node.id,
+    hostname: node.hostname,
+    role: node.role,
+    state: node.state,
+    availability: node.availability,
+    address: node.address,
+    instance: labels[NODE_LABEL.instance],
+    cloud: labels[NODE_LABEL.cloud],
+    pool: labels[NODE_LABEL.pool],
+    flavour: labels[NODE_LABEL.flavour],
+    tag: labels[NODE_LABEL.tag],
+    capacity: amountOf(node.capacity),
+    reserved: sumOf(mine.map((t) => amountOf(t.reservations))),
+    tasks: mine.length,
+  };
+}
