@@ -43,7 +43,7 @@ export function afterFailure(
   requestedAt: number,
   settings: BackoffSettings,
 ): PoolState {
-  if (requestedAt < state.failedAt) return state;
+  if (requestedAt <= state.failedAt) return state;
   const failures = state.failures + 1;
   const delay = Math.min(settings.backoffMaxMs, settings.backoffInitialMs * 2 ** (failures - 1));
   return { ...state, failures, failedAt: now, backoffUntil: now + delay };

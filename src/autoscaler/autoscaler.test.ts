@@ -1,0 +1,182 @@
+/**
+ * Whole reconcile cycles on a fake swarm and a recording cloud, on a fixed clock:
+ * scale-up, join and labels, the nudge, scale-down, a label that does not land,
+ * starts that fail together, and a start resumed after a crash.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG, type MicadoConfig } from '../config/config.js';
+import { CONTAINER_LABEL } from '../containers/container-spec.js';
+import { NodeProvisioner } from '../nodes/node-provisioner.js';
+import { SqliteStore } from '../store/sqlite-store.js';
+import { CPU, MEMORY, type SwarmService, type SwarmTask } from '../swarm/index.js';
+import { FakeCloudDriver } from '../testing/fake-cloud-driver.js';
+import { FakeSwarm } from '../testing/fake-swarm.js';
+import { Autoscaler } from './autoscaler.js';
+
+const T0 = Date.UTC(2026, 10, 22, 12);
+const dirs: string[] = [];
+const stores: SqliteStore[] = [];
+afterEach(async () => {
+  for (const store of stores.splice(0)) await store.close();
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function service(name: string, memoryMb = 300): SwarmService {
+  return {
+    id: `svc-${name}`, version: 1, name, image: 'base', replicas: 1,
+    labels: { [CONTAINER_LABEL.name]: name }, reservations: { [CPU]: 100, [MEMORY]: memoryMb },
+    constraints: [], ports: [], command: [], args: [], env: [], createdAt: '', updatedAt: '',
+  }; // prettier-ignore
+}
+
+function pendingTask(svc: SwarmService, slot = 1): SwarmTask {
+  return {
+    id: `${svc.name}.${slot}`, serviceId: svc.id, nodeId: undefined, slot, desiredState: 'running',
+    state: 'pending', message: 'pending', error: 'no suitable node (insufficient resources on 1 node)',
+    containerId: undefined, reservations: svc.reservations, updatedAt: '',
+  }; // prettier-ignore
+}
+
+/** A manager over a fake swarm and cloud, sharing one store and one clock. */
+function harness(store?: SqliteStore, swarm = new FakeSwarm(), cloud = new FakeCloudDriver(swarm)) {
+  const dir = mkdtempSync(join(tmpdir(), 'micado-cycle-'));
+  dirs.push(dir);
+  if (!store) stores.push((store = SqliteStore.open(join(dir, 'micado.db'))));
+  const config: MicadoConfig = structuredClone({
+    ...DEFAULT_CONFIG,
+    stateDir: dir,
+    pools: { default: { driver: 'local', flavour: 'small', min: 0, max: 5 } },
+  });
+  Object.assign(config.autoscaler, {
+    scaleDownUnneededMs: 60_000,
+    scaleDownDelayAfterUpMs: 0,
+    scaleDownCooldownMs: 0,
+    drainTimeoutMs: 1_000,
+  });
+  const clock = { now: T0 };
+  const now = () => clock.now;
+  const drivers = cloud.asDrivers();
+  const entry = { managerAddress: '10.0.0.2:2377', registry: '10.0.0.2:5000' };
+  const provisioner = new NodeProvisioner({ manager: swarm, entry, config, store, now, drivers });
+  const log: string[] = [];
+  const autoscaler = new Autoscaler({
+    manager: swarm, config, store, provisioner, drivers, now, log: (line) => log.push(line),
+  }); // prettier-ignore
+  /** Move the clock on, run one cycle, and let the node starts and give-backs it began end. */
+  const cycle = async (advanceMs = 0) => {
+    clock.now += advanceMs;
+    await autoscaler.cycle(clock.now);
+    await autoscaler.settled();
+  };
+  /** The actions the manager took, in order (its log lines begin with them). */
+  const actions = async () =>
+    log.map((line) => line.split(' ')[0]!).filter((word) => !word.startsWith('nudged'));
+  return { swarm, cloud, store, autoscaler, clock, cycle, actions, log };
+}
+
+describe('reconcile cycles', () => {
+  it('starts one node for a task no node has room for, labels it, and nudges the scheduler', async () => {
+    const { swarm, cloud, cycle, actions } = harness();
+    const web = service('container-web');
+    swarm.services = [web];
+    swarm.tasks = [pendingTask(web)];
+    await cycle();
+    expect(cloud.calls).toHaveLength(1);
+    const [node] = swarm.nodes;
+    expect(node?.labels).toMatchObject({
+      'micado.instance': cloud.calls[0]!.slice('start '.length),
+      'micado.pool': 'default',
+      'micado.autoscaled': 'true',
+    });
+    expect(await actions()).toEqual(['scale-up', 'node-joined']);
+    // The task still waits though the node has room: the scheduler is nudged, and no
+    // second node is asked for.
+    await cycle(1_500);
+    expect(cloud.calls).toHaveLength(1);
+    expect(swarm.calls.at(-1)).toMatch(
+      /^updateNode host-i-\w+ \{"labels":\{"micado.nudged":"\d+"\}\}$/,
+    );
+  });
+
+  it('gives back an idle node it started: marked, drained, stopped, removed', async () => {
+    const { swarm, cloud, cycle, actions } = harness();
+    const web = service('container-web');
+    swarm.services = [web];
+    swarm.tasks = [pendingTask(web)];
+    await cycle();
+    const [node] = swarm.nodes;
+    swarm.tasks = [];
+    await cycle(1_000);
+    expect(swarm.nodes).toHaveLength(1);
+    await cycle(60_000);
+    expect(swarm.calls.slice(-3)).toEqual([
+      `updateNode ${node!.hostname} {"labels":{"micado.scaling-down":"true"}}`,
+      `updateNode ${node!.hostname} {"availability":"drain"}`,
+      `removeNode ${node!.hostname}`,
+    ]);
+    expect(cloud.calls.at(-1)).toBe(`stop ${node!.engineLabels['micado.instance']}`);
+    expect(await actions()).toEqual(['scale-up', 'node-joined', 'scale-down', 'node-removed']);
+  });
+
+  it('keeps a Ready node whose labels do not land, and labels it at the next cycle', async () => {
+    const { swarm, cloud, cycle, actions } = harness();
+    const web = service('container-web');
+    swarm.services = [web];
+    swarm.tasks = [pendingTask(web)];
+    swarm.failNodeUpdates = 1;
+    await cycle();
+    expect(swarm.nodes[0]?.labels['micado.pool']).toBeUndefined();
+    await cycle(1_000);
+    expect(swarm.nodes[0]?.labels['micado.pool']).toBe('default');
+    expect(cloud.calls.filter((c) => c.startsWith('stop'))).toEqual([]);
+    expect(await actions()).toEqual(['scale-up', 'node-joined', 'relabel', 'relabel']);
+  });
+
+  it('backs a pool off once for starts that fail together, and asks no more meanwhile', async () => {
+    const { swarm, cloud, cycle, store } = harness();
+    swarm.services = ['a', 'b', 'c'].map((n) => service(`container-${n}`));
+    swarm.tasks = swarm.services.map((s) => pendingTask(s));
+    cloud.failStarts = 3;
+    const starts = () => cloud.calls.filter((c) => c.startsWith('start'));
+    await cycle();
+    expect(starts()).toHaveLength(3);
+    const failures = (await store.events({ limit: 100 }))
+      .filter((e) => e.action === 'failure')
+      .map((e) => e.message.replace(/^.*; /, ''));
+    expect(failures.sort()).toEqual([
+      'pool already backed off for 30 s by a start that failed with it',
+      'pool already backed off for 30 s by a start that failed with it',
+      'pool backed off for 30 s',
+    ]);
+    await cycle(10_000);
+    expect(starts()).toHaveLength(3);
+    // Once the backoff is over, the pool is asked again.
+    await cycle(25_000);
+    expect(starts()).toHaveLength(6);
+  });
+
+  it('resumes a start a killed manager left, under the same instance id: no second machine', async () => {
+    const first = harness();
+    const web = service('container-web');
+    first.swarm.services = [web];
+    first.swarm.tasks = [pendingTask(web)];
+    // The machine is made, and the manager dies before its node joins.
+    first.cloud.holdJoins = true;
+    await first.autoscaler.cycle(first.clock.now);
+    const [intent] = await first.store.openIntents();
+    expect(intent?.state).toBe('requested');
+    await first.autoscaler.stop();
+
+    first.cloud.holdJoins = false;
+    const second = harness(first.store, first.swarm, first.cloud);
+    await second.autoscaler.resume();
+    await second.autoscaler.settled();
+    expect(first.cloud.calls).toEqual([`start ${intent!.instance}`, `start ${intent!.instance}`]);
+    expect(first.cloud.instances.size).toBe(1);
+    expect(first.swarm.nodes.map((n) => n.labels['micado.instance'])).toEqual([intent!.instance]);
+    expect(await first.store.openIntents()).toEqual([]);
+  });
+});
