@@ -9,28 +9,11 @@ import { TestCluster } from '../test/support/test-cluster.js';
 import { CONTAINER_LABEL } from '../src/containers/container-spec.js';
 import { destroyLocalHost, type LocalHostRecord } from '../src/cloud/local/local-host.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
-import type { SwarmClient } from '../src/swarm/index.js';
 import { bareNode } from './bare-node.js';
-import { ms } from './measure.js';
+import { allRunning, ms } from './measure.js';
 
 const N = 20;
 const RESERVED = { 'micado.mem_mb': 300, 'micado.cpu_milli': 100 };
-
-/** Resolves once `count` tasks of services named with `prefix` run (bench side: a poll). */
-async function allRunning(manager: SwarmClient, prefix: string, count: number): Promise<void> {
-  const deadline = Date.now() + 300_000;
-  for (;;) {
-    const services = new Set(
-      (await manager.listServices()).filter((s) => s.name.startsWith(prefix)).map((s) => s.id),
-    );
-    const running = (await manager.listTasks({ 'desired-state': ['running'] })).filter(
-      (t) => services.has(t.serviceId) && t.state === 'running',
-    );
-    if (running.length >= count) return;
-    if (Date.now() > deadline) throw new Error(`only ${running.length} of ${count} ran in 300 s`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 export async function benchBurst(): Promise<string[][]> {
   const cluster = new TestCluster({

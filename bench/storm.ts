@@ -16,26 +16,11 @@ import { catalogFromSetup } from '../src/cloudbroker/emulator/catalog.js';
 import { CloudBrokerEmulator } from '../src/cloudbroker/emulator/cloudbroker-emulator.js';
 import { LocalNodeBackend } from '../src/cloudbroker/emulator/local-node-backend.js';
 import type { SwarmClient } from '../src/swarm/index.js';
-import { ms } from './measure.js';
+import { allRunning, ms } from './measure.js';
 
 const N = 5;
 const STORM_MS = 60_000;
 const ACCOUNT = { email: 'bench@example.org', password: 'bench-password' };
-
-async function allRunning(manager: SwarmClient, prefix: string, count: number): Promise<void> {
-  const deadline = Date.now() + 600_000;
-  for (;;) {
-    const services = new Set(
-      (await manager.listServices()).filter((s) => s.name.startsWith(prefix)).map((s) => s.id),
-    );
-    const running = (await manager.listTasks({ 'desired-state': ['running'] })).filter(
-      (t) => services.has(t.serviceId) && t.state === 'running',
-    );
-    if (running.length >= count) return;
-    if (Date.now() > deadline) throw new Error(`only ${running.length} of ${count} ran`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** Launch N node-needing containers; resolves when all run. */
 async function launchAll(manager: SwarmClient, image: string, prefix: string): Promise<void> {
@@ -50,7 +35,7 @@ async function launchAll(manager: SwarmClient, image: string, prefix: string): P
       }), // prettier-ignore
     ),
   );
-  await allRunning(manager, prefix, N);
+  await allRunning(manager, prefix, N, 600_000);
 }
 
 async function giveBackAll(cluster: TestCluster, emulator: CloudBrokerEmulator, prefix: string) {
