@@ -3,7 +3,7 @@
  * made), wait for it to run, quit, remove, list. The CLI's actions are thin wrappers.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { conflictError, MicadoError } from '../errors.js';
+import { conflictError, messageOf, MicadoError } from '../errors.js';
 import type { SwarmClient, SwarmNode, SwarmService } from '../swarm/index.js';
 import { registryHas } from '../cluster/private-registry.js';
 import { CONTAINER_LABEL, containerServiceSpec, type LaunchRequest } from './container-spec.js';
@@ -85,6 +85,29 @@ export async function waitUntilRunning(
       );
     }
     await sleep(WATCH_INTERVAL_MS);
+  }
+}
+
+/**
+ * Wait for a launched container to run. One that cannot (a task failed, no room in
+ * time, or `onPhase` gives up on it) is removed again: no crash-looping or
+ * forever-pending service is left behind, and the error says so.
+ */
+export async function runOrRemove(
+  manager: SwarmClient,
+  name: string,
+  timeoutMs: number,
+  onPhase?: (phase: string) => void,
+): Promise<ContainerView> {
+  try {
+    return await waitUntilRunning(manager, name, timeoutMs, onPhase);
+  } catch (err) {
+    await manager.removeService(name).catch(() => undefined);
+    throw new MicadoError(
+      err instanceof MicadoError ? err.kind : 'docker',
+      `${messageOf(err)}; the container was removed`,
+      { cause: err },
+    );
   }
 }
 

@@ -7,6 +7,7 @@ import type { MicadoConfig } from '../../config/config.js';
 import { conflictError } from '../../errors.js';
 import { openExistingStore } from '../../store/open-store.js';
 import type { Store } from '../../store/store.js';
+import { scalingProgress } from '../../autoscaler/scaling-progress.js';
 
 const READ_EVERY_MS = 250;
 
@@ -52,25 +53,20 @@ export class CapacityProgress {
   private async read(): Promise<void> {
     if (this.store === null) this.store = await openExistingStore(this.config);
     if (!this.store) return;
-    const [open, recent, events] = await Promise.all([
-      this.store.openIntents(),
-      this.store.intents({ since: this.since }),
-      this.store.events({ since: this.since }),
-    ]);
-    const refused = events.find((e) => e.action === 'unplaceable' && e.subject === this.container);
-    if (refused) this.unplaceable = `${refused.message}: see micado events`;
-    const joined = recent.filter((i) => i.state === 'joined');
-    for (const intent of open) {
-      if (!this.starting.some((s) => s.instance === intent.instance)) {
-        this.starting.push({ instance: intent.instance, pool: intent.pool });
-      }
+    const { starting, joined, unplaceable } = await scalingProgress(
+      this.store,
+      this.container,
+      this.since,
+    );
+    if (unplaceable) this.unplaceable = `${unplaceable}: see micado events`;
+    for (const node of starting) {
+      if (!this.starting.some((s) => s.instance === node.instance)) this.starting.push(node);
     }
-    if (open.length > 0) {
-      const pools = [...new Set(open.map((i) => i.pool))].join(', ');
-      this.note = `waiting for capacity: starting ${open.length === 1 ? 'a node' : `${open.length} nodes`} in pool ${pools}`;
-    } else if (joined.length > 0) {
-      const last = joined[joined.length - 1]!;
-      this.note = `node ${last.instance} joined pool ${last.pool}: placing the container`;
+    if (starting.length > 0) {
+      const pools = [...new Set(starting.map((i) => i.pool))].join(', ');
+      this.note = `waiting for capacity: starting ${starting.length === 1 ? 'a node' : `${starting.length} nodes`} in pool ${pools}`;
+    } else if (joined) {
+      this.note = `node ${joined.instance} joined pool ${joined.pool}: placing the container`;
     }
   }
 }

@@ -1,12 +1,12 @@
 /** launch, quit and remove: the lifecycle of a container. */
-import { messageOf, MicadoError, usageError } from '../../errors.js';
+import { messageOf, usageError } from '../../errors.js';
 import { checkContainerName, containerNameFor } from '../../containers/container-names.js';
 import { checkLaunchOptions, parsePort } from '../../containers/container-spec.js';
 import {
   launchContainer,
   quitContainer,
   removeContainer,
-  waitUntilRunning,
+  runOrRemove,
 } from '../../containers/container-operations.js';
 import { resolveImage } from '../../containers/image-reference.js';
 import { parseCpuMilli, parseMemoryMb } from '../../containers/quantities.js';
@@ -52,46 +52,30 @@ export async function launchAction(ctx: CommandContext, options: LaunchOptions):
   }
   const progress = options.json ? undefined : output.progress(`launching ${name}`);
   const capacity = new CapacityProgress(config, name, Date.now() - 1000);
-  try {
-    const view = await waitUntilRunning(
-      manager,
-      name,
-      config.containers.launchTimeoutMs,
-      (phase) => {
-        // Evaluated with or without a spinner: it also ends the wait when no pool fits.
-        const shown = capacity.describe(phase);
-        progress?.phase(shown);
-      },
-    );
-    progress?.done();
-    await capacity.close();
-    const seconds = (performance.now() - started) / 1000;
-    await logEvent(ctx, {
-      action: 'launch',
-      subject: name,
-      message: `launched ${image.name}: ${view.state} in ${seconds.toFixed(1)} s`,
+  const waited = await runOrRemove(manager, name, config.containers.launchTimeoutMs, (phase) =>
+    // Evaluated with or without a spinner: it also ends the wait when no pool fits.
+    progress?.phase(capacity.describe(phase)),
+  )
+    .catch((err: unknown) => err as Error)
+    .finally(async () => {
+      progress?.done();
+      await capacity.close();
     });
-    if (options.json) return output.json({ ...view, seconds });
-    const where = view.nodes.length > 0 ? ` on ${view.nodes.join(', ')}` : '';
-    output.line(
-      `container ${name} is ${view.state}${where} (${view.image}) in ${seconds.toFixed(1)} s`,
-    );
-  } catch (err) {
-    progress?.done();
-    await capacity.close();
-    // A launch that cannot run leaves nothing behind: no crash-looping or forever-pending service.
-    await manager.removeService(name).catch(() => undefined);
-    await logEvent(ctx, {
-      action: 'launch-failed',
-      subject: name,
-      message: `${messageOf(err)}; the container was removed`,
-    });
-    throw new MicadoError(
-      err instanceof MicadoError ? err.kind : 'docker',
-      `${messageOf(err)}; the container was removed`,
-      { cause: err },
-    );
+  if (waited instanceof Error) {
+    await logEvent(ctx, { action: 'launch-failed', subject: name, message: messageOf(waited) });
+    throw waited;
   }
+  const seconds = (performance.now() - started) / 1000;
+  await logEvent(ctx, {
+    action: 'launch',
+    subject: name,
+    message: `launched ${image.name}: ${waited.state} in ${seconds.toFixed(1)} s`,
+  });
+  if (options.json) return output.json({ ...waited, seconds });
+  const where = waited.nodes.length > 0 ? ` on ${waited.nodes.join(', ')}` : '';
+  output.line(
+    `container ${name} is ${waited.state}${where} (${waited.image}) in ${seconds.toFixed(1)} s`,
+  );
 }
 
 export async function quitAction(ctx: CommandContext, options: QuitOptions): Promise<void> {
