@@ -1,9 +1,10 @@
 /**
- * The reconcile loop. Woken by the manager's service and node events (and a periodic
- * tick, for what events do not show), one cycle at a time, it reads the swarm, asks
- * the pure decisions what to do, and does it: start nodes (through the provisioner's
- * ledger), nudge Swarm's scheduler, give idle nodes back, move replicas. Under
- * dry-run every decision is logged and recorded, and nothing changes.
+ * The autoscaler. Each cycle (the ReconcileLoop says when) reads the swarm, asks the
+ * pure decisions what to do, and does it: start nodes (through the provisioner's
+ * ledger), nudge Swarm's scheduler, give idle nodes back, move replicas. It remembers
+ * between cycles what the decisions need (pool states, since when nodes are unneeded
+ * and tasks pending). Under dry-run every decision is logged and recorded, and nothing
+ * changes.
  */
 import type { MicadoConfig } from '../config/config.js';
 import { NODE_LABEL } from '../cloud/cloud-driver.js';
@@ -29,6 +30,8 @@ import type { NodeProvisioner, StartOutcome } from '../nodes/node-provisioner.js
 import { planReplicas, policyFromLabels } from './replicas.js';
 import { planScaleDown } from './scale-down.js';
 import { planScaleUp } from './scale-up.js';
+import { ReconcileLoop } from './reconcile-loop.js';
+import { SCALING_ACTION } from './scaling-progress.js';
 
 export interface AutoscalerDeps {
   manager: OrchestratorSwarm;
@@ -41,8 +44,6 @@ export interface AutoscalerDeps {
   now: () => number;
 }
 
-/** Swarm decides a new task's fate a moment after the service event: look again then. */
-const FOLLOW_UPS_MS = [300, 1500];
 /** A task that fits a Ready node and is still pending this long gets the scheduler nudged. */
 const NUDGE_AFTER_MS = 1000;
 const NUDGE_EVERY_MS = 2000;
@@ -64,17 +65,31 @@ export class Autoscaler {
   /** Dry-run decisions already recorded, so an unchanged one is not recorded each cycle. */
   private dryRunSaid = new Set<string>();
   private readonly background = new Set<Promise<unknown>>();
-  private readonly abort = new AbortController();
-  private timers: NodeJS.Timeout[] = [];
-  private cycling: Promise<void> | undefined;
-  private again = false;
-  private running = false;
-  lastCycleOk = 0;
-  lastError: string | undefined;
+  private readonly loop: ReconcileLoop;
 
   constructor(deps: AutoscalerDeps) {
     this.deps = deps;
     this.now = deps.now;
+    this.loop = new ReconcileLoop({
+      events: deps.manager,
+      cycle: (now) => this.cycle(now),
+      now: deps.now,
+      scanIntervalMs: deps.config.autoscaler.scanIntervalMs,
+      log: deps.log,
+      observe: (seconds, error) => {
+        if (error) this.metrics.cycleErrors++;
+        this.metrics.observeCycle(seconds);
+      },
+    });
+  }
+
+  /** When the last cycle ended well (epoch ms), and why the last one failed. */
+  get lastCycleOk(): number {
+    return this.loop.lastCycleOk;
+  }
+
+  get lastError(): string | undefined {
+    return this.loop.lastError;
   }
 
   private get settings() {
@@ -85,14 +100,10 @@ export class Autoscaler {
     return this.poolStates.get(pool) ?? FRESH_POOL;
   }
 
-  /** Finish what a previous manager left, then watch events and tick. */
+  /** Finish what a previous manager left, then run the loop. */
   async start(): Promise<void> {
-    this.running = true;
     await this.resume();
-    void this.watchEvents();
-    const tick = setInterval(() => this.wake(), this.settings.scanIntervalMs);
-    this.timers.push(tick);
-    this.wake();
+    this.loop.start();
   }
 
   /** Finish what a previous manager left: node starts under way, nodes half given back. */
@@ -106,12 +117,9 @@ export class Autoscaler {
     }
   }
 
-  /** Stop waking; resolves once the cycle under way has ended. */
+  /** Stop the loop; resolves once the cycle under way has ended. */
   async stop(): Promise<void> {
-    this.abort.abort();
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers = [];
-    await this.cycling;
+    await this.loop.stop();
   }
 
   /** Node starts and give-backs under way (a stop does not wait for them). */
@@ -119,60 +127,9 @@ export class Autoscaler {
     await Promise.all([...this.background]);
   }
 
-  /** Run a cycle now, or right after the one under way (once started; tests drive cycles). */
-  wake(): void {
-    if (!this.running || this.abort.signal.aborted) return;
-    if (this.cycling) {
-      this.again = true;
-      return;
-    }
-    this.cycling = this.runCycles().finally(() => (this.cycling = undefined));
-  }
-
-  private async runCycles(): Promise<void> {
-    do {
-      this.again = false;
-      const started = performance.now();
-      try {
-        await this.cycle(this.now());
-        this.lastCycleOk = this.now();
-        this.lastError = undefined;
-      } catch (err) {
-        // A failed cycle is reported and the next one tried: nothing stops the manager.
-        this.lastError = messageOf(err);
-        this.metrics.cycleErrors++;
-        this.deps.log(`cycle failed: ${this.lastError}`);
-      }
-      this.metrics.observeCycle((performance.now() - started) / 1000);
-    } while (this.again && !this.abort.signal.aborted);
-  }
-
-  private async watchEvents(): Promise<void> {
-    while (!this.abort.signal.aborted) {
-      try {
-        for await (const event of this.deps.manager.events(
-          { type: ['service', 'node'] },
-          this.abort.signal,
-        )) {
-          this.wake();
-          if (event.type === 'service') {
-            for (const delay of FOLLOW_UPS_MS) this.later(delay);
-          }
-        }
-      } catch (err) {
-        if (this.abort.signal.aborted) return;
-        this.deps.log(`event stream lost (${messageOf(err)}): listening again`);
-      }
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-  }
-
-  private later(delayMs: number): void {
-    const timer = setTimeout(() => {
-      this.timers = this.timers.filter((t) => t !== timer);
-      this.wake();
-    }, delayMs);
-    this.timers.push(timer);
+  /** Run a cycle soon: work of the manager's own has ended (tests drive cycles themselves). */
+  private wake(): void {
+    this.loop.wake();
   }
 
   /** One reconcile cycle at `now`: read the swarm, decide, act. */
@@ -193,7 +150,7 @@ export class Autoscaler {
 
     if (!this.settings.dryRun) {
       for (const instance of await provisioner.relabel())
-        await this.record('relabel', instance, `node of ${instance} labelled`);
+        await this.record(SCALING_ACTION.relabel, instance, `node of ${instance} labelled`);
     }
     await this.scaleUp(view, now);
     await this.nudge(view, now);
@@ -202,7 +159,7 @@ export class Autoscaler {
     if (now - this.lastSweep >= SWEEP_EVERY_MS && !this.settings.dryRun) {
       this.lastSweep = now;
       for (const line of await provisioner.sweepOrphans(nodes))
-        await this.record('orphan', 'cluster', line);
+        await this.record(SCALING_ACTION.orphan, 'cluster', line);
     }
   }
 
@@ -222,7 +179,7 @@ export class Autoscaler {
       if (this.reported.has(task.id)) continue;
       this.reported.add(task.id);
       await this.record(
-        'unplaceable',
+        SCALING_ACTION.unplaceable,
         task.service,
         `a task of ${task.service} cannot run on any pool's nodes: ${why}`,
       );
@@ -238,7 +195,7 @@ export class Autoscaler {
       this.metrics.decisionSeconds = (now - seen) / 1000;
       this.lastScaleUp = now;
       this.poolStates.set(request.pool, { ...this.poolState(request.pool), lastScaleUp: now });
-      await this.record('scale-up', request.pool, message);
+      await this.record(SCALING_ACTION.scaleUp, request.pool, message);
       for (let i = 0; i < request.count; i++) {
         this.metrics.count('scaleUps', request.pool);
         this.follow((await this.deps.provisioner.request(request.pool, pool)).outcome);
@@ -254,13 +211,13 @@ export class Autoscaler {
         this.poolStates.set(pool, afterSuccess(this.poolState(pool)));
         this.metrics.observeReady(outcome.seconds);
         await this.record(
-          'node-joined',
+          SCALING_ACTION.nodeJoined,
           instance,
           `node ${outcome.node.hostname} of pool ${pool} is Ready after ${outcome.seconds.toFixed(1)} s`,
         );
         if (outcome.labelError) {
           await this.record(
-            'relabel',
+            SCALING_ACTION.relabel,
             instance,
             `node ${outcome.node.hostname} kept unlabelled for now (${outcome.labelError}); labelling it again`,
           );
@@ -276,7 +233,7 @@ export class Autoscaler {
             ? `pool already backed off for ${wait} s by a start that failed with it`
             : `pool backed off for ${wait} s`;
         await this.record(
-          'failure',
+          SCALING_ACTION.failure,
           instance,
           `starting a node in pool ${pool} failed: ${outcome.error}; ${backoff}`,
         );
@@ -345,7 +302,7 @@ export class Autoscaler {
       }
       this.poolStates.set(node.pool!, { ...this.poolState(node.pool!), lastScaleDown: now });
       this.unneededSince.delete(node.id);
-      await this.record('scale-down', node.instance ?? node.id, message);
+      await this.record(SCALING_ACTION.scaleDown, node.instance ?? node.id, message);
       await this.deps.manager.updateNode(node.id, { labels: { [NODE_LABEL.scalingDown]: 'true' } });
       this.giveBack(
         {
@@ -375,12 +332,16 @@ export class Autoscaler {
       .then((driver) => stopNode(this.deps.manager, driver, instance, this.settings.drainTimeoutMs))
       .then(async () => {
         this.metrics.count('scaleDowns', pool);
-        await this.record('node-removed', instance, `node ${node.hostname} given back (${why})`);
+        await this.record(
+          SCALING_ACTION.nodeRemoved,
+          instance,
+          `node ${node.hostname} given back (${why})`,
+        );
       })
       .catch(async (err: unknown) => {
         this.metrics.count('failures', pool);
         await this.record(
-          'failure',
+          SCALING_ACTION.failure,
           instance,
           `giving back ${node.hostname} failed: ${messageOf(err)}; trying again`,
         );
@@ -429,7 +390,7 @@ export class Autoscaler {
       await manager.updateService(change.service, { replicas: change.to });
       this.replicaChanges.set(change.service, now);
       this.metrics.replicaChanges++;
-      await this.record('replicas', change.service, message);
+      await this.record(SCALING_ACTION.replicas, change.service, message);
     }
   }
 
