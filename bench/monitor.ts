@@ -14,6 +14,7 @@ import pLimit from 'p-limit';
 import { TestCluster } from '../test/support/test-cluster.js';
 import { CONTAINER_LABEL } from '../src/containers/container-spec.js';
 import { nodeEngineOf } from '../src/nodes/node-engine.js';
+import { connectEngine } from '../src/swarm/index.js';
 import { Monitor } from '../src/monitor/monitor.js';
 import { SERVICE_NAME_LABEL, STATS_PER_NODE } from '../src/monitor/node-readings.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
@@ -66,6 +67,25 @@ async function benchRefresh(): Promise<string[][]> {
     const engineFor = (node: Parameters<typeof nodeEngineOf>[1]) =>
       nodeEngineOf(config, node, { timeoutMs: config.monitor.nodeTimeoutMs });
     const monitor = new Monitor({ manager, store, engineFor, options: config.monitor });
+    // The same refresh through each node's own unix socket: what TLS costs.
+    const overSocket = new Monitor({
+      manager,
+      store,
+      engineFor: (node) =>
+        connectEngine(
+          {
+            socketPath: join(
+              config.stateDir,
+              'nodes',
+              node.engineLabels['micado.instance']!,
+              'docker.sock',
+            ),
+          },
+          { timeoutMs: config.monitor.nodeTimeoutMs },
+        ),
+      options: config.monitor,
+    });
+    const sockets: number[] = [];
     const refreshes: number[] = [];
     const bare: number[] = [];
     const clis: number[] = [];
@@ -95,6 +115,7 @@ async function benchRefresh(): Promise<string[][]> {
         }),
       );
       clis.push(await timed(() => cli('monitor', '--once')));
+      sockets.push(await timed(() => overSocket.refresh()));
     }
     await store.close();
     if (measured !== CONTAINERS) throw new Error(`measured ${measured} of ${CONTAINERS}`);
@@ -107,6 +128,11 @@ async function benchRefresh(): Promise<string[][]> {
         `budget 5000 ms; refresh/bare calls = ${(refresh / direct).toFixed(2)}`,
       ],
       ['micado monitor --once, same cluster', ms(median(clis)), ''],
+      [
+        "the same refresh over each node's unix socket",
+        ms(median(sockets)),
+        `TLS/unix = ${(refresh / median(sockets)).toFixed(2)} (budget 1.2)`,
+      ],
       ['bare engine calls (list + one-shot stats per container)', ms(direct), ''],
     ];
   } finally {

@@ -27,6 +27,7 @@ describe('local cluster', () => {
     };
     expect(steps.map((s) => s.component)).toEqual([
       'bridge',
+      'certificates',
       'manager',
       'swarm',
       'registry',

@@ -3,6 +3,9 @@ import { Readable } from 'node:stream';
 import { join } from 'node:path';
 import { pack } from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { clusterTlsFiles, ensureClusterTls, managerTls } from '../src/host/certificates.js';
 import { connectEngine, type SwarmClient } from '../src/swarm/index.js';
 import { TestCluster, eventually } from './support/test-cluster.js';
 
@@ -24,12 +27,14 @@ describe('SwarmClient', () => {
   let manager: SwarmClient;
   let worker: SwarmClient;
   let instanceId: string;
+  let instanceAddress: string;
 
   beforeAll(async () => {
     expect((await cluster.micado('up')).code).toBe(0);
     const start = await cluster.micado('start', '-f', 'small', '-t', 'w1', '--json');
     expect(start.code, start.stderr).toBe(0);
     instanceId = JSON.parse(start.stdout).instance.id;
+    instanceAddress = JSON.parse(start.stdout).instance.address;
     manager = cluster.manager();
     worker = connectEngine({
       socketPath: join(cluster.config.stateDir, 'nodes', instanceId, 'docker.sock'),
@@ -150,6 +155,25 @@ describe('SwarmClient', () => {
     const service = await manager.inspectService('raced');
     for (const i of writers) expect(service.labels[`race.${i}`]).toBe(String(i));
     await manager.removeService('raced');
+  });
+
+  it("answers on a node's TLS port only to a client of the cluster's CA", async () => {
+    const files = clusterTlsFiles(cluster.config.stateDir);
+    const ours = connectEngine({ host: instanceAddress, port: 2376, tls: managerTls(files) });
+    expect((await ours.info()).id).toBe((await worker.info()).id);
+    const elsewhere = mkdtempSync(join(tmpdir(), 'micado-foreign-ca-'));
+    try {
+      const foreign = managerTls(await ensureClusterTls(elsewhere, 'foreign'));
+      const impostor = connectEngine(
+        { host: instanceAddress, port: 2376, tls: { ...foreign, ca: managerTls(files).ca } },
+        { timeoutMs: 5000 },
+      );
+      await expect(impostor.ping()).rejects.toThrow();
+      const plain = connectEngine({ host: instanceAddress, port: 2376 }, { timeoutMs: 5000 });
+      await expect(plain.ping()).rejects.toThrow();
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
   });
 
   it('turns engine refusals into errors that name what failed', async () => {

@@ -112,7 +112,7 @@ export async function clusterDown(
     }
     removeEmptyCgroup(layout.config.cluster.name);
     const { stateDir } = layout.config;
-    for (const dir of ['nodes', 'instances', EMULATOR_RECORDS, 'addresses', 'cloudbroker']) {
+    for (const dir of ['nodes', 'instances', EMULATOR_RECORDS, 'addresses', 'cloudbroker', 'tls']) {
       rmSync(join(stateDir, dir), { recursive: true, force: true });
     }
     removeState(layout.stateFile);

@@ -7,6 +7,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { MicadoError, hostError } from '../errors.js';
 import { conflictingRoutes, createBridge, linkExists } from '../host/network.js';
 import { checkHost } from '../host/preflight.js';
+import { clusterTlsFiles, ensureClusterTls } from '../host/certificates.js';
 import { isRunning, stopProcess } from '../host/process.js';
 import { removeEmptyCgroup } from '../host/cgroup.js';
 import { formatSubnet } from '../host/ipv4.js';
@@ -26,7 +27,8 @@ import { baseRootfs } from './base-image.js';
 import { startManagerProcess } from './manager-process.js';
 
 export interface UpStep {
-  component: 'bridge' | 'manager' | 'swarm' | 'registry' | 'base image' | 'autoscaler';
+  component:
+    'bridge' | 'certificates' | 'manager' | 'swarm' | 'registry' | 'base image' | 'autoscaler';
   outcome: 'made' | 'already up';
   detail: string;
 }
@@ -50,6 +52,7 @@ export async function clusterUp(
   const save = () => writeState(layout.stateFile, state);
   try {
     await ensureBridge(layout, state, save, undo, record);
+    await ensureCertificates(layout, record);
     const manager = await ensureManager(layout, state, save, undo, record);
     await ensureSwarm(layout, manager, record);
     await ensureRegistry(layout, state, save, undo, record);
@@ -103,6 +106,18 @@ async function ensureBridge(
   });
   await createBridge(bridge, layout.gatewayCidr);
   record({ component: 'bridge', outcome: 'made', detail: `${bridge} ${layout.gatewayCidr}` });
+}
+
+/** The cluster's CA and the manager's client certificate, for node engines over TLS. */
+async function ensureCertificates(layout: ClusterLayout, record: Report) {
+  const { stateDir, cluster } = layout.config;
+  const existed = existsSync(clusterTlsFiles(stateDir).caCert);
+  const files = await ensureClusterTls(stateDir, cluster.name);
+  record({
+    component: 'certificates',
+    outcome: existed ? 'already up' : 'made',
+    detail: files.dir,
+  });
 }
 
 async function ensureManager(

@@ -1,11 +1,13 @@
 /**
  * The Docker engine of a swarm node, for what Swarm does not offer through its manager
  * (exec, copy, stats). The driver that made the machine says how to reach it; else the
- * node's own word (its `micado.engine` label) is taken, for a socket in this cluster's
- * state dir only, so a node cannot point the manager at an engine not of this cluster.
+ * node's own word (its `micado.engine` label, tcp://ADDRESS:PORT) is taken. Either way
+ * the engine is reached over mutual TLS with the cluster's CA: an engine whose
+ * certificate the CA did not issue for that address is not talked to, whatever a node
+ * announces.
  */
-import { join, resolve } from 'node:path';
 import type { MicadoConfig } from '../config/config.js';
+import { clusterTlsFiles, managerTls } from '../host/certificates.js';
 import { NODE_LABEL } from '../cloud/cloud-driver.js';
 import {
   connectEngine,
@@ -38,8 +40,8 @@ export function nodeEngineOf(
 }
 
 function announcedEngine(config: MicadoConfig, url: string | undefined): EngineAddress | undefined {
-  if (!url?.startsWith('unix://')) return undefined;
-  const socketPath = resolve(url.slice('unix://'.length));
-  const nodes = join(resolve(config.stateDir), 'nodes');
-  return socketPath.startsWith(`${nodes}/`) ? { socketPath } : undefined;
+  const match = /^tcp:\/\/([\d.]+):(\d+)$/.exec(url ?? '');
+  if (!match) return undefined;
+  const tls = managerTls(clusterTlsFiles(config.stateDir));
+  return { host: match[1]!, port: Number(match[2]), tls };
 }

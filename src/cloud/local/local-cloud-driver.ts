@@ -18,7 +18,13 @@ import {
   type InstanceRequest,
   type NodeBootstrap,
 } from '../cloud-driver.js';
-import { flavourCapacity } from './dockerd-command.js';
+import {
+  clusterTlsFiles,
+  ensureClusterTls,
+  issueEngineCertificate,
+  managerTls,
+} from '../../host/certificates.js';
+import { ENGINE_TLS_PORT, flavourCapacity } from './dockerd-command.js';
 import { destroyLocalHost, socketOf, startLocalHost, type LocalHostRecord } from './local-host.js';
 import { LocalRecords, vethName, type LocalInstanceRecord } from './local-records.js';
 
@@ -80,16 +86,21 @@ export class LocalCloudDriver implements CloudDriver {
     };
     this.records.write(record);
     try {
+      const listen = `${address}:${ENGINE_TLS_PORT}`;
+      const tls = await issueEngineCertificate(
+        await ensureClusterTls(this.config.stateDir, cluster),
+        join(host.dir, 'tls'),
+        `${cluster} ${request.id}`,
+        address,
+      );
       host.process = await startLocalHost(
         host,
         {
           capacity: flavourCapacity(flavour),
-          labels: {
-            ...nodeLabels(request, this.name),
-            [NODE_LABEL.engine]: `unix://${socketOf(host)}`,
-          },
+          labels: { ...nodeLabels(request, this.name), [NODE_LABEL.engine]: `tcp://${listen}` },
           insecureRegistries: [bootstrap.registry],
           containerBridge: true,
+          tls: { listen, ...tls },
         },
         this.config.local.readyTimeoutMs,
       );
@@ -133,9 +144,12 @@ export class LocalCloudDriver implements CloudDriver {
     return record ? publicView(record) : undefined;
   }
 
+  /** Over TCP and mutual TLS, as every node's engine is reached (the socket is the node's own). */
   engineAddress(id: string): EngineAddress | undefined {
     const record = this.records.read(id);
-    return record ? { socketPath: socketOf(record.host) } : undefined;
+    if (!record) return undefined;
+    const tls = managerTls(clusterTlsFiles(this.config.stateDir));
+    return { host: record.host.address, port: ENGINE_TLS_PORT, tls };
   }
 }
 

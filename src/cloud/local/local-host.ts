@@ -36,7 +36,7 @@ export interface LocalHostRecord {
 
 export type EngineExtras = Pick<
   DockerdOptions,
-  'capacity' | 'labels' | 'insecureRegistries' | 'containerBridge'
+  'capacity' | 'labels' | 'insecureRegistries' | 'containerBridge' | 'tls'
 >;
 
 export const socketOf = (host: Pick<LocalHostRecord, 'dir'>) => join(host.dir, 'docker.sock');

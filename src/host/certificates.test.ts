@@ -1,0 +1,85 @@
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer, connect, type TLSSocket } from 'node:tls';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ensureClusterTls,
+  issueEngineCertificate,
+  managerTls,
+  type ClusterTlsFiles,
+  type TlsMaterial,
+} from './certificates.js';
+
+const dirs: string[] = [];
+const tempDir = () => dirs[dirs.push(mkdtempSync(join(tmpdir(), 'micado-tls-'))) - 1]!;
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+/** A TLS server that, as dockerd with --tlsverify, answers only clients of its CA. */
+function engineLike(issued: { ca: string; cert: string; key: string }) {
+  return createServer(
+    {
+      ca: readFileSync(issued.ca),
+      cert: readFileSync(issued.cert),
+      key: readFileSync(issued.key),
+      requestCert: true,
+      rejectUnauthorized: true,
+    },
+    (socket) => socket.end('ok'),
+  );
+}
+
+function handshake(port: number, client: Partial<TlsMaterial>, host = '127.0.0.1') {
+  return new Promise<string>((resolve, reject) => {
+    const socket: TLSSocket = connect({ port, host, ...client }, () => undefined);
+    let text = '';
+    socket.on('data', (chunk) => (text += chunk));
+    socket.on('end', () => resolve(text));
+    socket.on('error', reject);
+  });
+}
+
+describe('cluster certificates', () => {
+  let files: ClusterTlsFiles;
+  let port: number;
+  let server: ReturnType<typeof engineLike>;
+
+  beforeAll(async () => {
+    const stateDir = tempDir();
+    files = await ensureClusterTls(stateDir, 'test');
+    const issued = await issueEngineCertificate(files, join(stateDir, 'node'), 'i-1', '127.0.0.1');
+    server = engineLike(issued);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(() => server.close());
+
+  it('keeps every key readable by its owner only', () => {
+    for (const key of [files.caKey, files.clientKey]) {
+      expect(statSync(key).mode & 0o777).toBe(0o600);
+    }
+  });
+
+  it('is made once: a second call keeps the same CA', async () => {
+    const before = readFileSync(files.caCert, 'utf8');
+    await ensureClusterTls(join(files.dir, '..'), 'test');
+    expect(readFileSync(files.caCert, 'utf8')).toBe(before);
+  });
+
+  it('lets the manager in with its client certificate, checking the engine by address', async () => {
+    expect(await handshake(port, managerTls(files))).toBe('ok');
+    // The engine's certificate names its address only.
+    await expect(handshake(port, managerTls(files), 'localhost')).rejects.toThrow(/IP|altnames/i);
+  });
+
+  it('refuses a client with no certificate, or one of another CA', async () => {
+    // Under TLS 1.3 the server refuses after the client's side of the handshake: either
+    // way, nothing is answered.
+    const answer = (client: Partial<TlsMaterial>) => handshake(port, client).catch(() => 'refused');
+    const { ca } = managerTls(files);
+    expect(await answer({ ca })).not.toBe('ok');
+    const foreign = managerTls(await ensureClusterTls(tempDir(), 'other'));
+    expect(await answer({ ...foreign, ca })).not.toBe('ok');
+  });
+});

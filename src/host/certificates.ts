@@ -1,0 +1,144 @@
+/**
+ * The cluster's certificate authority and the certificates it issues, made with
+ * Debian's openssl (no key ever leaves the state dir, every key file is mode 600).
+ * Node engines listen on TCP with --tlsverify and a server certificate of this CA; the
+ * manager reaches them with a client certificate of the same CA, so an engine answers
+ * nobody else, and a node cannot pass for another.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { basename, join } from 'node:path';
+import { runCommand } from './run-command.js';
+
+/** Where the cluster's CA and the manager's client certificate live. */
+export interface ClusterTlsFiles {
+  dir: string;
+  caCert: string;
+  caKey: string;
+  clientCert: string;
+  clientKey: string;
+}
+
+/** A certificate and key, with the CA that signed it, as PEM text. */
+export interface TlsMaterial {
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+/** Files of a certificate issued into a directory. */
+export interface IssuedFiles {
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+export function clusterTlsFiles(stateDir: string): ClusterTlsFiles {
+  const dir = join(stateDir, 'tls');
+  return {
+    dir,
+    caCert: join(dir, 'ca.pem'),
+    caKey: join(dir, 'ca-key.pem'),
+    clientCert: join(dir, 'manager-cert.pem'),
+    clientKey: join(dir, 'manager-key.pem'),
+  };
+}
+
+const DAYS = '3650';
+const CURVE = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1'];
+
+/**
+ * Make the cluster's CA and the manager's client certificate unless they exist. Made in
+ * a scratch directory and renamed, so a crash never leaves half a CA.
+ */
+export async function ensureClusterTls(
+  stateDir: string,
+  clusterName: string,
+): Promise<ClusterTlsFiles> {
+  const files = clusterTlsFiles(stateDir);
+  if (existsSync(files.caCert) && existsSync(files.clientKey)) return files;
+  const scratch = `${files.dir}.new-${process.pid}`;
+  rmSync(scratch, { recursive: true, force: true });
+  mkdirSync(scratch, { recursive: true, mode: 0o700 });
+  try {
+    const at = (path: string) => join(scratch, basename(path));
+    await runCommand(['openssl', 'req', '-x509', ...CURVE, '-nodes', '-days', DAYS,
+      '-subj', `/CN=micado ${clusterName} CA`, '-keyout', at(files.caKey), '-out', at(files.caCert),
+      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']); // prettier-ignore
+    await sign(
+      { caCert: at(files.caCert), caKey: at(files.caKey) },
+      { cert: at(files.clientCert), key: at(files.clientKey) },
+      `micado ${clusterName} manager`,
+      'extendedKeyUsage=clientAuth',
+    );
+    for (const key of [files.caKey, files.clientKey]) chmodSync(at(key), 0o600);
+    rmSync(files.dir, { recursive: true, force: true });
+    renameSync(scratch, files.dir);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  return files;
+}
+
+/**
+ * Issue a node engine's server certificate for its address into `dir` (ca.pem,
+ * cert.pem, key.pem). The address is the certificate's only name: the manager checks
+ * it is talking to the node it meant.
+ */
+export async function issueEngineCertificate(
+  files: ClusterTlsFiles,
+  dir: string,
+  name: string,
+  address: string,
+): Promise<IssuedFiles> {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const issued = {
+    ca: join(dir, 'ca.pem'),
+    cert: join(dir, 'cert.pem'),
+    key: join(dir, 'key.pem'),
+  };
+  await sign(files, issued, name, `subjectAltName=IP:${address}\nextendedKeyUsage=serverAuth`);
+  chmodSync(issued.key, 0o600);
+  copyFileSync(files.caCert, issued.ca);
+  return issued;
+}
+
+/** The manager's client certificate, to reach node engines with. */
+export function managerTls(files: ClusterTlsFiles): TlsMaterial {
+  return {
+    ca: readFileSync(files.caCert, 'utf8'),
+    cert: readFileSync(files.clientCert, 'utf8'),
+    key: readFileSync(files.clientKey, 'utf8'),
+  };
+}
+
+/** A new key and a certificate for it, signed by the CA, with the given extensions. */
+async function sign(
+  ca: { caCert: string; caKey: string },
+  out: { cert: string; key: string },
+  commonName: string,
+  extensions: string,
+): Promise<void> {
+  const request = `${out.cert}.csr`;
+  const extFile = `${out.cert}.ext`;
+  writeFileSync(extFile, `${extensions}\n`);
+  try {
+    await runCommand(['openssl', 'req', '-new', ...CURVE, '-nodes', '-subj', `/CN=${commonName}`,
+      '-keyout', out.key, '-out', request]); // prettier-ignore
+    await runCommand(['openssl', 'x509', '-req', '-in', request, '-CA', ca.caCert, '-CAkey', ca.caKey,
+      // A random serial, not a serial file: nodes are issued certificates concurrently.
+      '-set_serial', `0x${randomBytes(16).toString('hex')}`, '-days', DAYS, '-extfile', extFile, '-out', out.cert]); // prettier-ignore
+  } finally {
+    rmSync(request, { force: true });
+    rmSync(extFile, { force: true });
+  }
+}
