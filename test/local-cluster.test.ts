@@ -2,9 +2,23 @@
  * The local cluster against the real engine: up, two instances, Swarm's own capacity
  * accounting, stop, down, and nothing of micado left on the host.
  */
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NODE_LABEL } from '../src/cloud/cloud-driver.js';
-import { TestCluster, eventually } from './support/test-cluster.js';
+import { LocalCloudDriver } from '../src/cloud/local/local-cloud-driver.js';
+import { TestCluster, eventually, instanceLeftovers } from './support/test-cluster.js';
+
+const EXECUTE = join(import.meta.dirname, '../packages/node/execute.sh');
+
+/** Run the node package's boot script (only for input it refuses before starting anything). */
+function execute(...args: string[]): Promise<{ code: number; stderr: string }> {
+  return new Promise((resolve) =>
+    execFile(EXECUTE, args, (error, _stdout, stderr) =>
+      resolve({ code: error ? Number(error.code) : 0, stderr }),
+    ),
+  );
+}
 
 describe('local cluster', () => {
   const cluster = new TestCluster();
@@ -98,6 +112,39 @@ describe('local cluster', () => {
     expect(reserved).toEqual([400, 400]);
     await manager.removeService('fill');
   });
+
+  it.each([
+    [[], '--manager is missing'],
+    [['--manager', '10.0.0.2', '--token', 'SWMTKN-1-x', '--registry', 'r:5000', '--instance', 'i-1', '--pool', 'p', '--flavour', 'small'], "--manager must be HOST:PORT, got '10.0.0.2'"],
+    [['--manager', '10.0.0.2:2377', '--token', 'secret', '--registry', 'r:5000', '--instance', 'i-1', '--pool', 'p', '--flavour', 'small'], '--token is not a swarm join token'],
+    [['--manager'], '--manager needs a value'],
+  ])('the node boot script refuses %j in one line, exit 2', async (args, message) => {
+    const result = await execute(...args);
+    expect(result.code).toBe(2);
+    const lines = result.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(`execute.sh: ${message}`);
+    expect(result.stderr).not.toContain('secret');
+  }); // prettier-ignore
+
+  it('boots no node with a wrong join token: one line, nothing half-joined, nothing left', async () => {
+    const driver = new LocalCloudDriver(cluster.config);
+    const token = 'SWMTKN-1-0000000000000000000000000000000000000000000000000-wrongtoken000000000000000';
+    const failed = await driver
+      .start(
+        { id: 'i-badtoken', pool: 'application', flavour: 'small' },
+        { managerAddress: cluster.layout.swarmAddress, joinToken: token, registry: cluster.layout.registry },
+      )
+      .then(() => undefined, (err: Error) => err);
+    expect(failed?.message).toMatch(
+      /^local instance i-badtoken failed to start: booting \S+ failed: execute.sh: joining the swarm at \S+ failed: /,
+    );
+    expect(failed?.message).not.toContain(token);
+    const nodes = await cluster.manager().listNodes({ label: [`${NODE_LABEL.instance}=i-badtoken`] });
+    expect(nodes).toEqual([]);
+    expect(await instanceLeftovers(cluster, 'i-badtoken')).toEqual([]);
+    expect(await driver.list()).toEqual(expect.not.arrayContaining([expect.objectContaining({ id: 'i-badtoken' })]));
+  }); // prettier-ignore
 
   it('stops an instance: its node leaves the swarm and its namespace is gone', async () => {
     const stop = await cluster.micado('stop', '-t', 'app02');

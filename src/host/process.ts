@@ -31,6 +31,12 @@ export function spawnDaemon(argv: string[], logFile: string): ProcessRecord {
   }
 }
 
+/** The record of a running process started by a script of ours (it wrote the pid). */
+export function processRecordOf(pid: number): ProcessRecord | undefined {
+  const startTime = readStartTime(pid);
+  return startTime === undefined ? undefined : { pid, startTime };
+}
+
 function readStartTime(pid: number): number | undefined {
   const fields = readStat(pid);
   return fields ? Number(fields[19]) : undefined;

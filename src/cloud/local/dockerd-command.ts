@@ -22,11 +22,9 @@ export interface DockerdOptions {
    * published on the node. Workers need it; the manager runs no containers.
    */
   containerBridge?: boolean;
-  /** Also listen on TCP (ADDRESS:2376), answering only clients of the cluster's CA. */
-  tls?: { listen: string; ca: string; cert: string; key: string };
 }
 
-/** The port a node's engine listens on, TLS only (Docker's convention). */
+/** The port a node's engine listens on, TLS only (Docker's convention; execute.sh). */
 export const ENGINE_TLS_PORT = 2376;
 
 export function dockerdArgv(options: DockerdOptions): string[] {
@@ -48,11 +46,6 @@ export function dockerdArgv(options: DockerdOptions): string[] {
     '--log-level', 'warn',
   ]; // prettier-ignore
   if (!options.containerBridge) argv.push('--bridge', 'none');
-  if (options.tls) {
-    const { listen, ca, cert, key } = options.tls;
-    argv.push('--host', `tcp://${listen}`, '--tlsverify');
-    argv.push('--tlscacert', ca, '--tlscert', cert, '--tlskey', key);
-  }
   for (const [kind, value] of Object.entries(options.capacity ?? {})) {
     argv.push('--node-generic-resource', `${kind}=${value}`);
   }

@@ -1,14 +1,15 @@
 /**
  * The embedded default driver: an instance is a local host (network namespace on
- * micado's bridge with its own dockerd) that joins the swarm as a worker, advertising
- * its flavour's capacity as generic resources.
+ * micado's bridge with its own dockerd) booted as every node is, by the node package's
+ * execute.sh: it joins the swarm as a worker, advertising its flavour's capacity as
+ * generic resources, its engine reachable over mutual TLS.
  */
 import { join } from 'node:path';
 import type { MicadoConfig } from '../../config/config.js';
 import { MicadoError, usageError } from '../../errors.js';
 import { parseSubnet } from '../../host/ipv4.js';
 import { isRunning } from '../../host/process.js';
-import { connectEngine, type EngineAddress } from '../../swarm/index.js';
+import type { EngineAddress } from '../../swarm/index.js';
 import {
   isValidInstanceId,
   NODE_LABEL,
@@ -24,8 +25,8 @@ import {
   issueEngineCertificate,
   managerTls,
 } from '../../host/certificates.js';
-import { ENGINE_TLS_PORT, flavourCapacity } from './dockerd-command.js';
-import { destroyLocalHost, socketOf, startLocalHost, type LocalHostRecord } from './local-host.js';
+import { ENGINE_TLS_PORT } from './dockerd-command.js';
+import { bootNodeHost, destroyLocalHost, type LocalHostRecord } from './local-host.js';
 import { LocalRecords, vethName, type LocalInstanceRecord } from './local-records.js';
 
 export const LOCAL_RECORDS = 'instances';
@@ -86,29 +87,33 @@ export class LocalCloudDriver implements CloudDriver {
     };
     this.records.write(record);
     try {
-      const listen = `${address}:${ENGINE_TLS_PORT}`;
-      const tls = await issueEngineCertificate(
+      const tlsDir = join(host.dir, 'tls');
+      await issueEngineCertificate(
         await ensureClusterTls(this.config.stateDir, cluster),
-        join(host.dir, 'tls'),
+        tlsDir,
         `${cluster} ${request.id}`,
         address,
       );
-      host.process = await startLocalHost(
+      // The node package announces its instance, pool, flavour, tag and engine itself.
+      const labels = nodeLabels(request, this.name);
+      for (const own of [NODE_LABEL.instance, NODE_LABEL.pool, NODE_LABEL.flavour, NODE_LABEL.tag])
+        delete labels[own];
+      host.process = await bootNodeHost(
         host,
         {
-          capacity: flavourCapacity(flavour),
-          labels: { ...nodeLabels(request, this.name), [NODE_LABEL.engine]: `tcp://${listen}` },
-          insecureRegistries: [bootstrap.registry],
-          containerBridge: true,
-          tls: { listen, ...tls },
+          manager: bootstrap.managerAddress,
+          token: bootstrap.joinToken,
+          registry: bootstrap.registry,
+          instance: request.id,
+          pool: request.pool,
+          flavour: request.flavour,
+          tag: request.tag,
+          cpus: flavour.cpus,
+          memoryMb: flavour.memoryMb,
+          labels,
+          tlsDir,
         },
         this.config.local.readyTimeoutMs,
-      );
-      this.records.write(record);
-      await connectEngine({ socketPath: socketOf(host) }).joinSwarm(
-        bootstrap.managerAddress,
-        bootstrap.joinToken,
-        address,
       );
       record.state = 'running';
       this.records.write(record);

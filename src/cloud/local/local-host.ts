@@ -4,7 +4,8 @@
  * Creation and destruction are idempotent, so a half-made host from a crash is
  * finished off by the same destroy.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, watch } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, watch } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { hostError } from '../../errors.js';
@@ -16,7 +17,14 @@ import {
   deleteNamespace,
   namespaceExists,
 } from '../../host/network.js';
-import { isRunning, spawnDaemon, stopProcess, type ProcessRecord } from '../../host/process.js';
+import { packageFile } from '../../host/package-files.js';
+import {
+  isRunning,
+  processRecordOf,
+  spawnDaemon,
+  stopProcess,
+  type ProcessRecord,
+} from '../../host/process.js';
 import { connectEngine } from '../../swarm/index.js';
 import { dockerdArgv, namespacedArgv, type DockerdOptions } from './dockerd-command.js';
 
@@ -36,7 +44,7 @@ export interface LocalHostRecord {
 
 export type EngineExtras = Pick<
   DockerdOptions,
-  'capacity' | 'labels' | 'insecureRegistries' | 'containerBridge' | 'tls'
+  'capacity' | 'labels' | 'insecureRegistries' | 'containerBridge'
 >;
 
 export const socketOf = (host: Pick<LocalHostRecord, 'dir'>) => join(host.dir, 'docker.sock');
@@ -64,6 +72,62 @@ export async function startLocalHost(
     logOf(host),
   );
   await waitForEngine(host, process, timeoutMs);
+  return process;
+}
+
+/** What the node package's execute.sh is told, beyond where the host keeps its files. */
+export interface NodeBoot {
+  manager: string;
+  token: string;
+  registry: string;
+  instance: string;
+  pool: string;
+  flavour: string;
+  tag?: string;
+  cpus: number;
+  memoryMb: number;
+  labels: Record<string, string>;
+  /** ca.pem, cert.pem and key.pem of the node's engine. */
+  tlsDir: string;
+}
+
+/**
+ * Make the namespace and boot a node in it the way every node boots: the node
+ * package's execute.sh, inside the host's cgroup, namespace and hostname, starts the
+ * engine and joins the swarm. Resolves with the engine's process once it has joined;
+ * execute.sh's own words go to the host's boot.log, and its last one into the error.
+ */
+export async function bootNodeHost(
+  host: LocalHostRecord,
+  boot: NodeBoot,
+  timeoutMs: number,
+): Promise<ProcessRecord> {
+  if (!(await namespaceExists(host.namespace))) await createNamespace(host);
+  mkdirSync(host.dir, { recursive: true, mode: 0o700 });
+  const procs = createCgroup(`${host.cgroup}/daemon`);
+  const argv = [packageFile('node', 'execute.sh'),
+    '--manager', boot.manager, '--token', boot.token, '--registry', boot.registry,
+    '--instance', boot.instance, '--pool', boot.pool, '--flavour', boot.flavour,
+    ...(boot.tag ? ['--tag', boot.tag] : []),
+    '--address', host.address, '--cpus', String(boot.cpus), '--memory-mb', String(boot.memoryMb),
+    '--tls-dir', boot.tlsDir, '--root', host.dir, '--cgroup-parent', `/${host.cgroup}/containers`,
+    '--ready-timeout', String(Math.max(1, Math.ceil(timeoutMs / 1000))),
+    ...Object.entries(boot.labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
+  ]; // prettier-ignore
+  const [file, ...args] = namespacedArgv(procs, host.namespace, host.namespace, argv);
+  const outcome = await new Promise<{ failed: boolean; output: string }>((resolve) => {
+    execFile(file!, args, { timeout: timeoutMs + 5_000 }, (error, stdout, stderr) =>
+      resolve({ failed: error !== null, output: `${stdout}${stderr}` }),
+    );
+  });
+  appendFileSync(join(host.dir, 'boot.log'), outcome.output, { mode: 0o600 });
+  if (outcome.failed) {
+    const last = outcome.output.trim().split('\n').at(-1) || 'no output';
+    throw hostError(`booting ${host.namespace} failed: ${last}`);
+  }
+  const pid = Number(readFileSync(join(host.dir, 'dockerd.pid'), 'utf8').trim());
+  const process = processRecordOf(pid);
+  if (!process) throw hostError(`dockerd of ${host.namespace} is gone after its boot`);
   return process;
 }
 

@@ -1,0 +1,130 @@
+#!/bin/sh
+# micado node: boots a node and joins it to the cluster's swarm. One boot path for
+# every node: a cloud VM runs it from its contextualisation (CloudBroker passes the
+# parameters of the node application), and micado's local driver runs it inside a
+# new node's namespaces. It writes the engine's configuration (capacity as generic
+# resources, labels, registry trust, TLS), starts dockerd, waits for it, and joins.
+# On any failure it says why in one line, stops the engine it started, and exits
+# non-zero: nothing is left half-joined.
+#
+#   execute.sh --manager HOST:2377 --token TOKEN --registry HOST:PORT --instance ID
+#              --pool POOL --flavour FLAVOUR [--tag TAG] [--address ADDRESS]
+#              [--cpus N] [--memory-mb MB] [--tls-dir DIR] [--label KEY=VALUE]...
+#              [--root DIR] [--cgroup-parent PATH] [--ready-timeout SECONDS]
+#
+# --tls-dir holds ca.pem, cert.pem and key.pem: the engine then listens on
+# ADDRESS:2376 with --tlsverify, answering only clients of the cluster's CA.
+set -eu
+
+me=execute.sh
+say() { echo "$me: $*" >&2; }
+usage() { say "$1 (usage: $me --manager HOST:PORT --token TOKEN --registry HOST:PORT --instance ID --pool POOL --flavour FLAVOUR ...)"; exit 2; }
+
+manager='' token='' registry='' instance='' pool='' flavour='' tag='' address=''
+cpus='' memory_mb='' tls_dir='' root=/var/lib/micado-node cgroup_parent='' ready_timeout=30
+labels=''
+while [ $# -gt 0 ]; do
+  [ $# -ge 2 ] || usage "$1 needs a value"
+  case "$1" in
+    --manager) manager=$2 ;;
+    --token) token=$2 ;;
+    --registry) registry=$2 ;;
+    --instance) instance=$2 ;;
+    --pool) pool=$2 ;;
+    --flavour) flavour=$2 ;;
+    --tag) tag=$2 ;;
+    --address) address=$2 ;;
+    --cpus) cpus=$2 ;;
+    --memory-mb) memory_mb=$2 ;;
+    --tls-dir) tls_dir=$2 ;;
+    --label) labels="$labels
+$2" ;;
+    --root) root=$2 ;;
+    --cgroup-parent) cgroup_parent=$2 ;;
+    --ready-timeout) ready_timeout=$2 ;;
+    *) usage "unknown parameter $1" ;;
+  esac
+  shift 2
+done
+
+for name in manager token registry instance pool flavour; do
+  eval "value=\$$name"
+  [ -n "$value" ] || usage "--$name is missing"
+done
+case "$manager" in *:*) ;; *) usage "--manager must be HOST:PORT, got '$manager'" ;; esac
+case "$registry" in *:*) ;; *) usage "--registry must be HOST:PORT, got '$registry'" ;; esac
+case "$instance" in *[!a-z0-9-]*|'') usage "--instance must be lower-case letters, digits and -" ;; esac
+case "$token" in SWMTKN-*) ;; *) usage "--token is not a swarm join token" ;; esac
+
+# What this machine is: its address, and its size unless told.
+[ -n "$address" ] || address=$(hostname -I 2>/dev/null | awk '{print $1}')
+[ -n "$address" ] || { say "cannot tell this machine's address: pass --address"; exit 1; }
+[ -n "$cpus" ] || cpus=$(nproc)
+[ -n "$memory_mb" ] || memory_mb=$(awk '/^MemTotal:/ {print int($2 / 1024)}' /proc/meminfo)
+cpu_milli=$(awk -v c="$cpus" 'BEGIN {printf "%d", c * 1000 + 0.5}')
+
+# JSON string of $1: quotes and backslashes escaped (values are checked or ours).
+json() { printf '"%s"' "$(printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g')"; }
+
+mkdir -p "$root"
+chmod 700 "$root"
+socket="$root/docker.sock"
+pidfile="$root/dockerd.pid"
+log="$root/dockerd.log"
+
+{
+  printf '{\n'
+  printf '  "data-root": %s,\n  "exec-root": %s,\n  "pidfile": %s,\n' \
+    "$(json "$root/data")" "$(json "$root/run")" "$(json "$pidfile")"
+  hosts="$(json "unix://$socket")"
+  if [ -n "$tls_dir" ]; then
+    for f in ca.pem cert.pem key.pem; do
+      [ -r "$tls_dir/$f" ] || { say "$tls_dir/$f is missing"; exit 1; }
+    done
+    hosts="$hosts, $(json "tcp://$address:2376")"
+    printf '  "tlsverify": true,\n  "tlscacert": %s,\n  "tlscert": %s,\n  "tlskey": %s,\n' \
+      "$(json "$tls_dir/ca.pem")" "$(json "$tls_dir/cert.pem")" "$(json "$tls_dir/key.pem")"
+  fi
+  printf '  "hosts": [%s],\n' "$hosts"
+  [ -z "$cgroup_parent" ] || printf '  "cgroup-parent": %s,\n' "$(json "$cgroup_parent")"
+  printf '  "node-generic-resources": [%s, %s],\n' \
+    "$(json "micado.cpu_milli=$cpu_milli")" "$(json "micado.mem_mb=$memory_mb")"
+  printf '  "labels": [%s' "$(json "micado.instance=$instance")"
+  printf ', %s' "$(json "micado.pool=$pool")" "$(json "micado.flavour=$flavour")"
+  [ -z "$tag" ] || printf ', %s' "$(json "micado.tag=$tag")"
+  [ -z "$tls_dir" ] || printf ', %s' "$(json "micado.engine=tcp://$address:2376")"
+  printf '%s\n' "$labels" | while IFS= read -r label; do
+    [ -z "$label" ] || printf ', %s' "$(json "$label")"
+  done
+  printf '],\n'
+  printf '  "insecure-registries": [%s],\n' "$(json "$registry")"
+  # A node needs no NAT or firewall rules of the host: published ports use host mode.
+  printf '  "iptables": false,\n  "ip-masq": false,\n  "ip-forward": false,\n'
+  printf '  "shutdown-timeout": 5,\n  "log-level": "warn"\n}\n'
+} > "$root/daemon.json"
+
+# The engine, in the background, its output in its log (never on ours: a caller
+# waiting for this script must not wait for the engine too).
+dockerd --config-file "$root/daemon.json" </dev/null >>"$log" 2>&1 &
+engine=$!
+fail() {
+  say "$*"
+  kill "$engine" 2>/dev/null || true
+  exit 1
+}
+
+docker_() { docker -H "unix://$socket" "$@"; }
+waited=0
+until docker_ version >/dev/null 2>&1; do
+  kill -0 "$engine" 2>/dev/null || fail "dockerd exited: $(tail -n 1 "$log" 2>/dev/null)"
+  waited=$((waited + 1))
+  [ "$waited" -le $((ready_timeout * 20)) ] || fail "dockerd did not answer within $ready_timeout s; see $log"
+  sleep 0.05
+done
+
+# The join token goes on standard input of nothing and into no log.
+if ! out=$(docker_ swarm join --token "$token" --advertise-addr "$address" \
+  --listen-addr 0.0.0.0:2377 "$manager" 2>&1); then
+  fail "joining the swarm at $manager failed: $(printf '%s' "$out" | tail -n 1)"
+fi
+echo "$me: node $instance joined the swarm at $manager as $address"
