@@ -27,6 +27,35 @@ export interface NodeBootstrap {
   registry: string;
 }
 
+/**
+ * What a node's boot (the node package's execute.sh) is told, by name: its parameters,
+ * and the placeholders of a CloudBroker node application's template.
+ */
+export interface NodeBootParameters {
+  manager: string;
+  token: string;
+  registry: string;
+  instance: string;
+  pool: string;
+  flavour: string;
+  tag: string | undefined;
+}
+
+export function bootParameters(
+  request: InstanceRequest,
+  bootstrap: NodeBootstrap,
+): NodeBootParameters {
+  return {
+    manager: bootstrap.managerAddress,
+    token: bootstrap.joinToken,
+    registry: bootstrap.registry,
+    instance: request.id,
+    pool: request.pool,
+    flavour: request.flavour,
+    tag: request.tag,
+  };
+}
+
 export type InstanceState = 'starting' | 'running' | 'stopping' | 'failed' | 'unknown';
 
 export interface Instance {

@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { MicadoConfig } from '../config/config.js';
 import { MicadoError, usageError } from '../errors.js';
 import {
+  bootParameters,
   isValidInstanceId,
   type CloudDriver,
   type Instance,
@@ -123,12 +124,7 @@ export class CloudBrokerDriver implements CloudDriver {
           instanceTypeId: instanceType,
           permanentlyRunning: true,
           arguments: renderParameters(application.parameters, {
-            manager: bootstrap.managerAddress,
-            token: bootstrap.joinToken,
-            registry: bootstrap.registry,
-            instance: request.id,
-            pool: request.pool,
-            flavour: request.flavour,
+            ...bootParameters(request, bootstrap),
             tag: request.tag ?? '',
           }),
         }),

@@ -11,6 +11,7 @@ import { parseSubnet } from '../../host/ipv4.js';
 import { isRunning } from '../../host/process.js';
 import type { EngineAddress } from '../../swarm/index.js';
 import {
+  bootParameters,
   isValidInstanceId,
   NODE_LABEL,
   nodeLabels,
@@ -101,13 +102,7 @@ export class LocalCloudDriver implements CloudDriver {
       host.process = await bootNodeHost(
         host,
         {
-          manager: bootstrap.managerAddress,
-          token: bootstrap.joinToken,
-          registry: bootstrap.registry,
-          instance: request.id,
-          pool: request.pool,
-          flavour: request.flavour,
-          tag: request.tag,
+          ...bootParameters(request, bootstrap),
           cpus: flavour.cpus,
           memoryMb: flavour.memoryMb,
           labels,

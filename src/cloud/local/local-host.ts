@@ -18,6 +18,7 @@ import {
   namespaceExists,
 } from '../../host/network.js';
 import { packageFile } from '../../host/package-files.js';
+import type { NodeBootParameters } from '../cloud-driver.js';
 import {
   isRunning,
   processRecordOf,
@@ -76,14 +77,7 @@ export async function startLocalHost(
 }
 
 /** What the node package's execute.sh is told, beyond where the host keeps its files. */
-export interface NodeBoot {
-  manager: string;
-  token: string;
-  registry: string;
-  instance: string;
-  pool: string;
-  flavour: string;
-  tag?: string;
+export interface NodeBoot extends NodeBootParameters {
   cpus: number;
   memoryMb: number;
   labels: Record<string, string>;
