@@ -25,6 +25,8 @@ cpus='' memory_mb='' tls_dir='' root=/var/lib/micado-node cgroup_parent='' ready
 labels=''
 while [ $# -gt 0 ]; do
   [ $# -ge 2 ] || usage "$1 needs a value"
+  # Values go into JSON as they are: none may hold a quote or a backslash.
+  case "$2" in *'"'* | *'\'*) usage "$1 holds a quote or a backslash" ;; esac
   case "$1" in
     --manager) manager=$2 ;;
     --token) token=$2 ;;
@@ -63,8 +65,8 @@ case "$token" in SWMTKN-*) ;; *) usage "--token is not a swarm join token" ;; es
 [ -n "$memory_mb" ] || memory_mb=$(awk '/^MemTotal:/ {print int($2 / 1024)}' /proc/meminfo)
 cpu_milli=$(awk -v c="$cpus" 'BEGIN {printf "%d", c * 1000 + 0.5}')
 
-# JSON string of $1: quotes and backslashes escaped (values are checked or ours).
-json() { printf '"%s"' "$(printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g')"; }
+# JSON string of $1 (values were checked for quotes and backslashes).
+json() { printf '"%s"' "$1"; }
 
 mkdir -p "$root"
 chmod 700 "$root"
@@ -114,12 +116,13 @@ fail() {
 }
 
 docker_() { docker -H "unix://$socket" "$@"; }
+# The socket is looked for first (a shell test costs nothing); the CLI asks once it is there.
 waited=0
-until docker_ version >/dev/null 2>&1; do
+until [ -S "$socket" ] && docker_ version >/dev/null 2>&1; do
   kill -0 "$engine" 2>/dev/null || fail "dockerd exited: $(tail -n 1 "$log" 2>/dev/null)"
   waited=$((waited + 1))
-  [ "$waited" -le $((ready_timeout * 20)) ] || fail "dockerd did not answer within $ready_timeout s; see $log"
-  sleep 0.05
+  [ "$waited" -le $((ready_timeout * 50)) ] || fail "dockerd did not answer within $ready_timeout s; see $log"
+  sleep 0.02
 done
 
 # The join token goes on standard input of nothing and into no log.

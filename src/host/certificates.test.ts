@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, connect, type TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
@@ -54,6 +55,15 @@ describe('cluster certificates', () => {
     port = (server.address() as AddressInfo).port;
   });
   afterAll(() => server.close());
+
+  it('issues engine certificates that name the address and are no CA', async () => {
+    const dir = join(files.dir, '..', 'other-node');
+    const issued = await issueEngineCertificate(files, dir, 'i-2', '10.9.8.7');
+    const cert = new X509Certificate(readFileSync(issued.cert));
+    expect(cert.ca).toBe(false);
+    expect(cert.subjectAltName).toBe('IP Address:10.9.8.7');
+    expect(cert.verify(new X509Certificate(readFileSync(files.caCert)).publicKey)).toBe(true);
+  });
 
   it('keeps every key readable by its owner only', () => {
     for (const key of [files.caKey, files.clientKey]) {

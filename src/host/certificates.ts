@@ -14,7 +14,6 @@ import {
   readFileSync,
   renameSync,
   rmSync,
-  writeFileSync,
 } from 'node:fs';
 import { basename, join } from 'node:path';
 import { runCommand } from './run-command.js';
@@ -78,7 +77,7 @@ export async function ensureClusterTls(
       { caCert: at(files.caCert), caKey: at(files.caKey) },
       { cert: at(files.clientCert), key: at(files.clientKey) },
       `micado ${clusterName} manager`,
-      'extendedKeyUsage=clientAuth',
+      ['extendedKeyUsage=clientAuth'],
     );
     for (const key of [files.caKey, files.clientKey]) chmodSync(at(key), 0o600);
     rmSync(files.dir, { recursive: true, force: true });
@@ -106,7 +105,7 @@ export async function issueEngineCertificate(
     cert: join(dir, 'cert.pem'),
     key: join(dir, 'key.pem'),
   };
-  await sign(files, issued, name, `subjectAltName=IP:${address}\nextendedKeyUsage=serverAuth`);
+  await sign(files, issued, name, [`subjectAltName=IP:${address}`, 'extendedKeyUsage=serverAuth']);
   chmodSync(issued.key, 0o600);
   copyFileSync(files.caCert, issued.ca);
   return issued;
@@ -121,24 +120,22 @@ export function managerTls(files: ClusterTlsFiles): TlsMaterial {
   };
 }
 
-/** A new key and a certificate for it, signed by the CA, with the given extensions. */
+/**
+ * A new key and a certificate for it, signed by the CA, in one openssl run (its `req`
+ * signs with -CA since 3.0): never a CA itself, with the given extensions.
+ */
 async function sign(
   ca: { caCert: string; caKey: string },
   out: { cert: string; key: string },
   commonName: string,
-  extensions: string,
+  extensions: string[],
 ): Promise<void> {
-  const request = `${out.cert}.csr`;
-  const extFile = `${out.cert}.ext`;
-  writeFileSync(extFile, `${extensions}\n`);
-  try {
-    await runCommand(['openssl', 'req', '-new', ...CURVE, '-nodes', '-subj', `/CN=${commonName}`,
-      '-keyout', out.key, '-out', request]); // prettier-ignore
-    await runCommand(['openssl', 'x509', '-req', '-in', request, '-CA', ca.caCert, '-CAkey', ca.caKey,
-      // A random serial, not a serial file: nodes are issued certificates concurrently.
-      '-set_serial', `0x${randomBytes(16).toString('hex')}`, '-days', DAYS, '-extfile', extFile, '-out', out.cert]); // prettier-ignore
-  } finally {
-    rmSync(request, { force: true });
-    rmSync(extFile, { force: true });
-  }
+  const added = ['basicConstraints=critical,CA:FALSE', ...extensions].flatMap((e) => [
+    '-addext',
+    e,
+  ]);
+  await runCommand(['openssl', 'req', '-x509', '-CA', ca.caCert, '-CAkey', ca.caKey, ...CURVE,
+    '-nodes', '-days', DAYS, '-subj', `/CN=${commonName}`, '-keyout', out.key, '-out', out.cert,
+    // A random serial, not a serial file: nodes are issued certificates concurrently.
+    '-set_serial', `0x${randomBytes(16).toString('hex')}`, ...added]); // prettier-ignore
 }
