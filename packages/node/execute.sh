@@ -116,18 +116,22 @@ fail() {
 }
 
 docker_() { docker -H "unix://$socket" "$@"; }
-# The socket is looked for first (a shell test costs nothing); the CLI asks once it is there.
+# The join is asked as soon as the engine's socket is there (a shell test costs
+# nothing); until the engine serves, the CLI cannot connect, and it is asked again.
+# The join token goes into no log.
 waited=0
-until [ -S "$socket" ] && docker_ version >/dev/null 2>&1; do
+alive() {
   kill -0 "$engine" 2>/dev/null || fail "dockerd exited: $(tail -n 1 "$log" 2>/dev/null)"
   waited=$((waited + 1))
   [ "$waited" -le $((ready_timeout * 50)) ] || fail "dockerd did not answer within $ready_timeout s; see $log"
   sleep 0.02
+}
+until [ -S "$socket" ]; do alive; done
+until out=$(docker_ swarm join --token "$token" --advertise-addr "$address" \
+  --listen-addr 0.0.0.0:2377 "$manager" 2>&1); do
+  case "$out" in
+    *'Cannot connect to the Docker daemon'*) alive ;;
+    *) fail "joining the swarm at $manager failed: $(printf '%s' "$out" | tail -n 1)" ;;
+  esac
 done
-
-# The join token goes on standard input of nothing and into no log.
-if ! out=$(docker_ swarm join --token "$token" --advertise-addr "$address" \
-  --listen-addr 0.0.0.0:2377 "$manager" 2>&1); then
-  fail "joining the swarm at $manager failed: $(printf '%s' "$out" | tail -n 1)"
-fi
 echo "$me: node $instance joined the swarm at $manager as $address"
