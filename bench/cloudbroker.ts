@@ -8,6 +8,7 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TestCluster } from '../test/support/test-cluster.js';
+import { swarmEntry } from '../src/cluster/cluster-layout.js';
 import { readCloudSetup } from '../src/cloudbroker/cloud-setup.js';
 import { cloudBrokerDriver } from '../src/cloudbroker/cloudbroker-cloud.js';
 import { catalogFromSetup } from '../src/cloudbroker/emulator/catalog.js';
@@ -33,15 +34,18 @@ export async function benchCloudBroker(): Promise<string[][]> {
     if ((await cluster.micado('up')).code !== 0) throw new Error('micado up failed');
     const driver = cloudBrokerDriver(cluster.config, 'CloudSigma', 'Node DSCR');
     const { worker } = await cluster.manager().joinTokens();
-    const bootstrap = {
-      managerAddress: cluster.layout.swarmAddress,
-      joinToken: worker,
-      registry: cluster.layout.registry,
-    };
+    const entry = swarmEntry(cluster.layout);
     const driverTimes: number[] = [];
     const jobTimes: number[] = [];
     for (let i = 0; i < 5; i++) {
       const id = `i-bench${i}`;
+      const { managerAddress, registry } = entry;
+      const bootstrap = {
+        managerAddress,
+        registry,
+        joinToken: worker,
+        tls: await entry.issueTls(id),
+      };
       driverTimes.push(
         await timed(() =>
           driver.start(

@@ -12,6 +12,7 @@
  */
 import { median, ms, timed } from './measure.js';
 import { TestCluster } from '../test/support/test-cluster.js';
+import { swarmEntry } from '../src/cluster/cluster-layout.js';
 import { destroyLocalHost, type LocalHostRecord } from '../src/cloud/local/local-host.js';
 import { bareNode } from './bare-node.js';
 import { driverOfCloud } from '../src/nodes/node-drivers.js';
@@ -45,10 +46,7 @@ export async function benchFoundation(): Promise<string[][]> {
     for (let i = 0; i < 5; i++) {
       starts.push(await timed(() => cli(cluster, 'start', '-f', 'small', '-t', `b${i}`)));
       const request = { id: `lib-${i}`, pool: 'application', flavour: 'small', tag: `lib${i}` };
-      const entry = {
-        managerAddress: cluster.layout.swarmAddress,
-        registry: cluster.layout.registry,
-      };
+      const entry = swarmEntry(cluster.layout);
       inProcess.push(
         await timed(async () => {
           const { node } = await startNode(manager, driver, entry, request, 30_000);

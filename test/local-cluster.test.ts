@@ -3,11 +3,40 @@
  * accounting, stop, down, and nothing of micado left on the host.
  */
 import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NODE_LABEL } from '../src/cloud/cloud-driver.js';
 import { LocalCloudDriver } from '../src/cloud/local/local-cloud-driver.js';
 import { TestCluster, eventually, instanceLeftovers } from './support/test-cluster.js';
+import { swarmEntry } from '../src/cluster/cluster-layout.js';
+import {
+  clusterTlsFiles,
+  ensureClusterTls,
+  issueNodeCertificate,
+  type ClusterTlsFiles,
+  type TlsMaterial,
+} from '../src/host/certificates.js';
+import { runCommand } from '../src/host/run-command.js';
+
+const scratchDirs: string[] = [];
+const scratch = () =>
+  scratchDirs[scratchDirs.push(mkdtempSync(join(tmpdir(), 'micado-cert-'))) - 1]!;
+afterAll(() => scratchDirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+/** A certificate of the cluster's CA for `instance` that expired a day ago. */
+async function expiredCertificate(files: ClusterTlsFiles, instance: string): Promise<TlsMaterial> {
+  const dir = scratch();
+  const at = (name: string) => join(dir, name);
+  writeFileSync(at('ext'), `subjectAltName=DNS:${instance}\nextendedKeyUsage=serverAuth\n`);
+  await runCommand(['openssl', 'req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1',
+    '-nodes', '-subj', `/CN=${instance}`, '-keyout', at('key.pem'), '-out', at('csr.pem')]);
+  await runCommand(['openssl', 'x509', '-req', '-in', at('csr.pem'), '-CA', files.caCert, '-CAkey', files.caKey,
+    '-days', '-1', '-extfile', at('ext'), '-out', at('cert.pem')]);
+  const read = (name: string) => readFileSync(name, 'utf8');
+  return { ca: read(files.caCert), cert: read(at('cert.pem')), key: read(at('key.pem')) };
+} // prettier-ignore
 
 const EXECUTE = join(import.meta.dirname, '../packages/node/execute.sh');
 
@@ -117,7 +146,8 @@ describe('local cluster', () => {
     [[], '--manager is missing'],
     [['--manager', '10.0.0.2', '--token', 'SWMTKN-1-x', '--registry', 'r:5000', '--instance', 'i-1', '--pool', 'p', '--flavour', 'small'], "--manager must be HOST:PORT, got '10.0.0.2'"],
     [['--manager', '10.0.0.2:2377', '--token', 'secret', '--registry', 'r:5000', '--instance', 'i-1', '--pool', 'p', '--flavour', 'small'], '--token is not a swarm join token'],
-    [['--manager'], '--manager needs a value'],
+    [['--manager', '10.0.0.2:2377', '--token', 'SWMTKN-1-x', '--registry', 'r:5000', '--instance', 'i-1', '--pool', 'p', '--flavour', 'small', '--tag'], '--tls (or --tls-dir) is missing'],
+    [['--manager', '10.0.0.2:2377', '--token', 'SWMTKN-1-x', '--registry', 'r:5000', '--instance', 'i-1', '--pool', 'p', '--flavour', 'small', '--tls', 'bm90IGEgYnVuZGxl'], '--tls is not a bundle of a CA, a certificate and a key'],
   ])('the node boot script refuses %j in one line, exit 2', async (args, message) => {
     const result = await execute(...args);
     expect(result.code).toBe(2);
@@ -133,7 +163,8 @@ describe('local cluster', () => {
     const failed = await driver
       .start(
         { id: 'i-badtoken', pool: 'application', flavour: 'small' },
-        { managerAddress: cluster.layout.swarmAddress, joinToken: token, registry: cluster.layout.registry },
+        { managerAddress: cluster.layout.swarmAddress, joinToken: token, registry: cluster.layout.registry,
+          tls: await swarmEntry(cluster.layout).issueTls('i-badtoken') },
       )
       .then(() => undefined, (err: Error) => err);
     expect(failed?.message).toMatch(
@@ -144,6 +175,32 @@ describe('local cluster', () => {
     expect(nodes).toEqual([]);
     expect(await instanceLeftovers(cluster, 'i-badtoken')).toEqual([]);
     expect(await driver.list()).toEqual(expect.not.arrayContaining([expect.objectContaining({ id: 'i-badtoken' })]));
+  }); // prettier-ignore
+
+  it.each([
+    ['expired', 'certificate has expired'],
+    ['foreign', 'unable to get local issuer certificate'],
+    ['for another instance', 'hostname mismatch'],
+  ])('boots no node whose certificate is %s: one line, nothing joined, nothing left', async (kind, why) => {
+    const id = `i-cert-${kind.split(' ')[0]}`;
+    const files = clusterTlsFiles(cluster.config.stateDir);
+    const tls =
+      kind === 'expired' ? await expiredCertificate(files, id)
+      : kind === 'foreign' ? { ...(await issueNodeCertificate(await ensureClusterTls(scratch(), 'foreign'), id)), ca: readFileSync(files.caCert, 'utf8') }
+      : await issueNodeCertificate(files, 'i-other');
+    const { worker } = await cluster.manager().joinTokens();
+    const driver = new LocalCloudDriver(cluster.config);
+    const failed = await driver
+      .start(
+        { id, pool: 'application', flavour: 'small' },
+        { managerAddress: cluster.layout.swarmAddress, joinToken: worker, registry: cluster.layout.registry, tls },
+      )
+      .then(() => undefined, (err: Error) => err);
+    expect(failed?.message).toBe(
+      `local instance ${id} failed to start: booting ${cluster.config.cluster.name}-${id} failed: execute.sh: the engine's certificate cannot serve instance ${id}: ${why}`,
+    );
+    expect(await cluster.manager().listNodes({ label: [`${NODE_LABEL.instance}=${id}`] })).toEqual([]);
+    expect(await instanceLeftovers(cluster, id)).toEqual([]);
   }); // prettier-ignore
 
   it('stops an instance: its node leaves the swarm and its namespace is gone', async () => {

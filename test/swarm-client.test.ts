@@ -157,15 +157,24 @@ describe('SwarmClient', () => {
     await manager.removeService('raced');
   });
 
-  it("answers on a node's TLS port only to a client of the cluster's CA", async () => {
+  it("answers on a node's TLS port only to a client of the cluster's CA, as its instance", async () => {
     const files = clusterTlsFiles(cluster.config.stateDir);
-    const ours = connectEngine({ host: instanceAddress, port: 2376, tls: managerTls(files) });
+    const address = { host: instanceAddress, port: 2376, tls: managerTls(files) };
+    const ours = connectEngine({ ...address, serverName: instanceId });
     expect((await ours.info()).id).toBe((await worker.info()).id);
+    // Its certificate serves its own instance: it cannot pass for another.
+    const passingFor = connectEngine({ ...address, serverName: 'i-other' }, { timeoutMs: 5000 });
+    await expect(passingFor.ping()).rejects.toThrow(/i-other/);
     const elsewhere = mkdtempSync(join(tmpdir(), 'micado-foreign-ca-'));
     try {
       const foreign = managerTls(await ensureClusterTls(elsewhere, 'foreign'));
       const impostor = connectEngine(
-        { host: instanceAddress, port: 2376, tls: { ...foreign, ca: managerTls(files).ca } },
+        {
+          host: instanceAddress,
+          port: 2376,
+          tls: { ...foreign, ca: managerTls(files).ca },
+          serverName: instanceId,
+        },
         { timeoutMs: 5000 },
       );
       await expect(impostor.ping()).rejects.toThrow();

@@ -8,12 +8,15 @@
 # non-zero: nothing is left half-joined.
 #
 #   execute.sh --manager HOST:2377 --token TOKEN --registry HOST:PORT --instance ID
-#              --pool POOL --flavour FLAVOUR [--tag TAG] [--address ADDRESS]
-#              [--cpus N] [--memory-mb MB] [--tls-dir DIR] [--label KEY=VALUE]...
+#              --pool POOL --flavour FLAVOUR (--tls BUNDLE | --tls-dir DIR) [--tag TAG]
+#              [--address ADDRESS] [--cpus N] [--memory-mb MB] [--label KEY=VALUE]...
 #              [--root DIR] [--cgroup-parent PATH] [--ready-timeout SECONDS]
 #
-# --tls-dir holds ca.pem, cert.pem and key.pem: the engine then listens on
-# ADDRESS:2376 with --tlsverify, answering only clients of the cluster's CA.
+# The engine's certificate comes as --tls (the cluster's CA, the node's certificate
+# and its key, one after the other, base64: one word, as a cloud's job passes it) or
+# as --tls-dir, a directory holding ca.pem, cert.pem and key.pem. The engine listens
+# on ADDRESS:2376 with --tlsverify, answering only clients of the cluster's CA. A
+# parameter followed by another (a template's empty {tag}) counts as empty.
 set -eu
 
 me=execute.sh
@@ -21,32 +24,35 @@ say() { echo "$me: $*" >&2; }
 usage() { say "$1 (usage: $me --manager HOST:PORT --token TOKEN --registry HOST:PORT --instance ID --pool POOL --flavour FLAVOUR ...)"; exit 2; }
 
 manager='' token='' registry='' instance='' pool='' flavour='' tag='' address=''
-cpus='' memory_mb='' tls_dir='' root=/var/lib/micado-node cgroup_parent='' ready_timeout=30
-labels=''
+cpus='' memory_mb='' tls='' tls_dir='' root=/var/lib/micado-node cgroup_parent=''
+ready_timeout=30 labels=''
 while [ $# -gt 0 ]; do
-  [ $# -ge 2 ] || usage "$1 needs a value"
+  name=$1 value=''
+  shift
+  # A parameter followed by another, or by nothing, is empty (a template's empty {tag}).
+  case "${1---}" in --*) ;; *) value=$1 && shift ;; esac
   # Values go into JSON as they are: none may hold a quote or a backslash.
-  case "$2" in *'"'* | *'\'*) usage "$1 holds a quote or a backslash" ;; esac
-  case "$1" in
-    --manager) manager=$2 ;;
-    --token) token=$2 ;;
-    --registry) registry=$2 ;;
-    --instance) instance=$2 ;;
-    --pool) pool=$2 ;;
-    --flavour) flavour=$2 ;;
-    --tag) tag=$2 ;;
-    --address) address=$2 ;;
-    --cpus) cpus=$2 ;;
-    --memory-mb) memory_mb=$2 ;;
-    --tls-dir) tls_dir=$2 ;;
+  case "$value" in *'"'* | *'\'*) usage "$name holds a quote or a backslash" ;; esac
+  case "$name" in
+    --manager) manager=$value ;;
+    --token) token=$value ;;
+    --registry) registry=$value ;;
+    --instance) instance=$value ;;
+    --pool) pool=$value ;;
+    --flavour) flavour=$value ;;
+    --tag) tag=$value ;;
+    --address) address=$value ;;
+    --cpus) cpus=$value ;;
+    --memory-mb) memory_mb=$value ;;
+    --tls) tls=$value ;;
+    --tls-dir) tls_dir=$value ;;
     --label) labels="$labels
-$2" ;;
-    --root) root=$2 ;;
-    --cgroup-parent) cgroup_parent=$2 ;;
-    --ready-timeout) ready_timeout=$2 ;;
-    *) usage "unknown parameter $1" ;;
+$value" ;;
+    --root) root=$value ;;
+    --cgroup-parent) cgroup_parent=$value ;;
+    --ready-timeout) ready_timeout=$value ;;
+    *) usage "unknown parameter $name" ;;
   esac
-  shift 2
 done
 
 for name in manager token registry instance pool flavour; do
@@ -57,6 +63,7 @@ case "$manager" in *:*) ;; *) usage "--manager must be HOST:PORT, got '$manager'
 case "$registry" in *:*) ;; *) usage "--registry must be HOST:PORT, got '$registry'" ;; esac
 case "$instance" in *[!a-z0-9-]*|'') usage "--instance must be lower-case letters, digits and -" ;; esac
 case "$token" in SWMTKN-*) ;; *) usage "--token is not a swarm join token" ;; esac
+[ -n "$tls$tls_dir" ] || usage "--tls (or --tls-dir) is missing"
 
 # What this machine is: its address, and its size unless told.
 [ -n "$address" ] || address=$(hostname -I 2>/dev/null | awk '{print $1}')
@@ -71,6 +78,30 @@ json() { printf '"%s"' "$1"; }
 mkdir -p "$root"
 chmod 700 "$root"
 socket="$root/docker.sock"
+
+# The engine's certificate: unpacked from --tls into the root (the key mode 600), then
+# checked before anything starts: issued by the CA it came with, for this instance,
+# and not expired. A node the manager could not reach never joins.
+if [ -n "$tls" ]; then
+  tls_dir="$root/tls"
+  mkdir -p "$tls_dir"
+  chmod 700 "$tls_dir"
+  (umask 077 && printf '%s' "$tls" | base64 -d 2>/dev/null | awk -v dir="$tls_dir" '
+    /^-----BEGIN / { n++ }
+    n == 1 { print > (dir "/ca.pem") }
+    n == 2 { print > (dir "/cert.pem") }
+    n == 3 { print > (dir "/key.pem") }
+    END { exit n == 3 ? 0 : 1 }') || usage "--tls is not a bundle of a CA, a certificate and a key"
+fi
+for f in ca.pem cert.pem key.pem; do
+  [ -r "$tls_dir/$f" ] || { say "$tls_dir/$f is missing"; exit 1; }
+done
+if ! checked=$(openssl verify -CAfile "$tls_dir/ca.pem" -purpose sslserver \
+  -verify_hostname "$instance" "$tls_dir/cert.pem" 2>&1); then
+  why=$(printf '%s\n' "$checked" | sed -n 's/^error [0-9]* at [0-9]* depth lookup: //p' | head -n 1)
+  say "the engine's certificate cannot serve instance $instance: ${why:-$(printf '%s' "$checked" | tail -n 1)}"
+  exit 1
+fi
 pidfile="$root/dockerd.pid"
 log="$root/dockerd.log"
 
@@ -78,23 +109,16 @@ log="$root/dockerd.log"
   printf '{\n'
   printf '  "data-root": %s,\n  "exec-root": %s,\n  "pidfile": %s,\n' \
     "$(json "$root/data")" "$(json "$root/run")" "$(json "$pidfile")"
-  hosts="$(json "unix://$socket")"
-  if [ -n "$tls_dir" ]; then
-    for f in ca.pem cert.pem key.pem; do
-      [ -r "$tls_dir/$f" ] || { say "$tls_dir/$f is missing"; exit 1; }
-    done
-    hosts="$hosts, $(json "tcp://$address:2376")"
-    printf '  "tlsverify": true,\n  "tlscacert": %s,\n  "tlscert": %s,\n  "tlskey": %s,\n' \
-      "$(json "$tls_dir/ca.pem")" "$(json "$tls_dir/cert.pem")" "$(json "$tls_dir/key.pem")"
-  fi
-  printf '  "hosts": [%s],\n' "$hosts"
+  printf '  "tlsverify": true,\n  "tlscacert": %s,\n  "tlscert": %s,\n  "tlskey": %s,\n' \
+    "$(json "$tls_dir/ca.pem")" "$(json "$tls_dir/cert.pem")" "$(json "$tls_dir/key.pem")"
+  printf '  "hosts": [%s, %s],\n' "$(json "unix://$socket")" "$(json "tcp://$address:2376")"
   [ -z "$cgroup_parent" ] || printf '  "cgroup-parent": %s,\n' "$(json "$cgroup_parent")"
   printf '  "node-generic-resources": [%s, %s],\n' \
     "$(json "micado.cpu_milli=$cpu_milli")" "$(json "micado.mem_mb=$memory_mb")"
   printf '  "labels": [%s' "$(json "micado.instance=$instance")"
   printf ', %s' "$(json "micado.pool=$pool")" "$(json "micado.flavour=$flavour")"
   [ -z "$tag" ] || printf ', %s' "$(json "micado.tag=$tag")"
-  [ -z "$tls_dir" ] || printf ', %s' "$(json "micado.engine=tcp://$address:2376")"
+  printf ', %s' "$(json "micado.engine=tcp://$address:2376")"
   printf '%s\n' "$labels" | while IFS= read -r label; do
     [ -z "$label" ] || printf ', %s' "$(json "$label")"
   done

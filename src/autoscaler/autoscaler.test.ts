@@ -59,7 +59,11 @@ function harness(store?: SqliteStore, swarm = new FakeSwarm(), cloud = new FakeC
   const clock = { now: T0 };
   const now = () => clock.now;
   const drivers = cloud.asDrivers();
-  const entry = { managerAddress: '10.0.0.2:2377', registry: '10.0.0.2:5000' };
+  const entry = {
+    managerAddress: '10.0.0.2:2377',
+    registry: '10.0.0.2:5000',
+    issueTls: async () => ({ ca: 'CA', cert: 'CERT', key: 'KEY' }),
+  };
   const provisioner = new NodeProvisioner({ manager: swarm, entry, config, store, now, drivers });
   const log: string[] = [];
   const autoscaler = new Autoscaler({

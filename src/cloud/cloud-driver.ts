@@ -5,6 +5,7 @@
  * the rest of micado joins the two worlds.
  */
 import type { EngineAddress } from '../swarm/index.js';
+import type { TlsMaterial } from '../host/certificates.js';
 
 export interface InstanceRequest {
   /** Chosen by the caller and unique: a retried start with the same id makes no second machine. */
@@ -25,6 +26,8 @@ export interface NodeBootstrap {
   joinToken: string;
   /** host:port of the private registry every node pulls from. */
   registry: string;
+  /** The node engine's own certificate and key, and the cluster's CA. */
+  tls: TlsMaterial;
 }
 
 /**
@@ -39,6 +42,8 @@ export interface NodeBootParameters {
   pool: string;
   flavour: string;
   tag: string | undefined;
+  /** The engine's CA, certificate and key, one after the other, in base64: one word. */
+  tls: string;
 }
 
 export function bootParameters(
@@ -53,7 +58,28 @@ export function bootParameters(
     pool: request.pool,
     flavour: request.flavour,
     tag: request.tag,
+    tls: tlsBundle(bootstrap.tls),
   };
+}
+
+/** Boot parameters as execute.sh's words: `--name value` for each one given. */
+export function bootArguments(parameters: Partial<NodeBootParameters>): string[] {
+  const order = [
+    'manager',
+    'token',
+    'registry',
+    'instance',
+    'pool',
+    'flavour',
+    'tag',
+    'tls',
+  ] as const;
+  return order.flatMap((name) => (parameters[name] ? [`--${name}`, parameters[name]] : []));
+}
+
+/** The CA, the certificate and the key, in that order, as execute.sh's --tls reads them. */
+export function tlsBundle(tls: TlsMaterial): string {
+  return Buffer.from(`${tls.ca}${tls.cert}${tls.key}`).toString('base64');
 }
 
 export type InstanceState = 'starting' | 'running' | 'stopping' | 'failed' | 'unknown';

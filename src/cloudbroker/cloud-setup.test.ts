@@ -60,6 +60,7 @@ describe('cloudsetup.xml', () => {
       'clouds/cloud[2]/flavours has no flavour',
       'applications/application[1]/executable is missing',
       'applications/application[1]/parameters: unknown placeholder {secret}',
+      'applications/application[1]/parameters lack {manager} {registry} {instance} {pool} {flavour} {tls}',
       "cloud 'A' is defined twice",
     ]) {
       expect(message).toContain(problem);
@@ -90,6 +91,7 @@ describe('cloudsetup.xml', () => {
       pool: 'application',
       flavour: 'small',
       tag: 't1',
+      tls: 'QkFTRTY0',
     };
     expect(renderParameters('--manager {manager} --token {token} --tag {tag}', values)).toBe(
       '--manager 10.0.0.2:2377 --token SWMTKN-x --tag t1',

@@ -44,7 +44,18 @@ export const PLACEHOLDERS = [
   'pool',
   'flavour',
   'tag',
+  'tls',
 ] as const;
+/** What the node package cannot boot without. */
+const REQUIRED_PLACEHOLDERS = [
+  'manager',
+  'token',
+  'registry',
+  'instance',
+  'pool',
+  'flavour',
+  'tls',
+];
 export type Placeholders = Record<(typeof PLACEHOLDERS)[number], string>;
 
 type Tree = Record<string, unknown>;
@@ -115,12 +126,19 @@ export function validateCloudSetup(document: Tree, file: string): CloudSetup {
   ).map((application, i) => {
     const where = `applications/application[${i + 1}]`;
     const parameters = text(application, 'parameters');
-    for (const [, name] of (parameters ?? '').matchAll(/\{([^}]*)\}/g)) {
-      if (!(PLACEHOLDERS as readonly string[]).includes(name!)) {
+    const used = [...(parameters ?? '').matchAll(/\{([^}]*)\}/g)].map(([, name]) => name!);
+    for (const name of used) {
+      if (!(PLACEHOLDERS as readonly string[]).includes(name)) {
         problems.push(
           `${where}/parameters: unknown placeholder {${name}} (use ${PLACEHOLDERS.map((p) => `{${p}}`).join(' ')})`,
         );
       }
+    }
+    const lacking = REQUIRED_PLACEHOLDERS.filter((name) => !used.includes(name));
+    if (lacking.length > 0) {
+      problems.push(
+        `${where}/parameters lack ${lacking.map((p) => `{${p}}`).join(' ')}: a node boots with --manager {manager} --token {token} --registry {registry} --instance {instance} --pool {pool} --flavour {flavour} --tag {tag} --tls {tls}`,
+      );
     }
     return {
       name: need(application, 'name', where),

@@ -25,6 +25,7 @@ const BOOTSTRAP = {
   managerAddress: '10.0.0.2:2377',
   joinToken: 'SWMTKN-secret',
   registry: '10.0.0.2:5000',
+  tls: { ca: 'CA', cert: 'CERT', key: 'KEY' },
 };
 
 /** Machines that boot at once at a fixed address: the driver, not booting, is under test. */

@@ -1,12 +1,17 @@
 /**
- * Every name, address and path of a local cluster, derived from the configuration in
- * one place so that up, down, status and the driver agree on them.
+ * Every name, address and path of a cluster, derived from the configuration in one
+ * place so that up, down, status and the driver agree on them. The manager is either
+ * micado's own (a namespace on its bridge, the local cluster) or the host's engine
+ * (a VM's, `manager.engine`), advertised at `manager.advertise`.
  */
 import { join } from 'node:path';
 import type { MicadoConfig } from '../config/config.js';
 import { addressAt, parseSubnet, type Subnet } from '../host/ipv4.js';
 import type { LocalHostRecord } from '../cloud/local/local-host.js';
 import { vethName } from '../cloud/local/local-records.js';
+import { clusterTlsFiles, issueNodeCertificate } from '../host/certificates.js';
+import type { SwarmEntry } from '../nodes/node-lifecycle.js';
+import { CLUSTER_STATE_FILE } from './cluster-state.js';
 
 export const SWARM_PORT = 2377;
 export const BASE_IMAGE_PATH = 'micado/base';
@@ -22,7 +27,10 @@ export interface ClusterLayout {
   /** host:port of the private registry. */
   registry: string;
   baseImage: string;
-  manager: LocalHostRecord;
+  /** The manager micado makes; undefined when it runs on the host's own engine. */
+  manager: LocalHostRecord | undefined;
+  /** The socket of the manager's engine: how micado reaches the swarm. */
+  managerSocket: string;
   stateFile: string;
   lockFile: string;
   registryDir: string;
@@ -30,9 +38,11 @@ export interface ClusterLayout {
 
 export function clusterLayout(config: MicadoConfig): ClusterLayout {
   const subnet = parseSubnet(config.network.subnet)!;
-  const managerAddress = addressAt(subnet, 2);
+  const { engine, advertise } = config.manager;
+  const managerAddress = engine ? advertise : addressAt(subnet, 2);
   const registry = `${managerAddress}:${config.registry.port}`;
   const cluster = config.cluster.name;
+  const managerDir = join(config.stateDir, 'manager');
   return {
     config,
     subnet,
@@ -41,20 +51,30 @@ export function clusterLayout(config: MicadoConfig): ClusterLayout {
     swarmAddress: `${managerAddress}:${SWARM_PORT}`,
     registry,
     baseImage: `${registry}/${BASE_IMAGE_PATH}:latest`,
-    manager: {
-      namespace: `${cluster}-manager`,
-      hostVeth: vethName(cluster, 'manager'),
-      bridge: config.network.bridge,
-      address: managerAddress,
-      prefix: subnet.prefix,
-      dir: join(config.stateDir, 'manager'),
-      cgroup: `${cluster}/manager`,
-    },
-    stateFile: join(config.stateDir, 'cluster.json'),
+    manager: engine
+      ? undefined
+      : {
+          namespace: `${cluster}-manager`,
+          hostVeth: vethName(cluster, 'manager'),
+          bridge: config.network.bridge,
+          address: managerAddress,
+          prefix: subnet.prefix,
+          dir: managerDir,
+          cgroup: `${cluster}/manager`,
+        },
+    managerSocket: engine ? engine.slice('unix://'.length) : join(managerDir, 'docker.sock'),
+    stateFile: join(config.stateDir, CLUSTER_STATE_FILE),
     lockFile: join(config.stateDir, 'cluster.lock'),
     registryDir: join(config.stateDir, 'registry'),
   };
 }
 
-/** The manager engine's socket: how the CLI reaches the swarm. */
-export const managerSocket = (layout: ClusterLayout) => join(layout.manager.dir, 'docker.sock');
+/** Where new nodes join, and who issues their engines' certificates. */
+export function swarmEntry(layout: ClusterLayout): SwarmEntry {
+  const { stateDir } = layout.config;
+  return {
+    managerAddress: layout.swarmAddress,
+    registry: layout.registry,
+    issueTls: (instance) => issueNodeCertificate(clusterTlsFiles(stateDir), instance),
+  };
+}

@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, connect, type TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -7,8 +7,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ensureClusterTls,
-  issueEngineCertificate,
+  issueNodeCertificate,
   managerTls,
+  writeTlsFiles,
   type ClusterTlsFiles,
   type TlsMaterial,
 } from './certificates.js';
@@ -31,9 +32,10 @@ function engineLike(issued: { ca: string; cert: string; key: string }) {
   );
 }
 
-function handshake(port: number, client: Partial<TlsMaterial>, host = '127.0.0.1') {
+function handshake(port: number, client: Partial<TlsMaterial>, servername = 'i-1') {
   return new Promise<string>((resolve, reject) => {
-    const socket: TLSSocket = connect({ port, host, ...client }, () => undefined);
+    const options = { port, host: '127.0.0.1', servername, ...client };
+    const socket: TLSSocket = connect(options, () => undefined);
     let text = '';
     socket.on('data', (chunk) => (text += chunk));
     socket.on('end', () => resolve(text));
@@ -49,24 +51,32 @@ describe('cluster certificates', () => {
   beforeAll(async () => {
     const stateDir = tempDir();
     files = await ensureClusterTls(stateDir, 'test');
-    const issued = await issueEngineCertificate(files, join(stateDir, 'node'), 'i-1', '127.0.0.1');
+    const issued = writeTlsFiles(await issueNodeCertificate(files, 'i-1'), join(stateDir, 'node'));
     server = engineLike(issued);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     port = (server.address() as AddressInfo).port;
   });
   afterAll(() => server.close());
 
-  it('issues engine certificates that name the address and are no CA', async () => {
-    const dir = join(files.dir, '..', 'other-node');
-    const issued = await issueEngineCertificate(files, dir, 'i-2', '10.9.8.7');
-    const cert = new X509Certificate(readFileSync(issued.cert));
+  it('issues engine certificates that name the instance only and are no CA', async () => {
+    const issued = await issueNodeCertificate(files, 'i-2');
+    const cert = new X509Certificate(issued.cert);
     expect(cert.ca).toBe(false);
-    expect(cert.subjectAltName).toBe('IP Address:10.9.8.7');
+    expect(cert.subjectAltName).toBe('DNS:i-2');
     expect(cert.verify(new X509Certificate(readFileSync(files.caCert)).publicKey)).toBe(true);
+    expect(issued.ca).toBe(readFileSync(files.caCert, 'utf8'));
+    // Nothing of the issue is left beside the CA.
+    expect(readdirSync(files.dir).sort()).toEqual(
+      ['ca-key.pem', 'ca.pem', 'manager-cert.pem', 'manager-key.pem'].sort(),
+    );
   });
 
   it('keeps every key readable by its owner only', () => {
-    for (const key of [files.caKey, files.clientKey]) {
+    const written = writeTlsFiles(
+      { ca: 'ca', cert: 'cert', key: 'key' },
+      join(files.dir, '..', 'written'),
+    );
+    for (const key of [files.caKey, files.clientKey, written.key]) {
       expect(statSync(key).mode & 0o777).toBe(0o600);
     }
   });
@@ -77,10 +87,10 @@ describe('cluster certificates', () => {
     expect(readFileSync(files.caCert, 'utf8')).toBe(before);
   });
 
-  it('lets the manager in with its client certificate, checking the engine by address', async () => {
+  it('lets the manager in with its client certificate, checking the engine by instance', async () => {
     expect(await handshake(port, managerTls(files))).toBe('ok');
-    // The engine's certificate names its address only.
-    await expect(handshake(port, managerTls(files), 'localhost')).rejects.toThrow(/IP|altnames/i);
+    // The engine's certificate serves its own instance only.
+    await expect(handshake(port, managerTls(files), 'i-2')).rejects.toThrow(/altnames/i);
   });
 
   it('refuses a client with no certificate, or one of another CA', async () => {

@@ -8,12 +8,13 @@
 import { randomBytes } from 'node:crypto';
 import {
   chmodSync,
-  copyFileSync,
   existsSync,
   mkdirSync,
+  mkdtempSync,
   readFileSync,
   renameSync,
   rmSync,
+  writeFileSync,
 } from 'node:fs';
 import { basename, join } from 'node:path';
 import { runCommand } from './run-command.js';
@@ -34,7 +35,7 @@ export interface TlsMaterial {
   key: string;
 }
 
-/** Files of a certificate issued into a directory. */
+/** Files of a certificate written into a directory. */
 export interface IssuedFiles {
   ca: string;
   cert: string;
@@ -89,26 +90,40 @@ export async function ensureClusterTls(
 }
 
 /**
- * Issue a node engine's server certificate for its address into `dir` (ca.pem,
- * cert.pem, key.pem). The address is the certificate's only name: the manager checks
- * it is talking to the node it meant.
+ * Issue a node engine's server certificate, named after its instance (the one name the
+ * manager checks, so a node cannot pass for another, and a cloud node needs no address
+ * before it boots). Returned as text, with the CA, for the node's boot parameters; the
+ * scratch files are gone when this resolves.
  */
-export async function issueEngineCertificate(
+export async function issueNodeCertificate(
   files: ClusterTlsFiles,
-  dir: string,
-  name: string,
-  address: string,
-): Promise<IssuedFiles> {
+  instance: string,
+): Promise<TlsMaterial> {
+  const scratch = mkdtempSync(join(files.dir, 'issue-'));
+  try {
+    const out = { cert: join(scratch, 'cert.pem'), key: join(scratch, 'key.pem') };
+    await sign(files, out, `micado node ${instance}`, [
+      `subjectAltName=DNS:${instance}`,
+      'extendedKeyUsage=serverAuth',
+    ]);
+    return {
+      ca: readFileSync(files.caCert, 'utf8'),
+      cert: readFileSync(out.cert, 'utf8'),
+      key: readFileSync(out.key, 'utf8'),
+    };
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** Write a certificate, its key (mode 600) and its CA into `dir` as execute.sh reads them. */
+export function writeTlsFiles(material: TlsMaterial, dir: string): IssuedFiles {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const issued = {
-    ca: join(dir, 'ca.pem'),
-    cert: join(dir, 'cert.pem'),
-    key: join(dir, 'key.pem'),
-  };
-  await sign(files, issued, name, [`subjectAltName=IP:${address}`, 'extendedKeyUsage=serverAuth']);
-  chmodSync(issued.key, 0o600);
-  copyFileSync(files.caCert, issued.ca);
-  return issued;
+  const files = { ca: join(dir, 'ca.pem'), cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') };
+  writeFileSync(files.ca, material.ca, { mode: 0o644 });
+  writeFileSync(files.cert, material.cert, { mode: 0o644 });
+  writeFileSync(files.key, material.key, { mode: 0o600 });
+  return files;
 }
 
 /** The manager's client certificate, to reach node engines with. */

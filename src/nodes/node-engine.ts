@@ -3,7 +3,7 @@
  * (exec, copy, stats). The driver that made the machine says how to reach it; else the
  * node's own word (its `micado.engine` label, tcp://ADDRESS:PORT) is taken. Either way
  * the engine is reached over mutual TLS with the cluster's CA: an engine whose
- * certificate the CA did not issue for that address is not talked to, whatever a node
+ * certificate the CA did not issue for that instance is not talked to, whatever a node
  * announces.
  */
 import type { MicadoConfig } from '../config/config.js';
@@ -26,7 +26,7 @@ export function nodeEngineAddress(
   const machine = machineOfNode(node);
   if (!machine) return undefined;
   const known = driverOf(config, machine.place).engineAddress?.(machine.instance);
-  return known ?? announcedEngine(config, node.engineLabels[NODE_LABEL.engine]);
+  return known ?? announcedEngine(config, node.engineLabels[NODE_LABEL.engine], machine.instance);
 }
 
 /** The node's engine, or undefined when it cannot be reached from here. */
@@ -39,9 +39,13 @@ export function nodeEngineOf(
   return address ? connectEngine(address, options) : undefined;
 }
 
-function announcedEngine(config: MicadoConfig, url: string | undefined): EngineAddress | undefined {
+function announcedEngine(
+  config: MicadoConfig,
+  url: string | undefined,
+  instance: string,
+): EngineAddress | undefined {
   const match = /^tcp:\/\/([\d.]+):(\d+)$/.exec(url ?? '');
   if (!match) return undefined;
   const tls = managerTls(clusterTlsFiles(config.stateDir));
-  return { host: match[1]!, port: Number(match[2]), tls };
+  return { host: match[1]!, port: Number(match[2]), tls, serverName: instance };
 }

@@ -15,9 +15,15 @@ import {
   type InstanceRequest,
   type NodeBootstrap,
 } from '../cloud/cloud-driver.js';
+import type { TlsMaterial } from '../host/certificates.js';
 
-/** Where a new node joins: the manager's swarm address and the registry it pulls from. */
-export type SwarmEntry = Omit<NodeBootstrap, 'joinToken'>;
+/**
+ * Where a new node joins (the manager's swarm address and the registry it pulls from),
+ * and who issues its engine's certificate.
+ */
+export interface SwarmEntry extends Omit<NodeBootstrap, 'joinToken' | 'tls'> {
+  issueTls(instance: string): Promise<TlsMaterial>;
+}
 
 export interface ProvisionedNode {
   instance: Instance;
@@ -39,7 +45,7 @@ export async function startNode(
   /** Hears the machine as soon as the driver has made it, before the node is Ready. */
   onMachine?: (instance: Instance) => Promise<void>,
 ): Promise<ProvisionedNode> {
-  const { worker } = await manager.joinTokens();
+  const [{ worker }, tls] = await Promise.all([manager.joinTokens(), entry.issueTls(request.id)]);
   const abort = new AbortController();
   // Subscribe before the machine exists, so its Ready event cannot slip past.
   const readiness = waitForReadyNode(manager, request.id, abort.signal);
@@ -47,7 +53,9 @@ export async function startNode(
   const timer = setTimeout(() => abort.abort(), timeoutMs);
   try {
     onPhase?.(`starting instance ${request.id}`);
-    const instance = await driver.start(request, { ...entry, joinToken: worker }, onPhase);
+    const { managerAddress, registry } = entry;
+    const bootstrap = { managerAddress, registry, joinToken: worker, tls };
+    const instance = await driver.start(request, bootstrap, onPhase);
     await onMachine?.(instance);
     onPhase?.(`waiting for ${request.id} to be Ready in the swarm`);
     const node = await readiness.catch((err) => {

@@ -1,6 +1,8 @@
 /** SwarmClient over dockerode: the one place micado talks to a Docker engine. */
 import Docker from 'dockerode';
 import { PassThrough, Readable } from 'node:stream';
+import { Agent } from 'node:https';
+import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { dockerError, messageOf } from '../errors.js';
 import { serviceBody, toNode, toService, toTask } from './engine-mapping.js';
 import { Demultiplexer, followProgress, jsonLines } from './engine-streams.js';
@@ -32,7 +34,13 @@ export interface EngineOptions {
 
 export type EngineAddress =
   | { socketPath: string }
-  | { host: string; port: number; tls?: { ca: string; cert: string; key: string } };
+  | {
+      host: string;
+      port: number;
+      tls?: { ca: string; cert: string; key: string };
+      /** The name the engine's certificate must carry (its instance), when not its host. */
+      serverName?: string;
+    };
 
 /** The parts of a node's spec micado changes; the rest is written back as read. */
 interface NodeSpec {
@@ -65,6 +73,24 @@ async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/** Check a peer's certificate against `name` rather than the address dialled. */
+function serverIdentity(name: string) {
+  return (_host: string, cert: PeerCertificate) => checkServerIdentity(name, cert);
+}
+
+/**
+ * Kept-alive connections per engine and the name it was checked as: a connection made
+ * to one instance's name is never handed to a client expecting another (the global
+ * agent's pool would, as it keys on the address, not on the name checked).
+ */
+const agents = new Map<string, Agent>();
+function agentFor(host: string, port: number, serverName: string): Agent {
+  const key = `${host}:${port}/${serverName}`;
+  let agent = agents.get(key);
+  if (!agent) agents.set(key, (agent = new Agent({ keepAlive: true })));
+  return agent;
+}
+
 export class DockerSwarmClient implements SwarmClient {
   private readonly docker: Docker;
 
@@ -78,6 +104,12 @@ export class DockerSwarmClient implements SwarmClient {
             port: address.port,
             protocol: address.tls ? 'https' : 'http',
             ...(address.tls ?? {}),
+            ...(address.serverName === undefined
+              ? {}
+              : {
+                  checkServerIdentity: serverIdentity(address.serverName),
+                  agent: agentFor(address.host, address.port, address.serverName),
+                }),
             ...timeout,
           });
   }

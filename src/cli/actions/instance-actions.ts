@@ -4,7 +4,7 @@ import { resolveName } from '../../config/names.js';
 import { conflictError, messageOf, MicadoError, usageError } from '../../errors.js';
 import { allInstances, driverOfCloud, LOCAL_CLOUD } from '../../nodes/node-drivers.js';
 import { clusterUp } from '../../cluster/cluster-up.js';
-import { clusterLayout } from '../../cluster/cluster-layout.js';
+import { clusterLayout, swarmEntry } from '../../cluster/cluster-layout.js';
 import { labelNode, nodeOfInstance, startNode, stopNode } from '../../nodes/node-lifecycle.js';
 import { connectManager } from './manager-connection.js';
 import { logEvent } from './event-log.js';
@@ -51,7 +51,7 @@ export async function startAction(ctx: CommandContext, options: StartOptions): P
   const { instance, node } = await startNode(
     manager,
     driver,
-    { managerAddress: layout.swarmAddress, registry: layout.registry },
+    swarmEntry(layout),
     request,
     driver.cloud === LOCAL_CLOUD
       ? config.local.readyTimeoutMs

@@ -1,5 +1,5 @@
 /** `micado manager`: runs the manager daemon in the foreground until SIGTERM or SIGINT. */
-import { clusterLayout } from '../../cluster/cluster-layout.js';
+import { clusterLayout, swarmEntry } from '../../cluster/cluster-layout.js';
 import { messageOf } from '../../errors.js';
 import { runManagerDaemon } from '../../manager/manager-daemon.js';
 import { checkSchedule } from '../../monitor/monitor.js';
@@ -27,7 +27,7 @@ export async function managerAction(
         config,
         manager,
         store,
-        entry: { managerAddress: layout.swarmAddress, registry: layout.registry },
+        entry: swarmEntry(layout),
         log,
       },
       stopped,

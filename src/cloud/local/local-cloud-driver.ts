@@ -11,6 +11,7 @@ import { parseSubnet } from '../../host/ipv4.js';
 import { isRunning } from '../../host/process.js';
 import type { EngineAddress } from '../../swarm/index.js';
 import {
+  bootArguments,
   bootParameters,
   isValidInstanceId,
   NODE_LABEL,
@@ -20,12 +21,8 @@ import {
   type InstanceRequest,
   type NodeBootstrap,
 } from '../cloud-driver.js';
-import {
-  clusterTlsFiles,
-  ensureClusterTls,
-  issueEngineCertificate,
-  managerTls,
-} from '../../host/certificates.js';
+import { clusterTlsFiles, managerTls, writeTlsFiles } from '../../host/certificates.js';
+import { packageFile } from '../../host/package-files.js';
 import { ENGINE_TLS_PORT } from './dockerd-command.js';
 import { bootNodeHost, destroyLocalHost, type LocalHostRecord } from './local-host.js';
 import { LocalRecords, vethName, type LocalInstanceRecord } from './local-records.js';
@@ -48,14 +45,42 @@ export class LocalCloudDriver implements CloudDriver {
   }
 
   async start(request: InstanceRequest, bootstrap: NodeBootstrap): Promise<Instance> {
-    const flavour = this.config.flavours[request.flavour];
-    if (!flavour) {
+    if (!this.config.flavours[request.flavour]) {
       const known = Object.keys(this.config.flavours).join(', ');
       throw usageError(`unknown flavour '${request.flavour}': use one of ${known}`);
     }
     if (!isValidInstanceId(request.id)) {
       throw usageError(`invalid instance id '${request.id}': use lower-case letters, digits and -`);
     }
+    // The node package announces its instance, pool, flavour, tag and engine itself.
+    const labels = nodeLabels(request, this.name);
+    for (const own of [NODE_LABEL.instance, NODE_LABEL.pool, NODE_LABEL.flavour, NODE_LABEL.tag])
+      delete labels[own];
+    return this.startMachine(request, (host) => {
+      // The key goes to a file of the node's, not onto a command line others can read.
+      const tlsDir = join(host.dir, 'tls');
+      writeTlsFiles(bootstrap.tls, tlsDir);
+      return [
+        ...bootArguments({ ...bootParameters(request, bootstrap), tls: '' }),
+        '--tls-dir',
+        tlsDir,
+        ...Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
+      ];
+    });
+  }
+
+  /**
+   * Make a machine of the request's flavour and boot it with the node package
+   * (`script`, packages/node/execute.sh unless told), told the parameters `boot`
+   * gives once the machine's host is known: what a cloud's VM is told at boot.
+   */
+  async startMachine(
+    request: Pick<InstanceRequest, 'id' | 'pool' | 'flavour' | 'tag'>,
+    boot: (host: LocalHostRecord) => string[],
+    script = packageFile('node', 'execute.sh'),
+  ): Promise<Instance> {
+    const flavour = this.config.flavours[request.flavour];
+    if (!flavour) throw usageError(`unknown flavour '${request.flavour}'`);
     const existing = this.records.read(request.id);
     if (existing) {
       const view = publicView(existing);
@@ -88,26 +113,11 @@ export class LocalCloudDriver implements CloudDriver {
     };
     this.records.write(record);
     try {
-      const tlsDir = join(host.dir, 'tls');
-      await issueEngineCertificate(
-        await ensureClusterTls(this.config.stateDir, cluster),
-        tlsDir,
-        `${cluster} ${request.id}`,
-        address,
-      );
-      // The node package announces its instance, pool, flavour, tag and engine itself.
-      const labels = nodeLabels(request, this.name);
-      for (const own of [NODE_LABEL.instance, NODE_LABEL.pool, NODE_LABEL.flavour, NODE_LABEL.tag])
-        delete labels[own];
       host.process = await bootNodeHost(
         host,
-        {
-          ...bootParameters(request, bootstrap),
-          cpus: flavour.cpus,
-          memoryMb: flavour.memoryMb,
-          labels,
-          tlsDir,
-        },
+        script,
+        boot(host),
+        flavour,
         this.config.local.readyTimeoutMs,
       );
       record.state = 'running';
@@ -118,9 +128,7 @@ export class LocalCloudDriver implements CloudDriver {
       throw new MicadoError(
         'cloud',
         `local instance ${request.id} failed to start: ${(err as Error).message}`,
-        {
-          cause: err,
-        },
+        { cause: err },
       );
     }
   }
@@ -149,7 +157,7 @@ export class LocalCloudDriver implements CloudDriver {
     const record = this.records.read(id);
     if (!record) return undefined;
     const tls = managerTls(clusterTlsFiles(this.config.stateDir));
-    return { host: record.host.address, port: ENGINE_TLS_PORT, tls };
+    return { host: record.host.address, port: ENGINE_TLS_PORT, tls, serverName: id };
   }
 }
 

@@ -17,8 +17,6 @@ import {
   deleteNamespace,
   namespaceExists,
 } from '../../host/network.js';
-import { packageFile } from '../../host/package-files.js';
-import type { NodeBootParameters } from '../cloud-driver.js';
 import {
   isRunning,
   processRecordOf,
@@ -76,37 +74,34 @@ export async function startLocalHost(
   return process;
 }
 
-/** What the node package's execute.sh is told, beyond where the host keeps its files. */
-export interface NodeBoot extends NodeBootParameters {
+/** What a machine is, as a VM would know it of itself. */
+export interface MachineSize {
   cpus: number;
   memoryMb: number;
-  labels: Record<string, string>;
-  /** ca.pem, cert.pem and key.pem of the node's engine. */
-  tlsDir: string;
 }
 
 /**
  * Make the namespace and boot a node in it the way every node boots: the node
- * package's execute.sh, inside the host's cgroup, namespace and hostname, starts the
- * engine and joins the swarm. Resolves with the engine's process once it has joined;
- * execute.sh's own words go to the host's boot.log, and its last one into the error.
+ * package's execute.sh (`script`), inside the host's cgroup, namespace and hostname,
+ * told its boot parameters (`parameters`, as a cloud passes them) and what a VM would
+ * know of itself (address, size, where its files go). Resolves with the engine's
+ * process once it has joined; execute.sh's own words go to the host's boot.log, and
+ * its last one into the error.
  */
 export async function bootNodeHost(
   host: LocalHostRecord,
-  boot: NodeBoot,
+  script: string,
+  parameters: string[],
+  size: MachineSize,
   timeoutMs: number,
 ): Promise<ProcessRecord> {
   if (!(await namespaceExists(host.namespace))) await createNamespace(host);
   mkdirSync(host.dir, { recursive: true, mode: 0o700 });
   const procs = createCgroup(`${host.cgroup}/daemon`);
-  const argv = [packageFile('node', 'execute.sh'),
-    '--manager', boot.manager, '--token', boot.token, '--registry', boot.registry,
-    '--instance', boot.instance, '--pool', boot.pool, '--flavour', boot.flavour,
-    ...(boot.tag ? ['--tag', boot.tag] : []),
-    '--address', host.address, '--cpus', String(boot.cpus), '--memory-mb', String(boot.memoryMb),
-    '--tls-dir', boot.tlsDir, '--root', host.dir, '--cgroup-parent', `/${host.cgroup}/containers`,
+  const argv = [script, ...parameters,
+    '--address', host.address, '--cpus', String(size.cpus), '--memory-mb', String(size.memoryMb),
+    '--root', host.dir, '--cgroup-parent', `/${host.cgroup}/containers`,
     '--ready-timeout', String(Math.max(1, Math.ceil(timeoutMs / 1000))),
-    ...Object.entries(boot.labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
   ]; // prettier-ignore
   const [file, ...args] = namespacedArgv(procs, host.namespace, host.namespace, argv);
   const outcome = await new Promise<{ failed: boolean; output: string }>((resolve) => {

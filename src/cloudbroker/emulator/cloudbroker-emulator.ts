@@ -77,6 +77,8 @@ export interface EmulatedJob extends Required<JobSpec> {
   /** performance.now() at submit and when the job ran: the emulator's own job start. */
   submittedAt?: number;
   runningAt?: number;
+  /** Why its machine did not boot (the emulator's own record, not the platform's API). */
+  failure?: string;
 }
 
 interface EmulatedInstance {
@@ -345,9 +347,10 @@ export class CloudBrokerEmulator {
       instance.status = 'running';
       job.status = 'running';
       job.runningAt = performance.now();
-    } catch {
+    } catch (err) {
       instance.status = 'halted';
       job.status = 'failed';
+      job.failure = (err as Error).message;
     }
   }
 
