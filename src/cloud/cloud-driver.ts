@@ -137,7 +137,9 @@ export const NODE_LABEL = {
   pool: 'micado.pool',
   flavour: 'micado.flavour',
   tag: 'micado.tag',
-  /** How the node's engine is reached (unix://PATH), as the node announces it. */
+  /** What the node is for: manager, worker, or proxy (a worker of no capacity). */
+  role: 'micado.role',
+  /** How the node's engine is reached (tcp://ADDRESS:2376), as the node announces it. */
   engine: 'micado.engine',
   /** Set on nodes the manager started: only those does it give back when idle. */
   autoscaled: 'micado.autoscaled',

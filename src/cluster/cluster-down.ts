@@ -1,7 +1,8 @@
 /**
  * `micado down`: every local instance, the registry, the manager and the bridge are
  * removed, with their processes, namespaces, links, mounts, cgroups and files. Images
- * pushed to the registry are kept for the next `up` unless `purge` is set.
+ * pushed to the registry are kept for the next `up` unless `purge` is set. A host's own
+ * engine (`manager.engine`) is left running, out of the swarm micado made on it.
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import { removeEmptyCgroup } from '../host/cgroup.js';
 import { allDrivers } from '../nodes/node-drivers.js';
 import { EMULATOR_RECORDS, LocalCloudDriver } from '../cloud/local/local-cloud-driver.js';
 import { destroyLocalHost } from '../cloud/local/local-host.js';
+import { connectEngine } from '../swarm/index.js';
 import type { ClusterLayout } from './cluster-layout.js';
 import { readState, removeState, takeLock } from './cluster-state.js';
 
@@ -104,6 +106,12 @@ export async function clusterDown(
     if (state?.manager) {
       onPhase?.('stopping the manager');
       await destroyLocalHost(state.manager, layout.config.local.stopGraceMs);
+      report.manager = true;
+    }
+    if (state?.engine) {
+      onPhase?.(`taking the host's engine out of the swarm`);
+      const engine = connectEngine({ socketPath: layout.managerSocket }, { timeoutMs: 30_000 });
+      if ((await engine.info()).swarm.state === 'active') await engine.leaveSwarm(true);
       report.manager = true;
     }
     if (state?.bridge) {

@@ -16,10 +16,15 @@ import { hostError } from '../errors.js';
 import type { ProcessRecord } from '../host/process.js';
 import type { LocalHostRecord } from '../cloud/local/local-host.js';
 
+/** The state's file name in the state directory. */
+export const CLUSTER_STATE_FILE = 'cluster.json';
+
 export interface ClusterState {
   /** True once micado made the bridge (an existing one of another owner is never touched). */
   bridge: boolean;
   manager?: LocalHostRecord;
+  /** The host's own engine the manager runs on, when micado did not make one. */
+  engine?: { url: string; advertise: string };
   registry?: ProcessRecord;
   /** The `micado manager` daemon: autoscaler, monitor, /metrics. */
   autoscaler?: ProcessRecord;

@@ -5,7 +5,7 @@
 import { isRunning } from '../host/process.js';
 import { connectEngine } from '../swarm/index.js';
 import { nodeStatus, type NodeStatus } from '../nodes/node-status.js';
-import { managerSocket, type ClusterLayout } from './cluster-layout.js';
+import { type ClusterLayout } from './cluster-layout.js';
 import { readState } from './cluster-state.js';
 import { registryAnswers } from './private-registry.js';
 
@@ -44,22 +44,27 @@ export async function clusterStatus(layout: ClusterLayout): Promise<ClusterStatu
     nodes: [],
   };
   const process = state?.manager?.process;
-  if (!process) return status;
-  if (!isRunning(process)) {
+  if (!process && !state?.engine) return status;
+  if (process && !isRunning(process)) {
     status.manager = { state: 'stopped', address: layout.managerAddress, pid: process.pid };
     return status;
   }
-  const engine = connectEngine({ socketPath: managerSocket(layout) });
-  const [info, nodes, tasks, registryUp] = await Promise.all([
-    engine.info(),
+  const engine = connectEngine({ socketPath: layout.managerSocket });
+  const info = await engine.info().catch(() => undefined);
+  if (!info) {
+    // The host's own engine, not answering.
+    status.manager = { state: 'stopped', address: layout.managerAddress };
+    return status;
+  }
+  const [nodes, tasks, registryUp] = await Promise.all([
     engine.listNodes(),
     engine.listTasks({ 'desired-state': ['running'] }),
-    state.registry && isRunning(state.registry) ? registryAnswers(layout.registry) : false,
+    state?.registry && isRunning(state.registry) ? registryAnswers(layout.registry) : false,
   ]);
   status.manager = {
     state: 'running',
     address: layout.managerAddress,
-    pid: process.pid,
+    pid: process?.pid,
     nodeId: info.swarm.nodeId,
     engine: info.serverVersion,
   };

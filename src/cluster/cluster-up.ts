@@ -1,10 +1,12 @@
 /**
  * `micado up`: bridge, manager engine, swarm, registry, base image, each made only if
  * it is not already there. What this run made is undone, newest first, if a later step
- * fails, so a failed `up` leaves the host as it found it.
+ * fails, so a failed `up` leaves the host as it found it. On a host's own engine
+ * (`manager.engine`, a VM's) there is no bridge and no engine to make: the swarm, the
+ * registry and the manager daemon are made on that host.
  */
 import { existsSync, rmSync } from 'node:fs';
-import { MicadoError, hostError } from '../errors.js';
+import { MicadoError, hostError, messageOf } from '../errors.js';
 import { conflictingRoutes, createBridge, linkExists } from '../host/network.js';
 import { checkHost } from '../host/preflight.js';
 import { clusterTlsFiles, ensureClusterTls } from '../host/certificates.js';
@@ -13,8 +15,14 @@ import { removeEmptyCgroup } from '../host/cgroup.js';
 import { formatSubnet } from '../host/ipv4.js';
 import { deleteLink } from '../host/network.js';
 import { connectEngine, type SwarmClient } from '../swarm/index.js';
-import { destroyLocalHost, recoverLocalHost, startLocalHost } from '../cloud/local/local-host.js';
-import { BASE_IMAGE_PATH, managerSocket, type ClusterLayout } from './cluster-layout.js';
+import { NODE_LABEL } from '../cloud/cloud-driver.js';
+import {
+  destroyLocalHost,
+  recoverLocalHost,
+  startLocalHost,
+  type LocalHostRecord,
+} from '../cloud/local/local-host.js';
+import { BASE_IMAGE_PATH, type ClusterLayout } from './cluster-layout.js';
 import {
   readState,
   removeState,
@@ -51,9 +59,11 @@ export async function clusterUp(
   };
   const save = () => writeState(layout.stateFile, state);
   try {
-    await ensureBridge(layout, state, save, undo, record);
+    if (layout.manager) await ensureBridge(layout, state, save, undo, record);
     await ensureCertificates(layout, record);
-    const manager = await ensureManager(layout, state, save, undo, record);
+    const manager = layout.manager
+      ? await ensureManager(layout, layout.manager, state, save, undo, record)
+      : await hostEngine(layout, state, save, record);
     await ensureSwarm(layout, manager, record);
     await ensureRegistry(layout, state, save, undo, record);
     await ensureBaseImage(layout, manager, record);
@@ -61,8 +71,9 @@ export async function clusterUp(
     return steps;
   } catch (err) {
     for (const step of undo.reverse()) await step().catch(() => undefined);
-    if (!state.bridge && !state.manager && !state.registry) removeState(layout.stateFile);
-    else save();
+    if (!state.bridge && !state.manager && !state.engine && !state.registry) {
+      removeState(layout.stateFile);
+    } else save();
     removeEmptyCgroup(layout.config.cluster.name);
     throw err instanceof MicadoError
       ? err
@@ -122,12 +133,13 @@ async function ensureCertificates(layout: ClusterLayout, record: Report) {
 
 async function ensureManager(
   layout: ClusterLayout,
+  made: LocalHostRecord,
   state: ClusterState,
   save: Save,
   undo: Undo,
   record: Report,
 ): Promise<SwarmClient> {
-  const engine = connectEngine({ socketPath: managerSocket(layout) });
+  const engine = connectEngine({ socketPath: layout.managerSocket });
   if (state.manager?.process && isRunning(state.manager.process)) {
     record({
       component: 'manager',
@@ -137,7 +149,7 @@ async function ensureManager(
     return engine;
   }
   const previous = state.manager;
-  const host = previous ?? { ...layout.manager };
+  const host = previous ?? { ...made };
   if (previous) {
     // It ran before and died: restarting on its data-root brings the swarm back as it
     // was, so a failure now stops what this run started and keeps the data.
@@ -168,8 +180,37 @@ async function ensureManager(
   return engine;
 }
 
+/** The host's own engine (a VM's): it must answer; micado neither starts nor stops it. */
+async function hostEngine(
+  layout: ClusterLayout,
+  state: ClusterState,
+  save: Save,
+  record: Report,
+): Promise<SwarmClient> {
+  const { engine: url, advertise } = layout.config.manager;
+  const engine = connectEngine({ socketPath: layout.managerSocket }, { timeoutMs: 10_000 });
+  const info = await engine.info().catch((err: unknown) => {
+    throw hostError(
+      `the engine at ${url} does not answer (${messageOf(err)}): start it, or give another --engine`,
+    );
+  });
+  state.engine = { url, advertise };
+  save();
+  record({
+    component: 'manager',
+    outcome: 'already up',
+    detail: `${url} (the host's engine ${info.serverVersion}), advertised at ${advertise}`,
+  });
+  return engine;
+}
+
 async function ensureSwarm(layout: ClusterLayout, manager: SwarmClient, record: Report) {
   const info = await manager.info();
+  if (info.swarm.state === 'active' && !info.swarm.isManager) {
+    throw hostError(
+      `the engine at ${layout.managerSocket} is a worker of another swarm: leave it (docker swarm leave) or use another engine`,
+    );
+  }
   if (info.swarm.state === 'active') {
     return record({
       component: 'swarm',
@@ -179,7 +220,10 @@ async function ensureSwarm(layout: ClusterLayout, manager: SwarmClient, record: 
   }
   const nodeId = await manager.initSwarm(layout.managerAddress);
   // The manager never runs workloads: it advertises no capacity and is drained.
-  await manager.updateNode(nodeId, { availability: 'drain', labels: { 'micado.role': 'manager' } });
+  await manager.updateNode(nodeId, {
+    availability: 'drain',
+    labels: { [NODE_LABEL.role]: 'manager' },
+  });
   record({ component: 'swarm', outcome: 'made', detail: `manager node ${nodeId}` });
 }
 
@@ -244,6 +288,14 @@ async function ensureBaseImage(layout: ClusterLayout, manager: SwarmClient, reco
   }
   const [repository] = layout.baseImage.split(/:(?=[^:/]+$)/);
   await manager.importImage(baseRootfs(), repository!, 'latest');
-  await manager.pushImage(layout.baseImage);
+  await manager.pushImage(layout.baseImage).catch((err: unknown) => {
+    // A host's own engine must be told to trust the registry, as every node's is.
+    if (/HTTP response to HTTPS client/.test(messageOf(err))) {
+      throw hostError(
+        `the manager's engine does not trust the registry ${layout.registry}: add it to "insecure-registries" in the engine's daemon.json and restart the engine`,
+      );
+    }
+    throw err;
+  });
   record({ component: 'base image', outcome: 'made', detail: layout.baseImage });
 }

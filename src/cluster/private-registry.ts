@@ -1,6 +1,7 @@
 /**
- * The private registry every node pulls from: Debian's docker-registry, run inside the
- * manager's namespace and listening on the manager's address only.
+ * The private registry every node pulls from: Debian's docker-registry, run beside the
+ * manager (inside its namespace when micado made it) and listening on the manager's
+ * address only.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -36,12 +37,16 @@ export async function startRegistry(
   mkdirSync(join(dir, 'data'), { recursive: true, mode: 0o700 });
   const configFile = join(dir, 'config.yml');
   writeFileSync(configFile, registryConfig(join(dir, 'data'), layout.registry), { mode: 0o600 });
-  const procs = createCgroup(`${layout.manager.cgroup}/registry`);
-  const argv = namespacedArgv(procs, layout.manager.namespace, layout.manager.namespace, [
-    'docker-registry',
-    'serve',
-    configFile,
-  ]);
+  const serve = ['docker-registry', 'serve', configFile];
+  const { manager } = layout;
+  const argv = manager
+    ? namespacedArgv(
+        createCgroup(`${manager.cgroup}/registry`),
+        manager.namespace,
+        manager.namespace,
+        serve,
+      )
+    : serve;
   const process = spawnDaemon(argv, join(dir, 'registry.log'));
   const deadline = Date.now() + timeoutMs;
   while (!(await registryAnswers(layout.registry))) {

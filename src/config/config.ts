@@ -113,6 +113,14 @@ export interface MicadoConfig {
   manager: {
     /** host:port of /healthz and /metrics; loopback unless said otherwise. */
     listen: string;
+    /**
+     * The engine the swarm's manager runs on. Empty: micado makes one, in a namespace on
+     * its bridge (the local cluster). unix:///PATH: that engine, a VM's own, with the
+     * registry and the manager daemon on the same host.
+     */
+    engine: string;
+    /** With an engine given: the address nodes reach the swarm and the registry at. */
+    advertise: string;
   };
   local: {
     /** How long a local node may take from start to Ready in the swarm. */
@@ -162,7 +170,7 @@ export const DEFAULT_CONFIG: MicadoConfig = {
     maxCpuMilli: 1_000_000,
     maxMemoryMb: 4_194_304,
   },
-  manager: { listen: '127.0.0.1:9465' },
+  manager: { listen: '127.0.0.1:9465', engine: '', advertise: '' },
   local: { readyTimeoutMs: 30_000, stopGraceMs: 10_000 },
 };
 
@@ -179,5 +187,7 @@ export const ENV_SETTINGS = {
   MICADO_MONGO_URL: 'store.mongoUrl',
   MICADO_MONITOR_SCHEDULE: 'monitor.schedule',
   MICADO_MANAGER_LISTEN: 'manager.listen',
+  MICADO_MANAGER_ENGINE: 'manager.engine',
+  MICADO_ADVERTISE: 'manager.advertise',
   MICADO_DRY_RUN: 'autoscaler.dryRun',
 } as const;

@@ -121,4 +121,25 @@ describe('loadConfig', () => {
   it('rejects a subnet too small for a cluster', () => {
     expect(() => loadConfig({ env: { MICADO_SUBNET: '10.1.1.0/30' } })).toThrow('too small');
   });
+
+  it('takes a host engine with the address it is advertised at, and cloud pools only', () => {
+    const file = configFile(JSON.stringify({ pools: {} }));
+    const env = { MICADO_MANAGER_ENGINE: 'unix:///var/run/docker.sock' };
+    const config = loadConfig({ file, env, flags: { 'manager.advertise': '10.1.2.3' } });
+    expect(config.manager).toMatchObject({
+      engine: 'unix:///var/run/docker.sock',
+      advertise: '10.1.2.3',
+    });
+  });
+
+  it.each([
+    [{ 'manager.engine': 'tcp://10.0.0.1:2375', 'manager.advertise': '10.0.0.1' }, 'manager.engine (MICADO_MANAGER_ENGINE) must be unix:///PATH'],
+    [{ 'manager.engine': 'unix:///run/docker.sock' }, 'manager.advertise (MICADO_ADVERTISE) must be the IPv4 address'],
+    [{ 'manager.advertise': '10.0.0.1' }, 'manager.advertise (MICADO_ADVERTISE) needs manager.engine'],
+    [{ 'manager.engine': 'unix:///run/docker.sock', 'manager.advertise': '10.0.0.1', pools: 'default' }, 'pools.default uses the local driver'],
+  ])('refuses a host engine set as %j', (flags, message) => {
+    const { pools, ...settings } = flags as Record<string, string>;
+    const file = configFile(JSON.stringify(pools ? {} : { pools: {} }));
+    expect(() => loadConfig({ file, env: {}, flags: settings })).toThrow(message);
+  }); // prettier-ignore
 });

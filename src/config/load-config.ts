@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { configError, usageError } from '../errors.js';
-import { parseSubnet, subnetSize } from '../host/ipv4.js';
+import { parseAddress, parseSubnet, subnetSize } from '../host/ipv4.js';
 import { DEFAULT_CONFIG, ENV_SETTINGS, type MicadoConfig } from './config.js';
 import { resolveName } from './names.js';
 
@@ -94,6 +94,35 @@ function coerceNumbers(config: Tree): void {
 
 const NAME = /^[a-z][a-z0-9]{0,9}$/;
 const LINK_NAME = /^[a-zA-Z][a-zA-Z0-9_-]{0,13}$/;
+
+/** A manager on an engine of its host (a VM's): where it is, and what cannot go with it. */
+function validateManagerEngine(config: MicadoConfig): string[] {
+  const { engine, advertise } = config.manager ?? {};
+  if (!engine) {
+    return advertise
+      ? ['manager.advertise (MICADO_ADVERTISE) needs manager.engine: give --engine too']
+      : [];
+  }
+  const problems: string[] = [];
+  if (!/^unix:\/\/\/\S+$/.test(String(engine))) {
+    problems.push(
+      `manager.engine (MICADO_MANAGER_ENGINE) must be unix:///PATH of the host's engine, e.g. unix:///var/run/docker.sock`,
+    );
+  }
+  if (parseAddress(String(advertise)) === undefined) {
+    problems.push(
+      `manager.advertise (MICADO_ADVERTISE) must be the IPv4 address nodes reach this host at, got ${JSON.stringify(advertise)}`,
+    );
+  }
+  for (const [name, pool] of Object.entries(isTree(config.pools) ? config.pools : {})) {
+    if (isTree(pool) && pool.driver === 'local') {
+      problems.push(
+        `pools.${name} uses the local driver, whose nodes need the manager micado makes on its bridge: with manager.engine, use cloudbroker pools or none ("pools": {})`,
+      );
+    }
+  }
+  return problems;
+}
 
 const POOL_NAME = /^[a-z][a-z0-9-]{0,31}$/;
 const DRIVERS = new Set(['local', 'cloudbroker']);
@@ -219,6 +248,7 @@ export function validateConfig(config: MicadoConfig): string[] {
   if (!/^[\w.-]+:\d{1,5}$/.test(String(config.manager?.listen))) {
     problems.push(`manager.listen must be host:port, e.g. 127.0.0.1:9465`);
   }
+  problems.push(...validateManagerEngine(config));
   for (const key of ['readyTimeoutMs', 'stopGraceMs'] as const) {
     if (!(config.local?.[key] > 0)) problems.push(`local.${key} must be a positive number`);
   }

@@ -33,7 +33,8 @@ export function nodeStatus(node: SwarmNode, tasks: SwarmTask[]): NodeStatus {
   return {
     id: node.id,
     hostname: node.hostname,
-    role: node.role,
+    // A proxy is a swarm worker that takes no tasks: shown as what it is.
+    role: labels[NODE_LABEL.role] === 'proxy' ? 'proxy' : node.role,
     state: node.state,
     availability: node.availability,
     address: node.address,

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { MicadoConfig } from '../../src/config/config.js';
-import { clusterLayout, managerSocket } from '../../src/cluster/cluster-layout.js';
+import { clusterLayout } from '../../src/cluster/cluster-layout.js';
 import { connectEngine, type SwarmClient } from '../../src/swarm/index.js';
 
 export const CLI = join(import.meta.dirname, '../../dist/bin/micado.js');
@@ -60,7 +60,7 @@ export class TestCluster {
   }
 
   manager(): SwarmClient {
-    return connectEngine({ socketPath: managerSocket(this.layout) });
+    return connectEngine({ socketPath: this.layout.managerSocket });
   }
 
   micado(...args: string[]): Promise<CliResult> {

@@ -5,7 +5,11 @@ interface Json {
   json?: boolean;
 }
 
-export type UpOptions = Json;
+export interface UpOptions extends Json {
+  /** Read into the configuration (manager.engine, manager.advertise) before the action runs. */
+  engine?: string;
+  advertise?: string;
+}
 export interface DownOptions extends Json {
   purge?: boolean;
   /** Forget cloud machines that cannot be stopped (their cloud does not answer). */

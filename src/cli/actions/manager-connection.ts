@@ -2,7 +2,7 @@
 import { conflictError, hostError, MicadoError } from '../../errors.js';
 import type { MicadoConfig } from '../../config/config.js';
 import { nodeEngineOf } from '../../nodes/node-engine.js';
-import { clusterLayout, managerSocket, type ClusterLayout } from '../../cluster/cluster-layout.js';
+import { clusterLayout, type ClusterLayout } from '../../cluster/cluster-layout.js';
 import { readState } from '../../cluster/cluster-state.js';
 import { isRunning } from '../../host/process.js';
 import {
@@ -12,12 +12,16 @@ import {
   type SwarmService,
 } from '../../swarm/index.js';
 
-/** The manager's engine, or a clear error when the cluster is not up. */
+/**
+ * The manager's engine, or a clear error when the cluster is not up (a host's own
+ * engine, which micado neither starts nor stops, is taken as up once up has used it).
+ */
 export function connectManager(layout: ClusterLayout): SwarmClient {
-  const process = readState(layout.stateFile)?.manager?.process;
-  if (!process || !isRunning(process))
+  const state = readState(layout.stateFile);
+  const process = state?.manager?.process;
+  if (!state?.engine && (!process || !isRunning(process)))
     throw hostError('the cluster is not up: run micado up first');
-  return connectEngine({ socketPath: managerSocket(layout) });
+  return connectEngine({ socketPath: layout.managerSocket });
 }
 
 export function managerFor(config: MicadoConfig): { layout: ClusterLayout; manager: SwarmClient } {

@@ -7,6 +7,11 @@ export function registerUp(program: Command, run: Run<UpOptions>): void {
   program
     .command('up')
     .description('start the local cluster: bridge, manager, swarm, private registry, base image')
+    .option(
+      '--engine <url>',
+      "run the manager on this host's own engine, unix:///PATH (a VM's), not one micado makes",
+    )
+    .option('--advertise <address>', 'with --engine: the address nodes reach this host at')
     .option('--json', 'print what was made as JSON')
     .action(run);
 }
