@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what micado needs on a Debian host (idempotent): the Docker engine, the
-# registry, static busybox, iproute2 and openssl (the cluster CA) from Debian, then the npm packages, then a build.
+# registry, static busybox, iproute2, openssl (the cluster CA) and nginx (the proxy) from
+# Debian, then the npm packages, then a build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,7 +10,7 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
-packages=(docker.io docker-registry busybox-static iproute2 util-linux mount openssl)
+packages=(docker.io docker-registry busybox-static iproute2 util-linux mount openssl nginx)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -9,14 +9,16 @@
 #
 #   execute.sh --manager HOST:2377 --token TOKEN --registry HOST:PORT --instance ID
 #              --pool POOL --flavour FLAVOUR (--tls BUNDLE | --tls-dir DIR) [--tag TAG]
-#              [--address ADDRESS] [--cpus N] [--memory-mb MB] [--label KEY=VALUE]...
+#              [--role worker|proxy] [--address ADDRESS] [--cpus N] [--memory-mb MB]
+#              [--label KEY=VALUE]...
 #              [--root DIR] [--cgroup-parent PATH] [--ready-timeout SECONDS]
 #
 # The engine's certificate comes as --tls (the cluster's CA, the node's certificate
 # and its key, one after the other, base64: one word, as a cloud's job passes it) or
 # as --tls-dir, a directory holding ca.pem, cert.pem and key.pem. The engine listens
 # on ADDRESS:2376 with --tlsverify, answering only clients of the cluster's CA. A
-# parameter followed by another (a template's empty {tag}) counts as empty.
+# parameter followed by another (a template's empty {tag}) counts as empty. A proxy
+# (--role proxy, the proxy package) advertises no capacity: nothing is placed on it.
 set -eu
 
 me=execute.sh
@@ -25,7 +27,7 @@ usage() { say "$1 (usage: $me --manager HOST:PORT --token TOKEN --registry HOST:
 
 manager='' token='' registry='' instance='' pool='' flavour='' tag='' address=''
 cpus='' memory_mb='' tls='' tls_dir='' root=/var/lib/micado-node cgroup_parent=''
-ready_timeout=30 labels=''
+ready_timeout=30 labels='' role=worker
 while [ $# -gt 0 ]; do
   name=$1 value=''
   shift
@@ -41,6 +43,7 @@ while [ $# -gt 0 ]; do
     --pool) pool=$value ;;
     --flavour) flavour=$value ;;
     --tag) tag=$value ;;
+    --role) role=$value ;;
     --address) address=$value ;;
     --cpus) cpus=$value ;;
     --memory-mb) memory_mb=$value ;;
@@ -64,6 +67,7 @@ case "$registry" in *:*) ;; *) usage "--registry must be HOST:PORT, got '$regist
 case "$instance" in *[!a-z0-9-]*|'') usage "--instance must be lower-case letters, digits and -" ;; esac
 case "$token" in SWMTKN-*) ;; *) usage "--token is not a swarm join token" ;; esac
 [ -n "$tls$tls_dir" ] || usage "--tls (or --tls-dir) is missing"
+case "$role" in worker | proxy) ;; *) usage "--role must be worker or proxy, got '$role'" ;; esac
 
 # What this machine is: its address, and its size unless told.
 [ -n "$address" ] || address=$(hostname -I 2>/dev/null | awk '{print $1}')
@@ -113,9 +117,10 @@ log="$root/dockerd.log"
     "$(json "$tls_dir/ca.pem")" "$(json "$tls_dir/cert.pem")" "$(json "$tls_dir/key.pem")"
   printf '  "hosts": [%s, %s],\n' "$(json "unix://$socket")" "$(json "tcp://$address:2376")"
   [ -z "$cgroup_parent" ] || printf '  "cgroup-parent": %s,\n' "$(json "$cgroup_parent")"
-  printf '  "node-generic-resources": [%s, %s],\n' \
+  [ "$role" = proxy ] || printf '  "node-generic-resources": [%s, %s],\n' \
     "$(json "micado.cpu_milli=$cpu_milli")" "$(json "micado.mem_mb=$memory_mb")"
   printf '  "labels": [%s' "$(json "micado.instance=$instance")"
+  printf ', %s' "$(json "micado.role=$role")"
   printf ', %s' "$(json "micado.pool=$pool")" "$(json "micado.flavour=$flavour")"
   [ -z "$tag" ] || printf ', %s' "$(json "micado.tag=$tag")"
   printf ', %s' "$(json "micado.engine=tcp://$address:2376")"

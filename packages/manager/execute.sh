@@ -1,0 +1,102 @@
+#!/bin/sh
+# micado manager: boots the manager of a cluster on this machine (a cloud VM, from its
+# contextualisation). It puts `micado` on PATH, starts an engine of its own unless told
+# to use the machine's (--engine), writes micado's configuration unless there is one,
+# and runs `micado up` on that engine: the swarm, the private registry and the manager
+# daemon, advertised at the machine's address. On any failure it says why in one line,
+# stops the engine it started, and exits non-zero.
+#
+#   execute.sh [--address ADDRESS] [--engine unix:///PATH] [--root DIR]
+#              [--config FILE] [--bin-dir DIR] [--registry-port PORT] [--ready-timeout S]
+#
+# --root (default /var/lib/micado) holds micado's state (state/) and the engine's
+# (engine/); --config (default /etc/micado/config.json) is written only if absent, with
+# no pools: add the cloud's pools (see packages/manager/cloudsetup.xml.example).
+set -eu
+
+me=execute.sh
+say() { echo "$me: $*" >&2; }
+usage() { say "$1 (usage: $me [--address ADDRESS] [--engine unix:///PATH] [--root DIR] [--config FILE] [--bin-dir DIR])"; exit 2; }
+here=$(cd "$(dirname "$0")" && pwd)
+
+address='' engine='' root=/var/lib/micado config=/etc/micado/config.json
+bin_dir=/usr/local/bin registry_port=5000 ready_timeout=60
+while [ $# -gt 0 ]; do
+  [ $# -ge 2 ] || usage "$1 needs a value"
+  case "$2" in *'"'* | *'\'*) usage "$1 holds a quote or a backslash" ;; esac
+  case "$1" in
+    --address) address=$2 ;;
+    --engine) engine=$2 ;;
+    --root) root=$2 ;;
+    --config) config=$2 ;;
+    --bin-dir) bin_dir=$2 ;;
+    --registry-port) registry_port=$2 ;;
+    --ready-timeout) ready_timeout=$2 ;;
+    *) usage "unknown parameter $1" ;;
+  esac
+  shift 2
+done
+case "$engine" in '' | unix:///*) ;; *) usage "--engine must be unix:///PATH, got '$engine'" ;; esac
+
+# micado's native store was built for one Node.js ABI: a node of another cannot load it.
+command -v node >/dev/null || { say "Node.js is not installed: run deploy.sh"; exit 1; }
+packed=$(cat "$here/micado/NODE_ABI")
+have=$(node -p process.versions.modules)
+[ "$have" = "$packed" ] || {
+  say "micado was packed for Node.js ABI $packed, this machine's node $(node -v) is ABI $have: pack it with this Node.js"
+  exit 1
+}
+[ -n "$address" ] || address=$(hostname -I 2>/dev/null | awk '{print $1}')
+[ -n "$address" ] || { say "cannot tell this machine's address: pass --address"; exit 1; }
+
+mkdir -p "$bin_dir"
+ln -sf "$here/micado/dist/bin/micado.js" "$bin_dir/micado"
+
+# The engine: the machine's own when told, else one of the package's, trusting the
+# registry it will serve (as every node's does).
+started=''
+if [ -z "$engine" ]; then
+  dir="$root/engine"
+  mkdir -p "$dir"
+  chmod 700 "$root" "$dir"
+  cat > "$dir/daemon.json" <<JSON
+{
+  "data-root": "$dir/data",
+  "exec-root": "$dir/run",
+  "pidfile": "$dir/dockerd.pid",
+  "hosts": ["unix://$dir/docker.sock"],
+  "insecure-registries": ["$address:$registry_port"],
+  "iptables": false,
+  "ip-masq": false,
+  "shutdown-timeout": 5,
+  "log-level": "warn"
+}
+JSON
+  dockerd --config-file "$dir/daemon.json" </dev/null >>"$dir/dockerd.log" 2>&1 &
+  started=$!
+  engine="unix://$dir/docker.sock"
+  waited=0
+  until docker -H "$engine" version >/dev/null 2>&1; do
+    kill -0 "$started" 2>/dev/null || { say "dockerd exited: $(tail -n 1 "$dir/dockerd.log")"; exit 1; }
+    waited=$((waited + 1))
+    [ "$waited" -le $((ready_timeout * 20)) ] ||
+      { kill "$started"; say "dockerd did not answer within $ready_timeout s; see $dir/dockerd.log"; exit 1; }
+    sleep 0.05
+  done
+fi
+
+# The configuration, once: the operator's own is never overwritten.
+if [ ! -e "$config" ]; then
+  mkdir -p "$(dirname "$config")"
+  (umask 077 && printf '{\n  "stateDir": "%s",\n  "registry": { "port": %s },\n  "pools": {}\n}\n' \
+    "$root/state" "$registry_port" > "$config")
+fi
+
+if ! out=$(MICADO_CONFIG=$config MICADO_MANAGER_ENGINE=$engine MICADO_ADVERTISE=$address \
+  "$bin_dir/micado" up 2>&1); then
+  say "micado up failed: $(printf '%s' "$out" | tail -n 1)"
+  [ -z "$started" ] || kill "$started" 2>/dev/null || true
+  exit 1
+fi
+printf '%s\n' "$out"
+echo "$me: the manager is up at $address (engine $engine); micado is $bin_dir/micado"

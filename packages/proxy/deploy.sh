@@ -1,0 +1,7 @@
+#!/bin/sh
+# micado proxy: bakes what a proxy node needs into a cloud image (run once, as root):
+# a node's packages and Debian's nginx. Idempotent, as the node package's.
+set -eu
+here=$(dirname "$0")
+"$here/install-missing.sh" deploy.sh docker.io iproute2 hostname openssl nginx
+echo "deploy.sh: the proxy package is ready; boot with execute.sh (see README.md)"
