@@ -1,9 +1,11 @@
 /**
- * The packages as a cloud image gets them: the node tarball holds the scripts with
- * their modes; unpacked anywhere, its deploy.sh finds what it needs installed and
- * changes nothing, and its execute.sh refuses a boot it was not told enough for.
+ * The packages as a cloud image gets them: each tarball holds its scripts with their
+ * modes, the manager's carries micado; unpacked anywhere, a deploy.sh finds what it
+ * needs installed and changes nothing, and an execute.sh refuses a boot it was not
+ * told enough for. (The tarballs booting a whole cluster: cloud-in-a-machine.test.ts.)
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -14,30 +16,56 @@ const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
 const work = mkdtempSync(join(tmpdir(), 'micado-packages-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-describe('packages', () => {
-  const tarball = join(ROOT, 'dist/packages', `micado-node-${version}.tar.gz`);
+/** Run a program and keep its exit code. */
+const runWithCode = (file: string, args: string[]) =>
+  new Promise<{ code: number; stderr: string }>((resolve) =>
+    execFile(file, args, (error, _stdout, stderr) =>
+      resolve({ code: error ? Number(error.code) : 0, stderr }),
+    ),
+  );
 
-  it('packs the node package with its scripts executable and owned by root', async () => {
-    const made = await run('node', [join(ROOT, 'scripts/package.mjs')]);
-    expect(made.code, made.stderr).toBe(0);
-    const listing = await run('tar', ['-tvzf', tarball]);
-    const entries = listing.stdout
-      .trim()
-      .split('\n')
-      .map((l) => l.split(/\s+/));
+describe('packages', () => {
+  const tarball = (role: string) => join(ROOT, 'dist/packages', `micado-${role}-${version}.tar.gz`);
+
+  it.each([
+    ['manager', ['execute.sh', 'deploy.sh', 'install-missing.sh', 'micado/dist/bin/micado.js'], ['README.md', 'micado/NODE_ABI', 'micado/node_modules/better-sqlite3/package.json']],
+    ['node', ['execute.sh', 'deploy.sh', 'install-missing.sh'], ['README.md']],
+    ['proxy', ['execute.sh', 'deploy.sh', 'install-missing.sh', 'node-execute.sh'], ['README.md']],
+  ])('packs the %s package with its scripts executable and owned by root', async (role, scripts, files) => {
+    if (role === 'manager') {
+      const made = await run('node', [join(ROOT, 'scripts/package.mjs')]);
+      expect(made.code, made.stderr).toBe(0);
+    }
+    const listing = await run('tar', ['-tvzf', tarball(role)]);
+    const entries = listing.stdout.trim().split('\n').map((l) => l.split(/\s+/));
     const byName = new Map(entries.map((e) => [e.at(-1), e]));
-    for (const script of ['node/execute.sh', 'node/deploy.sh'])
-      expect(byName.get(script)?.slice(0, 2)).toEqual(['-rwxr-xr-x', 'root/root']);
-    expect(byName.has('node/README.md')).toBe(true);
-  });
+    for (const script of scripts)
+      expect(byName.get(`${role}/${script}`)?.slice(0, 2), script).toEqual(['-rwxr-xr-x', 'root/root']);
+    for (const file of files) expect(byName.has(`${role}/${file}`), file).toBe(true);
+  }); // prettier-ignore
 
   it('unpacked, deploy.sh changes nothing on a host that has it all, and execute.sh refuses a bare boot', async () => {
-    expect((await run('tar', ['-xzf', tarball, '-C', work])).code).toBe(0);
+    expect((await run('tar', ['-xzf', tarball('node'), '-C', work])).code).toBe(0);
     const deploy = await run(join(work, 'node/deploy.sh'), []);
     expect(deploy.code, deploy.stderr).toBe(0);
-    expect(deploy.stdout).toMatch(/^deploy.sh: docker.io iproute2 hostname already installed$/m);
+    expect(deploy.stdout).toMatch(
+      /^deploy.sh: docker.io iproute2 hostname openssl already installed$/m,
+    );
     const execute = await run(join(work, 'node/execute.sh'), ['--instance', 'i-1']);
     expect(execute.code).not.toBe(0);
     expect(execute.stderr.trim()).toMatch(/^execute.sh: --manager is missing \(usage: /);
   });
+
+  it.each([
+    [['--engine', 'tcp://10.0.0.1:2375'], "--engine must be unix:///PATH, got 'tcp://10.0.0.1:2375'"],
+    [['--address'], '--address needs a value'],
+    [['--nodes', '3'], 'unknown parameter --nodes'],
+  ])('the manager boot script refuses %j in one line, exit 2, before it touches anything', async (args, message) => {
+    expect((await run('tar', ['-xzf', tarball('manager'), '-C', work])).code).toBe(0);
+    const bin = join(work, 'bin');
+    const execute = await runWithCode(join(work, 'manager/execute.sh'), ['--bin-dir', bin, ...args]);
+    expect(execute.code).toBe(2);
+    expect(execute.stderr.trim().split('\n')).toEqual([expect.stringContaining(`execute.sh: ${message}`)]);
+    expect(existsSync(bin)).toBe(false);
+  }); // prettier-ignore
 });

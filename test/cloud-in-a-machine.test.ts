@@ -1,0 +1,204 @@
+/**
+ * A cloud in a machine, from the three tarballs only: a namespace acting as the
+ * manager's VM boots the manager package (its own dockerd, `micado up` on it), whose
+ * autoscaler starts a CloudBroker node (the emulator's job runs the node package's
+ * execute.sh with the job's arguments, as a VM would) for a container no node has room
+ * for; the proxy package boots a proxy node that joins with no capacity and answers on
+ * port 80. Outside programs check it: Docker's own CLI against the VM's engine, and
+ * curl against the proxy.
+ */
+import { execFile } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readCloudSetup } from '../src/cloudbroker/cloud-setup.js';
+import { catalogFromSetup } from '../src/cloudbroker/emulator/catalog.js';
+import { CloudBrokerEmulator } from '../src/cloudbroker/emulator/cloudbroker-emulator.js';
+import { LocalNodeBackend } from '../src/cloudbroker/emulator/local-node-backend.js';
+import { namespacedArgv } from '../src/cloud/local/dockerd-command.js';
+import { destroyLocalHost, type LocalHostRecord } from '../src/cloud/local/local-host.js';
+import { vethName } from '../src/cloud/local/local-records.js';
+import { clusterLayout } from '../src/cluster/cluster-layout.js';
+import { createCgroup, removeEmptyCgroup } from '../src/host/cgroup.js';
+import { addressAt } from '../src/host/ipv4.js';
+import { createBridge, createNamespace, deleteLink } from '../src/host/network.js';
+import { processRecordOf } from '../src/host/process.js';
+import { TestCluster, run, type CliResult } from './support/test-cluster.js';
+
+const ROOT = join(import.meta.dirname, '..');
+const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+const EMAIL = 'operator@example.org';
+const PASSWORD = 'A-cloud-in-a-machine-0';
+const APPLICATION = (name: string, executable: string) => `
+    <application>
+      <name>${name}</name><software>DSCR ${executable.split('/')[0]}</software><executable>${executable}</executable>
+      <parameters>--manager {manager} --token {token} --registry {registry} --instance {instance} --pool {pool} --flavour {flavour} --tag {tag} --tls {tls}</parameters>
+    </application>`;
+const CLOUD_SETUP = `<cloudsetup>
+  <clouds><cloud><name>CloudSigma</name><provider>CloudSigma Zurich</provider><region>zrh</region>
+    <flavours><flavour><size>small</size><instance-type>0b2e6a5c-4a16-4b4f-8a44-1f6d0d7c1a11</instance-type></flavour></flavours>
+  </cloud></clouds>
+  <applications>${APPLICATION('Node DSCR', 'node/execute.sh')}${APPLICATION('Proxy DSCR', 'proxy/execute.sh')}</applications>
+</cloudsetup>`;
+
+describe('a cloud in a machine, from the tarballs', () => {
+  // The host: the emulator's machines live on this cluster's bridge; no micado runs here.
+  const host = new TestCluster();
+  const work = mkdtempSync(join(tmpdir(), 'micado-cloud-'));
+  const layout = clusterLayout(host.config);
+  const name = host.config.cluster.name;
+  const vm: LocalHostRecord = {
+    namespace: `${name}-vm-manager`,
+    hostVeth: vethName(name, 'vm-manager'),
+    bridge: host.config.network.bridge,
+    address: layout.managerAddress,
+    prefix: layout.subnet.prefix,
+    dir: join(host.config.stateDir, 'vm-manager'),
+    cgroup: `${name}/vm-manager`,
+  };
+  const vmConfig = join(vm.dir, 'config.json');
+  const engine = `unix://${join(vm.dir, 'engine', 'docker.sock')}`;
+  let emulator: CloudBrokerEmulator;
+  const outputs: CliResult[] = [];
+
+  /** Run a command on the manager's VM: in its namespace and cgroup, under its name. */
+  const onVm = (argv: string[], env: Record<string, string> = {}) =>
+    new Promise<CliResult>((resolve) => {
+      const procs = createCgroup(`${vm.cgroup}/shell`);
+      const [file, ...args] = namespacedArgv(procs, vm.namespace, 'manager-vm', argv);
+      execFile(
+        file!,
+        args,
+        { env: { ...process.env, ...env }, timeout: 150_000 },
+        (error, stdout, stderr) => {
+          const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+          outputs.push({ code, stdout, stderr });
+          resolve({ code, stdout, stderr });
+        },
+      );
+    });
+  const micado = (...args: string[]) =>
+    onVm([join(vm.dir, 'bin', 'micado'), ...args], { MICADO_CONFIG: vmConfig });
+  const docker = (...args: string[]) => run('docker', ['-H', engine, ...args]);
+
+  beforeAll(async () => {
+    mkdirSync(vm.dir, { recursive: true, mode: 0o700 });
+    const packed = await run('node', [join(ROOT, 'scripts/package.mjs')]);
+    expect(packed.code, packed.stderr).toBe(0);
+    for (const role of ['manager', 'node', 'proxy']) {
+      const tarball = join(ROOT, 'dist/packages', `micado-${role}-${version}.tar.gz`);
+      expect((await run('tar', ['-xzf', tarball, '-C', work])).code).toBe(0);
+    }
+    await createBridge(host.config.network.bridge, layout.gatewayCidr);
+    await createNamespace(vm);
+
+    const setupFile = join(vm.dir, 'cloudsetup.xml');
+    writeFileSync(setupFile, CLOUD_SETUP);
+    const credentialsFile = join(vm.dir, 'cbcredentials');
+    writeFileSync(credentialsFile, `${EMAIL}\n${PASSWORD}\n`, { mode: 0o600 });
+    chmodSync(credentialsFile, 0o600);
+    const catalog = catalogFromSetup(readCloudSetup(setupFile));
+    // A job's executable is the package script of that name, unpacked from its tarball.
+    const scriptOf = (job: { executableId: string }) =>
+      join(work, catalog.executables.find((e) => e.id === job.executableId)!.name);
+    emulator = new CloudBrokerEmulator(
+      { email: EMAIL, password: PASSWORD },
+      catalog,
+      new LocalNodeBackend(host.config, scriptOf),
+    );
+    // The VM reaches the broker over the bridge, at the host's end of it.
+    const url = await emulator.listen(0, layout.gatewayCidr.split('/')[0]);
+    writeFileSync(
+      vmConfig,
+      JSON.stringify({
+        stateDir: join(vm.dir, 'state'),
+        cluster: { name: `${name}m` },
+        pools: {
+          cb: { driver: 'cloudbroker', cloud: 'CloudSigma', application: 'Node DSCR', flavour: 'small', min: 0, max: 2 },
+        },
+        cloudbroker: { url, setupFile, credentialsFile, pollIntervalMs: 50, provisionTimeoutMs: 60_000 },
+        autoscaler: { scanIntervalMs: 500 },
+      }),
+    ); // prettier-ignore
+  });
+
+  afterAll(async () => {
+    try {
+      const down = await micado('down', '--purge');
+      expect(down.code, down.stderr).toBe(0);
+    } finally {
+      await emulator?.close();
+      const pid = Number(readFileSync(join(vm.dir, 'engine', 'dockerd.pid'), 'utf8'));
+      vm.process = processRecordOf(pid);
+      await destroyLocalHost(vm, 10_000);
+      await deleteLink(host.config.network.bridge);
+      removeEmptyCgroup(name);
+      rmSync(host.config.stateDir, { recursive: true, force: true });
+      rmSync(work, { recursive: true, force: true });
+    }
+    expect(await host.leftovers()).toEqual([]);
+    // Nothing secret ever reached what micado printed.
+    for (const { stdout, stderr } of outputs) {
+      expect(stdout + stderr).not.toContain(PASSWORD);
+      expect(stdout + stderr).not.toContain('SWMTKN-');
+      expect(stdout + stderr).not.toContain('PRIVATE KEY');
+    }
+  });
+
+  it('bakes each image with deploy.sh, which finds everything installed and changes nothing', async () => {
+    for (const role of ['manager', 'node', 'proxy']) {
+      const deploy = await run(join(work, role, 'deploy.sh'), []);
+      expect(deploy.code, deploy.stderr).toBe(0);
+      expect(deploy.stdout).toMatch(/^deploy.sh: .* already installed$/m);
+    }
+  });
+
+  it("boots the manager on the VM's own engine: swarm, registry and manager daemon, advertised at its address", async () => {
+    const boot = await onVm([join(work, 'manager', 'execute.sh'), '--address', vm.address, '--root', vm.dir,
+      '--config', vmConfig, '--bin-dir', join(vm.dir, 'bin')]);
+    expect(boot.code, boot.stderr).toBe(0);
+    expect(boot.stdout).toContain(`the manager is up at ${vm.address}`);
+    // Docker's own CLI sees a swarm whose manager is the VM, drained, at its address.
+    const nodes = await docker('node', 'ls', '--format', '{{.ManagerStatus}} {{.Availability}}');
+    expect(nodes.stdout.trim()).toBe('Leader Drain');
+    const info = await docker('info', '--format', '{{.Swarm.NodeAddr}}');
+    expect(info.stdout.trim()).toBe(vm.address);
+    // Every later command finds the cluster on that engine.
+    const status = await micado('status', '--json');
+    expect(status.code, status.stderr).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      manager: { state: 'running', address: vm.address },
+      registry: { state: 'running', address: `${vm.address}:5000` },
+      autoscaler: { state: 'running' },
+    });
+  }); // prettier-ignore
+
+  it('runs a container on a CloudBroker node booted from the node tarball', async () => {
+    const launch = await micado('launch', '-i', 'micado/base', '-n', 'cloudy', '-s', 'sleep', '-a', '3600',
+      '--memory', '300m', '--json');
+    expect(launch.code, launch.stderr).toBe(0);
+    const tasks = await docker('service', 'ps', 'container-cloudy', '--format', '{{.CurrentState}} {{.Node}}');
+    expect(tasks.stdout).toMatch(/^Running /);
+    const [job] = [...emulator.jobs.values()];
+    expect(job?.status).toBe('running');
+    // The node announces what the package was told, and the manager reaches its engine
+    // over TLS by its instance's name: execute runs in the container.
+    const execute = await micado('execute', '-n', 'container-cloudy', '-c', 'echo reached');
+    expect(execute.code, execute.stderr).toBe(0);
+    expect(execute.stdout.trim()).toBe('reached');
+  }); // prettier-ignore
+
+  it('boots a proxy node from the proxy tarball: role proxy, no capacity, nginx answering on port 80', async () => {
+    const start = await micado('start', '-c', 'CloudSigma', '-a', 'Proxy DSCR', '-f', 'small', '-t', 'proxy01',
+      '-n', 'proxy', '--json');
+    expect(start.code, start.stderr).toBe(0);
+    const { instance } = JSON.parse(start.stdout) as { instance: { id: string; address: string } };
+    const status = JSON.parse((await micado('status', '--json')).stdout);
+    const proxy = status.nodes.find((n: { instance?: string }) => n.instance === instance.id);
+    expect(proxy).toMatchObject({ role: 'proxy', capacity: { cpuMilli: 0, memoryMb: 0 } });
+    // curl, as a browser would ask for a domain the proxy serves.
+    const answer = await run('curl', ['-s', '-H', 'Host: shop.example', '-w', '%{http_code}', `http://${proxy.address}/`]);
+    expect(answer.stdout).toBe('micado proxy: no application is served at shop.example yet\n503');
+  }); // prettier-ignore
+});
