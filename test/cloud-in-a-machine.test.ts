@@ -21,7 +21,6 @@ import { destroyLocalHost, type LocalHostRecord } from '../src/cloud/local/local
 import { vethName } from '../src/cloud/local/local-records.js';
 import { clusterLayout } from '../src/cluster/cluster-layout.js';
 import { createCgroup, removeEmptyCgroup } from '../src/host/cgroup.js';
-import { addressAt } from '../src/host/ipv4.js';
 import { createBridge, createNamespace, deleteLink } from '../src/host/network.js';
 import { processRecordOf } from '../src/host/process.js';
 import { TestCluster, run, type CliResult } from './support/test-cluster.js';
