@@ -110,6 +110,14 @@ export interface MicadoConfig {
     maxCpuMilli: number;
     maxMemoryMb: number;
   };
+  discovery: {
+    /** The catalog's slow resync, for changes no event announces (a container dying). */
+    resyncMs: number;
+    /** A Consul agent to register the catalog's services in too (http://HOST:PORT); empty: none. */
+    consulUrl: string;
+    /** Its ACL token, from a file readable by its owner only (or MICADO_CONSUL_TOKEN). */
+    consulTokenFile: string;
+  };
   manager: {
     /** host:port of /healthz and /metrics; loopback unless said otherwise. */
     listen: string;
@@ -170,6 +178,7 @@ export const DEFAULT_CONFIG: MicadoConfig = {
     maxCpuMilli: 1_000_000,
     maxMemoryMb: 4_194_304,
   },
+  discovery: { resyncMs: 5_000, consulUrl: '', consulTokenFile: '' },
   manager: { listen: '127.0.0.1:9465', engine: '', advertise: '' },
   local: { readyTimeoutMs: 30_000, stopGraceMs: 10_000 },
 };
@@ -187,6 +196,7 @@ export const ENV_SETTINGS = {
   MICADO_MONGO_URL: 'store.mongoUrl',
   MICADO_MONITOR_SCHEDULE: 'monitor.schedule',
   MICADO_MANAGER_LISTEN: 'manager.listen',
+  MICADO_CONSUL_URL: 'discovery.consulUrl',
   MICADO_MANAGER_ENGINE: 'manager.engine',
   MICADO_ADVERTISE: 'manager.advertise',
   MICADO_DRY_RUN: 'autoscaler.dryRun',

@@ -249,6 +249,14 @@ export function validateConfig(config: MicadoConfig): string[] {
     problems.push(`manager.listen must be host:port, e.g. 127.0.0.1:9465`);
   }
   problems.push(...validateManagerEngine(config));
+  if (!(config.discovery?.resyncMs >= 100))
+    problems.push('discovery.resyncMs must be at least 100');
+  const consul = String(config.discovery?.consulUrl ?? '');
+  if (consul && !/^https?:\/\/[^/\s]+\/?$/.test(consul)) {
+    problems.push(
+      `discovery.consulUrl (MICADO_CONSUL_URL) must be http://HOST:PORT of a Consul agent, got ${JSON.stringify(consul)}`,
+    );
+  }
   for (const key of ['readyTimeoutMs', 'stopGraceMs'] as const) {
     if (!(config.local?.[key] > 0)) problems.push(`local.${key} must be a positive number`);
   }

@@ -1,8 +1,8 @@
 /**
- * The manager daemon: the reconcile loop, the monitor's cron and the HTTP face
- * (/healthz, /metrics), wired together over one swarm and one store, until told to
- * stop. Node starts under way are left on stop: the ledger has them, and the next
- * manager resumes them.
+ * The manager daemon: the reconcile loop, the monitor's cron, the service catalog and
+ * the HTTP face (/healthz, /metrics, the catalog's /v1/ and /prometheus/targets), wired together over one
+ * swarm and one store, until told to stop. Node starts under way are left on stop:
+ * the ledger has them, and the next manager resumes them.
  */
 import { Autoscaler } from '../autoscaler/autoscaler.js';
 import type { MicadoConfig } from '../config/config.js';
@@ -15,6 +15,10 @@ import { NodeProvisioner } from '../nodes/node-provisioner.js';
 import type { Store } from '../store/store.js';
 import type { SwarmClient } from '../swarm/index.js';
 import { serveStatus } from './status-server.js';
+import { ServiceCatalog } from '../discovery/service-catalog.js';
+import { serveConsul } from '../discovery/consul-api.js';
+import { ConsulRegistrar, readConsulToken } from '../discovery/consul-registrar.js';
+import { PROMETHEUS_SD_PATH, servePrometheusTargets } from '../discovery/prometheus-sd.js';
 
 export interface ManagerDaemonDeps {
   config: MicadoConfig;
@@ -36,12 +40,51 @@ export async function runManagerDaemon(
   const provisioner = new NodeProvisioner({ manager, entry, config, store, now, drivers });
   const autoscaler = new Autoscaler({ manager, config, store, provisioner, drivers, log, now });
   const staleAfter = 3 * config.autoscaler.scanIntervalMs + 5_000;
+  // A bad token file is a configuration error, found before anything starts.
+  const consulToken = config.discovery.consulUrl
+    ? readConsulToken(config.discovery.consulTokenFile)
+    : undefined;
+  const catalog = new ServiceCatalog(manager, { resyncMs: config.discovery.resyncMs, log });
+  await catalog.start();
+  const identity = {
+    datacenter: config.cluster.name,
+    nodeName: catalog.content.nodes.find((n) => n.meta.role === 'manager')?.name ?? 'manager',
+    address: entry.managerAddress.split(':')[0]!,
+  };
+  const registrar = config.discovery.consulUrl
+    ? new ConsulRegistrar(catalog, {
+        url: config.discovery.consulUrl,
+        token: consulToken,
+        cluster: config.cluster.name,
+        trouble: (message) => {
+          log(message);
+          void store
+            .recordEvent({
+              at: now(),
+              actor: 'manager',
+              action: 'discovery',
+              subject: 'consul',
+              message,
+            })
+            .catch(() => undefined);
+        },
+        recovered: log,
+      })
+    : undefined;
+  registrar?.start();
   const server = await serveStatus(config.manager.listen, {
     unhealthy: () => {
       if (now() - autoscaler.lastCycleOk <= staleAfter) return undefined;
       return autoscaler.lastError ?? `no reconcile cycle has finished in ${staleAfter / 1000} s`;
     },
     metrics: () => autoscaler.metrics.render(),
+    more: async (request, response) => {
+      if (request.url?.split('?')[0] !== PROMETHEUS_SD_PATH) {
+        return serveConsul(catalog, identity, request, response);
+      }
+      servePrometheusTargets(catalog, response);
+      return true;
+    },
   });
   const monitor = new Monitor({
     manager,
@@ -65,7 +108,10 @@ export async function runManagerDaemon(
     );
     log(`${await stopped}: stopping`);
   } finally {
+    server.closeAllConnections();
     server.close();
+    await registrar?.stop();
+    await catalog.stop();
     await task.destroy();
     await autoscaler.stop();
     await monitor.idle();

@@ -1,18 +1,30 @@
-/** The manager's HTTP face: /healthz for supervisors, /metrics for Prometheus. */
-import { createServer, type Server } from 'node:http';
+/**
+ * The manager's HTTP face: /healthz for supervisors, /metrics for Prometheus, and
+ * whatever else `more` serves (the catalog's Consul-compatible /v1/).
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { hostError } from '../errors.js';
 
 export interface StatusSource {
   /** undefined when healthy, else why not. */
   unhealthy(): string | undefined;
   metrics(): string;
+  /** Serve another path; resolves false when it is not one of its own. */
+  more?(request: IncomingMessage, response: ServerResponse): Promise<boolean>;
+}
+
+function failed(response: ServerResponse): boolean {
+  if (!response.headersSent) response.writeHead(500, { 'content-type': 'text/plain' });
+  response.end('internal error\n');
+  return true;
 }
 
 export async function serveStatus(listen: string, source: StatusSource): Promise<Server> {
   const colon = listen.lastIndexOf(':');
   const host = listen.slice(0, colon);
   const port = Number(listen.slice(colon + 1));
-  const server = createServer((request, response) => {
+  const server = createServer((request, response) => void answer(request, response));
+  const answer = async (request: IncomingMessage, response: ServerResponse) => {
     const path = (request.url ?? '/').split('?')[0];
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       response.writeHead(405, { allow: 'GET, HEAD' }).end();
@@ -25,10 +37,10 @@ export async function serveStatus(listen: string, source: StatusSource): Promise
       response
         .writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' })
         .end(source.metrics());
-    } else {
+    } else if (!(await source.more?.(request, response).catch(() => failed(response)))) {
       response.writeHead(404, { 'content-type': 'text/plain' }).end('see /healthz and /metrics\n');
     }
-  });
+  };
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
       reject(

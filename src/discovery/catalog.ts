@@ -1,0 +1,110 @@
+/**
+ * The service catalog: what runs where, derived from Swarm (the source of truth). Each
+ * container (a micado service) is a catalog service named after it, with the
+ * original's tags (client, image, domain) as `key=value`, and one instance per live
+ * task: the node it runs on, that node's address and the container's published port.
+ * Each swarm node is a catalog node with its machine's labels. Pure: every shape is
+ * unit-tested without an engine.
+ */
+import { NODE_LABEL } from '../cloud/cloud-driver.js';
+import { CONTAINER_LABEL } from '../containers/container-spec.js';
+import { currentTasks, isContainer } from '../containers/container-view.js';
+import type { SwarmNode, SwarmService, SwarmTask } from '../swarm/index.js';
+
+export interface CatalogNode {
+  /** The swarm node's hostname: its name in the catalog. */
+  name: string;
+  id: string;
+  address: string;
+  /** ready, down, …: a node that is not ready fails its instances' health. */
+  state: string;
+  /** Its machine's labels: instance, pool, flavour, cloud, role (only those it has). */
+  meta: Record<string, string>;
+}
+
+export interface ServiceInstance {
+  /** SERVICE-SLOT (or SERVICE-TASK for tasks without a slot): stable while the task lives. */
+  id: string;
+  node: string;
+  address: string;
+  /** The first published port (0 when none is). */
+  port: number;
+  /** Running on a ready node. */
+  passing: boolean;
+}
+
+export interface CatalogService {
+  name: string;
+  client: string;
+  image: string;
+  domain: string | undefined;
+  ports: number[];
+  tags: string[];
+  instances: ServiceInstance[];
+}
+
+export interface CatalogContent {
+  nodes: CatalogNode[];
+  services: CatalogService[];
+}
+
+const NODE_META = {
+  instance: NODE_LABEL.instance,
+  pool: NODE_LABEL.pool,
+  flavour: NODE_LABEL.flavour,
+  cloud: NODE_LABEL.cloud,
+  role: NODE_LABEL.role,
+} as const;
+
+export function catalogOf(
+  nodes: SwarmNode[],
+  services: SwarmService[],
+  tasks: SwarmTask[],
+): CatalogContent {
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  return {
+    nodes: nodes.map(catalogNode).sort((a, b) => a.name.localeCompare(b.name)),
+    services: services
+      .filter(isContainer)
+      .map((service) => catalogService(service, tasks, byId))
+      .sort((a, b) => a.name.localeCompare(b.name)),
+  };
+}
+
+function catalogNode(node: SwarmNode): CatalogNode {
+  const labels = { ...node.engineLabels, ...node.labels };
+  const meta: Record<string, string> = {};
+  for (const [key, label] of Object.entries(NODE_META)) {
+    if (labels[label]) meta[key] = labels[label];
+  }
+  meta.role ??= node.role;
+  return { name: node.hostname, id: node.id, address: node.address, state: node.state, meta };
+}
+
+function catalogService(
+  service: SwarmService,
+  tasks: SwarmTask[],
+  nodes: Map<string, SwarmNode>,
+): CatalogService {
+  const client = service.labels[CONTAINER_LABEL.client] ?? '';
+  const image = service.labels[CONTAINER_LABEL.image] ?? service.image;
+  const domain = service.labels[CONTAINER_LABEL.domain];
+  const ports = service.ports.map((p) => p.published);
+  const placed = currentTasks(tasks.filter((t) => t.serviceId === service.id)).filter(
+    (t) => t.nodeId && nodes.has(t.nodeId),
+  );
+  const instances = placed
+    .map((task) => {
+      const node = nodes.get(task.nodeId!)!;
+      return {
+        id: `${service.name}-${task.slot ?? task.id.slice(0, 12)}`,
+        node: node.hostname,
+        address: node.address,
+        port: ports[0] ?? 0,
+        passing: task.state === 'running' && node.state === 'ready',
+      };
+    })
+    .sort((a, b) => a.id.localeCompare(b.id));
+  const tags = [`client=${client}`, `image=${image}`, ...(domain ? [`domain=${domain}`] : [])];
+  return { name: service.name, client, image, domain, ports, tags, instances };
+}

@@ -1,0 +1,189 @@
+/**
+ * The catalog kept current: read again from Swarm when the manager's event stream says
+ * a service or node changed, then every 100 ms while tasks are on their way to
+ * running or stopping (a manager reports no task events), and at a slow resync for
+ * what no event announces (a container dying on its node). Every change raises a
+ * monotonically increasing index, and the items it changed remember it, so a blocking
+ * query waits for its own items only, costing nothing while they stay as they are.
+ */
+import { EventEmitter } from 'node:events';
+import { messageOf } from '../errors.js';
+import type { OrchestratorSwarm, SwarmTask } from '../swarm/index.js';
+import { catalogOf, type CatalogContent } from './catalog.js';
+
+export type CatalogSwarm = Pick<
+  OrchestratorSwarm,
+  'listNodes' | 'listServices' | 'listTasks' | 'events'
+>;
+
+const FOLLOW_MS = 100;
+const RELISTEN_MS = 1_000;
+/** States a task passes through: while any is in one, the catalog is about to change. */
+const ON_THE_WAY = new Set(['new', 'assigned', 'accepted', 'preparing', 'ready', 'starting']);
+
+export interface CatalogOptions {
+  /** The slow resync, for changes no event announces. */
+  resyncMs: number;
+  log: (line: string) => void;
+}
+
+/** What a blocking query can wait on. */
+export type CatalogScope =
+  | { kind: 'all' }
+  | { kind: 'services' }
+  | { kind: 'nodes' }
+  | { kind: 'service' | 'node'; name: string };
+
+export class ServiceCatalog {
+  /** Starts at 1: Consul's clients take 0 as "no index". */
+  index = 1;
+  content: CatalogContent = { nodes: [], services: [] };
+  private readonly changedAt = new Map<string, number>();
+  private readonly changes = new EventEmitter();
+  private readonly abort = new AbortController();
+  private refreshing: Promise<void> | undefined;
+  private again = false;
+  private follow: NodeJS.Timeout | undefined;
+  private resync: NodeJS.Timeout | undefined;
+  private listening: Promise<void> | undefined;
+
+  constructor(
+    private readonly swarm: CatalogSwarm,
+    private readonly options: CatalogOptions,
+  ) {
+    this.changes.setMaxListeners(0);
+  }
+
+  /** Read the catalog once, then keep it current until `stop`. */
+  async start(): Promise<void> {
+    await this.refresh();
+    this.listening = this.listen();
+    this.resync = setInterval(() => this.wake(), this.options.resyncMs);
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    clearInterval(this.resync);
+    clearTimeout(this.follow);
+    this.changes.emit('change');
+    await this.listening;
+    await this.refreshing;
+  }
+
+  /** The index at which what `scope` covers last changed. */
+  indexOf(scope: CatalogScope): number {
+    if (scope.kind === 'all') return this.index;
+    const key =
+      scope.kind === 'service' || scope.kind === 'node'
+        ? `${scope.kind}/${scope.name}`
+        : scope.kind;
+    return this.changedAt.get(key) ?? 1;
+  }
+
+  /**
+   * Resolve once what `scope` covers changes past `index`, or after `waitMs`: a
+   * listener on the change signal, no timer but the deadline.
+   */
+  async changeAfter(scope: CatalogScope, index: number, waitMs: number): Promise<void> {
+    if (this.indexOf(scope) > index || this.abort.signal.aborted) return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.changes.off('change', check);
+        resolve();
+      };
+      const check = () => {
+        if (this.indexOf(scope) > index || this.abort.signal.aborted) done();
+      };
+      const timer = setTimeout(done, waitMs);
+      this.changes.on('change', check);
+    });
+  }
+
+  /** Hear every change; returns how to stop hearing them. */
+  onChange(listener: () => void): () => void {
+    this.changes.on('change', listener);
+    return () => this.changes.off('change', listener);
+  }
+
+  /** Read again now, or right after the read under way. */
+  wake(): void {
+    if (this.abort.signal.aborted) return;
+    if (this.refreshing) {
+      this.again = true;
+      return;
+    }
+    this.refreshing = this.refreshUntilSettled().finally(() => (this.refreshing = undefined));
+  }
+
+  private async refreshUntilSettled(): Promise<void> {
+    do {
+      this.again = false;
+      try {
+        await this.refresh();
+      } catch (err) {
+        this.options.log(`catalog: reading the swarm failed: ${messageOf(err)}`);
+      }
+    } while (this.again && !this.abort.signal.aborted);
+  }
+
+  private async refresh(): Promise<void> {
+    const [nodes, services, tasks] = await Promise.all([
+      this.swarm.listNodes(),
+      this.swarm.listServices(),
+      this.swarm.listTasks(),
+    ]);
+    this.apply(catalogOf(nodes, services, tasks));
+    clearTimeout(this.follow);
+    if (tasks.some(onTheWay) && !this.abort.signal.aborted) {
+      this.follow = setTimeout(() => this.wake(), FOLLOW_MS);
+    }
+  }
+
+  /** Take a new reading: the items that differ, and the lists they are in, get a new index. */
+  apply(next: CatalogContent): void {
+    const before = keyed(this.content);
+    const after = keyed(next);
+    const changed = [...new Set([...before.keys(), ...after.keys()])].filter(
+      (key) => before.get(key) !== after.get(key),
+    );
+    this.content = next;
+    if (changed.length === 0) return;
+    this.index += 1;
+    for (const key of changed) {
+      this.changedAt.set(key, this.index);
+      this.changedAt.set(key.startsWith('service/') ? 'services' : 'nodes', this.index);
+    }
+    this.changes.emit('change');
+  }
+
+  private async listen(): Promise<void> {
+    const { signal } = this.abort;
+    while (!signal.aborted) {
+      try {
+        for await (const _event of this.swarm.events({ type: ['service', 'node'] }, signal)) {
+          this.wake();
+        }
+      } catch (err) {
+        if (signal.aborted) return;
+        this.options.log(`catalog: event stream lost (${messageOf(err)}): listening again`);
+      }
+      await new Promise((r) => setTimeout(r, RELISTEN_MS));
+      this.wake();
+    }
+  }
+}
+
+function onTheWay(task: SwarmTask): boolean {
+  if (task.desiredState === 'running') return ON_THE_WAY.has(task.state);
+  return task.state === 'running';
+}
+
+/** Each item as text, by `service/NAME` and `node/NAME`, to tell which ones changed. */
+function keyed(content: CatalogContent): Map<string, string> {
+  const items = new Map<string, string>();
+  for (const service of content.services)
+    items.set(`service/${service.name}`, JSON.stringify(service));
+  for (const node of content.nodes) items.set(`node/${node.name}`, JSON.stringify(node));
+  return items;
+}
