@@ -26,6 +26,7 @@ import {
   registerManager,
   registerMonitor,
   registerPolicy,
+  registerServices,
 } from './commands/monitor-commands.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
@@ -64,6 +65,7 @@ export function buildProgram(actions: Actions, output: Output, status: CommandSt
   registerBuild(program, bind(actions.build));
   registerMonitor(program, bind(actions.monitor));
   registerEvents(program, bind(actions.events));
+  registerServices(program, bind(actions.services));
   registerManager(program, bind(actions.manager));
   registerPolicy(program, {
     set: bind(actions.policySet),

@@ -5,6 +5,7 @@ interface Json {
   json?: boolean;
 }
 
+export type ServicesOptions = Json;
 export interface UpOptions extends Json {
   /** Read into the configuration (manager.engine, manager.advertise) before the action runs. */
   engine?: string;
@@ -130,6 +131,7 @@ export interface Actions {
   build: Action<BuildOptions>;
   monitor: Action<MonitorOptions>;
   events: Action<EventsOptions>;
+  services: Action<ServicesOptions>;
   manager: Action<ManagerOptions>;
   policySet: Action<PolicySetOptions>;
   policyRemove: Action<PolicyTarget>;

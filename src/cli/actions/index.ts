@@ -32,6 +32,8 @@ export const ACTIONS: Actions = {
   build: async (ctx, options) => (await import('./build-action.js')).buildAction(ctx, options),
   monitor: async (ctx, options) => (await monitorActions()).monitorAction(ctx, options),
   events: async (ctx, options) => (await monitorActions()).eventsAction(ctx, options),
+  services: async (ctx, options) =>
+    (await import('./services-action.js')).servicesAction(ctx, options),
   policySet: async (ctx, options) => (await policyActions()).policySetAction(ctx, options),
   policyRemove: async (ctx, options) => (await policyActions()).policyRemoveAction(ctx, options),
   policyList: async (ctx, options) => (await policyActions()).policyListAction(ctx, options),

@@ -7,6 +7,7 @@ import type {
   PolicyListOptions,
   PolicySetOptions,
   PolicyTarget,
+  ServicesOptions,
 } from '../actions/actions.js';
 import type { Run } from '../context.js';
 
@@ -31,6 +32,16 @@ export function registerEvents(program: Command, run: Run<EventsOptions>): void 
     )
     .option('--limit <n>', 'only the newest n events')
     .option('--json', 'print the events as JSON')
+    .action(run);
+}
+
+export function registerServices(program: Command, run: Run<ServicesOptions>): void {
+  program
+    .command('services')
+    .description(
+      'show the service catalog: each container, its client and domain, where its tasks run and their health',
+    )
+    .option('--json', 'print the catalog as JSON')
     .action(run);
 }
 
