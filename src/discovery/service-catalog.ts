@@ -161,9 +161,9 @@ export class ServiceCatalog {
     const { signal } = this.abort;
     while (!signal.aborted) {
       try {
-        for await (const _event of this.swarm.events({ type: ['service', 'node'] }, signal)) {
-          this.wake();
-        }
+        const events = this.swarm.events({ type: ['service', 'node'] }, signal);
+        // Every event is a wake-up: what changed is read back from Swarm.
+        for await (const event of events) if (event) this.wake();
       } catch (err) {
         if (signal.aborted) return;
         this.options.log(`catalog: event stream lost (${messageOf(err)}): listening again`);
