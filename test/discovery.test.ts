@@ -47,7 +47,8 @@ describe('service discovery', () => {
   });
 
   afterAll(async () => {
-    if (prometheus?.pid) process.kill(prometheus.pid);
+    // Prometheus, by the pid it was started with (it may have exited on its own).
+    if (prometheus?.exitCode === null && prometheus.pid) process.kill(prometheus.pid);
     await cluster.destroy();
     rmSync(work, { recursive: true, force: true });
     expect(await cluster.leftovers()).toEqual([]);

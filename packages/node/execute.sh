@@ -74,10 +74,11 @@ case "$role" in worker | proxy) ;; *) usage "--role must be worker or proxy, got
 [ -n "$address" ] || { say "cannot tell this machine's address: pass --address"; exit 1; }
 [ -n "$cpus" ] || cpus=$(nproc)
 [ -n "$memory_mb" ] || memory_mb=$(awk '/^MemTotal:/ {print int($2 / 1024)}' /proc/meminfo)
-cpu_milli=$(awk -v c="$cpus" 'BEGIN {printf "%d", c * 1000 + 0.5}')
+case "$cpus" in
+  *[!0-9]* | '') cpu_milli=$(awk -v c="$cpus" 'BEGIN {printf "%d", c * 1000 + 0.5}') ;;
+  *) cpu_milli=$((cpus * 1000)) ;;
+esac
 
-# JSON string of $1 (values were checked for quotes and backslashes).
-json() { printf '"%s"' "$1"; }
 
 mkdir -p "$root"
 chmod 700 "$root"
@@ -109,30 +110,33 @@ fi
 pidfile="$root/dockerd.pid"
 log="$root/dockerd.log"
 
+# daemon.json, in printf's formats alone: values hold no quote or backslash (checked
+# above), and a subshell per value would cost a fork each on the boot's critical path.
+set -f
+newline='
+'
 {
-  printf '{\n'
-  printf '  "data-root": %s,\n  "exec-root": %s,\n  "pidfile": %s,\n' \
-    "$(json "$root/data")" "$(json "$root/run")" "$(json "$pidfile")"
-  printf '  "tlsverify": true,\n  "tlscacert": %s,\n  "tlscert": %s,\n  "tlskey": %s,\n' \
-    "$(json "$tls_dir/ca.pem")" "$(json "$tls_dir/cert.pem")" "$(json "$tls_dir/key.pem")"
-  printf '  "hosts": [%s, %s],\n' "$(json "unix://$socket")" "$(json "tcp://$address:2376")"
-  [ -z "$cgroup_parent" ] || printf '  "cgroup-parent": %s,\n' "$(json "$cgroup_parent")"
-  [ "$role" = proxy ] || printf '  "node-generic-resources": [%s, %s],\n' \
-    "$(json "micado.cpu_milli=$cpu_milli")" "$(json "micado.mem_mb=$memory_mb")"
-  printf '  "labels": [%s' "$(json "micado.instance=$instance")"
-  printf ', %s' "$(json "micado.role=$role")"
-  printf ', %s' "$(json "micado.pool=$pool")" "$(json "micado.flavour=$flavour")"
-  [ -z "$tag" ] || printf ', %s' "$(json "micado.tag=$tag")"
-  printf ', %s' "$(json "micado.engine=tcp://$address:2376")"
-  printf '%s\n' "$labels" | while IFS= read -r label; do
-    [ -z "$label" ] || printf ', %s' "$(json "$label")"
-  done
-  printf '],\n'
-  printf '  "insecure-registries": [%s],\n' "$(json "$registry")"
+  printf '{\n  "data-root": "%s",\n  "exec-root": "%s",\n  "pidfile": "%s",\n' \
+    "$root/data" "$root/run" "$pidfile"
+  printf '  "tlsverify": true,\n  "tlscacert": "%s",\n  "tlscert": "%s",\n  "tlskey": "%s",\n' \
+    "$tls_dir/ca.pem" "$tls_dir/cert.pem" "$tls_dir/key.pem"
+  printf '  "hosts": ["unix://%s", "tcp://%s:2376"],\n' "$socket" "$address"
+  [ -z "$cgroup_parent" ] || printf '  "cgroup-parent": "%s",\n' "$cgroup_parent"
+  [ "$role" = proxy ] || printf '  "node-generic-resources": ["micado.cpu_milli=%s", "micado.mem_mb=%s"],\n' \
+    "$cpu_milli" "$memory_mb"
+  printf '  "labels": ["micado.instance=%s", "micado.role=%s", "micado.pool=%s", "micado.flavour=%s"' \
+    "$instance" "$role" "$pool" "$flavour"
+  [ -z "$tag" ] || printf ', "micado.tag=%s"' "$tag"
+  printf ', "micado.engine=tcp://%s:2376"' "$address"
+  IFS=$newline
+  for label in $labels; do printf ', "%s"' "$label"; done
+  unset IFS
+  printf '],\n  "insecure-registries": ["%s"],\n' "$registry"
   # A node needs no NAT or firewall rules of the host: published ports use host mode.
   printf '  "iptables": false,\n  "ip-masq": false,\n  "ip-forward": false,\n'
   printf '  "shutdown-timeout": 5,\n  "log-level": "warn"\n}\n'
 } > "$root/daemon.json"
+set +f
 
 # The engine, in the background, its output in its log (never on ours: a caller
 # waiting for this script must not wait for the engine too).
