@@ -69,6 +69,8 @@ describe('service discovery', () => {
     const [worker] = await cluster.manager().listNodes({ role: ['worker'] });
     expect(entry!.Service).toMatchObject({ Address: worker!.address, Port: 9100 });
     expect(entry!.Service.Tags).toEqual([`client=shop`, `image=${IMAGE}`, 'domain=shop.example']);
+    const info = JSON.parse((await cluster.micado('info', '-s', SERVICE, '--json')).stdout);
+    expect(info.catalog.instances).toEqual([expect.objectContaining({ address: worker!.address, port: 9100, passing: true })]);
     const services = await cluster.micado('services', '--json');
     expect(JSON.parse(services.stdout).services).toEqual([
       expect.objectContaining({ name: SERVICE, client: 'shop', domain: 'shop.example', instances: [expect.objectContaining({ passing: true, port: 9100 })] }),

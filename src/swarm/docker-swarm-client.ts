@@ -87,7 +87,10 @@ const agents = new Map<string, Agent>();
 function agentFor(host: string, port: number, serverName: string): Agent {
   const key = `${host}:${port}/${serverName}`;
   let agent = agents.get(key);
-  if (!agent) agents.set(key, (agent = new Agent({ keepAlive: true })));
+  // As Node's global agent keeps them: an idle socket is closed after 5 s, before an
+  // engine's own idle timeout can close it under a request about to be sent.
+  if (!agent)
+    agents.set(key, (agent = new Agent({ keepAlive: true, timeout: 5_000, scheduling: 'lifo' })));
   return agent;
 }
 

@@ -16,6 +16,7 @@ import type { Output } from '../output.js';
 import type { InfoOptions, ListOptions, LogsOptions } from './actions.js';
 import { findContainer, managerFor } from './manager-connection.js';
 import { CONTAINER_LABEL } from '../../containers/container-spec.js';
+import { catalogOf, type CatalogService } from '../../discovery/catalog.js';
 
 export async function listAction(
   { config, output }: CommandContext,
@@ -123,9 +124,15 @@ export async function infoAction(
     manager.listNodes(),
     latestMeasurements(config, output),
   ]);
+  // Where each one answers, as the catalog (and the manager's /v1/ API) tells it.
+  const catalog = new Map(catalogOf(nodes, services, tasks).services.map((s) => [s.name, s]));
   const infos = services.map((s) => ({
     ...containerInfo(s, tasks, nodes, options.showEnv ?? false),
     usage: serviceUsage(measured.containers, s.name),
+    catalog: {
+      tags: catalog.get(s.name)?.tags ?? [],
+      instances: catalog.get(s.name)?.instances ?? [],
+    },
   }));
   if (options.json) return output.json(options.service ? infos[0] : infos);
   infos.forEach((info, index) => {
@@ -163,7 +170,13 @@ async function latestMeasurements(config: MicadoConfig, output: Output) {
   }
 }
 
-function printInfo(output: Output, info: ContainerInfo & { usage: Usage | undefined }): void {
+function printInfo(
+  output: Output,
+  info: ContainerInfo & {
+    usage: Usage | undefined;
+    catalog: Pick<CatalogService, 'tags' | 'instances'>;
+  },
+): void {
   const { spec } = info;
   const reason = info.reason && info.state !== 'running' ? ` (${info.reason})` : '';
   output.line(
@@ -178,6 +191,11 @@ function printInfo(output: Output, info: ContainerInfo & { usage: Usage | undefi
   output.line(`  ports        ${info.ports.join(', ') || '-'}`);
   output.line(`  domain       ${info.domain ?? '-'}`);
   output.line(`  nodes        ${info.nodes.join(', ') || '-'}`);
+  const endpoints = info.catalog.instances.map(
+    (i) => `${i.address}:${i.port} on ${i.node} (${i.passing ? 'passing' : 'critical'})`,
+  );
+  output.line(`  endpoints    ${endpoints.join(', ') || '-'}`);
+  output.line(`  tags         ${info.catalog.tags.join(' ')}`);
   output.line(`  usage        ${usageLine(info)}`);
   if (spec.env.length > 0) output.line(`  environment  ${spec.env.join(' ')}`);
   output.line('  tasks (newest first)');
