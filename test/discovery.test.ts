@@ -105,6 +105,15 @@ describe('service discovery', () => {
     expect(await read('/v1/catalog/service/no-such-service')).toEqual([]);
   });
 
+  it('refuses a second container for a domain already served, creating nothing', async () => {
+    const launch = await cluster.micado('launch', '-i', IMAGE, '-n', 'rival', '-d', 'Shop.Example');
+    expect(launch.code).toBe(1);
+    expect(launch.stderr.trim()).toBe(
+      `micado: domain Shop.Example is already served by ${SERVICE}: choose another domain, or quit ${SERVICE}`,
+    );
+    expect((await cluster.manager().listServices()).map((s) => s.name)).toEqual([SERVICE]);
+  });
+
   it("is read by Debian's python3-consul", async () => {
     const [host, port] = listen.split(':');
     const script = [

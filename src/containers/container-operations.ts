@@ -39,6 +39,15 @@ export async function launchContainer(
       `image '${request.image.given}' is not in the private registry: build it with micado build, or push it to ${registry}`,
     );
   }
+  if (request.domain) {
+    // A domain names one application: the proxy could not tell two apart.
+    const domain = request.domain.toLowerCase();
+    const holder = services.find((s) => s.labels[CONTAINER_LABEL.domain]?.toLowerCase() === domain);
+    if (holder)
+      throw conflictError(
+        `domain ${request.domain} is already served by ${holder.name}: choose another domain, or quit ${holder.name}`,
+      );
+  }
   if (request.port) {
     const holder = services.find((s) => s.ports.some((p) => p.published === request.port));
     if (holder)

@@ -73,6 +73,17 @@ async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/** A kept-alive connection the engine closed as it was reused: nothing reached the engine. */
+const isConnectionReset = (err: unknown) =>
+  ['ECONNRESET', 'EPIPE'].includes((err as NodeJS.ErrnoException).code ?? '');
+
+/** A read, asked once more on a fresh connection when a reused one was found reset. */
+async function read<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  return call(what, () =>
+    fn().catch((err: unknown) => (isConnectionReset(err) ? fn() : Promise.reject(err))),
+  );
+}
+
 /** Check a peer's certificate against `name` rather than the address dialled. */
 function serverIdentity(name: string) {
   return (_host: string, cert: PeerCertificate) => checkServerIdentity(name, cert);
@@ -118,11 +129,11 @@ export class DockerSwarmClient implements SwarmClient {
   }
 
   async ping(): Promise<void> {
-    await call('engine ping', () => this.docker.ping());
+    await read('engine ping', () => this.docker.ping());
   }
 
   async info(): Promise<EngineInfo> {
-    const raw = await call('engine info', () => this.docker.info());
+    const raw = await read('engine info', () => this.docker.info());
     return {
       id: raw.ID,
       hostname: raw.Name,
@@ -170,7 +181,7 @@ export class DockerSwarmClient implements SwarmClient {
   }
 
   async inspectNode(id: string): Promise<SwarmNode> {
-    return toNode(await call(`node ${id}`, () => this.docker.getNode(id).inspect()));
+    return toNode(await read(`node ${id}`, () => this.docker.getNode(id).inspect()));
   }
 
   async updateNode(
@@ -207,7 +218,7 @@ export class DockerSwarmClient implements SwarmClient {
 
   async inspectService(idOrName: string): Promise<SwarmService> {
     return toService(
-      await call(`service ${idOrName}`, () => this.docker.getService(idOrName).inspect()),
+      await read(`service ${idOrName}`, () => this.docker.getService(idOrName).inspect()),
     );
   }
 
@@ -307,7 +318,7 @@ export class DockerSwarmClient implements SwarmClient {
   }
 
   async listContainers(filters: ListFilters = {}): Promise<EngineContainer[]> {
-    const raw = await call('list containers', () =>
+    const raw = await read('list containers', () =>
       this.docker.listContainers({ filters: JSON.stringify(filters) }),
     );
     return raw.map((c) => ({
@@ -324,7 +335,7 @@ export class DockerSwarmClient implements SwarmClient {
   }
 
   async containerStats(id: string): Promise<ContainerStats> {
-    const raw = await call(`stats of ${id}`, () =>
+    const raw = await read(`stats of ${id}`, () =>
       this.docker.getContainer(id).stats({ stream: false, 'one-shot': true }),
     );
     const memory = raw.memory_stats ?? {};
