@@ -78,9 +78,7 @@ describe('proxy routes and their nginx configuration', () => {
     };
     expect(routesOf(hostile)).toEqual([]);
     const text = renderRoutes(routesOf(hostile), LISTEN);
-    expect(text).not.toContain(
-      domain.slice(0, 12).includes('a'.repeat(12)) ? 'a'.repeat(64) : domain,
-    );
+    expect(text).not.toMatch(/shop|a{64}/);
     expect((await nginxAccepts(text)).ok).toBe(true);
   });
 });
