@@ -39,10 +39,11 @@ export async function benchCloudBroker(): Promise<string[][]> {
     const jobTimes: number[] = [];
     for (let i = 0; i < 5; i++) {
       const id = `i-bench${i}`;
-      const { managerAddress, registry } = entry;
+      const { managerAddress, registry, catalog } = entry;
       const bootstrap = {
         managerAddress,
         registry,
+        catalog,
         joinToken: worker,
         tls: await entry.issueTls(id),
       };

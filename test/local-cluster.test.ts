@@ -163,8 +163,7 @@ describe('local cluster', () => {
     const failed = await driver
       .start(
         { id: 'i-badtoken', pool: 'application', flavour: 'small' },
-        { managerAddress: cluster.layout.swarmAddress, joinToken: token, registry: cluster.layout.registry,
-          tls: await swarmEntry(cluster.layout).issueTls('i-badtoken') },
+        { ...swarmEntry(cluster.layout), joinToken: token, tls: await swarmEntry(cluster.layout).issueTls('i-badtoken') },
       )
       .then(() => undefined, (err: Error) => err);
     expect(failed?.message).toMatch(
@@ -193,7 +192,7 @@ describe('local cluster', () => {
     const failed = await driver
       .start(
         { id, pool: 'application', flavour: 'small' },
-        { managerAddress: cluster.layout.swarmAddress, joinToken: worker, registry: cluster.layout.registry, tls },
+        { ...swarmEntry(cluster.layout), joinToken: worker, tls },
       )
       .then(() => undefined, (err: Error) => err);
     expect(failed?.message).toBe(

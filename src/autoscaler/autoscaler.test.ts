@@ -62,6 +62,7 @@ function harness(store?: SqliteStore, swarm = new FakeSwarm(), cloud = new FakeC
   const entry = {
     managerAddress: '10.0.0.2:2377',
     registry: '10.0.0.2:5000',
+    catalog: 'http://10.0.0.1:8500',
     issueTls: async () => ({ ca: 'CA', cert: 'CERT', key: 'KEY' }),
   };
   const provisioner = new NodeProvisioner({ manager: swarm, entry, config, store, now, drivers });

@@ -26,6 +26,8 @@ export interface NodeBootstrap {
   joinToken: string;
   /** host:port of the private registry every node pulls from. */
   registry: string;
+  /** The catalog's Consul API, http://HOST:PORT, for what runs on nodes (the proxy's routes). */
+  catalog: string;
   /** The node engine's own certificate and key, and the cluster's CA. */
   tls: TlsMaterial;
 }
@@ -42,6 +44,7 @@ export interface NodeBootParameters {
   pool: string;
   flavour: string;
   tag: string | undefined;
+  catalog: string;
   /** The engine's CA, certificate and key, one after the other, in base64: one word. */
   tls: string;
 }
@@ -58,6 +61,7 @@ export function bootParameters(
     pool: request.pool,
     flavour: request.flavour,
     tag: request.tag,
+    catalog: bootstrap.catalog,
     tls: tlsBundle(bootstrap.tls),
   };
 }
@@ -72,6 +76,7 @@ export function bootArguments(parameters: Partial<NodeBootParameters>): string[]
     'pool',
     'flavour',
     'tag',
+    'catalog',
     'tls',
   ] as const;
   return order.flatMap((name) => (parameters[name] ? [`--${name}`, parameters[name]] : []));

@@ -91,6 +91,7 @@ describe('cloudsetup.xml', () => {
       pool: 'application',
       flavour: 'small',
       tag: 't1',
+      catalog: 'http://10.0.0.1:8500',
       tls: 'QkFTRTY0',
     };
     expect(renderParameters('--manager {manager} --token {token} --tag {tag}', values)).toBe(

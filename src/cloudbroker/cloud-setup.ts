@@ -44,6 +44,7 @@ export const PLACEHOLDERS = [
   'pool',
   'flavour',
   'tag',
+  'catalog',
   'tls',
 ] as const;
 /** What the node package cannot boot without. */

@@ -25,6 +25,7 @@ const BOOTSTRAP = {
   managerAddress: '10.0.0.2:2377',
   joinToken: 'SWMTKN-secret',
   registry: '10.0.0.2:5000',
+  catalog: 'http://10.0.0.1:8500',
   tls: { ca: 'CA', cert: 'CERT', key: 'KEY' },
 };
 

@@ -14,6 +14,8 @@ import type { SwarmEntry } from '../nodes/node-lifecycle.js';
 import { CLUSTER_STATE_FILE } from './cluster-state.js';
 
 export const SWARM_PORT = 2377;
+/** Consul's own port, for the catalog's API as nodes read it. */
+export const CATALOG_PORT = 8500;
 export const BASE_IMAGE_PATH = 'micado/base';
 
 export interface ClusterLayout {
@@ -22,6 +24,8 @@ export interface ClusterLayout {
   /** The host's end of the bridge, with prefix (lets the host reach the registry). */
   gatewayCidr: string;
   managerAddress: string;
+  /** address:port where nodes read the catalog (the manager daemon's second listener). */
+  catalogListen: string;
   /** host:port where workers join. */
   swarmAddress: string;
   /** host:port of the private registry. */
@@ -48,6 +52,9 @@ export function clusterLayout(config: MicadoConfig): ClusterLayout {
     subnet,
     gatewayCidr: `${addressAt(subnet, 1)}/${subnet.prefix}`,
     managerAddress,
+    // The manager daemon runs on the host: nodes reach it at the host's end of the bridge.
+    catalogListen:
+      config.discovery.listen || `${engine ? advertise : addressAt(subnet, 1)}:${CATALOG_PORT}`,
     swarmAddress: `${managerAddress}:${SWARM_PORT}`,
     registry,
     baseImage: `${registry}/${BASE_IMAGE_PATH}:latest`,
@@ -75,6 +82,7 @@ export function swarmEntry(layout: ClusterLayout): SwarmEntry {
   return {
     managerAddress: layout.swarmAddress,
     registry: layout.registry,
+    catalog: `http://${layout.catalogListen}`,
     issueTls: (instance) => issueNodeCertificate(clusterTlsFiles(stateDir), instance),
   };
 }

@@ -7,6 +7,9 @@ export interface Flavour {
   memoryMb: number;
 }
 
+/** The pool of proxy nodes (`micado start -n proxy`): they boot the proxy package. */
+export const PROXY_POOL = 'proxy';
+
 /** A group of like nodes the manager starts and stops. */
 export interface NodePool {
   /** local or cloudbroker. */
@@ -111,6 +114,11 @@ export interface MicadoConfig {
     maxMemoryMb: number;
   };
   discovery: {
+    /**
+     * host:port where nodes (proxies) read the catalog's Consul API. Empty: port 8500 on
+     * the host's end of micado's bridge, or on the advertised address.
+     */
+    listen: string;
     /** The catalog's slow resync, for changes no event announces (a container dying). */
     resyncMs: number;
     /** A Consul agent to register the catalog's services in too (http://HOST:PORT); empty: none. */
@@ -178,7 +186,7 @@ export const DEFAULT_CONFIG: MicadoConfig = {
     maxCpuMilli: 1_000_000,
     maxMemoryMb: 4_194_304,
   },
-  discovery: { resyncMs: 5_000, consulUrl: '', consulTokenFile: '' },
+  discovery: { listen: '', resyncMs: 5_000, consulUrl: '', consulTokenFile: '' },
   manager: { listen: '127.0.0.1:9465', engine: '', advertise: '' },
   local: { readyTimeoutMs: 30_000, stopGraceMs: 10_000 },
 };

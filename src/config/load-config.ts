@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { configError, usageError } from '../errors.js';
 import { parseAddress, parseSubnet, subnetSize } from '../host/ipv4.js';
-import { DEFAULT_CONFIG, ENV_SETTINGS, type MicadoConfig } from './config.js';
+import { DEFAULT_CONFIG, ENV_SETTINGS, PROXY_POOL, type MicadoConfig } from './config.js';
 import { resolveName } from './names.js';
 
 export const DEFAULT_CONFIG_FILE = '/etc/micado/config.json';
@@ -134,6 +134,10 @@ function validatePools(config: MicadoConfig): string[] {
     const where = `pools.${name}`;
     if (!POOL_NAME.test(name))
       problems.push(`${where}: a pool name is lower-case letters, digits and '-'`);
+    if (name === PROXY_POOL)
+      problems.push(
+        `${where}: '${PROXY_POOL}' names proxy nodes (micado start -n proxy), not a pool: choose another name`,
+      );
     if (!isTree(pool)) {
       problems.push(`${where} must be an object`);
       continue;
@@ -251,6 +255,9 @@ export function validateConfig(config: MicadoConfig): string[] {
   problems.push(...validateManagerEngine(config));
   if (!(config.discovery?.resyncMs >= 100))
     problems.push('discovery.resyncMs must be at least 100');
+  if (config.discovery?.listen && !/^[\d.]+:\d{1,5}$/.test(String(config.discovery.listen))) {
+    problems.push('discovery.listen must be ADDRESS:PORT, e.g. 10.232.0.1:8500');
+  }
   const consul = String(config.discovery?.consulUrl ?? '');
   if (consul && !/^https?:\/\/[^/\s]+\/?$/.test(consul)) {
     problems.push(

@@ -16,9 +16,8 @@ import type { Store } from '../store/store.js';
 import type { SwarmClient } from '../swarm/index.js';
 import { serveStatus } from './status-server.js';
 import { ServiceCatalog } from '../discovery/service-catalog.js';
-import { serveConsul } from '../discovery/consul-api.js';
+import { catalogHandler, serveCatalog } from '../discovery/catalog-server.js';
 import { ConsulRegistrar, readConsulToken } from '../discovery/consul-registrar.js';
-import { PROMETHEUS_SD_PATH, servePrometheusTargets } from '../discovery/prometheus-sd.js';
 
 export interface ManagerDaemonDeps {
   config: MicadoConfig;
@@ -72,20 +71,21 @@ export async function runManagerDaemon(
       })
     : undefined;
   registrar?.start();
+  const catalogApi = catalogHandler(catalog, identity);
   const server = await serveStatus(config.manager.listen, {
     unhealthy: () => {
       if (now() - autoscaler.lastCycleOk <= staleAfter) return undefined;
       return autoscaler.lastError ?? `no reconcile cycle has finished in ${staleAfter / 1000} s`;
     },
     metrics: () => autoscaler.metrics.render(),
-    more: async (request, response) => {
-      if (request.url?.split('?')[0] !== PROMETHEUS_SD_PATH) {
-        return serveConsul(catalog, identity, request, response);
-      }
-      servePrometheusTargets(catalog, response);
-      return true;
-    },
+    more: catalogApi,
   });
+  const catalogServer = await serveCatalog(new URL(entry.catalog).host, catalogApi).catch(
+    (err: unknown) => {
+      server.close();
+      throw err;
+    },
+  );
   const monitor = new Monitor({
     manager,
     store,
@@ -108,8 +108,10 @@ export async function runManagerDaemon(
     );
     log(`${await stopped}: stopping`);
   } finally {
-    server.closeAllConnections();
-    server.close();
+    for (const open of [server, catalogServer]) {
+      open.closeAllConnections();
+      open.close();
+    }
     await registrar?.stop();
     await catalog.stop();
     await task.destroy();

@@ -53,8 +53,8 @@ export async function startNode(
   const timer = setTimeout(() => abort.abort(), timeoutMs);
   try {
     onPhase?.(`starting instance ${request.id}`);
-    const { managerAddress, registry } = entry;
-    const bootstrap = { managerAddress, registry, joinToken: worker, tls };
+    const { managerAddress, registry, catalog } = entry;
+    const bootstrap = { managerAddress, registry, catalog, joinToken: worker, tls };
     const instance = await driver.start(request, bootstrap, onPhase);
     await onMachine?.(instance);
     onPhase?.(`waiting for ${request.id} to be Ready in the swarm`);

@@ -5,7 +5,7 @@
  * generic resources, its engine reachable over mutual TLS.
  */
 import { join } from 'node:path';
-import type { MicadoConfig } from '../../config/config.js';
+import { PROXY_POOL, type MicadoConfig } from '../../config/config.js';
 import { MicadoError, usageError } from '../../errors.js';
 import { parseSubnet } from '../../host/ipv4.js';
 import { isRunning } from '../../host/process.js';
@@ -56,17 +56,22 @@ export class LocalCloudDriver implements CloudDriver {
     const labels = nodeLabels(request, this.name);
     for (const own of [NODE_LABEL.instance, NODE_LABEL.pool, NODE_LABEL.flavour, NODE_LABEL.tag])
       delete labels[own];
-    return this.startMachine(request, (host) => {
-      // The key goes to a file of the node's, not onto a command line others can read.
-      const tlsDir = join(host.dir, 'tls');
-      writeTlsFiles(bootstrap.tls, tlsDir);
-      return [
-        ...bootArguments({ ...bootParameters(request, bootstrap), tls: '' }),
-        '--tls-dir',
-        tlsDir,
-        ...Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
-      ];
-    });
+    const script = packageFile(request.pool === PROXY_POOL ? 'proxy' : 'node', 'execute.sh');
+    return this.startMachine(
+      request,
+      (host) => {
+        // The key goes to a file of the node's, not onto a command line others can read.
+        const tlsDir = join(host.dir, 'tls');
+        writeTlsFiles(bootstrap.tls, tlsDir);
+        return [
+          ...bootArguments({ ...bootParameters(request, bootstrap), tls: '' }),
+          '--tls-dir',
+          tlsDir,
+          ...Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
+        ];
+      },
+      script,
+    );
   }
 
   /**
