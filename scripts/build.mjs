@@ -47,3 +47,18 @@ await build({
   external: ['better-sqlite3', 'mongodb'],
   logLevel: 'warning',
 });
+
+// The proxy's route agent stands alone (the proxy package carries it, without micado):
+// one file, nothing split off.
+await build({
+  entryPoints: ['src/bin/route-agent.ts'],
+  outfile: 'dist/route-agent/route-agent.js',
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  banner: {
+    js: "import { createRequire as micadoRequire } from 'node:module'; const require = micadoRequire(import.meta.url);",
+  },
+  logLevel: 'warning',
+});

@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+/**
+ * The proxy's route agent, as the proxy package runs it (supervised: restarted when it
+ * dies): `route-agent.js --catalog http://HOST:8500 --address ADDRESS --dir NGINX_DIR
+ * [--port 80]`. NGINX_DIR holds the nginx.conf that includes routes.conf, and nginx.pid.
+ */
+import { messageOf } from '../errors.js';
+import { NginxControl } from '../proxy/nginx-control.js';
+import { RouteAgent } from '../proxy/route-agent.js';
+
+const option = (name: string, fallback?: string): string => {
+  const at = process.argv.indexOf(`--${name}`);
+  const value = at > 0 ? process.argv[at + 1] : fallback;
+  if (!value) throw new Error(`--${name} is missing`);
+  return value;
+};
+const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
+
+try {
+  const port = Number(option('port', '80'));
+  if (!Number.isInteger(port) || port < 1 || port > 65_535)
+    throw new Error('--port takes 1 to 65535');
+  const agent = new RouteAgent({
+    catalogUrl: option('catalog'),
+    listen: { address: option('address'), port },
+    nginx: new NginxControl(option('dir')),
+    log,
+  });
+  agent.start();
+  log(`route agent: watching ${option('catalog')}`);
+  const stop = () => void agent.stop().then(() => process.exit(0));
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+} catch (err) {
+  process.stderr.write(`route-agent: ${messageOf(err)}\n`);
+  process.exitCode = 2;
+}
