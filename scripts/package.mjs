@@ -76,7 +76,10 @@ function stageManager(dir) {
 const EXTRAS = {
   manager: stageManager,
   node: () => undefined,
-  proxy: (dir) => cpSync('packages/node/execute.sh', join(dir, 'node-execute.sh')),
+  proxy: (dir) => {
+    cpSync('packages/node/execute.sh', join(dir, 'node-execute.sh'));
+    cpSync('dist/route-agent/route-agent.js', join(dir, 'route-agent.js'));
+  },
 };
 
 rmSync(STAGE, { recursive: true, force: true });

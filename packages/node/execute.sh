@@ -10,7 +10,7 @@
 #   execute.sh --manager HOST:2377 --token TOKEN --registry HOST:PORT --instance ID
 #              --pool POOL --flavour FLAVOUR (--tls BUNDLE | --tls-dir DIR) [--tag TAG]
 #              [--role worker|proxy] [--address ADDRESS] [--cpus N] [--memory-mb MB]
-#              [--label KEY=VALUE]...
+#              [--label KEY=VALUE]... [--catalog URL]
 #              [--root DIR] [--cgroup-parent PATH] [--ready-timeout SECONDS]
 #
 # The engine's certificate comes as --tls (the cluster's CA, the node's certificate
@@ -19,6 +19,8 @@
 # on ADDRESS:2376 with --tlsverify, answering only clients of the cluster's CA. A
 # parameter followed by another (a template's empty {tag}) counts as empty. A proxy
 # (--role proxy, the proxy package) advertises no capacity: nothing is placed on it.
+# --catalog (the manager's catalog, http://HOST:8500) is for what runs beside the engine
+# (the proxy's route agent); a worker needs none.
 set -eu
 
 me=execute.sh
@@ -27,7 +29,7 @@ usage() { say "$1 (usage: $me --manager HOST:PORT --token TOKEN --registry HOST:
 
 manager='' token='' registry='' instance='' pool='' flavour='' tag='' address=''
 cpus='' memory_mb='' tls='' tls_dir='' root=/var/lib/micado-node cgroup_parent=''
-ready_timeout=30 labels='' role=worker
+ready_timeout=30 labels='' role=worker catalog=''
 while [ $# -gt 0 ]; do
   name=$1 value=''
   shift
@@ -44,6 +46,7 @@ while [ $# -gt 0 ]; do
     --flavour) flavour=$value ;;
     --tag) tag=$value ;;
     --role) role=$value ;;
+    --catalog) catalog=$value ;;
     --address) address=$value ;;
     --cpus) cpus=$value ;;
     --memory-mb) memory_mb=$value ;;

@@ -1,60 +1,85 @@
 #!/bin/sh
 # micado proxy: boots a proxy node. It joins the swarm as every node does (the node
 # package's execute.sh, packed beside this one) with role proxy and no capacity, so
-# nothing is placed on it; then it starts nginx on ADDRESS:80, which answers 503 for
-# every domain until routes are given to it. Same parameters as the node package's;
-# on any failure one line and a non-zero exit, the engine stopped.
+# nothing is placed on it; then it starts nginx on ADDRESS:80 and, supervised (started
+# again a second after it ends), the route agent, which watches the manager's catalog
+# (--catalog) and keeps nginx's routes current. Same parameters as the node package's,
+# --catalog required. On any failure: one line, a non-zero exit, the engine stopped.
 #
 #   execute.sh --manager HOST:2377 --token TOKEN --registry HOST:PORT --instance ID
-#              --pool POOL --flavour FLAVOUR --tls BUNDLE [--address ADDRESS] [--root DIR]
-#              ...                                      (see the node package's README)
+#              --pool POOL --flavour FLAVOUR --tls BUNDLE --catalog http://HOST:8500
+#              [--address ADDRESS] [--root DIR] ...      (see the node package's README)
 set -eu
 me=execute.sh
+say() { echo "$me: $*" >&2; }
 here=$(cd "$(dirname "$0")" && pwd)
-root=/var/lib/micado-node address=''
+root=/var/lib/micado-node address='' catalog=''
 # Read what this script needs too; everything is passed on as it came.
 previous=''
 for word in "$@"; do
   case "$previous" in
     --root) root=$word ;;
     --address) address=$word ;;
+    --catalog) catalog=$word ;;
   esac
   previous=$word
 done
-command -v nginx >/dev/null || { echo "$me: nginx is not installed: run deploy.sh" >&2; exit 1; }
+case "$catalog" in http://*) ;; *) say "--catalog must be the manager's catalog, http://HOST:PORT"; exit 2 ;; esac
+# The tarball packs the node's boot script and the agent beside this script; a checkout
+# has them where they are built.
+boot=$here/node-execute.sh agent=$here/route-agent.js
+[ -x "$boot" ] || boot=$here/../node/execute.sh
+[ -r "$agent" ] || agent=$here/../../dist/route-agent/route-agent.js
+command -v nginx >/dev/null || { say "nginx is not installed: run deploy.sh"; exit 1; }
+command -v node >/dev/null || { say "Node.js is not installed (the route agent needs it): run deploy.sh"; exit 1; }
+[ -r "$agent" ] || { say "the route agent is missing beside $0"; exit 1; }
 
 [ -n "$address" ] || address=$(hostname -I 2>/dev/null | awk '{print $1}')
 conf="$root/nginx"
 mkdir -p "$conf/logs"
 cat > "$conf/nginx.conf" <<CONF
-# Written by micado's proxy execute.sh: no route yet, every domain answers 503.
+# Written by micado's proxy execute.sh; the route agent writes routes.conf.
 pid $conf/nginx.pid;
 error_log $conf/logs/error.log warn;
-events { worker_connections 1024; }
+worker_processes auto;
+events { worker_connections 4096; }
 http {
-  access_log $conf/logs/access.log;
+  access_log off;
   client_body_temp_path $conf/body;
   proxy_temp_path $conf/proxy;
   fastcgi_temp_path $conf/fastcgi;
   uwsgi_temp_path $conf/uwsgi;
   scgi_temp_path $conf/scgi;
-  server {
-    listen $address:80 default_server;
-    default_type text/plain;
-    return 503 "micado proxy: no application is served at \$host yet\n";
-  }
+  include $conf/routes.conf;
+}
+CONF
+# No route yet: every Host answers 404 until the agent has read the catalog.
+cat > "$conf/routes.conf" <<CONF
+server {
+  listen $address:80 default_server;
+  default_type text/plain;
+  return 404 "micado proxy: no application is served at this address\n";
 }
 CONF
 # The configuration is tested before the node joins: a proxy that cannot serve never joins.
 out=$(nginx -t -c "$conf/nginx.conf" -p "$conf" 2>&1) ||
-  { echo "$me: nginx refuses its configuration: $(printf '%s' "$out" | tail -n 1)" >&2; exit 1; }
+  { say "nginx refuses its configuration: $(printf '%s' "$out" | tail -n 1)"; exit 1; }
 
-"$here/node-execute.sh" "$@" --role proxy
+"$boot" "$@" --role proxy
 
 if ! out=$(nginx -c "$conf/nginx.conf" -p "$conf" 2>&1); then
-  echo "$me: nginx did not start: $(printf '%s' "$out" | tail -n 1)" >&2
+  say "nginx did not start: $(printf '%s' "$out" | tail -n 1)"
   # The node joined; a proxy without nginx is no proxy: its engine is stopped.
   [ -r "$root/dockerd.pid" ] && kill "$(cat "$root/dockerd.pid")" 2>/dev/null
   exit 1
 fi
-echo "$me: proxy $address:80 is up (nginx pid $(cat "$conf/nginx.pid"))"
+# The agent, supervised: nginx keeps serving the last routes while it is away.
+(
+  while :; do
+    # An agent that dies (or is killed) is started again, whatever its exit status.
+    node "$agent" --catalog "$catalog" --address "$address" --dir "$conf" || true
+    sleep 1
+  done
+) </dev/null >>"$conf/logs/route-agent.log" 2>&1 &
+echo $! > "$root/route-agent.supervisor.pid"
+echo "$me: proxy $address:80 is up (nginx pid $(cat "$conf/nginx.pid"), route agent supervisor pid $!)"
