@@ -30,7 +30,7 @@ describe('packages', () => {
   it.each([
     ['manager', ['execute.sh', 'deploy.sh', 'install-missing.sh', 'micado/dist/bin/micado.js'], ['README.md', 'micado/NODE_ABI', 'micado/node_modules/better-sqlite3/package.json']],
     ['node', ['execute.sh', 'deploy.sh', 'install-missing.sh'], ['README.md']],
-    ['proxy', ['execute.sh', 'deploy.sh', 'install-missing.sh', 'node-execute.sh'], ['README.md']],
+    ['proxy', ['execute.sh', 'deploy.sh', 'install-missing.sh', 'node-execute.sh'], ['README.md', 'route-agent.js']],
   ])('packs the %s package with its scripts executable and owned by root', async (role, scripts, files) => {
     if (role === 'manager') {
       const made = await run('node', [join(ROOT, 'scripts/package.mjs')]);
