@@ -1,7 +1,7 @@
 /**
  * micado's benchmarks, each measured side by side with its baseline in one run (this
  * machine is shared and noisy: compare the ratios, not the absolute times).
- * `npm run bench [foundation|containers|cloudbroker|monitor|autoscaler|burst|storm|discovery]`.
+ * `npm run bench [foundation|containers|cloudbroker|monitor|autoscaler|burst|storm|discovery|proxy]`.
  */
 import { benchAutoscaler } from './autoscaler.js';
 import { benchBurst } from './burst.js';
@@ -10,6 +10,7 @@ import { benchContainers } from './containers.js';
 import { benchDiscovery } from './discovery.js';
 import { benchFoundation } from './foundation.js';
 import { benchMonitor } from './monitor.js';
+import { benchProxy } from './proxy.js';
 import { benchStorm } from './storm.js';
 
 const suites: Record<string, () => Promise<string[][]>> = {
@@ -21,6 +22,7 @@ const suites: Record<string, () => Promise<string[][]>> = {
   burst: benchBurst,
   storm: benchStorm,
   discovery: benchDiscovery,
+  proxy: benchProxy,
 };
 
 const chosen = process.argv.slice(2);

@@ -87,6 +87,11 @@ describe('the proxy', () => {
     // Each domain is its own container: two replicas, two names.
     expect(blog.body).toMatch(/^[0-9a-f]{12}$/);
     expect(blog.body).not.toBe(page.body);
+    const list = JSON.parse((await cluster.micado('list', '-c', '--json')).stdout) as { containers: { name: string; domain: string; proxied: string }[] };
+    expect(list.containers.map((c) => [c.name, c.domain, c.proxied])).toEqual([
+      ['container-shop', 'shop.example', 'served'],
+      ['container-blog', 'blog.example', 'served'],
+    ]); // prettier-ignore
     expect((await ask('shop.example')).status).toBe(200);
   }); // prettier-ignore
 

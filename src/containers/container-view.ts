@@ -4,6 +4,7 @@
  */
 import type { SwarmNode, SwarmService, SwarmTask } from '../swarm/index.js';
 import { CONTAINER_LABEL } from './container-spec.js';
+import { NODE_LABEL } from '../cloud/cloud-driver.js';
 
 export type ContainerState =
   'running' | 'starting' | 'pulling' | 'waiting for capacity' | 'failing' | 'stopped';
@@ -18,6 +19,8 @@ export interface ContainerView {
   nodes: string[];
   ports: string[];
   domain: string | undefined;
+  /** With a domain: whether a proxy serves it, or what it lacks (a proxy, a running replica with a port). */
+  proxied: 'served' | 'no proxy' | 'no replica' | undefined;
   /** Why it is not running, when Swarm says. */
   reason: string | undefined;
   createdAt: string;
@@ -64,9 +67,20 @@ export function containerView(
     ].sort(),
     ports: service.ports.map((p) => `${p.published}->${p.target}/${p.protocol ?? 'tcp'}`),
     domain: service.labels[CONTAINER_LABEL.domain],
+    proxied: service.labels[CONTAINER_LABEL.domain]
+      ? proxiedState([...nodesById.values()], running.length > 0 && service.ports.length > 0)
+      : undefined,
     reason,
     createdAt: service.createdAt,
   };
+}
+
+function proxiedState(nodes: SwarmNode[], reachable: boolean): ContainerView['proxied'] {
+  const proxy = nodes.some(
+    (n) => n.engineLabels[NODE_LABEL.role] === 'proxy' && n.state === 'ready',
+  );
+  if (!proxy) return 'no proxy';
+  return reachable ? 'served' : 'no replica';
 }
 
 function stateOf(

@@ -204,4 +204,20 @@ describe('container view', () => {
       replicas: { desired: 2, running: 2 },
     });
   });
+
+  it('says whether a proxy serves its domain, or what it lacks', () => {
+    const withDomain = {
+      ...service(1),
+      labels: { ...service(1).labels, 'micado.domain': 'shop.example' },
+      ports: [{ target: 80, published: 8080, mode: 'host' as const }],
+    };
+    const proxy = { hostname: 'proxy', state: 'ready', engineLabels: { 'micado.role': 'proxy' } };
+    const worker = { hostname: 'node-1', state: 'ready', engineLabels: {} };
+    const cluster = (...all: object[]) => new Map(all.map((n, i) => [i ? `p${i}` : 'n1', n as never]));
+    const view = (tasks: SwarmTask[], nodes: Map<string, never>) => containerView(withDomain, tasks, nodes).proxied;
+    expect(view([task('running')], cluster(worker, proxy))).toBe('served');
+    expect(view([task('running')], cluster(worker))).toBe('no proxy');
+    expect(view([task('pending')], cluster(worker, proxy))).toBe('no replica');
+    expect(containerView(service(1), [task('running')], cluster(worker, proxy)).proxied).toBeUndefined();
+  }); // prettier-ignore
 });

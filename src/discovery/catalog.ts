@@ -29,7 +29,7 @@ export interface ServiceInstance {
   address: string;
   /** The first published port (0 when none is). */
   port: number;
-  /** Running on a ready node. */
+  /** Running on a ready node that is not being given back (its tasks leave the proxies first). */
   passing: boolean;
 }
 
@@ -101,7 +101,10 @@ function catalogService(
         node: node.hostname,
         address: node.address,
         port: ports[0] ?? 0,
-        passing: task.state === 'running' && node.state === 'ready',
+        passing:
+          task.state === 'running' &&
+          node.state === 'ready' &&
+          node.labels[NODE_LABEL.scalingDown] === undefined,
       };
     })
     .sort((a, b) => a.id.localeCompare(b.id));

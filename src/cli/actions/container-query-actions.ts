@@ -71,7 +71,7 @@ export async function listAction(
             ? usedOf(c.usage.memoryMb, (c.reservedPerReplica?.memoryMb ?? 0) * replicas)
             : '-',
           c.ports.join(',') || '-',
-          c.domain ?? '-',
+          c.domain ? `${c.domain} (${c.proxied})` : '-',
         ];
       }),
     );
