@@ -1,7 +1,8 @@
 /**
  * The catalog kept current: read again from Swarm when the manager's event stream says
  * a service or node changed, then every 100 ms while tasks are on their way to
- * running or stopping (a manager reports no task events), and at a slow resync for
+ * running or stopping (a manager reports no task events; 250 ms while they wait for a
+ * node), and at a slow resync for
  * what no event announces (a container dying on its node). Every change raises a
  * monotonically increasing index, and the items it changed remember it, so a blocking
  * query waits for its own items only, costing nothing while they stay as they are.
@@ -17,6 +18,9 @@ export type CatalogSwarm = Pick<
 >;
 
 const FOLLOW_MS = 100;
+const AFTER_SERVICE_EVENT_MS = [100, 300, 1_000];
+/** A task waiting for a node (pending) may wait minutes: followed, but more slowly. */
+const WAITING_FOLLOW_MS = 250;
 const RELISTEN_MS = 1_000;
 /** States a task passes through: while any is in one, the catalog is about to change. */
 const ON_THE_WAY = new Set(['new', 'assigned', 'accepted', 'preparing', 'ready', 'starting']);
@@ -65,6 +69,7 @@ export class ServiceCatalog {
     this.abort.abort();
     clearInterval(this.resync);
     clearTimeout(this.follow);
+    for (const timer of this.timers) clearTimeout(timer);
     this.changes.emit('change');
     await this.listening;
     await this.refreshing;
@@ -135,8 +140,13 @@ export class ServiceCatalog {
     ]);
     this.apply(catalogOf(nodes, services, tasks));
     clearTimeout(this.follow);
-    if (tasks.some(onTheWay) && !this.abort.signal.aborted) {
-      this.follow = setTimeout(() => this.wake(), FOLLOW_MS);
+    const followMs = tasks.some(onTheWay)
+      ? FOLLOW_MS
+      : tasks.some((t) => t.desiredState === 'running' && t.state === 'pending')
+        ? WAITING_FOLLOW_MS
+        : undefined;
+    if (followMs !== undefined && !this.abort.signal.aborted) {
+      this.follow = setTimeout(() => this.wake(), followMs);
     }
   }
 
@@ -157,13 +167,29 @@ export class ServiceCatalog {
     this.changes.emit('change');
   }
 
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  private later(delayMs: number): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      this.wake();
+    }, delayMs);
+    this.timers.add(timer);
+  }
+
   private async listen(): Promise<void> {
     const { signal } = this.abort;
     while (!signal.aborted) {
       try {
         const events = this.swarm.events({ type: ['service', 'node'] }, signal);
-        // Every event is a wake-up: what changed is read back from Swarm.
-        for await (const event of events) if (event) this.wake();
+        // Every event is a wake-up: what changed is read back from Swarm. Swarm makes a
+        // service's tasks after the event: a few follow-ups find them (then tasks on
+        // their way are followed as they move).
+        for await (const event of events) {
+          this.wake();
+          if (event.type === 'service')
+            for (const delay of AFTER_SERVICE_EVENT_MS) this.later(delay);
+        }
       } catch (err) {
         if (signal.aborted) return;
         this.options.log(`catalog: event stream lost (${messageOf(err)}): listening again`);
