@@ -66,20 +66,26 @@ export function bootParameters(
   };
 }
 
+/** The boot parameters by name, in the order execute.sh is told them. */
+export const BOOT_PARAMETERS = [
+  'manager',
+  'token',
+  'registry',
+  'instance',
+  'pool',
+  'flavour',
+  'tag',
+  'catalog',
+  'tls',
+] as const satisfies readonly (keyof NodeBootParameters)[];
+/** Those a node may boot without: a tag, and the catalog (only a proxy reads it). */
+export const OPTIONAL_BOOT_PARAMETERS: readonly string[] = ['tag', 'catalog'];
+
 /** Boot parameters as execute.sh's words: `--name value` for each one given. */
 export function bootArguments(parameters: Partial<NodeBootParameters>): string[] {
-  const order = [
-    'manager',
-    'token',
-    'registry',
-    'instance',
-    'pool',
-    'flavour',
-    'tag',
-    'catalog',
-    'tls',
-  ] as const;
-  return order.flatMap((name) => (parameters[name] ? [`--${name}`, parameters[name]] : []));
+  return BOOT_PARAMETERS.flatMap((name) =>
+    parameters[name] ? [`--${name}`, parameters[name]] : [],
+  );
 }
 
 /** The CA, the certificate and the key, in that order, as execute.sh's --tls reads them. */

@@ -4,6 +4,7 @@
  * executable and parameter template) and `cbcredentials` (email, then password). Every
  * problem is reported at once, naming file and element.
  */
+import { BOOT_PARAMETERS, OPTIONAL_BOOT_PARAMETERS } from '../cloud/cloud-driver.js';
 import { readFileSync, statSync } from 'node:fs';
 import { configError } from '../errors.js';
 import { asList, parseXml } from './cloudbroker-xml.js';
@@ -35,28 +36,10 @@ export interface Credentials {
   password: string;
 }
 
-/** What a parameter template may use. */
-export const PLACEHOLDERS = [
-  'manager',
-  'token',
-  'registry',
-  'instance',
-  'pool',
-  'flavour',
-  'tag',
-  'catalog',
-  'tls',
-] as const;
+/** What a parameter template may use: a node's boot parameters. */
+export const PLACEHOLDERS = BOOT_PARAMETERS;
 /** What the node package cannot boot without. */
-const REQUIRED_PLACEHOLDERS = [
-  'manager',
-  'token',
-  'registry',
-  'instance',
-  'pool',
-  'flavour',
-  'tls',
-];
+const REQUIRED_PLACEHOLDERS = PLACEHOLDERS.filter((p) => !OPTIONAL_BOOT_PARAMETERS.includes(p));
 export type Placeholders = Record<(typeof PLACEHOLDERS)[number], string>;
 
 type Tree = Record<string, unknown>;
