@@ -1,7 +1,6 @@
 /** SwarmClient over dockerode: the one place micado talks to a Docker engine. */
 import Docker from 'dockerode';
 import { PassThrough, Readable } from 'node:stream';
-import { Agent } from 'node:https';
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { dockerError, messageOf } from '../errors.js';
 import { serviceBody, toNode, toService, toTask } from './engine-mapping.js';
@@ -89,22 +88,6 @@ function serverIdentity(name: string) {
   return (_host: string, cert: PeerCertificate) => checkServerIdentity(name, cert);
 }
 
-/**
- * Kept-alive connections per engine and the name it was checked as: a connection made
- * to one instance's name is never handed to a client expecting another (the global
- * agent's pool would, as it keys on the address, not on the name checked).
- */
-const agents = new Map<string, Agent>();
-function agentFor(host: string, port: number, serverName: string): Agent {
-  const key = `${host}:${port}/${serverName}`;
-  let agent = agents.get(key);
-  // As Node's global agent keeps them: an idle socket is closed after 5 s, before an
-  // engine's own idle timeout can close it under a request about to be sent.
-  if (!agent)
-    agents.set(key, (agent = new Agent({ keepAlive: true, timeout: 5_000, scheduling: 'lifo' })));
-  return agent;
-}
-
 export class DockerSwarmClient implements SwarmClient {
   private readonly docker: Docker;
 
@@ -120,10 +103,7 @@ export class DockerSwarmClient implements SwarmClient {
             ...(address.tls ?? {}),
             ...(address.serverName === undefined
               ? {}
-              : {
-                  checkServerIdentity: serverIdentity(address.serverName),
-                  agent: agentFor(address.host, address.port, address.serverName),
-                }),
+              : { checkServerIdentity: serverIdentity(address.serverName) }),
             ...timeout,
           });
   }
