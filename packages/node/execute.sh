@@ -88,8 +88,8 @@ chmod 700 "$root"
 socket="$root/docker.sock"
 
 # The engine's certificate: unpacked from --tls into the root (the key mode 600), then
-# checked before anything starts: issued by the CA it came with, for this instance,
-# and not expired. A node the manager could not reach never joins.
+# checked before the join: issued by the CA it came with, for this instance, and not
+# expired. A node the manager could not reach never joins.
 if [ -n "$tls" ]; then
   tls_dir="$root/tls"
   mkdir -p "$tls_dir"
@@ -104,12 +104,11 @@ fi
 for f in ca.pem cert.pem key.pem; do
   [ -r "$tls_dir/$f" ] || { say "$tls_dir/$f is missing"; exit 1; }
 done
-if ! checked=$(openssl verify -CAfile "$tls_dir/ca.pem" -purpose sslserver \
-  -verify_hostname "$instance" "$tls_dir/cert.pem" 2>&1); then
-  why=$(printf '%s\n' "$checked" | sed -n 's/^error [0-9]* at [0-9]* depth lookup: //p' | head -n 1)
-  say "the engine's certificate cannot serve instance $instance: ${why:-$(printf '%s' "$checked" | tail -n 1)}"
-  exit 1
-fi
+# openssl answers while the engine starts (it is a process of its own, not free); the
+# join waits for its word.
+openssl verify -CAfile "$tls_dir/ca.pem" -purpose sslserver -verify_hostname "$instance" \
+  "$tls_dir/cert.pem" >"$root/tls-check.log" 2>&1 &
+tls_check=$!
 pidfile="$root/dockerd.pid"
 log="$root/dockerd.log"
 
@@ -151,10 +150,10 @@ fail() {
   exit 1
 }
 
-docker_() { docker -H "unix://$socket" "$@"; }
-# The join is asked as soon as the engine's socket is there (a shell test costs
-# nothing); until the engine serves, the CLI cannot connect, and it is asked again.
-# The join token goes into no log.
+# The join is asked of the engine's API as soon as its socket is there (a shell test
+# costs nothing): the request waits in the socket's queue until the engine serves, and
+# an engine not yet listening is asked again. The join token goes in on curl's stdin,
+# so it is on no command line and in no log.
 waited=0
 alive() {
   kill -0 "$engine" 2>/dev/null || fail "dockerd exited: $(tail -n 1 "$log" 2>/dev/null)"
@@ -162,12 +161,30 @@ alive() {
   [ "$waited" -le $((ready_timeout * 50)) ] || fail "dockerd did not answer within $ready_timeout s; see $log"
   sleep 0.02
 }
+if ! wait "$tls_check"; then
+  checked=$(cat "$root/tls-check.log")
+  why=$(printf '%s\n' "$checked" | sed -n 's/^error [0-9]* at [0-9]* depth lookup: //p' | head -n 1)
+  fail "the engine's certificate cannot serve instance $instance: ${why:-$(printf '%s' "$checked" | tail -n 1)}"
+fi
 until [ -S "$socket" ]; do alive; done
-until out=$(docker_ swarm join --token "$token" --advertise-addr "$address" \
-  --listen-addr 0.0.0.0:2377 "$manager" 2>&1); do
-  case "$out" in
-    *'Cannot connect to the Docker daemon'*) alive ;;
-    *) fail "joining the swarm at $manager failed: $(printf '%s' "$out" | tail -n 1)" ;;
-  esac
+join_request() {
+  printf '{"ListenAddr": "0.0.0.0:2377", "AdvertiseAddr": "%s", "RemoteAddrs": ["%s"], "JoinToken": "%s"}' \
+    "$address" "$manager" "$token"
+}
+# curl's exit 7: nothing listens on the socket yet.
+while :; do
+  code=0
+  answer=$(join_request | curl -sS --unix-socket "$socket" -X POST --max-time "$ready_timeout" \
+    -H 'Content-Type: application/json' --data-binary @- -w '\n%{http_code}' \
+    http://engine/swarm/join 2>&1) || code=$?
+  [ "$code" -eq 7 ] || break
+  alive
 done
+[ "$code" -eq 0 ] || fail "the engine did not answer the join: $(printf '%s' "$answer" | tail -n 1)"
+status=$(printf '%s' "$answer" | tail -n 1)
+if [ "$status" != 200 ]; then
+  # The engine's word is {"message": "..."}: that alone, on one line.
+  why=$(printf '%s' "$answer" | sed -n 's/.*"message":"\(.*\)"}.*/\1/p' | head -n 1)
+  fail "joining the swarm at $manager failed: ${why:-HTTP $status}"
+fi
 echo "$me: node $instance joined the swarm at $manager as $address"

@@ -115,11 +115,13 @@ export interface CloudDriver {
   /**
    * Required. Start a machine that boots a node and joins the swarm; idempotent by
    * request id. Resolves once the machine is up (the node may still be joining);
-   * `onPhase` hears what it waits for.
+   * `onPhase` hears what it waits for. The bootstrap may still be on its way (a
+   * certificate being issued): a driver awaits it only where the boot needs it, so
+   * both are made at once.
    */
   start(
     request: InstanceRequest,
-    bootstrap: NodeBootstrap,
+    bootstrap: NodeBootstrap | Promise<NodeBootstrap>,
     onPhase?: (phase: string) => void,
   ): Promise<Instance>;
   /** Required. Stop the machine and delete everything it had; an unknown id is no error. */

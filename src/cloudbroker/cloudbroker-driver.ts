@@ -66,7 +66,7 @@ export class CloudBrokerDriver implements CloudDriver {
 
   async start(
     request: InstanceRequest,
-    bootstrap: NodeBootstrap,
+    bootstrap: NodeBootstrap | Promise<NodeBootstrap>,
     onPhase?: (phase: string) => void,
   ): Promise<Instance> {
     const flavour = Object.keys(this.definition.flavours).find(
@@ -113,6 +113,7 @@ export class CloudBrokerDriver implements CloudDriver {
           this.client.idOf('regions', this.definition.region),
         ]),
       );
+      const boot = await bootstrap;
       // Safe to repeat: a create looks the job up by its unique name first.
       const job = await step('create', () =>
         this.client.createJob({
@@ -124,7 +125,7 @@ export class CloudBrokerDriver implements CloudDriver {
           instanceTypeId: instanceType,
           permanentlyRunning: true,
           arguments: renderParameters(application.parameters, {
-            ...bootParameters(request, bootstrap),
+            ...bootParameters(request, boot),
             tag: request.tag ?? '',
           }),
         }),

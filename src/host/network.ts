@@ -3,6 +3,8 @@
  * has no Node API). Commands are built by pure functions and sent as `ip -batch`, one
  * process per step, which keeps a node's plumbing to a few milliseconds.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { runCommand } from './run-command.js';
 import { parseSubnet, overlaps, type Subnet } from './ipv4.js';
 
@@ -15,6 +17,9 @@ export interface NamespaceLink {
   address: string;
   prefix: number;
 }
+
+/** Where iproute2 keeps named namespaces (its NETNS_RUN_DIR). */
+const NETNS_RUN_DIR = '/run/netns';
 
 /** The interface name a namespace sees. */
 export const NAMESPACE_INTERFACE = 'eth0';
@@ -84,8 +89,12 @@ export async function linkExists(name: string): Promise<boolean> {
   return (JSON.parse(stdout) as { ifname: string }[]).some((l) => l.ifname === name);
 }
 
+/**
+ * Whether iproute2 holds a namespace of that name: its bind mount in the run directory,
+ * looked at directly (an `ip netns list` is a process on a node's boot path).
+ */
 export async function namespaceExists(namespace: string): Promise<boolean> {
-  return (await listNamespaces()).includes(namespace);
+  return existsSync(join(NETNS_RUN_DIR, namespace));
 }
 
 export async function listNamespaces(): Promise<string[]> {

@@ -45,7 +45,12 @@ export async function startNode(
   /** Hears the machine as soon as the driver has made it, before the node is Ready. */
   onMachine?: (instance: Instance) => Promise<void>,
 ): Promise<ProvisionedNode> {
-  const [{ worker }, tls] = await Promise.all([manager.joinTokens(), entry.issueTls(request.id)]);
+  const { managerAddress, registry, catalog } = entry;
+  // Made while the driver makes the machine: it waits for them only to boot it.
+  const bootstrap = Promise.all([manager.joinTokens(), entry.issueTls(request.id)]).then(
+    ([{ worker }, tls]) => ({ managerAddress, registry, catalog, joinToken: worker, tls }),
+  );
+  bootstrap.catch(() => undefined);
   const abort = new AbortController();
   // Subscribe before the machine exists, so its Ready event cannot slip past.
   const readiness = waitForReadyNode(manager, request.id, abort.signal);
@@ -53,8 +58,6 @@ export async function startNode(
   const timer = setTimeout(() => abort.abort(), timeoutMs);
   try {
     onPhase?.(`starting instance ${request.id}`);
-    const { managerAddress, registry, catalog } = entry;
-    const bootstrap = { managerAddress, registry, catalog, joinToken: worker, tls };
     const instance = await driver.start(request, bootstrap, onPhase);
     await onMachine?.(instance);
     onPhase?.(`waiting for ${request.id} to be Ready in the swarm`);

@@ -44,7 +44,10 @@ export class LocalCloudDriver implements CloudDriver {
     this.records = new LocalRecords(config.stateDir, records);
   }
 
-  async start(request: InstanceRequest, bootstrap: NodeBootstrap): Promise<Instance> {
+  async start(
+    request: InstanceRequest,
+    bootstrap: NodeBootstrap | Promise<NodeBootstrap>,
+  ): Promise<Instance> {
     if (!this.config.flavours[request.flavour]) {
       const known = Object.keys(this.config.flavours).join(', ');
       throw usageError(`unknown flavour '${request.flavour}': use one of ${known}`);
@@ -59,12 +62,13 @@ export class LocalCloudDriver implements CloudDriver {
     const script = packageFile(request.pool === PROXY_POOL ? 'proxy' : 'node', 'execute.sh');
     return this.startMachine(
       request,
-      (host) => {
+      async (host) => {
+        const boot = await bootstrap;
         // The key goes to a file of the node's, not onto a command line others can read.
         const tlsDir = join(host.dir, 'tls');
-        writeTlsFiles(bootstrap.tls, tlsDir);
+        writeTlsFiles(boot.tls, tlsDir);
         return [
-          ...bootArguments({ ...bootParameters(request, bootstrap), tls: '' }),
+          ...bootArguments({ ...bootParameters(request, boot), tls: '' }),
           '--tls-dir',
           tlsDir,
           ...Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
@@ -77,11 +81,12 @@ export class LocalCloudDriver implements CloudDriver {
   /**
    * Make a machine of the request's flavour and boot it with the node package
    * (`script`, packages/node/execute.sh unless told), told the parameters `boot`
-   * gives once the machine's host is known: what a cloud's VM is told at boot.
+   * gives once the machine's host is known: what a cloud's VM is told at boot. They
+   * may come while the host is made (its namespace does not wait for a certificate).
    */
   async startMachine(
     request: Pick<InstanceRequest, 'id' | 'pool' | 'flavour' | 'tag'>,
-    boot: (host: LocalHostRecord) => string[],
+    boot: (host: LocalHostRecord) => string[] | Promise<string[]>,
     script = packageFile('node', 'execute.sh'),
   ): Promise<Instance> {
     const flavour = this.config.flavours[request.flavour];

@@ -91,14 +91,16 @@ export interface MachineSize {
 export async function bootNodeHost(
   host: LocalHostRecord,
   script: string,
-  parameters: string[],
+  parameters: string[] | Promise<string[]>,
   size: MachineSize,
   timeoutMs: number,
 ): Promise<ProcessRecord> {
+  // Awaited below, once the host is made; a failure meanwhile is not unhandled.
+  Promise.resolve(parameters).catch(() => undefined);
   if (!(await namespaceExists(host.namespace))) await createNamespace(host);
   mkdirSync(host.dir, { recursive: true, mode: 0o700 });
   const procs = createCgroup(`${host.cgroup}/daemon`);
-  const argv = [script, ...parameters,
+  const argv = [script, ...(await parameters),
     '--address', host.address, '--cpus', String(size.cpus), '--memory-mb', String(size.memoryMb),
     '--root', host.dir, '--cgroup-parent', `/${host.cgroup}/containers`,
     '--ready-timeout', String(Math.max(1, Math.ceil(timeoutMs / 1000))),
