@@ -52,7 +52,7 @@ function simulated(nodes: number, running: number, pending: number, seed = 1) {
       id: `t${id}`, serviceId: 's', nodeId, slot: id, desiredState: 'running',
       state: nodeId ? 'running' : 'pending', message: '', error: undefined, containerId: undefined,
       reservations: { 'micado.cpu_milli': 100 + Math.floor(random() * 5) * 100, 'micado.mem_mb': memory },
-      updatedAt: '',
+      ports: [], updatedAt: '',
     }; // prettier-ignore
   };
   const tasks = [

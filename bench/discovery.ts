@@ -36,7 +36,7 @@ async function benchCatalogServer(): Promise<string[][]> {
   swarm.tasks = swarm.services.map((s, i) => ({
     id: `t${i}`, serviceId: s.id, nodeId: `n${i % 100}`, slot: 1, desiredState: 'running',
     state: 'running', message: '', error: undefined, containerId: undefined, reservations: {},
-    updatedAt: '',
+    ports: [], updatedAt: '',
   })); // prettier-ignore
   const catalog = new ServiceCatalog(swarm, { resyncMs: 600_000, log: () => undefined });
   await catalog.start();

@@ -54,6 +54,14 @@ describe('service discovery', () => {
     expect(await cluster.leftovers()).toEqual([]);
   });
 
+  /** The node port the engine chose for the container's task (it has a domain). */
+  const publishedPort = async () => {
+    const [task] = await cluster.manager().listTasks({ service: [SERVICE], 'desired-state': ['running'] });
+    const port = task?.ports.find((p) => p.target === 9100)?.published;
+    expect(port).toBeGreaterThan(0);
+    return port!;
+  }; // prettier-ignore
+
   it('shows a launched container to a blocking watcher, with its client, domain and address', async () => {
     const watch = consul.watch({ method: consul.health.service, options: { service: SERVICE, passing: 'true' } as never });
     const passing = new Promise<{ Service: { Address: string; Port: number; Tags: string[] } }[]>((resolve) =>
@@ -67,13 +75,14 @@ describe('service discovery', () => {
     const [entry] = await passing;
     watch.end();
     const [worker] = await cluster.manager().listNodes({ role: ['worker'] });
-    expect(entry!.Service).toMatchObject({ Address: worker!.address, Port: 9100 });
+    const port = await publishedPort();
+    expect(entry!.Service).toMatchObject({ Address: worker!.address, Port: port });
     expect(entry!.Service.Tags).toEqual([`client=shop`, `image=${IMAGE}`, 'domain=shop.example']);
     const info = JSON.parse((await cluster.micado('info', '-s', SERVICE, '--json')).stdout);
-    expect(info.catalog.instances).toEqual([expect.objectContaining({ address: worker!.address, port: 9100, passing: true })]);
+    expect(info.catalog.instances).toEqual([expect.objectContaining({ address: worker!.address, port, passing: true })]);
     const services = await cluster.micado('services', '--json');
     expect(JSON.parse(services.stdout).services).toEqual([
-      expect.objectContaining({ name: SERVICE, client: 'shop', domain: 'shop.example', instances: [expect.objectContaining({ passing: true, port: 9100 })] }),
+      expect.objectContaining({ name: SERVICE, client: 'shop', domain: 'shop.example', instances: [expect.objectContaining({ passing: true, port })] }),
     ]); // prettier-ignore
   }); // prettier-ignore
 
@@ -99,7 +108,10 @@ describe('service discovery', () => {
     }[];
     expect(health).toHaveLength(1);
     expect(health[0]!.Node.Node).toBe(worker!.hostname);
-    expect(health[0]!.Service).toMatchObject({ Address: worker!.address, Port: 9100 });
+    expect(health[0]!.Service).toMatchObject({
+      Address: worker!.address,
+      Port: await publishedPort(),
+    });
     expect(health[0]!.Service.Meta).toMatchObject({ client: 'shop', domain: 'shop.example' });
     expect(health[0]!.Checks.every((c) => c.Status === 'passing')).toBe(true);
     expect(await read('/v1/catalog/service/no-such-service')).toEqual([]);
@@ -109,7 +121,7 @@ describe('service discovery', () => {
     const launch = await cluster.micado('launch', '-i', IMAGE, '-n', 'rival', '-d', 'Shop.Example');
     expect(launch.code).toBe(1);
     expect(launch.stderr.trim()).toBe(
-      `micado: domain Shop.Example is already served by ${SERVICE}: choose another domain, or quit ${SERVICE}`,
+      `micado: domain Shop.Example is already served by ${SERVICE}: choose another domain, share it with --path /PREFIX, or quit ${SERVICE}`,
     );
     expect((await cluster.manager().listServices()).map((s) => s.name)).toEqual([SERVICE]);
   });
@@ -128,7 +140,7 @@ describe('service discovery', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual({
       services: { [SERVICE]: ['client=shop', `image=${IMAGE}`, 'domain=shop.example'] },
-      healthy: [9100],
+      healthy: [await publishedPort()],
       nodes: 2,
       leader: `${cluster.layout.managerAddress}:8300`,
     });
@@ -164,7 +176,7 @@ describe('service discovery', () => {
       );
     }, 60_000);
     const [worker] = await cluster.manager().listNodes({ role: ['worker'] });
-    expect(target.scrapeUrl).toBe(`http://${worker!.address}:9100/metrics`);
+    expect(target.scrapeUrl).toBe(`http://${worker!.address}:${await publishedPort()}/metrics`);
     const value = await eventually(async () => {
       const answer = await fetch(`http://${web}/api/v1/query?query=shop_orders_total`);
       const body = (await answer.json()) as { data: { result: { value: [number, string] }[] } };

@@ -33,26 +33,17 @@ boot=$here/node-execute.sh agent=$here/route-agent.js
 command -v nginx >/dev/null || { say "nginx is not installed: run deploy.sh"; exit 1; }
 command -v node >/dev/null || { say "Node.js is not installed (the route agent needs it): run deploy.sh"; exit 1; }
 [ -r "$agent" ] || { say "the route agent is missing beside $0"; exit 1; }
+[ -r /usr/lib/nginx/modules/ngx_http_lua_module.so ] ||
+  { say "nginx's Lua module is not installed (libnginx-mod-http-lua): run deploy.sh"; exit 1; }
 
 [ -n "$address" ] || address=$(hostname -I 2>/dev/null | awk '{print $1}')
 conf="$root/nginx"
 mkdir -p "$conf/logs"
-cat > "$conf/nginx.conf" <<CONF
-# Written by micado's proxy execute.sh; the route agent writes routes.conf.
-pid $conf/nginx.pid;
-error_log $conf/logs/error.log warn;
-worker_processes auto;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $conf/body;
-  proxy_temp_path $conf/proxy;
-  fastcgi_temp_path $conf/fastcgi;
-  uwsgi_temp_path $conf/uwsgi;
-  scgi_temp_path $conf/scgi;
-  include $conf/routes.conf;
-}
-CONF
+cp "$here/micado_routes.lua" "$conf/micado_routes.lua"
+# The Lua balancer (micado_routes.lua) takes each route's instances from the route
+# agent through a control listener on this machine's loopback only, into shared
+# memory: replicas come and go without a reload (see nginx.conf.in).
+sed -e "s|@ROOT@|$conf|g" -e "s|@CONTROL@|127.0.0.1:8480|g" "$here/nginx.conf.in" >"$conf/nginx.conf"
 # No route yet: every Host answers 404 until the agent has read the catalog.
 cat > "$conf/routes.conf" <<CONF
 server {

@@ -36,7 +36,7 @@ function pendingTask(svc: SwarmService, slot = 1): SwarmTask {
   return {
     id: `${svc.name}.${slot}`, serviceId: svc.id, nodeId: undefined, slot, desiredState: 'running',
     state: 'pending', message: 'pending', error: 'no suitable node (insufficient resources on 1 node)',
-    containerId: undefined, reservations: svc.reservations, updatedAt: '',
+    containerId: undefined, reservations: svc.reservations, ports: [], updatedAt: '',
   }; // prettier-ignore
 }
 

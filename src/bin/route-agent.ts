@@ -2,9 +2,12 @@
 /**
  * The proxy's route agent, as the proxy package runs it (supervised: restarted when it
  * dies): `route-agent.js --catalog http://HOST:8500 --address ADDRESS --dir NGINX_DIR
- * [--port 80]`. NGINX_DIR holds the nginx.conf that includes routes.conf, and nginx.pid.
+ * [--port 80] [--control URL]`. NGINX_DIR holds the nginx.conf that includes
+ * routes.conf, and nginx.pid; URL is where nginx takes the routes' instances
+ * (http://127.0.0.1:8480/routes, nginx.conf.in's control listener).
  */
 import { messageOf } from '../errors.js';
+import { PEER_TABLE_URL } from '../proxy/nginx-config.js';
 import { NginxControl } from '../proxy/nginx-control.js';
 import { RouteAgent } from '../proxy/route-agent.js';
 
@@ -23,7 +26,7 @@ try {
   const agent = new RouteAgent({
     catalogUrl: option('catalog'),
     listen: { address: option('address'), port },
-    nginx: new NginxControl(option('dir')),
+    nginx: new NginxControl(option('dir'), option('control', PEER_TABLE_URL)),
     log,
   });
   agent.start();

@@ -7,6 +7,7 @@ import { conflictError, messageOf, MicadoError } from '../errors.js';
 import type { SwarmClient, SwarmNode, SwarmService } from '../swarm/index.js';
 import { registryHas } from '../cluster/private-registry.js';
 import { CONTAINER_LABEL, containerServiceSpec, type LaunchRequest } from './container-spec.js';
+import { routePath } from './route-address.js';
 import {
   containerView,
   currentTasks,
@@ -40,15 +41,24 @@ export async function launchContainer(
     );
   }
   if (request.domain) {
-    // A domain names one application: the proxy could not tell two apart.
+    // A domain and path name one application: the proxy could not tell two apart.
     const domain = request.domain.toLowerCase();
-    const holder = services.find((s) => s.labels[CONTAINER_LABEL.domain]?.toLowerCase() === domain);
-    if (holder)
+    const path = routePath(request.path);
+    const holder = services.find(
+      (s) =>
+        s.labels[CONTAINER_LABEL.domain]?.toLowerCase() === domain &&
+        s.labels[CONTAINER_LABEL.path] === path,
+    );
+    if (holder) {
       throw conflictError(
-        `domain ${request.domain} is already served by ${holder.name}: choose another domain, or quit ${holder.name}`,
+        path
+          ? `${request.domain}${path} is already served by ${holder.name}: choose another path, or quit ${holder.name}`
+          : `domain ${request.domain} is already served by ${holder.name}: choose another domain, share it with --path /PREFIX, or quit ${holder.name}`,
       );
+    }
   }
-  if (request.port) {
+  // A container with a domain publishes on a node port the engine chooses per task.
+  if (request.port && !request.domain) {
     const holder = services.find((s) => s.ports.some((p) => p.published === request.port));
     if (holder)
       throw conflictError(

@@ -1,15 +1,19 @@
 /**
  * What `micado launch` asks of Swarm: a service carrying micado's labels, reserving the
  * generic resources nodes advertise, placed by pool, publishing its port on its node.
+ * A container with a domain is reached through the proxy: its port is published on a
+ * node port the engine chooses per task, so its replicas may share a node.
  */
 import { usageError } from '../errors.js';
 import { resourcesOf, type ServiceSpec } from '../swarm/index.js';
+import { isHostName, isRoutePath, routePath } from './route-address.js';
 
 export const CONTAINER_LABEL = {
   name: 'micado.container',
   client: 'micado.client',
   image: 'micado.image',
   domain: 'micado.domain',
+  path: 'micado.path',
   port: 'micado.port',
   location: 'micado.location',
 } as const;
@@ -23,6 +27,8 @@ export interface LaunchRequest {
   script?: string;
   arguments?: string[];
   domain?: string;
+  /** The path prefix of the domain this container serves (`--path`); all of it when absent. */
+  path?: string;
   port?: number;
   environment: string[];
   cpuMilli: number;
@@ -31,15 +37,13 @@ export interface LaunchRequest {
 }
 
 const ENVIRONMENT = /^[A-Za-z_][A-Za-z0-9_]*=/;
-const DOMAIN =
-  /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 const LOCATION = /^[a-z][a-z0-9-]{0,31}$/;
-
 /** Every problem of a launch's own options, before anything is asked of the engine. */
 export function checkLaunchOptions(options: {
   environment: string[];
   port?: string;
   domain?: string;
+  path?: string;
   location?: string;
   replicas?: string;
 }): string | undefined {
@@ -48,8 +52,13 @@ export function checkLaunchOptions(options: {
   if (options.port !== undefined && !isPort(options.port)) {
     return `invalid port '${options.port}': use a number from 1 to 65535`;
   }
-  if (options.domain !== undefined && !DOMAIN.test(options.domain)) {
+  if (options.domain !== undefined && !isHostName(options.domain)) {
     return `invalid domain '${options.domain}': use a host name such as app.example.org`;
+  }
+  if (options.path !== undefined) {
+    if (options.domain === undefined) return '--path needs --domain: it is a prefix of the domain';
+    if (options.path !== '/' && !isRoutePath(routePath(options.path)!))
+      return `invalid path '${options.path}': use a prefix such as /api (letters, digits, . _ ~ -)`;
   }
   if (options.location !== undefined && !LOCATION.test(options.location)) {
     return `invalid location '${options.location}': use a pool name such as application or database`;
@@ -71,6 +80,8 @@ export function containerServiceSpec(request: LaunchRequest): ServiceSpec {
     [CONTAINER_LABEL.image]: request.image.given,
   };
   if (request.domain) labels[CONTAINER_LABEL.domain] = request.domain;
+  const path = routePath(request.path);
+  if (path) labels[CONTAINER_LABEL.path] = path;
   if (request.port) labels[CONTAINER_LABEL.port] = String(request.port);
   if (request.location) labels[CONTAINER_LABEL.location] = request.location;
   const spec: ServiceSpec = {
@@ -85,7 +96,10 @@ export function containerServiceSpec(request: LaunchRequest): ServiceSpec {
   // A script replaces the image's command; arguments go to whichever runs.
   if (request.script) spec.command = [request.script];
   if (request.arguments && request.arguments.length > 0) spec.args = request.arguments;
-  if (request.port) spec.ports = [{ target: request.port, published: request.port, mode: 'host' }];
+  if (request.port) {
+    const published = request.domain ? 0 : request.port;
+    spec.ports = [{ target: request.port, published, mode: 'host' }];
+  }
   return spec;
 }
 

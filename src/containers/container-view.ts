@@ -2,7 +2,7 @@
  * Containers as users see them, derived from what Swarm knows (services, tasks, nodes).
  * Pure, so every state is unit-tested without an engine.
  */
-import type { SwarmNode, SwarmService, SwarmTask } from '../swarm/index.js';
+import type { PublishedPort, SwarmNode, SwarmService, SwarmTask } from '../swarm/index.js';
 import { CONTAINER_LABEL } from './container-spec.js';
 import { NODE_LABEL } from '../cloud/cloud-driver.js';
 
@@ -65,7 +65,9 @@ export function containerView(
     nodes: [
       ...new Set(running.map((t) => nodesById.get(t.nodeId ?? '')?.hostname ?? t.nodeId ?? '?')),
     ].sort(),
-    ports: service.ports.map((p) => `${p.published}->${p.target}/${p.protocol ?? 'tcp'}`),
+    ports: service.ports.map(
+      (p) => `${publishedOf(p, running)}->${p.target}/${p.protocol ?? 'tcp'}`,
+    ),
     domain: service.labels[CONTAINER_LABEL.domain],
     proxied: service.labels[CONTAINER_LABEL.domain]
       ? proxiedState([...nodesById.values()], running.length > 0 && service.ports.length > 0)
@@ -73,6 +75,13 @@ export function containerView(
     reason,
     createdAt: service.createdAt,
   };
+}
+
+/** A fixed published port, or the ones the engine chose for the running tasks. */
+function publishedOf(port: PublishedPort, running: SwarmTask[]): string {
+  if (port.published > 0) return String(port.published);
+  const chosen = running.flatMap((t) => t.ports.filter((p) => p.target === port.target));
+  return chosen.length > 0 ? [...new Set(chosen.map((p) => p.published))].join(',') : 'auto';
 }
 
 function proxiedState(nodes: SwarmNode[], reachable: boolean): ContainerView['proxied'] {

@@ -94,10 +94,31 @@ describe('launch options', () => {
     [{ environment: [], domain: 'bad_domain' }, /invalid domain/],
     [{ environment: [], location: 'Web' }, /invalid location/],
     [{ environment: [], replicas: '-1' }, /invalid replicas/],
+    [{ environment: [], domain: 'a.example', path: '/api' }, undefined],
+    [{ environment: [], domain: 'a.example', path: '/api/v1/' }, undefined],
+    [{ environment: [], domain: 'a.example', path: '/' }, undefined],
+    [{ environment: [], path: '/api' }, /--path needs --domain/],
+    [{ environment: [], domain: 'a.example', path: 'api' }, /invalid path 'api'/],
+    [{ environment: [], domain: 'a.example', path: '/../etc' }, /invalid path/],
+    [{ environment: [], domain: 'a.example', path: '/a/./b' }, /invalid path/],
+    [{ environment: [], domain: 'a.example', path: '//' }, /invalid path/],
+    [{ environment: [], domain: 'a.example', path: '/a;b' }, /invalid path/],
+    [{ environment: [], domain: 'a.example', path: '/a b' }, /invalid path/],
+    [{ environment: [], domain: 'a.example', path: '/a{b}' }, /invalid path/],
+    [{ environment: [], domain: 'a.example', path: '/a\nb' }, /invalid path/],
+    [{ environment: [], domain: 'a.example', path: `/${'a'.repeat(250)}` }, /invalid path/],
   ])('checks %j', (options, problem) => {
     const result = checkLaunchOptions(options);
     if (problem === undefined) expect(result).toBeUndefined();
     else expect(result).toMatch(problem);
+  });
+
+  it('publishes a port without a domain on the same port of its node', () => {
+    const spec = containerServiceSpec({
+      name: 'container-db', client: 'db', environment: [], cpuMilli: 100, memoryMb: 64, replicas: 1,
+      image: { given: 'db', name: `${REGISTRY}/db:latest` }, port: 5432,
+    }); // prettier-ignore
+    expect(spec.ports).toEqual([{ target: 5432, published: 5432, mode: 'host' }]);
   });
 
   it('makes a labelled service that reserves capacity and publishes on its node', () => {
@@ -109,6 +130,7 @@ describe('launch options', () => {
       script: '/usr/src/app/app.sh',
       arguments: ['user', 'host_ip'],
       domain: 'app.example.org',
+      path: '/shop/',
       port: 8080,
       environment: ['MODE=prod'],
       cpuMilli: 500,
@@ -123,6 +145,7 @@ describe('launch options', () => {
         'micado.client': 'client',
         'micado.image': 'container-default',
         'micado.domain': 'app.example.org',
+        'micado.path': '/shop',
         'micado.port': '8080',
         'micado.location': 'application',
       },
@@ -132,7 +155,8 @@ describe('launch options', () => {
       constraints: ['node.labels.micado.pool==application'],
       command: ['/usr/src/app/app.sh'],
       args: ['user', 'host_ip'],
-      ports: [{ target: 8080, published: 8080, mode: 'host' }],
+      // Reached through the proxy: a node port per task, the engine's choice.
+      ports: [{ target: 8080, published: 0, mode: 'host' }],
     });
   });
 });
@@ -165,6 +189,7 @@ describe('container view', () => {
     error: undefined,
     containerId: undefined,
     reservations: {},
+    ports: [],
     updatedAt: '2026-01-01T00:00:00Z',
     ...extra,
   });

@@ -1,8 +1,9 @@
 /**
  * The service catalog: what runs where, derived from Swarm (the source of truth). Each
  * container (a micado service) is a catalog service named after it, with the
- * original's tags (client, image, domain) as `key=value`, and one instance per live
- * task: the node it runs on, that node's address and the container's published port.
+ * original's tags (client, image, domain, and path when it has one) as `key=value`, and
+ * one instance per live task: the node it runs on, that node's address and the port
+ * published there for it (the engine's choice for a container with a domain).
  * Each swarm node is a catalog node with its machine's labels. Pure: every shape is
  * unit-tested without an engine.
  */
@@ -27,9 +28,12 @@ export interface ServiceInstance {
   id: string;
   node: string;
   address: string;
-  /** The first published port (0 when none is). */
+  /** The port the node publishes for the task's first target port (0 when none is). */
   port: number;
-  /** Running on a ready node that is not being given back (its tasks leave the proxies first). */
+  /**
+   * Running on a ready node that is not being given back (its tasks leave the proxies
+   * first). A task Swarm is stopping is no instance at all: it leaves before it stops.
+   */
   passing: boolean;
 }
 
@@ -38,6 +42,9 @@ export interface CatalogService {
   client: string;
   image: string;
   domain: string | undefined;
+  /** The domain's path prefix it serves; all of the domain when undefined. */
+  path?: string;
+  /** Published ports the service fixes (a container with a domain has the engine choose). */
   ports: number[];
   tags: string[];
   instances: ServiceInstance[];
@@ -89,7 +96,9 @@ function catalogService(
   const client = service.labels[CONTAINER_LABEL.client] ?? '';
   const image = service.labels[CONTAINER_LABEL.image] ?? service.image;
   const domain = service.labels[CONTAINER_LABEL.domain];
-  const ports = service.ports.map((p) => p.published);
+  const path = domain ? service.labels[CONTAINER_LABEL.path] : undefined;
+  const ports = service.ports.map((p) => p.published).filter((p) => p > 0);
+  const target = service.ports[0]?.target;
   const placed = currentTasks(tasks.filter((t) => t.serviceId === service.id)).filter(
     (t) => t.nodeId && nodes.has(t.nodeId),
   );
@@ -100,7 +109,7 @@ function catalogService(
         id: `${service.name}-${task.slot ?? task.id.slice(0, 12)}`,
         node: node.hostname,
         address: node.address,
-        port: ports[0] ?? 0,
+        port: task.ports.find((p) => p.target === target)?.published || ports[0] || 0,
         passing:
           task.state === 'running' &&
           node.state === 'ready' &&
@@ -108,6 +117,17 @@ function catalogService(
       };
     })
     .sort((a, b) => a.id.localeCompare(b.id));
-  const tags = [`client=${client}`, `image=${image}`, ...(domain ? [`domain=${domain}`] : [])];
-  return { name: service.name, client, image, domain, ports, tags, instances };
+  const tags = [`client=${client}`, `image=${image}`];
+  if (domain) tags.push(`domain=${domain}`);
+  if (path) tags.push(`path=${path}`);
+  return {
+    name: service.name,
+    client,
+    image,
+    domain,
+    ...(path ? { path } : {}),
+    ports,
+    tags,
+    instances,
+  };
 }

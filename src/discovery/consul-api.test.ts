@@ -18,7 +18,7 @@ const service = (name: string, labels: Record<string, string>, published?: numbe
 }); // prettier-ignore
 const task = (id: string, serviceId: string, nodeId: string, state: string, slot = 1): SwarmTask => ({
   id, serviceId, nodeId, slot, desiredState: 'running', state, message: '', error: undefined,
-  containerId: undefined, reservations: {}, updatedAt: '',
+  containerId: undefined, reservations: {}, ports: [], updatedAt: '',
 }); // prettier-ignore
 
 describe('the catalog over Consul’s HTTP API', () => {

@@ -165,6 +165,7 @@ function serviceBody(service: CatalogService, instance: ServiceInstance) {
       client: service.client,
       image: service.image,
       ...(service.domain ? { domain: service.domain } : {}),
+      ...(service.path ? { path: service.path } : {}),
     },
   };
 }

@@ -51,6 +51,7 @@ function task(id: string, nodeId: string): SwarmTask {
     error: undefined,
     containerId: `c-${id}`,
     reservations: { 'micado.cpu_milli': 100, 'micado.mem_mb': 64 },
+    ports: [],
     updatedAt: '',
   };
 }

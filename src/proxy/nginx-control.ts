@@ -1,12 +1,14 @@
 /**
- * The running nginx of a proxy, driven by files and signals only: the route agent
- * writes `routes.conf` (included by the proxy package's nginx.conf), has nginx test the
- * whole configuration, and reloads it by the pid nginx recorded. A configuration nginx
- * refuses is put back as it was: nginx goes on serving the last good one.
+ * The running nginx of a proxy. Its configuration is driven by files and signals: the
+ * route agent writes `routes.conf` (included by the proxy package's nginx.conf), has
+ * nginx test the whole configuration, and reloads it by the pid nginx recorded; one
+ * nginx refuses is put back as it was, and nginx goes on serving the last good one.
+ * Its peers go to the Lua balancer's shared memory by an HTTP PUT on loopback.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PEER_TABLE_URL } from './nginx-config.js';
 
 export type ApplyOutcome = 'unchanged' | 'reloaded' | 'refused';
 
@@ -14,7 +16,10 @@ export class NginxControl {
   readonly routesFile: string;
 
   /** `prefix` holds nginx.conf (which includes routes.conf) and nginx.pid. */
-  constructor(private readonly prefix: string) {
+  constructor(
+    private readonly prefix: string,
+    private readonly peerTableUrl = PEER_TABLE_URL,
+  ) {
     this.routesFile = join(prefix, 'routes.conf');
   }
 
@@ -35,6 +40,16 @@ export class NginxControl {
     }
     process.kill(this.pid(), 'SIGHUP');
     return { outcome: 'reloaded' };
+  }
+
+  /** Hand the balancer every route's instances (`peerTable`): no reload. */
+  async publishPeers(table: string): Promise<void> {
+    const answer = await fetch(this.peerTableUrl, {
+      method: 'PUT',
+      body: table,
+      signal: AbortSignal.timeout(2_000),
+    });
+    if (!answer.ok) throw new Error(`nginx took no peers: HTTP ${answer.status} ${(await answer.text()).trim()}`); // prettier-ignore
   }
 
   /** nginx's master process, by the pid file it wrote. */

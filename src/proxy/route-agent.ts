@@ -1,18 +1,22 @@
 /**
  * The proxy's route agent: watches the catalog by Consul blocking queries through the
- * `consul` client (micado's Consul-compatible API, or a real Consul), renders the
- * routes, and hands them to nginx. Changes are gathered for a short while (200 ms) so
- * a burst of them is one reload; a render nginx refuses leaves the last good routes
- * in place, said once in one line.
+ * `consul` client (micado's Consul-compatible API, or a real Consul) and hands nginx
+ * the routes: each route's instances to the Lua balancer's shared memory (every change,
+ * no reload), and the servers and locations as configuration (reloaded only when a
+ * domain or path comes or goes). Changes are gathered for a short while (100 ms) so a
+ * burst of them is one update; a configuration nginx refuses leaves the last good one
+ * in place, said once in one line. The instances are handed again every few seconds,
+ * so an nginx started afresh (its shared memory empty) has them at once.
  */
 import Consul from 'consul';
 import { messageOf } from '../errors.js';
 import type { CatalogContent, CatalogService } from '../discovery/catalog.js';
-import { renderRoutes, type ProxyListen } from './nginx-config.js';
-import type { NginxControl } from './nginx-control.js';
+import { peerTable, renderRoutes, type ProxyListen } from './nginx-config.js';
+import type { ApplyOutcome, NginxControl } from './nginx-control.js';
 import { routesOf } from './routes.js';
 
-const DEBOUNCE_MS = 200;
+const DEBOUNCE_MS = 100;
+const REPUBLISH_MS = 5_000;
 
 type Watch = ReturnType<Consul['watch']>;
 
@@ -29,7 +33,7 @@ export interface RouteAgentOptions {
   nginx: NginxControl;
   log: (line: string) => void;
   /** Hears each render's outcome (tests and the bench time reloads with it). */
-  onApplied?: (outcome: string) => void;
+  onApplied?: (outcome: 'published' | ApplyOutcome) => void;
 }
 
 export class RouteAgent {
@@ -39,8 +43,13 @@ export class RouteAgent {
   /** Domain services by name, with their instances as last heard. */
   private readonly services = new Map<string, CatalogService>();
   private timer: NodeJS.Timeout | undefined;
+  private republish: NodeJS.Timeout | undefined;
   private applying: Promise<void> = Promise.resolve();
-  private lastProblem: string | undefined;
+  /** The peer table nginx last took; undefined: hand it over at the next update. */
+  private published: string | undefined;
+  /** What went wrong at the last try, each said once. */
+  private problems = new Set<string>();
+  private watchProblem: string | undefined;
 
   constructor(private readonly options: RouteAgentOptions) {
     const url = new URL(options.catalogUrl);
@@ -51,17 +60,23 @@ export class RouteAgent {
     this.listWatch = this.consul.watch({ method: this.consul.catalog.service.list, options: {} });
     this.listWatch.on('change', (services: Record<string, string[]>) => this.onServices(services));
     this.listWatch.on('error', (err: Error) => this.problem(`catalog: ${messageOf(err)}`));
+    this.republish = setInterval(() => {
+      this.published = undefined;
+      this.schedule();
+    }, REPUBLISH_MS);
   }
 
   async stop(): Promise<void> {
     this.listWatch?.end();
     for (const watch of this.serviceWatches.values()) watch.end();
     clearTimeout(this.timer);
+    clearInterval(this.republish);
     await this.applying;
   }
 
   /** The service list changed: watch each service with a domain, drop the others. */
   private onServices(services: Record<string, string[]>): void {
+    this.watchProblem = undefined;
     const withDomain = Object.entries(services).filter(([, tags]) =>
       tags.some((t) => t.startsWith('domain=')),
     );
@@ -73,9 +88,9 @@ export class RouteAgent {
       this.services.delete(name);
     }
     for (const [name, tags] of withDomain) {
-      const domain = tags.find((t) => t.startsWith('domain='))!.slice('domain='.length);
+      const tag = (key: string) => tags.find((t) => t.startsWith(`${key}=`))?.slice(key.length + 1); // prettier-ignore
       const known = this.services.get(name);
-      this.services.set(name, { ...(known ?? emptyService(name)), domain, tags });
+      this.services.set(name, { ...(known ?? emptyService(name)), domain: tag('domain'), path: tag('path'), tags }); // prettier-ignore
       if (this.serviceWatches.has(name)) continue;
       const watch = this.consul.watch({
         method: this.consul.health.service,
@@ -112,25 +127,44 @@ export class RouteAgent {
 
   private async render(): Promise<void> {
     const content: CatalogContent = { nodes: [], services: [...this.services.values()] };
-    const text = renderRoutes(routesOf(content), this.options.listen);
+    const routes = routesOf(content);
+    const problems: string[] = [];
+    // Instances first: a server about to appear finds its peers there.
+    const table = peerTable(routes);
+    if (table !== this.published) {
+      try {
+        await this.options.nginx.publishPeers(table);
+        this.published = table;
+        this.options.onApplied?.('published');
+      } catch (err) {
+        problems.push(`handing nginx the routes' instances failed: ${messageOf(err)}`);
+      }
+    }
     try {
-      const { outcome, detail } = await this.options.nginx.apply(text);
+      const { outcome, detail } = await this.options.nginx.apply(
+        renderRoutes(routes, this.options.listen),
+      );
       if (outcome === 'refused')
-        this.problem(`nginx refused the new routes (${detail}): serving the last good ones`);
-      else this.lastProblem = undefined;
+        problems.push(`nginx refused the new routes (${detail}): serving the last good ones`);
       if (outcome === 'reloaded')
-        this.options.log(`routes: ${routesOf(content).length} domain(s), nginx reloaded`);
+        this.options.log(`routes: ${routes.length} route(s), nginx reloaded`);
       this.options.onApplied?.(outcome);
     } catch (err) {
-      this.problem(`applying the routes failed: ${messageOf(err)}`);
+      problems.push(`applying the routes failed: ${messageOf(err)}`);
     }
+    this.report(problems);
   }
 
-  /** One line per problem, not one per retry of it. */
+  /** One line per problem when it starts, not one per retry of it. */
+  private report(problems: string[]): void {
+    for (const problem of problems) if (!this.problems.has(problem)) this.options.log(problem);
+    this.problems = new Set(problems);
+  }
+
+  /** A watch's problem: said once, until the catalog answers again. */
   private problem(message: string): void {
-    if (message === this.lastProblem) return;
-    this.lastProblem = message;
-    this.options.log(message);
+    if (message !== this.watchProblem) this.options.log(message);
+    this.watchProblem = message;
   }
 }
 

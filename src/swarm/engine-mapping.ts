@@ -2,7 +2,14 @@
  * Translation between the Engine API's JSON and micado's types. Pure, so the shapes
  * are unit-tested without an engine.
  */
-import type { Resources, ServiceSpec, SwarmNode, SwarmService, SwarmTask } from './swarm-client.js';
+import type {
+  PublishedPort,
+  Resources,
+  ServiceSpec,
+  SwarmNode,
+  SwarmService,
+  SwarmTask,
+} from './swarm-client.js';
 
 interface GenericResource {
   DiscreteResourceSpec?: { Kind: string; Value: number };
@@ -57,12 +64,7 @@ export function toService(raw: any): SwarmService {
     labels: raw.Spec?.Labels ?? {},
     reservations: resourcesOf(task.Resources?.Reservations?.GenericResources),
     constraints: task.Placement?.Constraints ?? [],
-    ports: (raw.Spec?.EndpointSpec?.Ports ?? []).map((p: any) => ({
-      target: p.TargetPort,
-      published: p.PublishedPort,
-      protocol: p.Protocol ?? 'tcp',
-      mode: p.PublishMode ?? 'ingress',
-    })),
+    ports: (raw.Spec?.EndpointSpec?.Ports ?? []).map(toPort),
     command: task.ContainerSpec?.Command ?? [],
     args: task.ContainerSpec?.Args ?? [],
     env: task.ContainerSpec?.Env ?? [],
@@ -83,7 +85,17 @@ export function toTask(raw: any): SwarmTask {
     error: raw.Status?.Err || undefined,
     containerId: raw.Status?.ContainerStatus?.ContainerID || undefined,
     reservations: resourcesOf(raw.Spec?.Resources?.Reservations?.GenericResources),
+    ports: (raw.Status?.PortStatus?.Ports ?? []).map(toPort),
     updatedAt: raw.UpdatedAt ?? '',
+  };
+}
+
+function toPort(p: any): PublishedPort {
+  return {
+    target: p.TargetPort,
+    published: p.PublishedPort ?? 0,
+    protocol: p.Protocol ?? 'tcp',
+    mode: p.PublishMode ?? 'ingress',
   };
 }
 /* eslint-enable @typescript-eslint/no-explicit-any */
@@ -108,7 +120,8 @@ export function serviceBody(spec: ServiceSpec): Record<string, unknown> {
     body.EndpointSpec = {
       Ports: spec.ports.map((p) => ({
         TargetPort: p.target,
-        PublishedPort: p.published,
+        // Absent, not 0: the engine then chooses a port per task.
+        ...(p.published > 0 ? { PublishedPort: p.published } : {}),
         Protocol: p.protocol ?? 'tcp',
         PublishMode: p.mode ?? 'ingress',
       })),

@@ -48,6 +48,7 @@ export interface ServiceSpec {
 
 export interface PublishedPort {
   target: number;
+  /** 0: the engine chooses a free port on the node, one per task (host mode). */
   published: number;
   protocol?: 'tcp' | 'udp';
   /** host: on the node the task runs on; ingress: on every node through the mesh. */
@@ -91,6 +92,8 @@ export interface SwarmTask {
   error: string | undefined;
   containerId: string | undefined;
   reservations: Resources;
+  /** The ports the task's node publishes for it, the engine's choice where the spec left it. */
+  ports: PublishedPort[];
   updatedAt: string;
 }
 

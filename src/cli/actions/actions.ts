@@ -37,6 +37,7 @@ export interface LaunchOptions extends Json {
   script?: string;
   arguments?: string[];
   domain?: string;
+  path?: string;
   port?: string;
   environment: string[];
   cpu?: string;

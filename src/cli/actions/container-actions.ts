@@ -39,6 +39,7 @@ export async function launchAction(ctx: CommandContext, options: LaunchOptions):
     script: options.script,
     arguments: options.arguments,
     domain: options.domain,
+    path: options.path,
     port: parsePort(options.port),
     environment: options.environment,
     cpuMilli,

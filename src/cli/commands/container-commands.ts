@@ -28,7 +28,14 @@ export function registerLaunch(program: Command, run: Run<LaunchOptions>): void 
     .option('-s, --script <path>', 'script inside the image to run')
     .option('-a, --arguments <args...>', 'arguments for the script (or the image command)')
     .option('-d, --domain <domain>', 'domain the proxy routes to this container')
-    .option('-p, --port <port>', 'port to publish on the node it runs on')
+    .option(
+      '--path <prefix>',
+      'serve only this path prefix of the domain (e.g. /api), sharing it with other containers',
+    )
+    .option(
+      '-p, --port <port>',
+      'port the container serves on, published on its node (one the engine chooses with -d)',
+    )
     .option('-e, --environment <KEY=VALUE>', 'environment variable (repeatable)', collect, [])
     .option('--cpu <cpus>', 'CPUs to reserve per replica, e.g. 0.5 or 500m')
     .option('--memory <size>', 'memory to reserve per replica, e.g. 300m or 1g')
