@@ -105,6 +105,9 @@ describe('the proxy', () => {
     const shop = await ask('shop.example');
     expect(shop.status).toBe(200);
     expect(served.body).not.toBe(shop.body);
+    const info = (await cluster.micado('info', '-s', 'container-api')).stdout;
+    expect(info).toMatch(/^ {2}domain {7}shop\.example\/api \(served\)$/m);
+    expect(info).toMatch(/^ {2}upstream {5}\d+\.\d+\.\d+\.\d+:\d+$/m);
     const again = await cluster.micado('launch', '-i', IMAGE, '-n', 'api2', '-d', 'shop.example', '--path', '/api/', '-p', '8084');
     expect(again.code).toBe(1);
     expect(again.stderr.trim()).toBe('micado: shop.example/api is already served by container-api: choose another path, or quit container-api');

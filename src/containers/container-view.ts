@@ -19,6 +19,8 @@ export interface ContainerView {
   nodes: string[];
   ports: string[];
   domain: string | undefined;
+  /** The domain's path prefix it serves (`--path`); the whole domain when undefined. */
+  path: string | undefined;
   /** With a domain: whether a proxy serves it, or what it lacks (a proxy, a running replica with a port). */
   proxied: 'served' | 'no proxy' | 'no replica' | undefined;
   /** Why it is not running, when Swarm says. */
@@ -69,6 +71,7 @@ export function containerView(
       (p) => `${publishedOf(p, running)}->${p.target}/${p.protocol ?? 'tcp'}`,
     ),
     domain: service.labels[CONTAINER_LABEL.domain],
+    path: service.labels[CONTAINER_LABEL.path],
     proxied: service.labels[CONTAINER_LABEL.domain]
       ? proxiedState([...nodesById.values()], running.length > 0 && service.ports.length > 0)
       : undefined,

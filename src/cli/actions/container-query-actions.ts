@@ -71,7 +71,7 @@ export async function listAction(
             ? usedOf(c.usage.memoryMb, (c.reservedPerReplica?.memoryMb ?? 0) * replicas)
             : '-',
           c.ports.join(',') || '-',
-          c.domain ? `${c.domain} (${c.proxied})` : '-',
+          c.domain ? `${c.domain}${c.path ?? ''} (${c.proxied})` : '-',
         ];
       }),
     );
@@ -189,8 +189,13 @@ function printInfo(
   output.line(`  reserves     ${reserves.join(' ') || '-'}`);
   output.line(`  placement    ${spec.constraints.join(', ') || 'any worker'}`);
   output.line(`  ports        ${info.ports.join(', ') || '-'}`);
-  output.line(`  domain       ${info.domain ?? '-'}`);
+  output.line(`  domain       ${info.domain ? `${info.domain}${info.path ?? ''} (${info.proxied})` : '-'}`); // prettier-ignore
   output.line(`  nodes        ${info.nodes.join(', ') || '-'}`);
+  if (info.domain) {
+    // What the proxy sends the domain's requests to: the passing endpoints.
+    const upstream = info.catalog.instances.filter((i) => i.passing && i.port > 0);
+    output.line(`  upstream     ${upstream.map((i) => `${i.address}:${i.port}`).join(', ') || 'none: the proxy answers 503'}`); // prettier-ignore
+  }
   const endpoints = info.catalog.instances.map(
     (i) => `${i.address}:${i.port} on ${i.node} (${i.passing ? 'passing' : 'critical'})`,
   );
