@@ -14,6 +14,8 @@ import { tarball } from './support/tarball.js';
 const IMAGE = 'container-page';
 const work = mkdtempSync(join(tmpdir(), 'micado-proxy-'));
 const WRK_REPORT = join(import.meta.dirname, 'support/wrk-report.lua');
+const SITE_CERT = join(work, 'site.pem');
+const SITE_KEY = join(work, 'site.key');
 
 describe('the proxy', () => {
   const cluster = new TestCluster();
@@ -32,17 +34,14 @@ describe('the proxy', () => {
       const start = await cluster.micado('start', '-f', 'small', '-t', tag);
       expect(start.code, start.stderr).toBe(0);
     }
-    const started = await cluster.micado(
-      'start',
-      '-n',
-      'proxy',
-      '-f',
-      'small',
-      '-t',
-      'proxy01',
-      '--json',
-    );
+    // The certificate the proxy serves HTTPS with: self-signed for the test's domains.
+    await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2',
+      '-subj', '/CN=shop.example', '-addext', 'subjectAltName=DNS:shop.example,DNS:blog.example',
+      '-keyout', SITE_KEY, '-out', SITE_CERT]); // prettier-ignore
+    const started = await cluster.micado('start', '-n', 'proxy', '-f', 'small', '-t', 'proxy01',
+      '--certificate', SITE_CERT, '--key', SITE_KEY, '--json'); // prettier-ignore
     expect(started.code, started.stderr).toBe(0);
+    expect(started.stdout + started.stderr).not.toContain('PRIVATE KEY');
     const { instance } = JSON.parse(started.stdout) as {
       instance: { id: string; address: string };
     };
@@ -87,6 +86,9 @@ describe('the proxy', () => {
     // Each domain is its own container: two replicas, two names.
     expect(blog.body).toMatch(/^[0-9a-f]{12}$/);
     expect(blog.body).not.toBe(page.body);
+    // The same over HTTPS on 443, with the certificate given to the proxy.
+    const https = await run('curl', ['-s', '-m', '5', '--cacert', SITE_CERT, '--resolve', `blog.example:443:${proxy.address}`, 'https://blog.example/']); // prettier-ignore
+    expect(https.stdout.trim()).toBe(blog.body);
     const list = JSON.parse((await cluster.micado('list', '-c', '--json')).stdout) as { containers: { name: string; domain: string; proxied: string }[] };
     expect(list.containers.map((c) => [c.name, c.domain, c.proxied])).toEqual([
       ['container-shop', 'shop.example', 'served'],
@@ -183,6 +185,18 @@ describe('the proxy', () => {
     const { connect, read, write, timeout, status } = result;
     expect({ connect, read, write, timeout, status }).toEqual({ connect: 0, read: 0, write: 0, timeout: 0, status: 0 }); // prettier-ignore
   }, 180_000); // prettier-ignore
+
+  it.each([
+    ['a certificate without its key', ['-n', 'proxy', '--certificate', SITE_CERT], /^micado: give the proxy its certificate and key together: --certificate FILE --key FILE$/],
+    ['a certificate for a worker', ['--certificate', SITE_CERT, '--key', SITE_KEY], /^micado: --certificate and --key are a proxy's: micado start -n proxy \.\.\.$/],
+    ['a key for another certificate', ['-n', 'proxy', '--certificate', SITE_CERT, '--key', SITE_CERT], /^micado: \S+site\.pem is not a PEM private key \(unencrypted\)$/],
+  ])('refuses %s in one line, starting nothing', async (_, args, message) => {
+    const before = (await cluster.micado('list', '-i', '--json')).stdout;
+    const start = await cluster.micado('start', '-f', 'small', '-t', 'bad01', ...args);
+    expect(start.code).toBe(2);
+    expect(start.stderr.trim()).toMatch(message);
+    expect((await cluster.micado('list', '-i', '--json')).stdout).toBe(before);
+  }); // prettier-ignore
 
   it('answers 503 naming the domain once its container is quit', async () => {
     const quit = await cluster.micado('quit', '-n', 'container-shop');

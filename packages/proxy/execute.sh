@@ -1,20 +1,40 @@
 #!/bin/sh
 # micado proxy: boots a proxy node. It joins the swarm as every node does (the node
 # package's execute.sh, packed beside this one) with role proxy and no capacity, so
-# nothing is placed on it; then it starts nginx on ADDRESS:80 and, supervised (started
-# again a second after it ends), the route agent, which watches the manager's catalog
-# (--catalog) and keeps nginx's routes current. Same parameters as the node package's,
-# --catalog required. On any failure: one line, a non-zero exit, the engine stopped.
+# nothing is placed on it; then it starts nginx on ADDRESS:80 (and :443 with a
+# certificate) and, supervised (started again a second after it ends), the route agent,
+# which watches the manager's catalog (--catalog) and keeps nginx's routes current.
+# Same parameters as the node package's, --catalog required. On any failure: one line,
+# a non-zero exit, the engine stopped.
 #
 #   execute.sh --manager HOST:2377 --token TOKEN --registry HOST:PORT --instance ID
 #              --pool POOL --flavour FLAVOUR --tls BUNDLE --catalog http://HOST:8500
+#              [--certificate BUNDLE | --certificate-dir DIR]
 #              [--address ADDRESS] [--root DIR] ...      (see the node package's README)
 set -eu
 me=execute.sh
 say() { echo "$me: $*" >&2; }
 here=$(cd "$(dirname "$0")" && pwd)
-root=/var/lib/micado-node address='' catalog=''
-# Read what this script needs too; everything is passed on as it came.
+root=/var/lib/micado-node address='' catalog='' certificate='' certificate_dir=''
+# --certificate (the served certificate, its chain and its key, in base64: one word) and
+# --certificate-dir (cert.pem and key.pem) are this script's own: taken out of what is
+# passed on to the node's boot. A parameter followed by another is empty, as there.
+taking=''
+for word do
+  shift
+  if [ -n "$taking" ]; then
+    case "$word" in
+      --*) taking='' ;;
+      *) eval "$taking=\$word" && taking='' && continue ;;
+    esac
+  fi
+  case "$word" in
+    --certificate) taking=certificate && continue ;;
+    --certificate-dir) taking=certificate_dir && continue ;;
+  esac
+  set -- "$@" "$word"
+done
+# Read what this script needs too; everything else is passed on as it came.
 previous=''
 for word in "$@"; do
   case "$previous" in
@@ -44,10 +64,35 @@ cp "$here/micado_routes.lua" "$conf/micado_routes.lua"
 # agent through a control listener on this machine's loopback only, into shared
 # memory: replicas come and go without a reload (see nginx.conf.in).
 sed -e "s|@ROOT@|$conf|g" -e "s|@CONTROL@|127.0.0.1:8480|g" "$here/nginx.conf.in" >"$conf/nginx.conf"
+# HTTPS on 443 when a certificate is given: unpacked (the key mode 600) for nginx.
+tls_lines='' tls_listen=''
+if [ -n "$certificate" ]; then
+  certificate_dir="$root/certificate"
+  mkdir -p "$certificate_dir"
+  chmod 700 "$certificate_dir"
+  (umask 077 && printf '%s' "$certificate" | base64 -d 2>/dev/null | awk -v dir="$certificate_dir" '
+    /^-----BEGIN .*PRIVATE KEY-----/ { key = 1 }
+    key { print > (dir "/key.pem") }
+    !key { print > (dir "/cert.pem") }
+    /^-----END .*PRIVATE KEY-----/ { key = 0; found = 1 }
+    END { exit found ? 0 : 1 }') ||
+    { say "--certificate is not a certificate and its key"; exit 2; }
+fi
+if [ -n "$certificate_dir" ]; then
+  case "$certificate_dir" in *[!A-Za-z0-9_./-]*) say "--certificate-dir must be a plain path"; exit 2 ;; esac
+  for f in cert.pem key.pem; do
+    [ -r "$certificate_dir/$f" ] || { say "$certificate_dir/$f is missing"; exit 1; }
+  done
+  tls_lines="ssl_certificate $certificate_dir/cert.pem;
+ssl_certificate_key $certificate_dir/key.pem;"
+  tls_listen="listen $address:443 ssl default_server;"
+fi
 # No route yet: every Host answers 404 until the agent has read the catalog.
 cat > "$conf/routes.conf" <<CONF
+$tls_lines
 server {
   listen $address:80 default_server;
+  $tls_listen
   default_type text/plain;
   return 404 "micado proxy: no application is served at this address\n";
 }
@@ -68,9 +113,10 @@ fi
 (
   while :; do
     # An agent that dies (or is killed) is started again, whatever its exit status.
-    node "$agent" --catalog "$catalog" --address "$address" --dir "$conf" || true
+    node "$agent" --catalog "$catalog" --address "$address" --dir "$conf" \
+      ${certificate_dir:+--certificate-dir "$certificate_dir"} || true
     sleep 1
   done
 ) </dev/null >>"$conf/logs/route-agent.log" 2>&1 &
 echo $! > "$root/route-agent.supervisor.pid"
-echo "$me: proxy $address:80 is up (nginx pid $(cat "$conf/nginx.pid"), route agent supervisor pid $!)"
+echo "$me: proxy $address:80${certificate_dir:+ and :443} is up (nginx pid $(cat "$conf/nginx.pid"), route agent supervisor pid $!)"

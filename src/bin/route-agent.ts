@@ -2,12 +2,13 @@
 /**
  * The proxy's route agent, as the proxy package runs it (supervised: restarted when it
  * dies): `route-agent.js --catalog http://HOST:8500 --address ADDRESS --dir NGINX_DIR
- * [--port 80] [--control URL]`. NGINX_DIR holds the nginx.conf that includes
+ * [--port 80] [--control URL] [--certificate-dir DIR]`. With DIR (cert.pem and key.pem),
+ * every domain is served over HTTPS on 443 too. NGINX_DIR holds the nginx.conf that includes
  * routes.conf, and nginx.pid; URL is where nginx takes the routes' instances
  * (http://127.0.0.1:8480/routes, nginx.conf.in's control listener).
  */
 import { messageOf } from '../errors.js';
-import { PEER_TABLE_URL } from '../proxy/nginx-config.js';
+import { PEER_TABLE_URL, PLAIN_PATH } from '../proxy/nginx-config.js';
 import { NginxControl } from '../proxy/nginx-control.js';
 import { RouteAgent } from '../proxy/route-agent.js';
 
@@ -21,11 +22,16 @@ const log = (line: string) => process.stdout.write(`${new Date().toISOString()} 
 
 try {
   const port = Number(option('port', '80'));
+  const certificateDir = process.argv.includes('--certificate-dir')
+    ? option('certificate-dir')
+    : undefined;
+  if (certificateDir !== undefined && !PLAIN_PATH.test(certificateDir))
+    throw new Error('--certificate-dir must be an absolute path of letters, digits and _ . / -');
   if (!Number.isInteger(port) || port < 1 || port > 65_535)
     throw new Error('--port takes 1 to 65535');
   const agent = new RouteAgent({
     catalogUrl: option('catalog'),
-    listen: { address: option('address'), port },
+    listen: { address: option('address'), port, certificateDir },
     nginx: new NginxControl(option('dir'), option('control', PEER_TABLE_URL)),
     log,
   });

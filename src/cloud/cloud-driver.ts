@@ -30,6 +30,8 @@ export interface NodeBootstrap {
   catalog: string;
   /** The node engine's own certificate and key, and the cluster's CA. */
   tls: TlsMaterial;
+  /** A proxy's: the certificate and key it serves its domains with over HTTPS. */
+  certificate?: { cert: string; key: string };
 }
 
 /**
@@ -47,6 +49,8 @@ export interface NodeBootParameters {
   catalog: string;
   /** The engine's CA, certificate and key, one after the other, in base64: one word. */
   tls: string;
+  /** A proxy's HTTPS certificate and key, one after the other, in base64; '' for none. */
+  certificate: string;
 }
 
 export function bootParameters(
@@ -63,6 +67,9 @@ export function bootParameters(
     tag: request.tag,
     catalog: bootstrap.catalog,
     tls: tlsBundle(bootstrap.tls),
+    certificate: bootstrap.certificate
+      ? Buffer.from(`${bootstrap.certificate.cert}${bootstrap.certificate.key}`).toString('base64')
+      : '',
   };
 }
 
@@ -77,9 +84,10 @@ export const BOOT_PARAMETERS = [
   'tag',
   'catalog',
   'tls',
+  'certificate',
 ] as const satisfies readonly (keyof NodeBootParameters)[];
-/** Those a node may boot without: a tag, and the catalog (only a proxy reads it). */
-export const OPTIONAL_BOOT_PARAMETERS: readonly string[] = ['tag', 'catalog'];
+/** Those a node may boot without: a tag, the catalog and a certificate (a proxy's). */
+export const OPTIONAL_BOOT_PARAMETERS: readonly string[] = ['tag', 'catalog', 'certificate'];
 
 /** Boot parameters as execute.sh's words: `--name value` for each one given. */
 export function bootArguments(parameters: Partial<NodeBootParameters>): string[] {

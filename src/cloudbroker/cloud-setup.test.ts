@@ -93,6 +93,7 @@ describe('cloudsetup.xml', () => {
       tag: 't1',
       catalog: 'http://10.0.0.1:8500',
       tls: 'QkFTRTY0',
+      certificate: '',
     };
     expect(renderParameters('--manager {manager} --token {token} --tag {tag}', values)).toBe(
       '--manager 10.0.0.2:2377 --token SWMTKN-x --tag t1',

@@ -45,10 +45,17 @@ export async function startNode(
   /** Hears the machine as soon as the driver has made it, before the node is Ready. */
   onMachine?: (instance: Instance) => Promise<void>,
 ): Promise<ProvisionedNode> {
-  const { managerAddress, registry, catalog } = entry;
+  const { managerAddress, registry, catalog, certificate } = entry;
   // Made while the driver makes the machine: it waits for them only to boot it.
   const bootstrap = Promise.all([manager.joinTokens(), entry.issueTls(request.id)]).then(
-    ([{ worker }, tls]) => ({ managerAddress, registry, catalog, joinToken: worker, tls }),
+    ([{ worker }, tls]) => ({
+      managerAddress,
+      registry,
+      catalog,
+      joinToken: worker,
+      tls,
+      certificate,
+    }),
   );
   bootstrap.catch(() => undefined);
   const abort = new AbortController();

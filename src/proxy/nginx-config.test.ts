@@ -3,7 +3,7 @@
  * package's nginx.conf.in and micado_routes.lua as a proxy node runs them, the routes
  * rendered here, and two small HTTP servers of the test's own as the instances.
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, get, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,9 +17,14 @@ import { routesOf } from './routes.js';
 
 const PACKAGE = join(import.meta.dirname, '../../packages/proxy');
 const work = mkdtempSync(join(tmpdir(), 'micado-nginx-'));
+// The certificate HTTPS is served with: self-signed for shop.example, by openssl.
+mkdirSync(join(work, 'certificate'));
+execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2',
+  '-subj', '/CN=shop.example', '-addext', 'subjectAltName=DNS:shop.example',
+  '-keyout', join(work, 'certificate/key.pem'), '-out', join(work, 'certificate/cert.pem')], { stdio: 'ignore' }); // prettier-ignore
 /** nginx binds what it listens on: loopback ports of the test's own. */
 const port = () => 20_000 + Math.floor(Math.random() * 20_000);
-const LISTEN = { address: '127.0.0.1', port: port() };
+const LISTEN = { address: '127.0.0.1', port: port(), httpsPort: port(), certificateDir: join(work, 'certificate') }; // prettier-ignore
 const CONTROL = `127.0.0.1:${port()}`;
 
 const service = (name: string, domain: string | undefined, instances: CatalogService['instances'], path?: string): CatalogService => ({
@@ -43,6 +48,11 @@ function nginxDir(routes: string): string {
   writeFileSync(join(prefix, 'routes.conf'), routes);
   return prefix;
 }
+
+const run = (file: string, args: string[]) =>
+  new Promise<string>((resolve, reject) =>
+    execFile(file, args, (error, stdout, stderr) => (error ? reject(new Error(stderr || error.message)) : resolve(stdout))),
+  ); // prettier-ignore
 
 const nginx = (prefix: string, ...args: string[]) =>
   new Promise<{ ok: boolean; output: string }>((resolve) =>
@@ -79,6 +89,8 @@ describe('proxy routes and their nginx configuration', () => {
     expect(text).toContain('  location = /api {\n    set $micado_route "shop.example/api";');
     expect(text).toContain('  location ^~ /api/ {');
     expect(text).toContain(`listen 127.0.0.1:${LISTEN.port} default_server;`);
+    expect(text).toContain(`listen 127.0.0.1:${LISTEN.httpsPort} ssl default_server;`);
+    expect(text).toContain(`ssl_certificate ${work}/certificate/cert.pem;`);
     // Instances are no part of it: replicas coming and going change nothing here.
     expect(text).not.toContain('10.0.0.');
     const verdict = await nginx(nginxDir(text), '-t');
@@ -180,6 +192,12 @@ describe('the Lua balancer in a running nginx', () => {
     expect((await ask('shop.example', '/apix')).body).toMatch(/^[ab]$/);
     expect((await ask('nothing.example')).status).toBe(404);
     expect((await ask('blog.example')).status).toBe(503);
+  });
+
+  it('serves the same routes over HTTPS with the certificate given', async () => {
+    const answer = await run('curl', ['-s', '--cacert', join(work, 'certificate/cert.pem'),
+      '--resolve', `shop.example:${LISTEN.httpsPort}:127.0.0.1`, `https://shop.example:${LISTEN.httpsPort}/api/x`]); // prettier-ignore
+    expect(answer).toBe('api');
   });
 
   it('skips an instance that stopped before the table says so, and drops one the table no longer has', async () => {

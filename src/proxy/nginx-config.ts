@@ -20,7 +20,14 @@ export interface ProxyListen {
   /** The proxy's address and port (80) nginx listens on. */
   address: string;
   port: number;
+  /** Where the certificate nginx serves HTTPS with is (cert.pem, key.pem): then 443 too. */
+  certificateDir?: string;
+  /** The HTTPS port: 443 unless told. */
+  httpsPort?: number;
 }
+
+/** A path nginx may be given unquoted: the agent checks its --certificate-dir by it. */
+export const PLAIN_PATH = /^\/[A-Za-z0-9_./-]+$/;
 
 /** Where the proxy package's nginx takes the peer table (its loopback only). */
 export const PEER_TABLE_URL = 'http://127.0.0.1:8480/routes';
@@ -35,12 +42,26 @@ export function peerTable(routes: Route[]): string {
 
 export function renderRoutes(routes: Route[], listen: ProxyListen): string {
   const lines = ["# Written by micado's route agent from the catalog: edits are replaced.", ''];
+  const tls = listen.certificateDir !== undefined && PLAIN_PATH.test(listen.certificateDir);
+  if (tls) {
+    lines.push(
+      `ssl_certificate ${listen.certificateDir}/cert.pem;`,
+      `ssl_certificate_key ${listen.certificateDir}/key.pem;`,
+      'ssl_protocols TLSv1.2 TLSv1.3;',
+      'ssl_session_cache shared:micado_tls:10m;',
+      '',
+    );
+  }
+  const httpsPort = listen.httpsPort ?? 443;
+  const https = (extra = '') =>
+    tls ? [`  listen ${listen.address}:${httpsPort} ssl${extra};`] : [];
   const domains = new Map<string, Route[]>();
   for (const route of routes) domains.set(route.domain, [...(domains.get(route.domain) ?? []), route]); // prettier-ignore
   for (const [domain, own] of domains) {
     lines.push(
       'server {',
       `  listen ${listen.address}:${listen.port};`,
+      ...https(),
       `  server_name ${domain};`,
       `  set $micado_domain "${domain}";`,
     );
@@ -64,6 +85,7 @@ export function renderRoutes(routes: Route[], listen: ProxyListen): string {
   lines.push(
     'server {',
     `  listen ${listen.address}:${listen.port} default_server;`,
+    ...https(' default_server'),
     '  default_type text/plain;',
     '  return 404 "micado proxy: no application is served at this address\\n";',
     '}',

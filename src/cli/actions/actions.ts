@@ -24,6 +24,9 @@ export interface StartOptions extends Json {
   flavour: string;
   tag: string;
   name: string;
+  /** A proxy's HTTPS certificate and its key (files). */
+  certificate?: string;
+  key?: string;
 }
 export interface StopOptions extends Json {
   tag: string;

@@ -7,6 +7,8 @@ import { clusterUp } from '../../cluster/cluster-up.js';
 import { clusterLayout, swarmEntry } from '../../cluster/cluster-layout.js';
 import { labelNode, nodeOfInstance, startNode, stopNode } from '../../nodes/node-lifecycle.js';
 import { connectManager } from './manager-connection.js';
+import { PROXY_POOL } from '../../config/config.js';
+import { readServedCertificate, type ServedCertificate } from '../../host/served-certificate.js';
 import { logEvent } from './event-log.js';
 import type { CommandContext } from '../context.js';
 import type { StartOptions, StopOptions } from './actions.js';
@@ -25,6 +27,12 @@ export async function startAction(ctx: CommandContext, options: StartOptions): P
   }
   if (!TAG.test(options.tag)) {
     throw usageError(`invalid tag '${options.tag}': use letters, digits, '.', '_' and '-'`);
+  }
+  let certificate: ServedCertificate | undefined;
+  if (options.certificate !== undefined || options.key !== undefined) {
+    if (options.name !== PROXY_POOL)
+      throw usageError(`--certificate and --key are a proxy's: micado start -n ${PROXY_POOL} ...`);
+    certificate = readServedCertificate(options.certificate, options.key);
   }
   const driver = driverOfCloud(config, options.cloud, options.application);
   const layout = clusterLayout(config);
@@ -51,7 +59,7 @@ export async function startAction(ctx: CommandContext, options: StartOptions): P
   const { instance, node } = await startNode(
     manager,
     driver,
-    swarmEntry(layout),
+    { ...swarmEntry(layout), certificate },
     request,
     driver.cloud === LOCAL_CLOUD
       ? config.local.readyTimeoutMs

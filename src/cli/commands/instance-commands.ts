@@ -19,6 +19,11 @@ export function registerStart(program: Command, run: Run<StartOptions>): void {
     .requiredOption('-f, --flavour <flavour>', 'flavour (size) of the node, e.g. small')
     .requiredOption('-t, --tag <tag>', 'tag to find the node by, e.g. application01')
     .option('-n, --name <pool>', 'kind of node: application or database', 'application')
+    .option(
+      '--certificate <file>',
+      'a proxy (-n proxy): the certificate (PEM, chain after it) it serves HTTPS with on 443',
+    )
+    .option('--key <file>', "a proxy: the certificate's private key (PEM)")
     .option('-I, --initial', 'the first instance: bring the cluster up first if it is not')
     .option('--json', 'print the new instance as JSON')
     .action(run);

@@ -22,6 +22,7 @@ import {
   type NodeBootstrap,
 } from '../cloud-driver.js';
 import { clusterTlsFiles, managerTls, writeTlsFiles } from '../../host/certificates.js';
+import { writeServedCertificate } from '../../host/served-certificate.js';
 import { packageFile } from '../../host/package-files.js';
 import { ENGINE_TLS_PORT } from './dockerd-command.js';
 import { bootNodeHost, destroyLocalHost, type LocalHostRecord } from './local-host.js';
@@ -67,10 +68,12 @@ export class LocalCloudDriver implements CloudDriver {
         // The key goes to a file of the node's, not onto a command line others can read.
         const tlsDir = join(host.dir, 'tls');
         writeTlsFiles(boot.tls, tlsDir);
+        const served = boot.certificate && writeServedCertificate(boot.certificate, join(host.dir, 'certificate')); // prettier-ignore
         return [
-          ...bootArguments({ ...bootParameters(request, boot), tls: '' }),
+          ...bootArguments({ ...bootParameters(request, boot), tls: '', certificate: '' }),
           '--tls-dir',
           tlsDir,
+          ...(served ? ['--certificate-dir', served] : []),
           ...Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
         ];
       },
