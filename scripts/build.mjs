@@ -2,7 +2,7 @@
 // than hundreds of modules resolved one by one, and splitting keeps each command's
 // action loaded only when it runs.
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { copyFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -62,3 +62,17 @@ await build({
   },
   logLevel: 'warning',
 });
+
+// The dashboard's page: one script and one style sheet (uPlot's within), served by the
+// manager itself, so an open page needs no network but the manager's.
+await build({
+  entryPoints: ['src/dashboard/page/app.ts'],
+  outdir: 'dist/dashboard',
+  bundle: true,
+  format: 'iife',
+  platform: 'browser',
+  target: 'es2020',
+  minify: true,
+  logLevel: 'warning',
+});
+copyFileSync('src/dashboard/page/index.html', 'dist/dashboard/index.html');

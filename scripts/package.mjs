@@ -57,6 +57,8 @@ function stageManager(dir) {
     recursive: true,
     filter: (file) => !file.endsWith('.map'),
   });
+  // The dashboard's page, which the manager serves beside dist/bin.
+  cpSync('dist/dashboard', join(app, 'dist/dashboard'), { recursive: true });
   writeFileSync(
     join(app, 'package.json'),
     JSON.stringify({ name: 'micado', version, type: 'module', private: true }, null, 2),

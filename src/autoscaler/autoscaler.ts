@@ -96,6 +96,11 @@ export class Autoscaler {
     return this.deps.config.autoscaler;
   }
 
+  /** What it remembers of each pool: failures, backoff, last scalings. */
+  get pools(): ReadonlyMap<string, PoolState> {
+    return this.poolStates;
+  }
+
   private poolState(pool: string): PoolState {
     return this.poolStates.get(pool) ?? FRESH_POOL;
   }

@@ -27,6 +27,7 @@ import {
   registerMonitor,
   registerPolicy,
   registerServices,
+  registerDashboard,
 } from './commands/monitor-commands.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
@@ -66,6 +67,7 @@ export function buildProgram(actions: Actions, output: Output, status: CommandSt
   registerMonitor(program, bind(actions.monitor));
   registerEvents(program, bind(actions.events));
   registerServices(program, bind(actions.services));
+  registerDashboard(program, bind(actions.dashboard));
   registerManager(program, bind(actions.manager));
   registerPolicy(program, {
     set: bind(actions.policySet),

@@ -127,8 +127,13 @@ export interface MicadoConfig {
     consulTokenFile: string;
   };
   manager: {
-    /** host:port of /healthz and /metrics; loopback unless said otherwise. */
+    /** host:port of /healthz, /metrics and the dashboard; loopback unless said otherwise. */
     listen: string;
+    /**
+     * The dashboard's token (mode 600, made on the manager's first start), asked when
+     * `listen` is not loopback. Empty: STATE_DIR/dashboard.token.
+     */
+    dashboardTokenFile: string;
     /**
      * The engine the swarm's manager runs on. Empty: micado makes one, in a namespace on
      * its bridge (the local cluster). unix:///PATH: that engine, a VM's own, with the
@@ -187,7 +192,7 @@ export const DEFAULT_CONFIG: MicadoConfig = {
     maxMemoryMb: 4_194_304,
   },
   discovery: { listen: '', resyncMs: 5_000, consulUrl: '', consulTokenFile: '' },
-  manager: { listen: '127.0.0.1:9465', engine: '', advertise: '' },
+  manager: { listen: '127.0.0.1:9465', dashboardTokenFile: '', engine: '', advertise: '' },
   local: { readyTimeoutMs: 30_000, stopGraceMs: 10_000 },
 };
 

@@ -9,7 +9,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { messageOf } from '../errors.js';
-import type { OrchestratorSwarm, SwarmTask } from '../swarm/index.js';
+import type { OrchestratorSwarm, SwarmNode, SwarmService, SwarmTask } from '../swarm/index.js';
 import { catalogOf, type CatalogContent } from './catalog.js';
 
 export type CatalogSwarm = Pick<
@@ -42,6 +42,8 @@ export class ServiceCatalog {
   /** Starts at 1: Consul's clients take 0 as "no index". */
   index = 1;
   content: CatalogContent = { nodes: [], services: [] };
+  /** The swarm as last read (the dashboard shows more of it than the catalog keeps). */
+  reading: { nodes: SwarmNode[]; services: SwarmService[]; tasks: SwarmTask[] } | undefined;
   private readonly changedAt = new Map<string, number>();
   private readonly changes = new EventEmitter();
   private readonly abort = new AbortController();
@@ -138,6 +140,7 @@ export class ServiceCatalog {
       this.swarm.listServices(),
       this.swarm.listTasks(),
     ]);
+    this.reading = { nodes, services, tasks };
     this.apply(catalogOf(nodes, services, tasks));
     clearTimeout(this.follow);
     const followMs = tasks.some(onTheWay)

@@ -1,6 +1,6 @@
 /**
  * The manager daemon: the reconcile loop, the monitor's cron, the service catalog and
- * the HTTP face (/healthz, /metrics, the catalog's /v1/ and /prometheus/targets), wired together over one
+ * the HTTP face (/healthz, /metrics, the dashboard, the catalog's /v1/ and /prometheus/targets), wired together over one
  * swarm and one store, until told to stop. Node starts under way are left on stop:
  * the ledger has them, and the next manager resumes them.
  */
@@ -18,6 +18,11 @@ import { serveStatus } from './status-server.js';
 import { ServiceCatalog } from '../discovery/service-catalog.js';
 import { catalogHandler, serveCatalog } from '../discovery/catalog-server.js';
 import { ConsulRegistrar, readConsulToken } from '../discovery/consul-registrar.js';
+import { dashboardAccess } from '../dashboard/dashboard-access.js';
+import { DashboardFeed } from '../dashboard/dashboard-feed.js';
+import { dashboardInputs } from '../dashboard/dashboard-inputs.js';
+import { dashboardAssetsDir, dashboardHandler } from '../dashboard/dashboard-server.js';
+import { storeWithChanges } from '../dashboard/store-changes.js';
 
 export interface ManagerDaemonDeps {
   config: MicadoConfig;
@@ -33,8 +38,12 @@ export async function runManagerDaemon(
   deps: ManagerDaemonDeps,
   stopped: Promise<string>,
 ): Promise<void> {
-  const { config, manager, store, entry, log } = deps;
+  const { config, manager, entry, log } = deps;
   const now = Date.now;
+  // Every write the manager makes to the store is news for the dashboard's open pages.
+  let dashboardChanged = () => {};
+  const store = storeWithChanges(deps.store, () => dashboardChanged());
+  const access = dashboardAccess(config);
   const drivers = configuredDrivers(config);
   const provisioner = new NodeProvisioner({ manager, entry, config, store, now, drivers });
   const autoscaler = new Autoscaler({ manager, config, store, provisioner, drivers, log, now });
@@ -72,13 +81,22 @@ export async function runManagerDaemon(
     : undefined;
   registrar?.start();
   const catalogApi = catalogHandler(catalog, identity);
+  const feed = new DashboardFeed(
+    dashboardInputs({ config, catalog, store, pools: () => autoscaler.pools, now }),
+    { log },
+  );
+  dashboardChanged = () => feed.changed();
+  feed.start();
+  const dashboard = dashboardHandler(feed, access, dashboardAssetsDir());
   const server = await serveStatus(config.manager.listen, {
     unhealthy: () => {
       if (now() - autoscaler.lastCycleOk <= staleAfter) return undefined;
       return autoscaler.lastError ?? `no reconcile cycle has finished in ${staleAfter / 1000} s`;
     },
     metrics: () => autoscaler.metrics.render(),
-    more: catalogApi,
+    more: async (request, response) =>
+      (await dashboard(request, response)) ||
+      ((request.method === 'GET' || request.method === 'HEAD') && catalogApi(request, response)),
   });
   const catalogServer = await serveCatalog(new URL(entry.catalog).host, catalogApi).catch(
     (err: unknown) => {
@@ -108,6 +126,7 @@ export async function runManagerDaemon(
     );
     log(`${await stopped}: stopping`);
   } finally {
+    feed.stop();
     for (const open of [server, catalogServer]) {
       open.closeAllConnections();
       open.close();

@@ -1,6 +1,6 @@
 /**
  * The manager's HTTP face: /healthz for supervisors, /metrics for Prometheus, and
- * whatever else `more` serves (the catalog's Consul-compatible /v1/).
+ * whatever else `more` serves (the dashboard, the catalog's Consul-compatible /v1/).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { hostError } from '../errors.js';
@@ -26,8 +26,11 @@ export async function serveStatus(listen: string, source: StatusSource): Promise
   const server = createServer((request, response) => void answer(request, response));
   const answer = async (request: IncomingMessage, response: ServerResponse) => {
     const path = (request.url ?? '/').split('?')[0];
-    if (request.method !== 'GET' && request.method !== 'HEAD') {
-      response.writeHead(405, { allow: 'GET, HEAD' }).end();
+    const reading = request.method === 'GET' || request.method === 'HEAD';
+    if (!reading) {
+      // Only what `more` serves takes another method (the dashboard's login form).
+      if (!(await source.more?.(request, response).catch(() => failed(response))))
+        response.writeHead(405, { allow: 'GET, HEAD' }).end();
     } else if (path === '/healthz') {
       const problem = source.unhealthy();
       response

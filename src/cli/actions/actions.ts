@@ -115,6 +115,9 @@ export interface PolicySetOptions extends PolicyTarget {
   memoryLow?: string;
 }
 export type PolicyListOptions = Json;
+export interface DashboardOptions extends Json {
+  open?: boolean;
+}
 
 type Action<O> = (ctx: CommandContext, options: O) => Promise<void>;
 
@@ -136,6 +139,7 @@ export interface Actions {
   monitor: Action<MonitorOptions>;
   events: Action<EventsOptions>;
   services: Action<ServicesOptions>;
+  dashboard: Action<DashboardOptions>;
   manager: Action<ManagerOptions>;
   policySet: Action<PolicySetOptions>;
   policyRemove: Action<PolicyTarget>;

@@ -34,6 +34,8 @@ export const ACTIONS: Actions = {
   events: async (ctx, options) => (await monitorActions()).eventsAction(ctx, options),
   services: async (ctx, options) =>
     (await import('./services-action.js')).servicesAction(ctx, options),
+  dashboard: async (ctx, options) =>
+    (await import('./dashboard-action.js')).dashboardAction(ctx, options),
   policySet: async (ctx, options) => (await policyActions()).policySetAction(ctx, options),
   policyRemove: async (ctx, options) => (await policyActions()).policyRemoveAction(ctx, options),
   policyList: async (ctx, options) => (await policyActions()).policyListAction(ctx, options),

@@ -8,6 +8,7 @@ import type {
   PolicySetOptions,
   PolicyTarget,
   ServicesOptions,
+  DashboardOptions,
 } from '../actions/actions.js';
 import type { Run } from '../context.js';
 
@@ -42,6 +43,15 @@ export function registerServices(program: Command, run: Run<ServicesOptions>): v
       'show the service catalog: each container, its client and domain, where its tasks run and their health',
     )
     .option('--json', 'print the catalog as JSON')
+    .action(run);
+}
+
+export function registerDashboard(program: Command, run: Run<DashboardOptions>): void {
+  program
+    .command('dashboard')
+    .description("print the address of the manager's web dashboard (read-only, live)")
+    .option('--open', "open it in this machine's browser too")
+    .option('--json', 'print the address as JSON')
     .action(run);
 }
 
