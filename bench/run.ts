@@ -1,12 +1,13 @@
 /**
  * micado's benchmarks, each measured side by side with its baseline in one run (this
  * machine is shared and noisy: compare the ratios, not the absolute times).
- * `npm run bench [foundation|containers|cloudbroker|monitor|autoscaler|burst|storm|discovery|proxy]`.
+ * `npm run bench [foundation|containers|cloudbroker|monitor|autoscaler|burst|storm|discovery|proxy|dashboard]`.
  */
 import { benchAutoscaler } from './autoscaler.js';
 import { benchBurst } from './burst.js';
 import { benchCloudBroker } from './cloudbroker.js';
 import { benchContainers } from './containers.js';
+import { benchDashboard } from './dashboard.js';
 import { benchDiscovery } from './discovery.js';
 import { benchFoundation } from './foundation.js';
 import { benchMonitor } from './monitor.js';
@@ -23,6 +24,7 @@ const suites: Record<string, () => Promise<string[][]>> = {
   storm: benchStorm,
   discovery: benchDiscovery,
   proxy: benchProxy,
+  dashboard: benchDashboard,
 };
 
 const chosen = process.argv.slice(2);
