@@ -95,6 +95,24 @@ describe('container commands', () => {
     expect(table).toMatch(/container-web\s+container-web\s+running\s+1\/1/);
   });
 
+  it("gives a client's next container its image's name, or the one asked for", async () => {
+    const next = await cluster.micado('launch', '-i', 'container-web', '-n', 'web', '--detach', '--json');
+    expect(next.code, next.stderr).toBe(0);
+    expect(JSON.parse(next.stdout).name).toBe('container-web-web');
+    const named = await cluster.micado('launch', '-i', 'container-web', '-n', 'web', '--container-name', 'container-orders', '--detach', '--json');
+    expect(named.code, named.stderr).toBe(0);
+    expect(JSON.parse(named.stdout).name).toBe('container-orders');
+    const third = await cluster.micado('launch', '-i', 'container-web', '-n', 'web', '--detach');
+    expect(third.code).toBe(1);
+    expect(third.stderr.trim()).toBe('micado: client web already has container-web and container-web-web: name this one with --container-name container-NAME');
+    for (const name of ['container-web-web', 'container-orders']) {
+      const quit = await cluster.micado('quit', '-n', name, '--rm');
+      expect(quit.code, quit.stderr).toBe(0);
+    }
+    const list = JSON.parse((await cluster.micado('list', '-c', '--json')).stdout);
+    expect(list.containers.map((c: { client: string; name: string }) => [c.client, c.name])).toEqual([['web', 'container-web']]);
+  }); // prettier-ignore
+
   it('describes a container without showing environment values unless asked', async () => {
     const info = await cluster.micado('info', '-s', 'container-web', '--json');
     expect(info.code, info.stderr).toBe(0);

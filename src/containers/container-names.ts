@@ -1,8 +1,10 @@
 /**
- * Names: a container is a Swarm service named `container-CLIENT` (the manual's
- * "container-name" pattern), the client being who it is launched for.
+ * Names: a container is a Swarm service named in the manual's `container-NAME` pattern.
+ * A client's first container is `container-CLIENT`, as in the manual; a client may have
+ * more, each `container-CLIENT-IMAGE` after its image (`container-acme-db` for
+ * `container-db`), unless the launch names it (`--container-name container-NAME`).
  */
-import { usageError } from '../errors.js';
+import { conflictError, usageError } from '../errors.js';
 
 const CONTAINER = /^container-[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$/;
 const CLIENT = /^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$/;
@@ -16,6 +18,37 @@ export function containerNameFor(client: string): string {
     );
   }
   return name;
+}
+
+/** The client a `-n` names: the manual's `-n container-abc` is client abc. */
+export const clientOf = (given: string) => given.replace(/^container-/, '');
+
+/**
+ * The name of a client's new container, given the names taken: the one asked for, else
+ * `container-CLIENT`, else `container-CLIENT-IMAGE`. Refuses a name taken, in one line.
+ */
+export function chooseContainerName(
+  client: string,
+  image: string,
+  taken: ReadonlySet<string>,
+  asked?: string,
+): string {
+  if (asked !== undefined) {
+    checkContainerName(asked);
+    if (taken.has(asked))
+      throw conflictError(`container '${asked}' already exists: quit it with micado quit -n ${asked} --rm, or choose another name`); // prettier-ignore
+    return asked;
+  }
+  const first = containerNameFor(client);
+  if (!taken.has(first)) return first;
+  // The image's own name: the last part of its path, without its tag or `container-`.
+  const word = image.replace(/:[^/:]*$/, '').split('/').pop()!.replace(/^container-/, '').toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, ''); // prettier-ignore
+  const next = `${first}-${word}`;
+  if (word && CONTAINER.test(next) && !taken.has(next)) return next;
+  throw conflictError(
+    `client ${client} already has ${[first, ...(taken.has(next) ? [next] : [])].join(' and ')}: name this one with --container-name container-NAME`,
+  );
 }
 
 /** Check a name given to quit, remove, logs, info, execute, copy or build. */

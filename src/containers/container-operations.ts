@@ -8,6 +8,7 @@ import type { SwarmClient, SwarmNode, SwarmService } from '../swarm/index.js';
 import { registryHas } from '../cluster/private-registry.js';
 import { CONTAINER_LABEL, containerServiceSpec, type LaunchRequest } from './container-spec.js';
 import { routePath } from './route-address.js';
+import { chooseContainerName } from './container-names.js';
 import {
   containerView,
   currentTasks,
@@ -19,22 +20,28 @@ import {
 /** How often a waiting CLI looks at the tasks: Swarm has no event for task progress. */
 const WATCH_INTERVAL_MS = 25;
 
+/**
+ * Launch a container; resolves with its name (`asked.name` when given, else the
+ * client's next: `chooseContainerName`).
+ */
 export async function launchContainer(
   manager: SwarmClient,
   registry: string,
-  request: LaunchRequest,
-): Promise<void> {
-  const repository = request.image.name.slice(registry.length + 1).replace(/:[^:]+$/, '');
-  const tag = request.image.name.slice(request.image.name.lastIndexOf(':') + 1);
+  asked: Omit<LaunchRequest, 'name'> & { name?: string },
+): Promise<string> {
+  const repository = asked.image.name.slice(registry.length + 1).replace(/:[^:]+$/, '');
+  const tag = asked.image.name.slice(asked.image.name.lastIndexOf(':') + 1);
   const [services, found] = await Promise.all([
     manager.listServices({ label: [CONTAINER_LABEL.name] }),
     registryHas(registry, repository, tag),
   ]);
-  if (services.some((s) => s.name === request.name)) {
-    throw conflictError(
-      `container '${request.name}' already exists: quit it with micado quit -n ${request.name} --rm, or launch for another client`,
-    );
-  }
+  const name = chooseContainerName(
+    asked.client,
+    asked.image.given,
+    new Set(services.map((s) => s.name)),
+    asked.name,
+  );
+  const request: LaunchRequest = { ...asked, name };
   if (!found) {
     throw conflictError(
       `image '${request.image.given}' is not in the private registry: build it with micado build, or push it to ${registry}`,
@@ -66,6 +73,7 @@ export async function launchContainer(
       );
   }
   await manager.createService(containerServiceSpec(request));
+  return name;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SwarmService, SwarmTask } from '../swarm/index.js';
-import { checkContainerName, containerNameFor } from './container-names.js';
+import { checkContainerName, containerNameFor, chooseContainerName } from './container-names.js';
 import { checkLaunchOptions, containerServiceSpec } from './container-spec.js';
 import { containerView } from './container-view.js';
 import { resolveImage } from './image-reference.js';
@@ -30,6 +30,24 @@ describe('container names', () => {
       expect(() => checkContainerName(name)).toThrow(/must look like container-NAME/);
     },
   );
+});
+
+describe("a client's containers", () => {
+  const none = new Set<string>();
+  it('names the first container-CLIENT, as the manual does, and the next after its image', () => {
+    expect(chooseContainerName('acme', 'container-web', none)).toBe('container-acme');
+    expect(chooseContainerName('acme', 'container-db', new Set(['container-acme']))).toBe('container-acme-db');
+    expect(chooseContainerName('acme', '10.0.0.2:5000/team/Redis_Cache:7', new Set(['container-acme']))).toBe('container-acme-redis-cache');
+    expect(chooseContainerName('acme', 'container-db', none, 'container-orders')).toBe('container-orders');
+  }); // prettier-ignore
+
+  it('refuses a name taken, saying how to choose one', () => {
+    expect(() => chooseContainerName('acme', 'container-db', new Set(['container-acme', 'container-acme-db']))).toThrow(
+      /^client acme already has container-acme and container-acme-db: name this one with --container-name container-NAME$/,
+    );
+    expect(() => chooseContainerName('acme', 'x', new Set(['container-orders']), 'container-orders')).toThrow(/container 'container-orders' already exists/);
+    expect(() => chooseContainerName('acme', 'x', none, 'orders')).toThrow(/must look like container-NAME/);
+  }); // prettier-ignore
 });
 
 describe('quantities', () => {

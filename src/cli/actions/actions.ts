@@ -41,6 +41,7 @@ export interface LaunchOptions extends Json {
   arguments?: string[];
   domain?: string;
   path?: string;
+  containerName?: string;
   port?: string;
   environment: string[];
   cpu?: string;

@@ -1,6 +1,10 @@
 /** launch, quit and remove: the lifecycle of a container. */
 import { messageOf, usageError } from '../../errors.js';
-import { checkContainerName, containerNameFor } from '../../containers/container-names.js';
+import {
+  checkContainerName,
+  clientOf,
+  containerNameFor,
+} from '../../containers/container-names.js';
 import { checkLaunchOptions, parsePort } from '../../containers/container-spec.js';
 import {
   launchContainer,
@@ -21,7 +25,8 @@ const QUIT_TIMEOUT_MS = 60_000;
 export async function launchAction(ctx: CommandContext, options: LaunchOptions): Promise<void> {
   const { config, output } = ctx;
   // Everything the user typed is checked before the engine is asked anything.
-  const name = containerNameFor(options.name);
+  const client = clientOf(containerNameFor(options.name));
+  if (options.containerName !== undefined) checkContainerName(options.containerName);
   const problem = checkLaunchOptions(options);
   if (problem) throw usageError(problem);
   const cpuMilli =
@@ -31,9 +36,9 @@ export async function launchAction(ctx: CommandContext, options: LaunchOptions):
   const { layout, manager } = managerFor(config);
   const image = resolveImage(options.image, layout.registry);
   const started = performance.now();
-  await launchContainer(manager, layout.registry, {
-    name,
-    client: options.name.replace(/^container-/, ''),
+  const name = await launchContainer(manager, layout.registry, {
+    ...(options.containerName !== undefined ? { name: options.containerName } : {}),
+    client,
     image: { given: options.image, name: image.name },
     location: options.location,
     script: options.script,

@@ -22,7 +22,11 @@ export function registerLaunch(program: Command, run: Run<LaunchOptions>): void 
     .requiredOption('-i, --image <image>', 'image in the private registry, e.g. container-default')
     .requiredOption(
       '-n, --name <client>',
-      'client the container is launched for; names it container-CLIENT',
+      'client the container is launched for; names its first container container-CLIENT',
+    )
+    .option(
+      '--container-name <name>',
+      "name it container-NAME (a client's next container is otherwise container-CLIENT-IMAGE)",
     )
     .option('-l, --location <pool>', 'run only on nodes of this pool, e.g. application or database')
     .option('-s, --script <path>', 'script inside the image to run')
