@@ -113,6 +113,36 @@ describe('container commands', () => {
     expect(list.containers.map((c: { client: string; name: string }) => [c.client, c.name])).toEqual([['web', 'container-web']]);
   }); // prettier-ignore
 
+  it('keeps clients with their limits, and refuses a launch past them, creating nothing', async () => {
+    const add = await cluster.micado('client', 'add', '-n', 'acme', '--membership', 'gold', '--max-containers', '1', '--max-memory', '200m');
+    expect(add.code, add.stderr).toBe(0);
+    expect(add.stdout.trim()).toBe('client acme added: 1 containers, 200 MB');
+    const first = await cluster.micado('launch', '-i', 'container-web', '-n', 'acme', '--memory', '100m', '--detach');
+    expect(first.code, first.stderr).toBe(0);
+    const before = (await cluster.manager().listServices()).map((s) => s.name).sort();
+    const second = await cluster.micado('launch', '-i', 'container-web', '-n', 'acme', '--memory', '100m', '--detach');
+    expect(second.code).toBe(1);
+    expect(second.stderr.trim()).toBe('micado: client acme may have 1 containers: it has 1, and this asks 1 more');
+    const set = await cluster.micado('client', 'set', '-n', 'acme', '--max-containers', '5');
+    expect(set.code, set.stderr).toBe(0);
+    const memory = await cluster.micado('launch', '-i', 'container-web', '-n', 'acme', '--memory', '150m', '--detach');
+    expect(memory.stderr.trim()).toBe('micado: client acme may have 200 MB of memory reserved: it has 100 MB, and this asks 150 MB more');
+    expect((await cluster.manager().listServices()).map((s) => s.name).sort()).toEqual(before);
+    const list = JSON.parse((await cluster.micado('client', 'list', '--json')).stdout);
+    expect(list.clients).toEqual([expect.objectContaining({ name: 'acme', membership: 'gold', usage: { containers: 1, replicas: 1, reserved: { cpuMilli: 100, memoryMb: 100 } } })]);
+    const unknown = await cluster.micado('client', 'set', '-n', 'nobody', '--max-containers', '2');
+    expect([unknown.code, unknown.stderr.trim()]).toEqual([2, 'micado: no client nobody: add it with micado client add -n nobody']);
+    const bad = await cluster.micado('client', 'set', '-n', 'acme', '--ttl', '-5m');
+    expect([bad.code, bad.stderr.trim()]).toEqual([2, "micado: invalid --ttl '-5m': give a duration such as 30m, 24h or 7d, from a minute to a year"]);
+    const kept = await cluster.micado('client', 'remove', '-n', 'acme');
+    expect([kept.code, kept.stderr.trim()]).toEqual([1, 'micado: client acme still has container-acme: quit them, or remove with --force (which quits them)']);
+    const removed = await cluster.micado('client', 'remove', '-n', 'acme', '--force');
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(removed.stdout).toContain('container container-acme is stopped and removed');
+    expect((await cluster.manager().listServices()).map((s) => s.name)).not.toContain('container-acme');
+    expect(JSON.parse((await cluster.micado('client', 'list', '--json')).stdout).clients).toEqual([]);
+  }, 120_000); // prettier-ignore
+
   it('describes a container without showing environment values unless asked', async () => {
     const info = await cluster.micado('info', '-s', 'container-web', '--json');
     expect(info.code, info.stderr).toBe(0);

@@ -10,6 +10,7 @@ import type { MicadoConfig } from '../config/config.js';
 import { NODE_LABEL } from '../cloud/cloud-driver.js';
 import { stopNode } from '../nodes/node-lifecycle.js';
 import { machineOfNode, type Drivers } from '../nodes/node-drivers.js';
+import { clientUsage, quotaProblem } from '../clients/client-quota.js';
 import { CONTAINER_LABEL } from '../containers/container-spec.js';
 import { messageOf } from '../errors.js';
 import { serviceUsage } from '../monitor/usage.js';
@@ -64,6 +65,7 @@ export class Autoscaler {
   private lastSweep = -Infinity;
   /** Dry-run decisions already recorded, so an unchanged one is not recorded each cycle. */
   private dryRunSaid = new Set<string>();
+  private readonly heldSaid = new Set<string>();
   private readonly background = new Set<Promise<unknown>>();
   private readonly loop: ReconcileLoop;
 
@@ -361,7 +363,11 @@ export class Autoscaler {
   private async scaleReplicas(services: SwarmService[], now: number): Promise<void> {
     const { store, manager } = this.deps;
     const mine = services.filter((s) => s.labels[CONTAINER_LABEL.name] !== undefined);
-    const [policies, containers] = await Promise.all([store.imagePolicies(), store.containers()]);
+    const [policies, containers, clients] = await Promise.all([
+      store.imagePolicies(),
+      store.containers(),
+      store.clients(),
+    ]);
     const withPolicy = mine.filter(
       (s) =>
         policyFromLabels(s.labels) ||
@@ -386,7 +392,22 @@ export class Autoscaler {
       cooldownMs: this.settings.replicaCooldownMs,
       now,
     });
-    for (const change of changes) {
+    // What a client may use caps what its load asks: more replicas only within its limits.
+    const limitsOf = new Map(clients.map((c) => [c.name, c.limits]));
+    const allowed = changes.filter((change) => {
+      if (change.to <= change.from) return true;
+      const service = mine.find((s) => s.name === change.service)!;
+      const client = service.labels[CONTAINER_LABEL.client] ?? '';
+      const limits = limitsOf.get(client) ?? this.deps.config.clients.defaults;
+      const problem = quotaProblem(client, limits, clientUsage(mine, client), {
+        containers: 0,
+        replicas: change.to - change.from,
+        each: amountOf(service.reservations),
+      });
+      if (problem) this.heldOnce(change.service, `held at ${change.from} replicas: ${problem}`);
+      return problem === undefined;
+    });
+    for (const change of allowed) {
       const message = `${change.service}: ${change.from} → ${change.to} replicas (${change.why})`;
       if (this.settings.dryRun) {
         await this.dryRun('replicas', change.service, message);
@@ -397,6 +418,16 @@ export class Autoscaler {
       this.metrics.replicaChanges++;
       await this.record(SCALING_ACTION.replicas, change.service, message);
     }
+  }
+
+  /** A replica change a client's limits hold back: said once, not at every cycle. */
+  private heldOnce(service: string, message: string): void {
+    const key = `${service}|${message}`;
+    if (this.heldSaid.has(key)) return;
+    if (this.heldSaid.size > 1000) this.heldSaid.clear();
+    this.heldSaid.add(key);
+    this.deps.log(`${service}: ${message}`);
+    void this.record(SCALING_ACTION.held, service, message);
   }
 
   private async dryRun(action: string, subject: string, message: string): Promise<void> {

@@ -16,6 +16,8 @@ export const SCALING_ACTION = {
   scaleDown: 'scale-down',
   nodeRemoved: 'node-removed',
   replicas: 'replicas',
+  /** Replicas its load asked for that its client's limits held back. */
+  held: 'replicas-held',
   orphan: 'orphan',
 } as const;
 

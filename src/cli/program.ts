@@ -28,6 +28,7 @@ import {
   registerPolicy,
   registerServices,
   registerDashboard,
+  registerClient,
 } from './commands/monitor-commands.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
@@ -69,6 +70,12 @@ export function buildProgram(actions: Actions, output: Output, status: CommandSt
   registerServices(program, bind(actions.services));
   registerDashboard(program, bind(actions.dashboard));
   registerManager(program, bind(actions.manager));
+  registerClient(program, {
+    add: bind(actions.clientAdd),
+    set: bind(actions.clientSet),
+    remove: bind(actions.clientRemove),
+    list: bind(actions.clientList),
+  });
   registerPolicy(program, {
     set: bind(actions.policySet),
     remove: bind(actions.policyRemove),

@@ -1,5 +1,20 @@
 /** micado's configuration: its shape and its defaults. */
 
+/** What a client may use in all; an absent limit is no limit. */
+export interface ClientLimits {
+  containers?: number;
+  /** Replicas over all its containers. */
+  replicas?: number;
+  /** CPU and memory its replicas reserve in all. */
+  cpuMilli?: number;
+  memoryMb?: number;
+  /** The pools its containers may run in (and so cause nodes in). */
+  pools?: string[];
+  /** A launch's time limit when it gives none, and the longest one it may have. */
+  ttlMs?: number;
+  maxTtlMs?: number;
+}
+
 export interface Flavour {
   /** CPUs the node advertises (as micado.cpu_milli = cpus * 1000). */
   cpus: number;
@@ -113,6 +128,10 @@ export interface MicadoConfig {
     maxCpuMilli: number;
     maxMemoryMb: number;
   };
+  clients: {
+    /** The limits of a client with no record (`micado client add`); {} is unlimited. */
+    defaults: ClientLimits;
+  };
   discovery: {
     /**
      * host:port where nodes (proxies) read the catalog's Consul API. Empty: port 8500 on
@@ -191,6 +210,7 @@ export const DEFAULT_CONFIG: MicadoConfig = {
     maxCpuMilli: 1_000_000,
     maxMemoryMb: 4_194_304,
   },
+  clients: { defaults: {} },
   discovery: { listen: '', resyncMs: 5_000, consulUrl: '', consulTokenFile: '' },
   manager: { listen: '127.0.0.1:9465', dashboardTokenFile: '', engine: '', advertise: '' },
   local: { readyTimeoutMs: 30_000, stopGraceMs: 10_000 },

@@ -267,5 +267,18 @@ export function validateConfig(config: MicadoConfig): string[] {
   for (const key of ['readyTimeoutMs', 'stopGraceMs'] as const) {
     if (!(config.local?.[key] > 0)) problems.push(`local.${key} must be a positive number`);
   }
+  const defaults = (config.clients?.defaults ?? {}) as Record<string, unknown>;
+  for (const [key, value] of Object.entries(defaults)) {
+    const known = ['containers', 'replicas', 'cpuMilli', 'memoryMb', 'ttlMs', 'maxTtlMs'].includes(
+      key,
+    );
+    if (key === 'pools') {
+      if (!Array.isArray(value) || !value.every((p) => typeof p === 'string'))
+        problems.push('clients.defaults.pools must be a list of pool names');
+    } else if (!known)
+      problems.push(`clients.defaults.${key} is no limit: use containers, replicas, cpuMilli, memoryMb, pools, ttlMs or maxTtlMs`); // prettier-ignore
+    else if (!(Number.isInteger(value) && (value as number) >= 0))
+      problems.push(`clients.defaults.${key} must be a whole number, 0 or more`);
+  }
   return problems;
 }

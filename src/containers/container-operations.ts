@@ -28,6 +28,8 @@ export async function launchContainer(
   manager: SwarmClient,
   registry: string,
   asked: Omit<LaunchRequest, 'name'> & { name?: string },
+  /** A last word on the launch, given every container: a problem refuses it (a client's quota). */
+  allowed?: (containers: SwarmService[]) => string | undefined,
 ): Promise<string> {
   const repository = asked.image.name.slice(registry.length + 1).replace(/:[^:]+$/, '');
   const tag = asked.image.name.slice(asked.image.name.lastIndexOf(':') + 1);
@@ -72,6 +74,8 @@ export async function launchContainer(
         `port ${request.port} is already published by ${holder.name}: choose another`,
       );
   }
+  const problem = allowed?.(services);
+  if (problem) throw conflictError(problem);
   await manager.createService(containerServiceSpec(request));
   return name;
 }

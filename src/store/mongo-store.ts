@@ -13,6 +13,7 @@ import {
   type ContainerRecord,
   type EventQuery,
   type EventRecord,
+  type ClientRecord,
   type ImagePolicy,
   type InstanceRecord,
   type IntentState,
@@ -29,6 +30,7 @@ interface Keyed {
 type InstanceDoc = InstanceRecord & Keyed;
 type ContainerDoc = ContainerRecord & Keyed;
 type PolicyDoc = ImagePolicy & Keyed;
+type ClientDoc = ClientRecord & Keyed;
 type SampleDoc = Omit<MetricSample, 'at'> & { at: Date };
 type EventDoc = Omit<EventRecord, 'at'> & { at: Date };
 type IntentDoc = Omit<ProvisioningIntent, 'id'> & Keyed;
@@ -65,6 +67,7 @@ export class MongoStore implements Store {
   private readonly instancesColl: Collection<InstanceDoc>;
   private readonly containersColl: Collection<ContainerDoc>;
   private readonly policiesColl: Collection<PolicyDoc>;
+  private readonly clientsColl: Collection<ClientDoc>;
   private readonly samplesColl: Collection<SampleDoc>;
   private readonly eventsColl: Collection<EventDoc>;
   private readonly intentsColl: Collection<IntentDoc>;
@@ -77,6 +80,8 @@ export class MongoStore implements Store {
     this.instancesColl = db.collection('instances');
     this.containersColl = db.collection('containers');
     this.policiesColl = db.collection('imagecontainer');
+    // The original manager's collection name.
+    this.clientsColl = db.collection('clients');
     this.samplesColl = db.collection('samples');
     this.eventsColl = db.collection('events');
     this.intentsColl = db.collection('intents');
@@ -206,6 +211,18 @@ export class MongoStore implements Store {
 
   async containers(): Promise<ContainerRecord[]> {
     return this.guard(() => this.containersColl.find({}, NO_ID).sort({ _id: 1 }).toArray());
+  }
+
+  async putClient(client: ClientRecord): Promise<void> {
+    await this.guard(() => this.clientsColl.replaceOne({ _id: client.name }, client, { upsert: true })); // prettier-ignore
+  }
+
+  async removeClient(name: string): Promise<boolean> {
+    return this.guard(async () => (await this.clientsColl.deleteOne({ _id: name })).deletedCount > 0); // prettier-ignore
+  }
+
+  async clients(): Promise<ClientRecord[]> {
+    return this.guard(() => this.clientsColl.find({}, NO_ID).sort({ _id: 1 }).toArray());
   }
 
   async putImagePolicy(policy: ImagePolicy): Promise<void> {

@@ -14,6 +14,7 @@ import {
   type ContainerRecord,
   type EventQuery,
   type EventRecord,
+  type ClientRecord,
   type ImagePolicy,
   type InstanceRecord,
   type IntentState,
@@ -30,6 +31,7 @@ const SCHEMA = `
   CREATE TABLE IF NOT EXISTS instances (name TEXT PRIMARY KEY, doc TEXT NOT NULL);
   CREATE TABLE IF NOT EXISTS containers (id TEXT PRIMARY KEY, node TEXT NOT NULL, doc TEXT NOT NULL);
   CREATE TABLE IF NOT EXISTS image_policies (image TEXT PRIMARY KEY, doc TEXT NOT NULL);
+  CREATE TABLE IF NOT EXISTS clients (name TEXT PRIMARY KEY, doc TEXT NOT NULL);
   CREATE TABLE IF NOT EXISTS samples (
     at INTEGER NOT NULL, kind TEXT NOT NULL, subject TEXT NOT NULL,
     cpu_milli REAL, memory_mb REAL NOT NULL);
@@ -153,6 +155,24 @@ export class SqliteStore implements Store {
 
   async containers(): Promise<ContainerRecord[]> {
     return this.docs<ContainerRecord>('SELECT doc FROM containers ORDER BY id');
+  }
+
+  async putClient(client: ClientRecord): Promise<void> {
+    this.write(() =>
+      this.db
+        .prepare('INSERT OR REPLACE INTO clients (name, doc) VALUES (?, ?)')
+        .run(client.name, JSON.stringify(client)),
+    );
+  }
+
+  async removeClient(name: string): Promise<boolean> {
+    return this.write(
+      () => this.db.prepare('DELETE FROM clients WHERE name = ?').run(name).changes > 0,
+    );
+  }
+
+  async clients(): Promise<ClientRecord[]> {
+    return this.docs<ClientRecord>('SELECT doc FROM clients ORDER BY name');
   }
 
   async putImagePolicy(policy: ImagePolicy): Promise<void> {

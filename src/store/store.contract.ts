@@ -131,6 +131,42 @@ export function storeContract(name: string, backend: StoreBackend): void {
       expect((await store.imagePolicies()).map((p) => p.image)).toEqual(['api']);
     });
 
+    it('keeps clients by name, with their limits', async () => {
+      const store = await open();
+      const acme = {
+        name: 'acme',
+        domain: 'acme.example',
+        membership: 'gold',
+        limits: { containers: 3, replicas: 6, cpuMilli: 2000, memoryMb: 4096, pools: ['application'], ttlMs: 86_400_000 },
+        createdAt: 1000,
+        updatedAt: 1000,
+      }; // prettier-ignore
+      await store.putClient(acme);
+      await store.putClient({
+        ...acme,
+        name: 'beta',
+        domain: undefined,
+        membership: undefined,
+        limits: {},
+      });
+      await store.putClient({
+        ...acme,
+        limits: { ...acme.limits, containers: 5 },
+        updatedAt: 2000,
+      });
+      const clients = await store.clients();
+      expect(clients.map((c) => c.name)).toEqual(['acme', 'beta']);
+      expect(clients[0]).toEqual({
+        ...acme,
+        limits: { ...acme.limits, containers: 5 },
+        updatedAt: 2000,
+      });
+      expect(clients[1]!.limits).toEqual({});
+      expect(await store.removeClient('beta')).toBe(true);
+      expect(await store.removeClient('beta')).toBe(false);
+      expect((await store.clients()).map((c) => c.name)).toEqual(['acme']);
+    });
+
     it('appends history and answers by subject and time', async () => {
       const store = await open();
       await store.writeRefresh(

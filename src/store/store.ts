@@ -1,15 +1,17 @@
 /**
  * Store: what the manager knows of the cluster between runs. The latest view of
  * instances and containers (replaced by each monitor refresh), per-image scaling
- * policies, metric history, the events log and the provisioning ledger.
+ * policies, clients and their limits, metric history, the events log and the
+ * provisioning ledger.
  *
  * Times are epoch milliseconds. Every method is async so the MongoDB implementation
  * and the embedded SQLite one share this interface and one contract test suite.
  */
 import type { Amount } from '../swarm/index.js';
+import type { ClientLimits } from '../config/config.js';
 
 /** CPU in millicores, memory in MB: the units of the nodes' generic resources. */
-export type { Amount };
+export type { Amount, ClientLimits };
 
 export interface InstanceRecord {
   /** The instance id the driver gave (a node label), or the node's hostname. */
@@ -68,6 +70,17 @@ export interface ImagePolicy {
   memoryLowPercent: number;
   minReplicas: number;
   maxReplicas: number;
+}
+
+/** A client, as the original's `clients` collection kept it, with its limits. */
+export interface ClientRecord {
+  name: string;
+  domain: string | undefined;
+  /** Free text, as the original's membership. */
+  membership: string | undefined;
+  limits: ClientLimits;
+  createdAt: number;
+  updatedAt: number;
 }
 
 export interface MetricSample {
@@ -143,6 +156,11 @@ export interface Store {
   putContainer(container: ContainerRecord): Promise<void>;
   instances(): Promise<InstanceRecord[]>;
   containers(): Promise<ContainerRecord[]>;
+
+  putClient(client: ClientRecord): Promise<void>;
+  removeClient(name: string): Promise<boolean>;
+  /** Clients by name. */
+  clients(): Promise<ClientRecord[]>;
 
   putImagePolicy(policy: ImagePolicy): Promise<void>;
   removeImagePolicy(image: string): Promise<boolean>;

@@ -116,6 +116,23 @@ export interface PolicySetOptions extends PolicyTarget {
   memoryLow?: string;
 }
 export type PolicyListOptions = Json;
+export interface ClientOptions extends Json {
+  name: string;
+  domain?: string;
+  membership?: string;
+  maxContainers?: string;
+  maxReplicas?: string;
+  maxCpu?: string;
+  maxMemory?: string;
+  pools?: string;
+  ttl?: string;
+  maxTtl?: string;
+}
+export interface ClientRemoveOptions extends Json {
+  name: string;
+  force?: boolean;
+}
+export type ClientListOptions = Json;
 export interface DashboardOptions extends Json {
   open?: boolean;
 }
@@ -141,6 +158,10 @@ export interface Actions {
   events: Action<EventsOptions>;
   services: Action<ServicesOptions>;
   dashboard: Action<DashboardOptions>;
+  clientAdd: Action<ClientOptions>;
+  clientSet: Action<ClientOptions>;
+  clientRemove: Action<ClientRemoveOptions>;
+  clientList: Action<ClientListOptions>;
   manager: Action<ManagerOptions>;
   policySet: Action<PolicySetOptions>;
   policyRemove: Action<PolicyTarget>;

@@ -18,9 +18,12 @@ import type { CommandContext } from '../context.js';
 import type { LaunchOptions, QuitOptions, RemoveOptions } from './actions.js';
 import { findContainer, managerFor } from './manager-connection.js';
 import { logEvent } from './event-log.js';
+import { clientLimits } from './client-limits-of.js';
+import { clientUsage, quotaProblem } from '../../clients/client-quota.js';
+import type { SwarmService } from '../../swarm/index.js';
 import { CapacityProgress } from './capacity-progress.js';
 
-const QUIT_TIMEOUT_MS = 60_000;
+export const QUIT_TIMEOUT_MS = 60_000;
 
 export async function launchAction(ctx: CommandContext, options: LaunchOptions): Promise<void> {
   const { config, output } = ctx;
@@ -36,21 +39,35 @@ export async function launchAction(ctx: CommandContext, options: LaunchOptions):
   const { layout, manager } = managerFor(config);
   const image = resolveImage(options.image, layout.registry);
   const started = performance.now();
-  const name = await launchContainer(manager, layout.registry, {
-    ...(options.containerName !== undefined ? { name: options.containerName } : {}),
-    client,
-    image: { given: options.image, name: image.name },
-    location: options.location,
-    script: options.script,
-    arguments: options.arguments,
-    domain: options.domain,
-    path: options.path,
-    port: parsePort(options.port),
-    environment: options.environment,
-    cpuMilli,
-    memoryMb,
-    replicas: options.replicas === undefined ? 1 : Number(options.replicas),
-  });
+  const limits = await clientLimits(config, client);
+  const replicas = options.replicas === undefined ? 1 : Number(options.replicas);
+  const quota = (containers: SwarmService[]) =>
+    quotaProblem(client, limits, clientUsage(containers, client), {
+      containers: 1,
+      replicas,
+      each: { cpuMilli, memoryMb },
+      pool: options.location,
+    });
+  const name = await launchContainer(
+    manager,
+    layout.registry,
+    {
+      ...(options.containerName !== undefined ? { name: options.containerName } : {}),
+      client,
+      image: { given: options.image, name: image.name },
+      location: options.location,
+      script: options.script,
+      arguments: options.arguments,
+      domain: options.domain,
+      path: options.path,
+      port: parsePort(options.port),
+      environment: options.environment,
+      cpuMilli,
+      memoryMb,
+      replicas,
+    },
+    quota,
+  );
   if (options.detach) {
     await logEvent(ctx, { action: 'launch', subject: name, message: `launched ${image.name}` });
     if (options.json) return output.json({ name, state: 'launched' });

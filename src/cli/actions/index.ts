@@ -14,6 +14,7 @@ const queryActions = () => import('./container-query-actions.js');
 const ioActions = () => import('./container-io-actions.js');
 const monitorActions = () => import('./monitor-actions.js');
 const policyActions = () => import('./policy-actions.js');
+const clientActions = () => import('./client-actions.js');
 
 export const ACTIONS: Actions = {
   up: async (ctx, options) => (await clusterActions()).upAction(ctx, options),
@@ -34,6 +35,10 @@ export const ACTIONS: Actions = {
   events: async (ctx, options) => (await monitorActions()).eventsAction(ctx, options),
   services: async (ctx, options) =>
     (await import('./services-action.js')).servicesAction(ctx, options),
+  clientAdd: async (ctx, options) => (await clientActions()).clientAddAction(ctx, options),
+  clientSet: async (ctx, options) => (await clientActions()).clientSetAction(ctx, options),
+  clientRemove: async (ctx, options) => (await clientActions()).clientRemoveAction(ctx, options),
+  clientList: async (ctx, options) => (await clientActions()).clientListAction(ctx, options),
   dashboard: async (ctx, options) =>
     (await import('./dashboard-action.js')).dashboardAction(ctx, options),
   policySet: async (ctx, options) => (await policyActions()).policySetAction(ctx, options),

@@ -9,6 +9,9 @@ import type {
   PolicyTarget,
   ServicesOptions,
   DashboardOptions,
+  ClientOptions,
+  ClientRemoveOptions,
+  ClientListOptions,
 } from '../actions/actions.js';
 import type { Run } from '../context.js';
 
@@ -95,6 +98,46 @@ export function registerPolicy(
   policy
     .command('list')
     .description('list the policies')
+    .option('--json', 'print them as JSON')
+    .action(run.list);
+}
+
+export function registerClient(
+  program: Command,
+  run: {
+    add: Run<ClientOptions>;
+    set: Run<ClientOptions>;
+    remove: Run<ClientRemoveOptions>;
+    list: Run<ClientListOptions>;
+  },
+): void {
+  const client = program
+    .command('client')
+    .description('who containers are launched for (launch -n), and what each may use');
+  const limits = (command: Command) =>
+    command
+      .requiredOption('-n, --name <client>', 'the client, as launch -n names it')
+      .option('-d, --domain <domain>', 'its domain')
+      .option('--membership <text>', 'its membership, free text')
+      .option('--max-containers <n>', 'containers it may have (none: no limit)')
+      .option('--max-replicas <n>', 'replicas over all its containers')
+      .option('--max-cpu <cpus>', 'CPU its replicas may reserve in all, e.g. 4 or 500m')
+      .option('--max-memory <size>', 'memory its replicas may reserve in all, e.g. 8g')
+      .option('--pools <pools>', 'the pools its containers may run in, comma-separated')
+      .option('--ttl <duration>', 'time limit of a launch that gives none, e.g. 24h')
+      .option('--max-ttl <duration>', 'the longest time limit a launch may have, e.g. 7d')
+      .option('--json', 'print the client as JSON');
+  limits(client.command('add').description('add a client')).action(run.add);
+  limits(client.command('set').description("change a client's details or limits")).action(run.set);
+  client
+    .command('remove')
+    .description('remove a client (one with containers only with --force, which quits them)')
+    .requiredOption('-n, --name <client>', 'the client')
+    .option('--force', 'quit and remove its containers first')
+    .action(run.remove);
+  client
+    .command('list')
+    .description('list clients with what they use and their limits')
     .option('--json', 'print them as JSON')
     .action(run.list);
 }

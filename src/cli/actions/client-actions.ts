@@ -1,0 +1,114 @@
+/**
+ * `micado client add|set|remove|list`: who containers are launched for, as the original's
+ * `clients` collection kept them, with their limits. Everything typed is checked before
+ * the store is written; a client with containers is removed only with --force, which
+ * quits them first.
+ */
+import { clientOf, containerNameFor } from '../../containers/container-names.js';
+import { CONTAINER_LABEL } from '../../containers/container-spec.js';
+import { isHostName } from '../../containers/route-address.js';
+import { conflictError, usageError } from '../../errors.js';
+import { describeLimits, limitsFrom } from '../../clients/client-limits.js';
+import { clientUsage } from '../../clients/client-quota.js';
+import { quitContainer } from '../../containers/container-operations.js';
+import { QUIT_TIMEOUT_MS } from './container-actions.js';
+import { openExistingStore, openStore } from '../../store/open-store.js';
+import type { ClientRecord } from '../../store/store.js';
+import type { CommandContext } from '../context.js';
+import type { ClientListOptions, ClientOptions, ClientRemoveOptions } from './actions.js';
+import { managerFor } from './manager-connection.js';
+import { logEvent } from './event-log.js';
+
+/** The client `-n` names, checked as launch checks it. */
+const clientName = (given: string) => clientOf(containerNameFor(given));
+
+function checkedText(options: ClientOptions) {
+  if (options.domain !== undefined && options.domain !== '' && !isHostName(options.domain))
+    throw usageError(`invalid domain '${options.domain}': use a host name such as acme.example.org`); // prettier-ignore
+  if (options.membership !== undefined && (options.membership.length > 200 || /[\n\r]/.test(options.membership)))
+    throw usageError('invalid --membership: one line of at most 200 characters'); // prettier-ignore
+}
+
+async function save(ctx: CommandContext, options: ClientOptions, adding: boolean): Promise<void> {
+  const { config, output } = ctx;
+  const name = clientName(options.name);
+  checkedText(options);
+  const store = await openStore(config);
+  let record: ClientRecord;
+  try {
+    const known = (await store.clients()).find((c) => c.name === name);
+    if (adding && known) throw conflictError(`client ${name} exists: change it with micado client set -n ${name}`); // prettier-ignore
+    if (!adding && !known) throw usageError(`no client ${name}: add it with micado client add -n ${name}`); // prettier-ignore
+    const now = Date.now();
+    record = {
+      name,
+      domain: options.domain === undefined ? known?.domain : options.domain || undefined,
+      membership: options.membership === undefined ? known?.membership : options.membership || undefined,
+      limits: limitsFrom(options, known?.limits),
+      createdAt: known?.createdAt ?? now,
+      updatedAt: now,
+    }; // prettier-ignore
+    await store.putClient(record);
+  } finally {
+    await store.close();
+  }
+  const limits = describeLimits(record.limits);
+  await logEvent(ctx, { action: adding ? 'client-add' : 'client-set', subject: name, message: `limits: ${limits}` }); // prettier-ignore
+  if (options.json) return output.json(record);
+  output.line(`client ${name} ${adding ? 'added' : 'changed'}: ${limits}`);
+}
+
+export const clientAddAction = (ctx: CommandContext, options: ClientOptions) => save(ctx, options, true); // prettier-ignore
+export const clientSetAction = (ctx: CommandContext, options: ClientOptions) => save(ctx, options, false); // prettier-ignore
+
+export async function clientRemoveAction(
+  ctx: CommandContext,
+  options: ClientRemoveOptions,
+): Promise<void> {
+  const { config, output } = ctx;
+  const name = clientName(options.name);
+  const store = await openExistingStore(config);
+  try {
+    const known = store ? (await store.clients()).some((c) => c.name === name) : false;
+    if (!known) throw usageError(`no client ${name}: see micado client list`);
+    const { manager } = managerFor(config);
+    const theirs = (await manager.listServices({ label: [CONTAINER_LABEL.name] })).filter(
+      (s) => s.labels[CONTAINER_LABEL.client] === name,
+    );
+    if (theirs.length > 0 && !options.force)
+      throw conflictError(`client ${name} still has ${theirs.map((s) => s.name).join(', ')}: quit them, or remove with --force (which quits them)`); // prettier-ignore
+    for (const service of theirs) {
+      await quitContainer(manager, service, true, QUIT_TIMEOUT_MS);
+      output.line(`container ${service.name} is stopped and removed`);
+    }
+    await store!.removeClient(name);
+  } finally {
+    await store?.close();
+  }
+  await logEvent(ctx, {
+    action: 'client-remove',
+    subject: name,
+    message: `client ${name} removed`,
+  });
+  output.line(`client ${name} removed`);
+}
+
+export async function clientListAction(
+  { config, output }: CommandContext,
+  options: ClientListOptions,
+): Promise<void> {
+  const store = await openExistingStore(config);
+  const clients = store ? await store.clients().finally(() => store.close()) : [];
+  const { manager } = managerFor(config);
+  const services = await manager.listServices({ label: [CONTAINER_LABEL.name] });
+  const rows = clients.map((c) => ({ ...c, usage: clientUsage(services, c.name) }));
+  if (options.json) return output.json({ clients: rows, defaults: config.clients.defaults });
+  output.table(
+    ['CLIENT', 'DOMAIN', 'MEMBERSHIP', 'CONTAINERS', 'REPLICAS', 'RESERVED', 'LIMITS'],
+    rows.map((c) => [
+      c.name, c.domain ?? '-', c.membership ?? '-', String(c.usage.containers), String(c.usage.replicas),
+      `${c.usage.reserved.cpuMilli}m, ${c.usage.reserved.memoryMb} MB`, describeLimits(c.limits),
+    ]),
+  ); // prettier-ignore
+  output.line(`clients with no record: ${describeLimits(config.clients.defaults)}`);
+}

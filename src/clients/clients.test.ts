@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import type { SwarmService } from '../swarm/index.js';
+import { describeLimits, limitsFrom, parseDuration } from './client-limits.js';
+import { clientUsage, quotaProblem } from './client-quota.js';
+
+const service = (name: string, client: string, replicas: number, cpu = 100, mem = 64): SwarmService => ({
+  id: name, version: 1, name, image: 'img', replicas, constraints: [], ports: [], command: [], args: [], env: [],
+  labels: { 'micado.container': name, 'micado.client': client }, createdAt: '', updatedAt: '',
+  reservations: { 'micado.cpu_milli': cpu, 'micado.mem_mb': mem },
+}); // prettier-ignore
+
+describe('client limits as typed', () => {
+  it('reads counts, amounts, pools and durations, and none clears one', () => {
+    const limits = limitsFrom({ maxContainers: '3', maxReplicas: '10', maxCpu: '2', maxMemory: '4g', pools: 'application,database', ttl: '24h', maxTtl: '7d' }); // prettier-ignore
+    expect(limits).toEqual({ containers: 3, replicas: 10, cpuMilli: 2000, memoryMb: 4096, pools: ['application', 'database'], ttlMs: 86_400_000, maxTtlMs: 604_800_000 }); // prettier-ignore
+    expect(limitsFrom({ maxCpu: 'none', maxContainers: '5' }, limits)).toEqual({ ...limits, containers: 5, cpuMilli: undefined }); // prettier-ignore
+    expect(describeLimits(limits)).toBe('3 containers, 10 replicas, 2000m CPU, 4096 MB, pools application,database, ttl 1d, max ttl 7d'); // prettier-ignore
+    expect(describeLimits({})).toBe('unlimited');
+  });
+
+  it.each([
+    [{ maxContainers: '-1' }, /invalid --max-containers '-1'/],
+    [{ maxReplicas: '1e9' }, /invalid --max-replicas/],
+    [{ maxReplicas: '99999999' }, /invalid --max-replicas/],
+    [{ maxCpu: 'lots' }, /invalid cpu/],
+    [{ maxMemory: '-1m' }, /invalid memory/],
+    [{ pools: 'App Pool' }, /invalid pool 'App Pool'/],
+    [{ ttl: '0' }, /invalid --ttl '0'/],
+    [{ ttl: '-5m' }, /invalid --ttl '-5m'/],
+    [
+      { ttl: '10 years' },
+      /invalid --ttl '10 years': give a duration such as 30m, 24h or 7d, from a minute to a year/,
+    ],
+    [{ ttl: '5' }, /invalid --ttl '5'/],
+    [
+      { ttl: '2d', maxTtl: '1d' },
+      /the default --ttl \(2 days\) is longer than --max-ttl \(1 day\)/,
+    ],
+  ])('refuses %j in one line', (options, message) => {
+    expect(() => limitsFrom(options)).toThrow(message);
+  });
+
+  it('reads a duration with its unit', () => {
+    expect(parseDuration('90m', '--ttl')).toBe(5_400_000);
+    expect(parseDuration('1.5h', '--ttl')).toBe(5_400_000);
+  });
+});
+
+describe('quotas', () => {
+  const services = [service('container-a', 'acme', 2), service('container-b', 'acme', 1, 500, 256), service('container-c', 'other', 4)]; // prettier-ignore
+
+  it("counts a client's containers, replicas and what they reserve", () => {
+    expect(clientUsage(services, 'acme')).toEqual({ containers: 2, replicas: 3, reserved: { cpuMilli: 700, memoryMb: 384 } }); // prettier-ignore
+  });
+
+  it('names the limit, the use and the request of the first limit passed', () => {
+    const usage = clientUsage(services, 'acme');
+    const launch = { containers: 1, replicas: 2, each: { cpuMilli: 200, memoryMb: 128 }, pool: 'application' }; // prettier-ignore
+    expect(quotaProblem('acme', {}, usage, launch)).toBeUndefined();
+    expect(quotaProblem('acme', { containers: 2 }, usage, launch)).toBe('client acme may have 2 containers: it has 2, and this asks 1 more'); // prettier-ignore
+    expect(quotaProblem('acme', { replicas: 4 }, usage, launch)).toBe('client acme may have 4 replicas: it has 3, and this asks 2 more'); // prettier-ignore
+    expect(quotaProblem('acme', { cpuMilli: 1000 }, usage, launch)).toBe('client acme may have 1000m of CPU reserved: it has 700m, and this asks 400m more'); // prettier-ignore
+    expect(quotaProblem('acme', { memoryMb: 512 }, usage, launch)).toBe('client acme may have 512 MB of memory reserved: it has 384 MB, and this asks 256 MB more'); // prettier-ignore
+    expect(quotaProblem('acme', { pools: ['database'] }, usage, launch)).toBe('client acme may run only in pool database: launch with -l database'); // prettier-ignore
+    // A replica change stays in the pools its container was launched in.
+    expect(quotaProblem('acme', { pools: ['database'] }, usage, { ...launch, containers: 0, pool: undefined })).toBeUndefined(); // prettier-ignore
+  });
+});
