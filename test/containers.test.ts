@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import { registryHas } from '../src/cluster/private-registry.js';
 import { httpStatus } from '../src/host/http-probe.js';
 import { connectEngine } from '../src/swarm/index.js';
-import { TestCluster } from './support/test-cluster.js';
+import { eventually, TestCluster } from './support/test-cluster.js';
 import { tarball as writeTarball, type Entry } from './support/tarball.js';
 
 const work = mkdtempSync(join(tmpdir(), 'micado-containers-'));
@@ -142,6 +142,23 @@ describe('container commands', () => {
     expect((await cluster.manager().listServices()).map((s) => s.name)).not.toContain('container-acme');
     expect(JSON.parse((await cluster.micado('client', 'list', '--json')).stdout).clients).toEqual([]);
   }, 120_000); // prettier-ignore
+
+  it('keeps time limits: warns of one running out, extends it, and the manager removes one that ran out', async () => {
+    const zero = await cluster.micado('launch', '-i', 'container-web', '-n', 'brief', '--ttl', '0');
+    expect([zero.code, zero.stderr.trim()]).toEqual([2, "micado: invalid --ttl '0': give a duration such as 30m, 24h or 7d, from a minute to a year"]);
+    const launch = await cluster.micado('launch', '-i', 'container-web', '-n', 'brief', '--ttl', '30m', '--detach');
+    expect(launch.code, launch.stderr).toBe(0);
+    expect((await cluster.micado('list', '-c')).stderr).toMatch(/container-brief is removed in (29|30)m: extend it with micado extend -n container-brief --ttl 4h/);
+    const extend = await cluster.micado('extend', '-n', 'container-brief', '--ttl', '4h');
+    expect(extend.code, extend.stderr).toBe(0);
+    expect(extend.stdout).toMatch(/^container container-brief is removed at \S+ \(in 4h\)$/m);
+    expect((await cluster.micado('list', '-c')).stderr).not.toContain('container-brief');
+    // Its time runs out: the manager removes it at its next cycle, and says so.
+    await cluster.manager().updateService('container-brief', { labels: { 'micado.expires': new Date(Date.now() - 1000).toISOString() } });
+    await eventually(async () => (await cluster.manager().listServices()).some((s) => s.name === 'container-brief') ? undefined : true, 60_000);
+    const events = JSON.parse((await cluster.micado('events', '--json')).stdout) as { action: string; subject: string }[];
+    expect(events.some((e) => e.action === 'expired' && e.subject === 'container-brief')).toBe(true);
+  }, 90_000); // prettier-ignore
 
   it('describes a container without showing environment values unless asked', async () => {
     const info = await cluster.micado('info', '-s', 'container-web', '--json');

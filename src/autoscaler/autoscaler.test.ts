@@ -184,4 +184,38 @@ describe('reconcile cycles', () => {
     expect(first.swarm.nodes.map((n) => n.labels['micado.instance'])).toEqual([intent!.instance]);
     expect(await first.store.openIntents()).toEqual([]);
   });
+
+  it('removes a container whose time limit ran out, and only then', async () => {
+    const { swarm, cycle, store } = harness();
+    const later = service('container-later');
+    const due = service('container-due');
+    due.labels[CONTAINER_LABEL.expires] = new Date(T0 + 60_000).toISOString();
+    later.labels[CONTAINER_LABEL.expires] = new Date(T0 + 3_600_000).toISOString();
+    swarm.services = [later, due, service('container-forever')];
+    await cycle();
+    expect(swarm.services.map((s) => s.name)).toEqual(['container-later', 'container-due', 'container-forever']); // prettier-ignore
+    await cycle(60_000);
+    expect(swarm.services.map((s) => s.name)).toEqual(['container-later', 'container-forever']);
+    const [event] = (await store.events()).filter((e) => e.action === 'expired');
+    expect(event).toMatchObject({ subject: 'container-due', message: expect.stringContaining('time limit ran out') }); // prettier-ignore
+  });
+
+  it("holds a container's replicas at its client's limit, and says so once", async () => {
+    const { swarm, cycle, store, log } = harness();
+    const web = service('container-web');
+    web.labels[CONTAINER_LABEL.client] = 'acme';
+    web.labels['micado.policy'] = JSON.stringify({ minReplicas: 1, maxReplicas: 5, cpuHighPercent: 50, cpuLowPercent: 10, memoryHighPercent: 90, memoryLowPercent: 10 }); // prettier-ignore
+    swarm.services = [web];
+    await store.putClient({ name: 'acme', domain: undefined, membership: undefined, limits: { replicas: 1 }, createdAt: T0, updatedAt: T0 }); // prettier-ignore
+    await store.writeRefresh({
+      at: T0, instances: [], samples: [], staleInstances: [],
+      containers: [{ id: 'c1', name: 'container-web.1.x', service: 'container-web', image: 'base', node: 'i-1', address: undefined, cpuMilli: 95, memoryMb: 10, reserved: { cpuMilli: 100, memoryMb: 300 }, state: 'running', cpuTotalNs: 0, lastSeen: T0 }],
+    }); // prettier-ignore
+    await cycle();
+    await cycle(1_000);
+    expect(swarm.services[0]!.replicas).toBe(1);
+    expect(log.filter((l) => l.includes('held at 1 replicas'))).toEqual([
+      'replicas-held container-web: held at 1 replicas: client acme may have 1 replicas: it has 1, and this asks 1 more',
+    ]);
+  });
 });

@@ -11,6 +11,7 @@ import { NODE_LABEL } from '../cloud/cloud-driver.js';
 import { stopNode } from '../nodes/node-lifecycle.js';
 import { machineOfNode, type Drivers } from '../nodes/node-drivers.js';
 import { clientUsage, quotaProblem } from '../clients/client-quota.js';
+import { expired, expiresAt } from '../clients/time-limits.js';
 import { CONTAINER_LABEL } from '../containers/container-spec.js';
 import { messageOf } from '../errors.js';
 import { serviceUsage } from '../monitor/usage.js';
@@ -162,6 +163,7 @@ export class Autoscaler {
     await this.scaleUp(view, now);
     await this.nudge(view, now);
     await this.scaleDown(view, now);
+    await this.expire(services, now);
     await this.scaleReplicas(services, now);
     if (now - this.lastSweep >= SWEEP_EVERY_MS && !this.settings.dryRun) {
       this.lastSweep = now;
@@ -420,13 +422,25 @@ export class Autoscaler {
     }
   }
 
+  /** Containers past their time limit are removed (their tasks stop with them). */
+  private async expire(services: SwarmService[], now: number): Promise<void> {
+    for (const service of expired(services, now)) {
+      const message = `${service.name}: its time limit ran out at ${new Date(expiresAt(service)!).toISOString()}: removed`; // prettier-ignore
+      if (this.settings.dryRun) {
+        await this.dryRun(SCALING_ACTION.expired, service.name, message);
+        continue;
+      }
+      await this.deps.manager.removeService(service.id);
+      await this.record(SCALING_ACTION.expired, service.name, message);
+    }
+  }
+
   /** A replica change a client's limits hold back: said once, not at every cycle. */
   private heldOnce(service: string, message: string): void {
     const key = `${service}|${message}`;
     if (this.heldSaid.has(key)) return;
     if (this.heldSaid.size > 1000) this.heldSaid.clear();
     this.heldSaid.add(key);
-    this.deps.log(`${service}: ${message}`);
     void this.record(SCALING_ACTION.held, service, message);
   }
 

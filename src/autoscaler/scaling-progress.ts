@@ -18,6 +18,8 @@ export const SCALING_ACTION = {
   replicas: 'replicas',
   /** Replicas its load asked for that its client's limits held back. */
   held: 'replicas-held',
+  /** A container whose time limit ran out, removed. */
+  expired: 'expired',
   orphan: 'orphan',
 } as const;
 

@@ -20,6 +20,7 @@ import {
   registerLogs,
   registerQuit,
   registerRemove,
+  registerExtend,
 } from './commands/container-commands.js';
 import {
   registerEvents,
@@ -59,6 +60,7 @@ export function buildProgram(actions: Actions, output: Output, status: CommandSt
   registerLaunch(program, bind(actions.launch));
   registerQuit(program, bind(actions.quit));
   registerRemove(program, bind(actions.remove));
+  registerExtend(program, bind(actions.extend));
   registerList(program, bind(actions.list));
   registerLogs(program, bind(actions.logs));
   registerInfo(program, bind(actions.info));

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { SwarmService } from '../swarm/index.js';
 import { describeLimits, limitsFrom, parseDuration } from './client-limits.js';
 import { clientUsage, quotaProblem } from './client-quota.js';
+import { expired, expiryOf } from './time-limits.js';
 
 const service = (name: string, client: string, replicas: number, cpu = 100, mem = 64): SwarmService => ({
   id: name, version: 1, name, image: 'img', replicas, constraints: [], ports: [], command: [], args: [], env: [],
@@ -64,5 +65,20 @@ describe('quotas', () => {
     expect(quotaProblem('acme', { pools: ['database'] }, usage, launch)).toBe('client acme may run only in pool database: launch with -l database'); // prettier-ignore
     // A replica change stays in the pools its container was launched in.
     expect(quotaProblem('acme', { pools: ['database'] }, usage, { ...launch, containers: 0, pool: undefined })).toBeUndefined(); // prettier-ignore
+  });
+});
+
+describe('time limits', () => {
+  const T = Date.UTC(2026, 10, 23, 12);
+  it("gives a launch its --ttl, else its client's default, within its client's longest", () => {
+    expect(expiryOf('2h', {}, T)).toBe(T + 7_200_000);
+    expect(expiryOf(undefined, { ttlMs: 86_400_000 }, T)).toBe(T + 86_400_000);
+    expect(expiryOf(undefined, {}, T)).toBeUndefined();
+    expect(() => expiryOf('8d', { maxTtlMs: 604_800_000 }, T)).toThrow(/--ttl 8 days is past this client's longest, 7 days/);
+  }); // prettier-ignore
+
+  it('finds the containers whose time is up', () => {
+    const at = (name: string, expires?: number) => ({ ...service(name, 'a', 1), labels: { 'micado.container': name, ...(expires ? { 'micado.expires': new Date(expires).toISOString() } : {}) } }); // prettier-ignore
+    expect(expired([at('container-a', T - 1), at('container-b', T + 1), at('container-c')], T).map((s) => s.name)).toEqual(['container-a']); // prettier-ignore
   });
 });

@@ -16,6 +16,8 @@ export const CONTAINER_LABEL = {
   path: 'micado.path',
   port: 'micado.port',
   location: 'micado.location',
+  /** When it expires (ISO 8601): its time limit (`launch --ttl`). */
+  expires: 'micado.expires',
 } as const;
 
 export interface LaunchRequest {
@@ -27,6 +29,8 @@ export interface LaunchRequest {
   script?: string;
   arguments?: string[];
   domain?: string;
+  /** When it expires (ms since the epoch); undefined: never. */
+  expiresAt?: number;
   /** The path prefix of the domain this container serves (`--path`); all of it when absent. */
   path?: string;
   port?: number;
@@ -84,6 +88,8 @@ export function containerServiceSpec(request: LaunchRequest): ServiceSpec {
   if (path) labels[CONTAINER_LABEL.path] = path;
   if (request.port) labels[CONTAINER_LABEL.port] = String(request.port);
   if (request.location) labels[CONTAINER_LABEL.location] = request.location;
+  if (request.expiresAt !== undefined)
+    labels[CONTAINER_LABEL.expires] = new Date(request.expiresAt).toISOString();
   const spec: ServiceSpec = {
     name: request.name,
     image: request.image.name,

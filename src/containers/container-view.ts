@@ -25,6 +25,8 @@ export interface ContainerView {
   proxied: 'served' | 'no proxy' | 'no replica' | undefined;
   /** Why it is not running, when Swarm says. */
   reason: string | undefined;
+  /** When its time limit runs out (ISO 8601); undefined: never. */
+  expires: string | undefined;
   createdAt: string;
 }
 
@@ -76,6 +78,7 @@ export function containerView(
       ? proxiedState([...nodesById.values()], running.length > 0 && service.ports.length > 0)
       : undefined,
     reason,
+    expires: service.labels[CONTAINER_LABEL.expires],
     createdAt: service.createdAt,
   };
 }

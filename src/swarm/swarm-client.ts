@@ -255,6 +255,7 @@ export type OrchestratorSwarm = Pick<
   | 'removeNode'
   | 'listServices'
   | 'updateService'
+  | 'removeService'
   | 'listTasks'
   | 'events'
 >;

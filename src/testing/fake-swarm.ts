@@ -67,6 +67,13 @@ export class FakeSwarm implements OrchestratorSwarm {
     if (service && change.replicas !== undefined) service.replicas = change.replicas;
   }
 
+  async removeService(name: string): Promise<void> {
+    this.calls.push(`removeService ${name}`);
+    const service = this.services.find((s) => s.name === name || s.id === name);
+    this.services = this.services.filter((s) => s !== service);
+    this.tasks = this.tasks.filter((t) => t.serviceId !== service?.id);
+  }
+
   async listTasks(filters: ListFilters = {}): Promise<SwarmTask[]> {
     return this.tasks
       .filter((t) => !filters.node || filters.node.includes(t.nodeId ?? ''))

@@ -42,6 +42,7 @@ export interface LaunchOptions extends Json {
   domain?: string;
   path?: string;
   containerName?: string;
+  ttl?: string;
   port?: string;
   environment: string[];
   cpu?: string;
@@ -116,6 +117,10 @@ export interface PolicySetOptions extends PolicyTarget {
   memoryLow?: string;
 }
 export type PolicyListOptions = Json;
+export interface ExtendOptions extends Json {
+  name: string;
+  ttl?: string;
+}
 export interface ClientOptions extends Json {
   name: string;
   domain?: string;
@@ -158,6 +163,7 @@ export interface Actions {
   events: Action<EventsOptions>;
   services: Action<ServicesOptions>;
   dashboard: Action<DashboardOptions>;
+  extend: Action<ExtendOptions>;
   clientAdd: Action<ClientOptions>;
   clientSet: Action<ClientOptions>;
   clientRemove: Action<ClientRemoveOptions>;

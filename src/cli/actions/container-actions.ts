@@ -15,11 +15,14 @@ import {
 import { resolveImage } from '../../containers/image-reference.js';
 import { parseCpuMilli, parseMemoryMb } from '../../containers/quantities.js';
 import type { CommandContext } from '../context.js';
-import type { LaunchOptions, QuitOptions, RemoveOptions } from './actions.js';
+import type { ExtendOptions, LaunchOptions, QuitOptions, RemoveOptions } from './actions.js';
 import { findContainer, managerFor } from './manager-connection.js';
 import { logEvent } from './event-log.js';
 import { clientLimits } from './client-limits-of.js';
 import { clientUsage, quotaProblem } from '../../clients/client-quota.js';
+import { expiryOf, timeLeft } from '../../clients/time-limits.js';
+import { parseDuration } from '../../clients/client-limits.js';
+import { CONTAINER_LABEL } from '../../containers/container-spec.js';
 import type { SwarmService } from '../../swarm/index.js';
 import { CapacityProgress } from './capacity-progress.js';
 
@@ -40,6 +43,7 @@ export async function launchAction(ctx: CommandContext, options: LaunchOptions):
   const image = resolveImage(options.image, layout.registry);
   const started = performance.now();
   const limits = await clientLimits(config, client);
+  const expiresAt = expiryOf(options.ttl, limits, Date.now());
   const replicas = options.replicas === undefined ? 1 : Number(options.replicas);
   const quota = (containers: SwarmService[]) =>
     quotaProblem(client, limits, clientUsage(containers, client), {
@@ -65,6 +69,7 @@ export async function launchAction(ctx: CommandContext, options: LaunchOptions):
       cpuMilli,
       memoryMb,
       replicas,
+      expiresAt,
     },
     quota,
   );
@@ -127,4 +132,21 @@ export async function removeAction(ctx: CommandContext, options: RemoveOptions):
   await logEvent(ctx, { action: 'remove', subject: name, message: 'removed' });
   if (options.json) return output.json({ name, removed: true });
   output.line(`container ${name} is removed`);
+}
+
+/** `micado extend`: a new time limit, from now, within the client's longest. */
+export async function extendAction(ctx: CommandContext, options: ExtendOptions): Promise<void> {
+  const { config, output } = ctx;
+  const name = checkContainerName(options.name);
+  if (options.ttl === undefined) throw usageError('give the new time limit: --ttl 4h');
+  parseDuration(options.ttl, '--ttl');
+  const { manager } = managerFor(config);
+  const service = await findContainer(manager, name);
+  const limits = await clientLimits(config, service.labels[CONTAINER_LABEL.client] ?? '');
+  const expiresAt = expiryOf(options.ttl, limits, Date.now())!;
+  const expires = new Date(expiresAt).toISOString();
+  await manager.updateService(service.id, { labels: { [CONTAINER_LABEL.expires]: expires } });
+  await logEvent(ctx, { action: 'extend', subject: name, message: `expires ${expires}` });
+  if (options.json) return output.json({ name, expires });
+  output.line(`container ${name} is removed at ${expires} (in ${timeLeft(expiresAt, Date.now())})`);
 }

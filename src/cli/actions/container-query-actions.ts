@@ -12,6 +12,7 @@ import { instanceUsage, serviceUsage, usedOf, type Usage } from '../../monitor/u
 import { openExistingStore } from '../../store/open-store.js';
 import type { Amount, ContainerRecord, InstanceRecord, Store } from '../../store/store.js';
 import type { CommandContext } from '../context.js';
+import { timeLeft, WARN_BEFORE_MS } from '../../clients/time-limits.js';
 import type { Output } from '../output.js';
 import type { InfoOptions, ListOptions, LogsOptions } from './actions.js';
 import { findContainer, managerFor } from './manager-connection.js';
@@ -75,6 +76,13 @@ export async function listAction(
         ];
       }),
     );
+    // Those whose time runs out within the hour, with what to do about it.
+    const now = Date.now();
+    for (const c of containers) {
+      const at = c.expires === undefined ? NaN : Date.parse(c.expires);
+      if (at - now < WARN_BEFORE_MS)
+        output.warn(`${c.name} is removed in ${timeLeft(at, now)}: extend it with micado extend -n ${c.name} --ttl 4h`); // prettier-ignore
+    }
   }
   if (instances) {
     if (containers) output.line('');

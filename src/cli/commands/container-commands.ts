@@ -10,6 +10,7 @@ import type {
   LogsOptions,
   QuitOptions,
   RemoveOptions,
+  ExtendOptions,
 } from '../actions/actions.js';
 import type { Run } from '../context.js';
 
@@ -44,6 +45,7 @@ export function registerLaunch(program: Command, run: Run<LaunchOptions>): void 
     .option('--cpu <cpus>', 'CPUs to reserve per replica, e.g. 0.5 or 500m')
     .option('--memory <size>', 'memory to reserve per replica, e.g. 300m or 1g')
     .option('--replicas <n>', 'number of replicas', undefined)
+    .option('--ttl <duration>', "remove it after this long, e.g. 24h (default: its client's)")
     .option('--wait', 'wait until every replica runs, showing progress (default)')
     .option('--detach', 'return once the container is created')
     .option('--json', 'print the container as JSON')
@@ -56,6 +58,16 @@ export function registerQuit(program: Command, run: Run<QuitOptions>): void {
     .description('stop a running container (scale it to zero)')
     .requiredOption('-n, --name <container>', 'container to stop, e.g. container-abc')
     .option('--rm', "remove it once stopped (the manual's -rm works too)")
+    .option('--json', 'print the result as JSON')
+    .action(run);
+}
+
+export function registerExtend(program: Command, run: Run<ExtendOptions>): void {
+  program
+    .command('extend')
+    .description("give a container a new time limit, from now, within its client's longest")
+    .requiredOption('-n, --name <container>', 'the container, e.g. container-abc')
+    .requiredOption('--ttl <duration>', 'its new time limit from now, e.g. 4h')
     .option('--json', 'print the result as JSON')
     .action(run);
 }
