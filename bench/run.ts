@@ -1,10 +1,11 @@
 /**
  * micado's benchmarks, each measured side by side with its baseline in one run (this
  * machine is shared and noisy: compare the ratios, not the absolute times).
- * `npm run bench [foundation|containers|cloudbroker|monitor|autoscaler|burst|storm|discovery|proxy|dashboard]`.
+ * `npm run bench [foundation|containers|cloudbroker|monitor|autoscaler|burst|storm|discovery|proxy|dashboard|clients]`.
  */
 import { benchAutoscaler } from './autoscaler.js';
 import { benchBurst } from './burst.js';
+import { benchClients } from './clients.js';
 import { benchCloudBroker } from './cloudbroker.js';
 import { benchContainers } from './containers.js';
 import { benchDashboard } from './dashboard.js';
@@ -25,6 +26,7 @@ const suites: Record<string, () => Promise<string[][]>> = {
   discovery: benchDiscovery,
   proxy: benchProxy,
   dashboard: benchDashboard,
+  clients: benchClients,
 };
 
 const chosen = process.argv.slice(2);

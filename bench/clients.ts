@@ -1,0 +1,51 @@
+/**
+ * A launch's quota check as the CLI makes it, on a store of 1,000 clients and a swarm
+ * of 10,000 containers (simulated: the services as the engine lists them), next to the
+ * check alone on the same data: reading the client's limits (opening the store) and
+ * counting its use over every container.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { clientUsage, quotaProblem } from '../src/clients/client-quota.js';
+import { clientLimits } from '../src/cli/actions/client-limits-of.js';
+import { DEFAULT_CONFIG } from '../src/config/config.js';
+import { SqliteStore } from '../src/store/sqlite-store.js';
+import type { SwarmService } from '../src/swarm/index.js';
+import { median, ms } from './measure.js';
+
+export async function benchClients(): Promise<string[][]> {
+  const dir = mkdtempSync(join(tmpdir(), 'micado-bench-clients-'));
+  try {
+    const store = SqliteStore.open(join(dir, 'micado.db'));
+    for (let i = 0; i < 1000; i++)
+      await store.putClient({ name: `c${i}`, domain: undefined, membership: 'bench', limits: { containers: 20, replicas: 50, cpuMilli: 8000, memoryMb: 16_384 }, createdAt: 0, updatedAt: 0 }); // prettier-ignore
+    await store.close();
+    const services: SwarmService[] = Array.from({ length: 10_000 }, (_, i) => ({
+      id: `s${i}`, version: 1, name: `container-x${i}`, image: 'img', replicas: 1 + (i % 3),
+      labels: { 'micado.container': `container-x${i}`, 'micado.client': `c${i % 1000}` },
+      reservations: { 'micado.cpu_milli': 100, 'micado.mem_mb': 64 }, constraints: [], ports: [],
+      command: [], args: [], env: [], createdAt: '', updatedAt: '',
+    })); // prettier-ignore
+    const config = { ...DEFAULT_CONFIG, stateDir: dir };
+    const request = { containers: 1, replicas: 1, each: { cpuMilli: 100, memoryMb: 64 } };
+    const whole: number[] = [];
+    const check: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const client = `c${(i * 37) % 1000}`;
+      const started = performance.now();
+      const limits = await clientLimits(config, client);
+      quotaProblem(client, limits, clientUsage(services, client), request);
+      whole.push(performance.now() - started);
+      const alone = performance.now();
+      quotaProblem(client, limits, clientUsage(services, client), request);
+      check.push(performance.now() - alone);
+    }
+    return [
+      ['quota check at launch: 1,000 clients in the store, 10,000 containers (median of 20)', ms(median(whole)), 'goal < 10 ms; the store opened and read each time'], // prettier-ignore
+      ['  the check alone, over the 10,000 containers', `${median(check).toFixed(2)} ms`, ''],
+    ]; // prettier-ignore
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
