@@ -12,6 +12,7 @@ import { registryHas } from '../src/cluster/private-registry.js';
 import { httpStatus } from '../src/host/http-probe.js';
 import { connectEngine } from '../src/swarm/index.js';
 import { eventually, TestCluster } from './support/test-cluster.js';
+import { SqliteStore } from '../src/store/sqlite-store.js';
 import { tarball as writeTarball, type Entry } from './support/tarball.js';
 
 const work = mkdtempSync(join(tmpdir(), 'micado-containers-'));
@@ -159,6 +160,31 @@ describe('container commands', () => {
     const events = JSON.parse((await cluster.micado('events', '--json')).stdout) as { action: string; subject: string }[];
     expect(events.some((e) => e.action === 'expired' && e.subject === 'container-brief')).toBe(true);
   }, 90_000); // prettier-ignore
+
+  it('reports who used what from the samples in the store, as a table, JSON and CSV', async () => {
+    // Known samples: ledger's 2 replicas reserving 1 CPU and 1 GB in all, for 2 hours,
+    // recent enough that the manager's retention keeps them.
+    const T = Math.floor((Date.now() - 3 * 3_600_000) / 60_000) * 60_000;
+    const store = SqliteStore.open(join(cluster.config.stateDir, 'micado.db'));
+    try {
+      await store.writeRefresh({
+        at: T, instances: [], containers: [], staleInstances: [],
+        samples: Array.from({ length: 120 }, (_, i) => ({ at: T + i * 60_000, kind: 'container' as const, subject: 'container-ledger', client: 'ledger', replicas: 2, reserved: { cpuMilli: 1000, memoryMb: 1024 }, cpuMilli: 250, memoryMb: 512 })),
+      });
+    } finally {
+      await store.close();
+    }
+    const window = ['--since', new Date(T - 3_600_000).toISOString(), '--until', new Date(T + 4 * 3_600_000).toISOString()];
+    const json = await cluster.micado('report', '-c', 'ledger', ...window, '--json');
+    expect(json.code, json.stderr).toBe(0);
+    expect(JSON.parse(json.stdout).clients).toEqual([{ client: 'ledger', containerHours: 4, cpuReservedHours: 2, cpuUsedHours: 0.5, memoryReservedGbHours: 2, memoryUsedGbHours: 1, nodesStarted: 0 }]);
+    const table = await cluster.micado('report', '-c', 'ledger', ...window);
+    expect(table.stdout).toMatch(/^ledger\s+4\.00\s+2\.00\s+0\.50\s+2\.00\s+1\.00\s+0$/m);
+    const csv = await cluster.micado('report', '-c', 'ledger', ...window, '--csv');
+    expect(csv.stdout.split('\n')[1]).toBe('client,ledger,4,2,0.5,2,1,0,');
+    const backwards = await cluster.micado('report', '--since', '2026-10-02T00:00:00Z', '--until', '2026-10-01T00:00:00Z');
+    expect([backwards.code, backwards.stderr.trim()]).toEqual([2, "micado: the report's window ends (2026-10-01T00:00:00.000Z) before it starts (2026-10-02T00:00:00.000Z)"]);
+  }); // prettier-ignore
 
   it('describes a container without showing environment values unless asked', async () => {
     const info = await cluster.micado('info', '-s', 'container-web', '--json');

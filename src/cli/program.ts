@@ -29,6 +29,7 @@ import {
   registerPolicy,
   registerServices,
   registerDashboard,
+  registerReport,
   registerClient,
 } from './commands/monitor-commands.js';
 
@@ -71,6 +72,7 @@ export function buildProgram(actions: Actions, output: Output, status: CommandSt
   registerEvents(program, bind(actions.events));
   registerServices(program, bind(actions.services));
   registerDashboard(program, bind(actions.dashboard));
+  registerReport(program, bind(actions.report));
   registerManager(program, bind(actions.manager));
   registerClient(program, {
     add: bind(actions.clientAdd),

@@ -3,6 +3,8 @@ import type { SwarmService } from '../swarm/index.js';
 import { describeLimits, limitsFrom, parseDuration } from './client-limits.js';
 import { clientUsage, quotaProblem } from './client-quota.js';
 import { expired, expiryOf } from './time-limits.js';
+import { usageReport } from './usage-report.js';
+import type { MetricSample } from '../store/store.js';
 
 const service = (name: string, client: string, replicas: number, cpu = 100, mem = 64): SwarmService => ({
   id: name, version: 1, name, image: 'img', replicas, constraints: [], ports: [], command: [], args: [], env: [],
@@ -81,4 +83,35 @@ describe('time limits', () => {
     const at = (name: string, expires?: number) => ({ ...service(name, 'a', 1), labels: { 'micado.container': name, ...(expires ? { 'micado.expires': new Date(expires).toISOString() } : {}) } }); // prettier-ignore
     expect(expired([at('container-a', T - 1), at('container-b', T + 1), at('container-c')], T).map((s) => s.name)).toEqual(['container-a']); // prettier-ignore
   });
+});
+
+describe('usage reports', () => {
+  const T = Date.UTC(2026, 10, 1);
+  const MIN = 60_000;
+  /** A monitor refreshing every minute from `from` for `minutes`. */
+  const every = (from: number, minutes: number, sample: (at: number) => MetricSample) =>
+    Array.from({ length: minutes }, (_, i) => sample(from + i * MIN));
+
+  it('adds up known reservations over known durations to the hour', () => {
+    const samples = [
+      // acme: 2 replicas reserving 500m and 512 MB each, using half, for 3 hours.
+      ...every(T, 180, (at) => ({ at, kind: 'container', subject: 'container-acme', client: 'acme', replicas: 2, reserved: { cpuMilli: 1000, memoryMb: 1024 }, cpuMilli: 500, memoryMb: 512 })),
+      // beta: 1 replica of 250m and 256 MB for 1 hour, from the second hour.
+      ...every(T + 60 * MIN, 60, (at) => ({ at, kind: 'container', subject: 'container-beta', client: 'beta', replicas: 1, reserved: { cpuMilli: 250, memoryMb: 256 }, cpuMilli: 100, memoryMb: 128 })),
+      // Two nodes of pool application for 3 hours.
+      ...every(T, 180, (at) => ({ at, kind: 'node', subject: 'i-1', pool: 'application', cpuMilli: 0, memoryMb: 0 })),
+      ...every(T, 180, (at) => ({ at, kind: 'node', subject: 'i-2', pool: 'application', cpuMilli: 0, memoryMb: 0 })),
+    ] as MetricSample[]; // prettier-ignore
+    const events = [{ at: T + 5 * MIN, actor: 'manager', action: 'scale-up', subject: 'application', message: 'starting 2 small nodes in pool application for container-acme' }]; // prettier-ignore
+    const report = usageReport({ samples, events, since: T, until: T + 4 * 60 * MIN });
+    expect(report.clients).toEqual([
+      { client: 'acme', containerHours: 6, cpuReservedHours: 3, cpuUsedHours: 1.5, memoryReservedGbHours: 3, memoryUsedGbHours: 1.5, nodesStarted: 2 },
+      { client: 'beta', containerHours: 1, cpuReservedHours: 0.25, cpuUsedHours: 0.1, memoryReservedGbHours: 0.25, memoryUsedGbHours: 0.125, nodesStarted: 0 },
+    ]); // prettier-ignore
+    expect(report.pools).toEqual([{ pool: 'application', nodeHours: 6 }]);
+    expect(report.totals).toMatchObject({ containerHours: 7, cpuReservedHours: 3.25, nodesStarted: 2, nodeHours: 6 });
+    // A window counts only what falls in it.
+    const first = usageReport({ samples, events, since: T, until: T + 60 * MIN, client: 'acme' });
+    expect(first.clients).toEqual([expect.objectContaining({ client: 'acme', containerHours: 2 })]);
+  }); // prettier-ignore
 });

@@ -119,8 +119,9 @@ describe('buildRefresh', () => {
       }),
     ]);
     expect(refresh.samples).toEqual([
-      { at: T, kind: 'node', subject: 'i-a', cpuMilli: 1000, memoryMb: 50.5 },
-      { at: T, kind: 'container', subject: 'container-web', cpuMilli: 1000, memoryMb: 50.5 },
+      { at: T, kind: 'node', subject: 'i-a', cpuMilli: 1000, memoryMb: 50.5, pool: 'web' },
+      // What reports add up: its replicas measured and what they reserve in all.
+      { at: T, kind: 'container', subject: 'container-web', cpuMilli: 1000, memoryMb: 50.5, replicas: 2, reserved: { cpuMilli: 200, memoryMb: 128 } }, // prettier-ignore
     ]);
   });
 

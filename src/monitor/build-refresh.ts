@@ -87,13 +87,21 @@ export function buildRefresh(input: RefreshInput): { refresh: Refresh; stale: St
       stale: false,
       lastSeen: reading ? at : (previous?.lastSeen ?? 0),
     });
-    if (reading) samples.push({ at, kind: 'node', subject: name, ...used });
+    if (reading) samples.push({ at, kind: 'node', subject: name, ...used, ...(status.pool ? { pool: status.pool } : {}) }); // prettier-ignore
   }
 
   const byService = new Map<string, ContainerRecord[]>();
   for (const c of containers) byService.set(c.service, [...(byService.get(c.service) ?? []), c]);
   for (const [service, replicas] of byService) {
-    samples.push({ at, kind: 'container', subject: service, ...sum(replicas) });
+    // Who it is for and what it reserves, as reports add them up.
+    const spec = services.get(service);
+    const each = amountOf(spec?.reservations ?? {});
+    const client = spec?.labels[CONTAINER_LABEL.client];
+    samples.push({
+      at, kind: 'container', subject: service, ...sum(replicas), ...(client ? { client } : {}),
+      replicas: replicas.length,
+      reserved: { cpuMilli: each.cpuMilli * replicas.length, memoryMb: each.memoryMb * replicas.length },
+    }); // prettier-ignore
   }
   return {
     refresh: {

@@ -258,6 +258,10 @@ export class MongoStore implements Store {
       subject: d.subject,
       cpuMilli: d.cpuMilli ?? undefined,
       memoryMb: d.memoryMb,
+      ...(d.client != null ? { client: d.client } : {}),
+      ...(d.pool != null ? { pool: d.pool } : {}),
+      ...(d.replicas != null ? { replicas: d.replicas } : {}),
+      ...(d.reserved != null ? { reserved: d.reserved } : {}),
     }));
   }
 

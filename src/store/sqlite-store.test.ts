@@ -54,4 +54,18 @@ describe('SqliteStore faults', () => {
     db.close();
     expect(() => SqliteStore.open(file)).toThrow(/newer micado \(schema 99\): upgrade micado/);
   });
+
+  it('brings a store of schema 1 up to date, keeping its samples', async () => {
+    const file = join(dir, 'schema1.db');
+    const Database = (await import('better-sqlite3')).default;
+    const old = new Database(file);
+    old.exec(`CREATE TABLE samples (at INTEGER NOT NULL, kind TEXT NOT NULL, subject TEXT NOT NULL,
+      cpu_milli REAL, memory_mb REAL NOT NULL);
+      INSERT INTO samples VALUES (1000, 'container', 'web', 5, 10);`);
+    old.pragma('user_version = 1');
+    old.close();
+    const store = SqliteStore.open(file);
+    expect(await store.history({})).toEqual([{ at: 1000, kind: 'container', subject: 'web', cpuMilli: 5, memoryMb: 10 }]); // prettier-ignore
+    await store.close();
+  });
 });

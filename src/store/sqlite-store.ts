@@ -25,7 +25,16 @@ import {
   type Store,
 } from './store.js';
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
+/** What each schema version adds to a store written by the one before it. */
+const MIGRATIONS: Record<number, string> = {
+  // Reports: a container sample's client, replicas and reservation; a node sample's pool.
+  2: `ALTER TABLE samples ADD COLUMN client TEXT;
+      ALTER TABLE samples ADD COLUMN pool TEXT;
+      ALTER TABLE samples ADD COLUMN replicas INTEGER;
+      ALTER TABLE samples ADD COLUMN reserved_cpu_milli REAL;
+      ALTER TABLE samples ADD COLUMN reserved_memory_mb REAL;`,
+};
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS instances (name TEXT PRIMARY KEY, doc TEXT NOT NULL);
@@ -34,7 +43,8 @@ const SCHEMA = `
   CREATE TABLE IF NOT EXISTS clients (name TEXT PRIMARY KEY, doc TEXT NOT NULL);
   CREATE TABLE IF NOT EXISTS samples (
     at INTEGER NOT NULL, kind TEXT NOT NULL, subject TEXT NOT NULL,
-    cpu_milli REAL, memory_mb REAL NOT NULL);
+    cpu_milli REAL, memory_mb REAL NOT NULL, client TEXT, pool TEXT, replicas INTEGER,
+    reserved_cpu_milli REAL, reserved_memory_mb REAL);
   CREATE INDEX IF NOT EXISTS samples_by_subject ON samples (kind, subject, at);
   CREATE INDEX IF NOT EXISTS samples_by_time ON samples (at);
   CREATE TABLE IF NOT EXISTS events (
@@ -71,6 +81,11 @@ interface SampleRow {
   subject: string;
   cpu_milli: number | null;
   memory_mb: number;
+  client: string | null;
+  pool: string | null;
+  replicas: number | null;
+  reserved_cpu_milli: number | null;
+  reserved_memory_mb: number | null;
 }
 
 export class SqliteStore implements Store {
@@ -98,6 +113,8 @@ export class SqliteStore implements Store {
           `the store ${file} was written by a newer micado (schema ${version}): upgrade micado`,
         );
       }
+      // A store of an older version is brought up to date; a new one made whole.
+      if (version > 0) for (let v = version + 1; v <= SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
       db.exec(SCHEMA);
       if (version < SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
       return new SqliteStore(db, file, retention);
@@ -130,10 +147,12 @@ export class SqliteStore implements Store {
       for (const c of refresh.containers) putContainer.run(c.id, c.node, JSON.stringify(c));
 
       const addSample = this.db.prepare(
-        'INSERT INTO samples (at, kind, subject, cpu_milli, memory_mb) VALUES (?, ?, ?, ?, ?)',
+        `INSERT INTO samples (at, kind, subject, cpu_milli, memory_mb, client, pool, replicas,
+           reserved_cpu_milli, reserved_memory_mb) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       );
       for (const s of refresh.samples) {
-        addSample.run(s.at, s.kind, s.subject, s.cpuMilli ?? null, s.memoryMb);
+        addSample.run(s.at, s.kind, s.subject, s.cpuMilli ?? null, s.memoryMb, s.client ?? null,
+          s.pool ?? null, s.replicas ?? null, s.reserved?.cpuMilli ?? null, s.reserved?.memoryMb ?? null); // prettier-ignore
       }
       this.pruneNow(refresh.at);
     });
@@ -202,7 +221,8 @@ export class SqliteStore implements Store {
       () =>
         this.db
           .prepare(
-            `SELECT at, kind, subject, cpu_milli, memory_mb FROM samples
+            `SELECT at, kind, subject, cpu_milli, memory_mb, client, pool, replicas,
+                    reserved_cpu_milli, reserved_memory_mb FROM samples
              WHERE (@kind IS NULL OR kind = @kind) AND (@subject IS NULL OR subject = @subject)
                AND at >= @since
              ORDER BY at, rowid`,
@@ -219,6 +239,12 @@ export class SqliteStore implements Store {
       subject: r.subject,
       cpuMilli: r.cpu_milli ?? undefined,
       memoryMb: r.memory_mb,
+      ...(r.client !== null ? { client: r.client } : {}),
+      ...(r.pool !== null ? { pool: r.pool } : {}),
+      ...(r.replicas !== null ? { replicas: r.replicas } : {}),
+      ...(r.reserved_cpu_milli !== null
+        ? { reserved: { cpuMilli: r.reserved_cpu_milli, memoryMb: r.reserved_memory_mb ?? 0 } }
+        : {}),
     }));
   }
 

@@ -188,6 +188,15 @@ export function storeContract(name: string, backend: StoreBackend): void {
       ]);
     });
 
+    it("keeps what reports read of a sample: a container's client, replicas and reservation, a node's pool", async () => {
+      const store = await open();
+      const container = { at: T0, kind: 'container' as const, subject: 'web', cpuMilli: 50, memoryMb: 40, client: 'acme', replicas: 2, reserved: { cpuMilli: 200, memoryMb: 128 } }; // prettier-ignore
+      const node = { at: T0, kind: 'node' as const, subject: 'i-1', cpuMilli: 80, memoryMb: 300, pool: 'application' }; // prettier-ignore
+      await store.writeRefresh(refresh(T0, { samples: [container, node] }));
+      expect(await store.history({ kind: 'container' })).toEqual([container]);
+      expect(await store.history({ kind: 'node' })).toEqual([node]);
+    });
+
     it('drops samples and events past their retention, and nothing younger', async () => {
       const store = await open();
       await store.recordEvent({

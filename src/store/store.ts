@@ -90,6 +90,12 @@ export interface MetricSample {
   subject: string;
   cpuMilli: number | undefined;
   memoryMb: number;
+  /** A container's: who it is for, its replicas measured, and what they reserve in all. */
+  client?: string;
+  replicas?: number;
+  reserved?: Amount;
+  /** A node's: its pool. */
+  pool?: string;
 }
 
 export interface EventRecord {

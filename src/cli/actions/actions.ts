@@ -117,6 +117,12 @@ export interface PolicySetOptions extends PolicyTarget {
   memoryLow?: string;
 }
 export type PolicyListOptions = Json;
+export interface ReportOptions extends Json {
+  client?: string;
+  since?: string;
+  until?: string;
+  csv?: boolean;
+}
 export interface ExtendOptions extends Json {
   name: string;
   ttl?: string;
@@ -164,6 +170,7 @@ export interface Actions {
   services: Action<ServicesOptions>;
   dashboard: Action<DashboardOptions>;
   extend: Action<ExtendOptions>;
+  report: Action<ReportOptions>;
   clientAdd: Action<ClientOptions>;
   clientSet: Action<ClientOptions>;
   clientRemove: Action<ClientRemoveOptions>;

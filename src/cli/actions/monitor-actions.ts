@@ -76,8 +76,8 @@ export async function eventsAction(
 
 const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3600_000, d: 86_400_000 };
 
-/** --since: a while ago (30s, 10m, 2h, 7d) or a date-time, as epoch ms. */
-export function parseSince(value: string, now: number): number {
+/** --since (or another flag's) time: a while ago (30s, 10m, 2h, 7d) or a date-time, as epoch ms. */
+export function parseSince(value: string, now: number, flag = '--since'): number {
   const ago = /^(\d+)([smhd])$/.exec(value);
   if (ago) return now - Number(ago[1]) * (UNITS[ago[2] as string] as number);
   const at = /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value)
@@ -85,7 +85,7 @@ export function parseSince(value: string, now: number): number {
     : NaN;
   if (Number.isNaN(at)) {
     throw usageError(
-      `invalid --since '${value}': give a while ago (30s, 10m, 2h, 7d) or a time such as 2026-11-22T10:00:00Z`,
+      `invalid ${flag} '${value}': give a while ago (30s, 10m, 2h, 7d) or a time such as 2026-11-22T10:00:00Z`,
     );
   }
   return at;

@@ -12,6 +12,7 @@ import type {
   ClientOptions,
   ClientRemoveOptions,
   ClientListOptions,
+  ReportOptions,
 } from '../actions/actions.js';
 import type { Run } from '../context.js';
 
@@ -46,6 +47,20 @@ export function registerServices(program: Command, run: Run<ServicesOptions>): v
       'show the service catalog: each container, its client and domain, where its tasks run and their health',
     )
     .option('--json', 'print the catalog as JSON')
+    .action(run);
+}
+
+export function registerReport(program: Command, run: Run<ReportOptions>): void {
+  program
+    .command('report')
+    .description(
+      'who used what: container-hours, CPU and memory reserved and used, nodes, per client and pool',
+    )
+    .option('-c, --client <client>', 'only this client')
+    .option('--since <when>', 'from a while ago (30d) or a time (ISO 8601); 30 days unless told')
+    .option('--until <when>', 'to a while ago or a time; now unless told')
+    .option('--json', 'print the report as JSON')
+    .option('--csv', 'print the report as CSV')
     .action(run);
 }
 
