@@ -186,6 +186,29 @@ describe('container commands', () => {
     expect([backwards.code, backwards.stderr.trim()]).toEqual([2, "micado: the report's window ends (2026-10-01T00:00:00.000Z) before it starts (2026-10-02T00:00:00.000Z)"]);
   }); // prettier-ignore
 
+  it("scrubs long-stopped containers and a removed client's images, saying what it removed", async () => {
+    // A client's image, then the client removed; and a container quit but kept.
+    const file = await tarball('gone.tar', webFiles('container-gone', cluster.layout.baseImage));
+    expect((await cluster.micado('build', '-n', 'container-gone', '-f', file)).code).toBe(0);
+    expect((await cluster.micado('client', 'add', '-n', 'gone')).code).toBe(0);
+    expect((await cluster.micado('client', 'remove', '-n', 'gone')).code).toBe(0);
+    expect((await cluster.micado('launch', '-i', 'container-web', '-n', 'idle', '--detach')).code).toBe(0);
+    expect((await cluster.micado('quit', '-n', 'container-idle')).code).toBe(0);
+    // Within the days it is kept, the stopped container stays.
+    const first = await cluster.micado('scrub', '--json');
+    expect(first.code, first.stderr).toBe(0);
+    const kept = JSON.parse(first.stdout);
+    expect(kept.removed).toEqual([expect.stringMatching(/^image container-gone \(latest\) of removed client gone$/)]);
+    expect(await registryHas(cluster.layout.registry, 'container-gone', 'latest')).toBe(false);
+    expect(await registryHas(cluster.layout.registry, 'container-web', 'latest')).toBe(true);
+    const scrubbed = await cluster.micado('scrub', '--keep-stopped-days', '0');
+    expect(scrubbed.code, scrubbed.stderr).toBe(0);
+    expect(scrubbed.stdout).toMatch(/^removed container container-idle, stopped since \S+$/m);
+    expect((await cluster.manager().listServices()).map((s) => s.name)).not.toContain('container-idle');
+    const bad = await cluster.micado('scrub', '--keep-stopped-days', '-1');
+    expect([bad.code, bad.stderr.trim()]).toEqual([2, "micado: invalid --keep-stopped-days '-1': give a number of days, 0 or more"]);
+  }, 120_000); // prettier-ignore
+
   it('describes a container without showing environment values unless asked', async () => {
     const info = await cluster.micado('info', '-s', 'container-web', '--json');
     expect(info.code, info.stderr).toBe(0);

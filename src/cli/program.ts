@@ -30,6 +30,7 @@ import {
   registerServices,
   registerDashboard,
   registerReport,
+  registerScrub,
   registerClient,
 } from './commands/monitor-commands.js';
 
@@ -73,6 +74,7 @@ export function buildProgram(actions: Actions, output: Output, status: CommandSt
   registerServices(program, bind(actions.services));
   registerDashboard(program, bind(actions.dashboard));
   registerReport(program, bind(actions.report));
+  registerScrub(program, bind(actions.scrub));
   registerManager(program, bind(actions.manager));
   registerClient(program, {
     add: bind(actions.clientAdd),

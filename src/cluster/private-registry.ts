@@ -77,3 +77,45 @@ export async function registryHas(
   });
   return status === 200;
 }
+
+const MANIFEST_TYPES = [
+  'application/vnd.docker.distribution.manifest.v2+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.oci.image.index.v1+json',
+].join(', ');
+
+/** The repositories the registry holds. */
+export async function registryRepositories(registry: string): Promise<string[]> {
+  const repositories: string[] = [];
+  // A page at a time, as the registry's Link header leads.
+  for (let path: string | undefined = '/v2/_catalog?n=1000'; path;) {
+    const answer = await fetch(`http://${registry}${path}`, { signal: AbortSignal.timeout(5_000) });
+    if (!answer.ok) throw new Error(`the registry's catalog answered ${answer.status}`);
+    repositories.push(
+      ...(((await answer.json()) as { repositories?: string[] }).repositories ?? []),
+    );
+    path = /<([^>]+)>;\s*rel="next"/.exec(answer.headers.get('link') ?? '')?.[1];
+  }
+  return repositories;
+}
+
+/**
+ * Delete every tag of `repository` (its manifests; the registry's own garbage
+ * collection frees the layers). Resolves with the tags deleted.
+ */
+export async function deleteRepository(registry: string, repository: string): Promise<string[]> {
+  const base = `http://${registry}/v2/${repository}`;
+  const list = await fetch(`${base}/tags/list`, { signal: AbortSignal.timeout(5_000) });
+  if (!list.ok) return [];
+  const tags = ((await list.json()) as { tags?: string[] | null }).tags ?? [];
+  const deleted: string[] = [];
+  for (const tag of tags) {
+    const head = await fetch(`${base}/manifests/${tag}`, { method: 'HEAD', headers: { Accept: MANIFEST_TYPES }, signal: AbortSignal.timeout(5_000) }); // prettier-ignore
+    const digest = head.headers.get('docker-content-digest');
+    if (!head.ok || !digest) continue;
+    const gone = await fetch(`${base}/manifests/${digest}`, { method: 'DELETE', signal: AbortSignal.timeout(5_000) }); // prettier-ignore
+    if (gone.ok || gone.status === 404) deleted.push(tag);
+  }
+  return deleted;
+}

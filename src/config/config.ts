@@ -131,6 +131,10 @@ export interface MicadoConfig {
   clients: {
     /** The limits of a client with no record (`micado client add`); {} is unlimited. */
     defaults: ClientLimits;
+    /** When the manager scrubs (cron): stopped containers, and removed clients' images. */
+    scrubSchedule: string;
+    /** Stopped containers are kept this many days before the scrub removes them. */
+    keepStoppedDays: number;
   };
   discovery: {
     /**
@@ -210,7 +214,7 @@ export const DEFAULT_CONFIG: MicadoConfig = {
     maxCpuMilli: 1_000_000,
     maxMemoryMb: 4_194_304,
   },
-  clients: { defaults: {} },
+  clients: { defaults: {}, scrubSchedule: '30 3 * * *', keepStoppedDays: 7 },
   discovery: { listen: '', resyncMs: 5_000, consulUrl: '', consulTokenFile: '' },
   manager: { listen: '127.0.0.1:9465', dashboardTokenFile: '', engine: '', advertise: '' },
   local: { readyTimeoutMs: 30_000, stopGraceMs: 10_000 },

@@ -267,6 +267,8 @@ export function validateConfig(config: MicadoConfig): string[] {
   for (const key of ['readyTimeoutMs', 'stopGraceMs'] as const) {
     if (!(config.local?.[key] > 0)) problems.push(`local.${key} must be a positive number`);
   }
+  if (!(Number(config.clients?.keepStoppedDays) >= 0))
+    problems.push('clients.keepStoppedDays must be a number of days, 0 or more');
   const defaults = (config.clients?.defaults ?? {}) as Record<string, unknown>;
   for (const [key, value] of Object.entries(defaults)) {
     const known = ['containers', 'replicas', 'cpuMilli', 'memoryMb', 'ttlMs', 'maxTtlMs'].includes(

@@ -23,6 +23,9 @@ import { DashboardFeed } from '../dashboard/dashboard-feed.js';
 import { dashboardInputs } from '../dashboard/dashboard-inputs.js';
 import { dashboardAssetsDir, dashboardHandler } from '../dashboard/dashboard-server.js';
 import { storeWithChanges } from '../dashboard/store-changes.js';
+import { scrub } from '../clients/scrub.js';
+import { configError, messageOf } from '../errors.js';
+import { schedule, validate } from 'node-cron';
 
 export interface ManagerDaemonDeps {
   config: MicadoConfig;
@@ -44,6 +47,8 @@ export async function runManagerDaemon(
   let dashboardChanged = () => {};
   const store = storeWithChanges(deps.store, () => dashboardChanged());
   const access = dashboardAccess(config);
+  if (!validate(config.clients.scrubSchedule))
+    throw configError(`clients.scrubSchedule '${config.clients.scrubSchedule}' is not a cron expression: use e.g. '30 3 * * *' (daily at 03:30)`); // prettier-ignore
   const drivers = configuredDrivers(config);
   const provisioner = new NodeProvisioner({ manager, entry, config, store, now, drivers });
   const autoscaler = new Autoscaler({ manager, config, store, provisioner, drivers, log, now });
@@ -110,6 +115,21 @@ export async function runManagerDaemon(
     engineFor: (node) => nodeEngineOf(config, node, { timeoutMs: config.monitor.nodeTimeoutMs }),
     options: config.monitor,
   });
+  const scrubbing = schedule(
+    config.clients.scrubSchedule,
+    async () => {
+      try {
+        const removed = await scrub({ manager, store, registry: entry.registry, now: now(),
+          keepStoppedMs: config.clients.keepStoppedDays * 86_400_000 }); // prettier-ignore
+        log(`scrub: ${removed.length === 0 ? 'nothing due' : `removed ${removed.join('; ')}`}`);
+        for (const line of removed)
+          await store.recordEvent({ at: now(), actor: 'manager', action: 'scrub', subject: line.split(' ')[1]!, message: `removed ${line}` }); // prettier-ignore
+      } catch (err) {
+        log(`scrub: failed: ${messageOf(err)}`);
+      }
+    },
+    { name: 'micado-scrub', noOverlap: true },
+  );
   const task = monitor.schedule(config.monitor.schedule, {
     report: (report) => log(`monitor: ${reportLine(report)}`),
     failure: (message) => log(`monitor: refresh failed: ${message}`),
@@ -134,6 +154,7 @@ export async function runManagerDaemon(
     await registrar?.stop();
     await catalog.stop();
     await task.destroy();
+    await scrubbing.destroy();
     await autoscaler.stop();
     await monitor.idle();
   }

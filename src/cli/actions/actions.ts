@@ -117,6 +117,9 @@ export interface PolicySetOptions extends PolicyTarget {
   memoryLow?: string;
 }
 export type PolicyListOptions = Json;
+export interface ScrubOptions extends Json {
+  keepStoppedDays?: string;
+}
 export interface ReportOptions extends Json {
   client?: string;
   since?: string;
@@ -171,6 +174,7 @@ export interface Actions {
   dashboard: Action<DashboardOptions>;
   extend: Action<ExtendOptions>;
   report: Action<ReportOptions>;
+  scrub: Action<ScrubOptions>;
   clientAdd: Action<ClientOptions>;
   clientSet: Action<ClientOptions>;
   clientRemove: Action<ClientRemoveOptions>;

@@ -15,7 +15,13 @@ import { QUIT_TIMEOUT_MS } from './container-actions.js';
 import { openExistingStore, openStore } from '../../store/open-store.js';
 import type { ClientRecord } from '../../store/store.js';
 import type { CommandContext } from '../context.js';
-import type { ClientListOptions, ClientOptions, ClientRemoveOptions } from './actions.js';
+import type {
+  ClientListOptions,
+  ClientOptions,
+  ClientRemoveOptions,
+  ScrubOptions,
+} from './actions.js';
+import { scrub } from '../../clients/scrub.js';
 import { managerFor } from './manager-connection.js';
 import { logEvent } from './event-log.js';
 
@@ -111,4 +117,24 @@ export async function clientListAction(
     ]),
   ); // prettier-ignore
   output.line(`clients with no record: ${describeLimits(config.clients.defaults)}`);
+}
+
+/** `micado scrub`: the daily scrub, now. */
+export async function scrubAction(ctx: CommandContext, options: ScrubOptions): Promise<void> {
+  const { config, output } = ctx;
+  const days = options.keepStoppedDays ?? String(config.clients.keepStoppedDays);
+  if (!/^\d{1,4}(\.\d+)?$/.test(days))
+    throw usageError(`invalid --keep-stopped-days '${days}': give a number of days, 0 or more`);
+  const { layout, manager } = managerFor(config);
+  const store = await openStore(config);
+  let removed: string[];
+  try {
+    removed = await scrub({ manager, store, registry: layout.registry, now: Date.now(), keepStoppedMs: Number(days) * 86_400_000 }); // prettier-ignore
+  } finally {
+    await store.close();
+  }
+  for (const line of removed) await logEvent(ctx, { action: 'scrub', subject: line.split(' ')[1]!, message: `removed ${line}` }); // prettier-ignore
+  if (options.json) return output.json({ removed });
+  if (removed.length === 0) return output.line('scrub: nothing due');
+  for (const line of removed) output.line(`removed ${line}`);
 }

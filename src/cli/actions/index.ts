@@ -39,6 +39,7 @@ export const ACTIONS: Actions = {
   clientSet: async (ctx, options) => (await clientActions()).clientSetAction(ctx, options),
   clientRemove: async (ctx, options) => (await clientActions()).clientRemoveAction(ctx, options),
   clientList: async (ctx, options) => (await clientActions()).clientListAction(ctx, options),
+  scrub: async (ctx, options) => (await clientActions()).scrubAction(ctx, options),
   report: async (ctx, options) => (await import('./report-action.js')).reportAction(ctx, options),
   extend: async (ctx, options) => (await containerActions()).extendAction(ctx, options),
   dashboard: async (ctx, options) =>

@@ -13,6 +13,7 @@ import type {
   ClientRemoveOptions,
   ClientListOptions,
   ReportOptions,
+  ScrubOptions,
 } from '../actions/actions.js';
 import type { Run } from '../context.js';
 
@@ -47,6 +48,20 @@ export function registerServices(program: Command, run: Run<ServicesOptions>): v
       'show the service catalog: each container, its client and domain, where its tasks run and their health',
     )
     .option('--json', 'print the catalog as JSON')
+    .action(run);
+}
+
+export function registerScrub(program: Command, run: Run<ScrubOptions>): void {
+  program
+    .command('scrub')
+    .description(
+      "remove now what the manager's daily scrub would: long-stopped containers, removed clients' images",
+    )
+    .option(
+      '--keep-stopped-days <n>',
+      'keep stopped containers this many days (default clients.keepStoppedDays)',
+    )
+    .option('--json', 'print what was removed as JSON')
     .action(run);
 }
 

@@ -1,0 +1,52 @@
+/**
+ * The daily scrub (`clients.scrubSchedule`): what is due for removal, removed, each
+ * removal one line. Containers stopped (quit, not removed) for longer than
+ * `clients.keepStoppedDays`; and the images of clients that were removed, no
+ * container uses any more: the repositories named after the client by the manual's
+ * convention (`container-CLIENT`, `container-CLIENT-…`), found by the `client-remove`
+ * events of the events log.
+ */
+import { currentTasks, isContainer } from '../containers/container-view.js';
+import type { Store } from '../store/store.js';
+import type { OrchestratorSwarm } from '../swarm/index.js';
+import { deleteRepository, registryRepositories } from '../cluster/private-registry.js';
+
+export interface ScrubDeps {
+  manager: OrchestratorSwarm;
+  store: Store;
+  registry: string;
+  keepStoppedMs: number;
+  now: number;
+}
+
+export async function scrub(deps: ScrubDeps): Promise<string[]> {
+  const { manager, store, now } = deps;
+  const removed: string[] = [];
+  const [services, tasks] = await Promise.all([manager.listServices(), manager.listTasks()]);
+  const containers = services.filter(isContainer);
+  for (const service of containers) {
+    if ((service.replicas ?? 0) > 0) continue;
+    if (currentTasks(tasks.filter((t) => t.serviceId === service.id)).length > 0) continue;
+    const stoppedAt = Date.parse(service.updatedAt);
+    if (!(now - stoppedAt > deps.keepStoppedMs)) continue;
+    await manager.removeService(service.id);
+    removed.push(`container ${service.name}, stopped since ${new Date(stoppedAt).toISOString()}`);
+  }
+
+  const [events, clients] = await Promise.all([store.events(), store.clients()]);
+  const present = new Set(clients.map((c) => c.name));
+  const gone = new Set(
+    events.filter((e) => e.action === 'client-remove' && !present.has(e.subject)).map((e) => e.subject), // prettier-ignore
+  );
+  if (gone.size === 0) return removed;
+  const used = new Set(
+    containers.map((s) => s.image.replace(/^[^/]+\//, '').replace(/[:@].*$/, '')),
+  );
+  for (const repository of await registryRepositories(deps.registry)) {
+    const owner = [...gone].find((c) => repository === `container-${c}` || repository.startsWith(`container-${c}-`)); // prettier-ignore
+    if (!owner || used.has(repository)) continue;
+    const tags = await deleteRepository(deps.registry, repository);
+    if (tags.length > 0) removed.push(`image ${repository} (${tags.join(', ')}) of removed client ${owner}`); // prettier-ignore
+  }
+  return removed;
+}
