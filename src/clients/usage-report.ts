@@ -126,7 +126,9 @@ function spans(
   const bySubject = new Map<string, MetricSample[]>();
   for (const s of samples) {
     const key = `${s.kind}/${s.subject}`;
-    bySubject.set(key, [...(bySubject.get(key) ?? []), s]);
+    const series = bySubject.get(key);
+    if (series) series.push(s);
+    else bySubject.set(key, [s]);
   }
   const out: [MetricSample, number][] = [];
   for (const series of bySubject.values()) {
@@ -144,6 +146,7 @@ function spans(
 /** The monitor's refresh interval, read off the samples: their median spacing. */
 function refreshInterval(samples: MetricSample[]): number {
   const times = [...new Set(samples.map((s) => s.at))].sort((a, b) => a - b);
+  if (times.length < 2) return FALLBACK_INTERVAL_MS;
   const gaps = times.slice(1).map((t, i) => t - times[i]!);
   if (gaps.length === 0) return FALLBACK_INTERVAL_MS;
   return gaps.sort((a, b) => a - b)[Math.floor(gaps.length / 2)]!;
