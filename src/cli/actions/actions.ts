@@ -1,4 +1,5 @@
 /** The behaviour behind each command, injected into the program so commands can be tested alone. */
+import type { LimitOptions } from '../../clients/client-limits.js';
 import type { CommandContext } from '../context.js';
 
 interface Json {
@@ -130,17 +131,10 @@ export interface ExtendOptions extends Json {
   name: string;
   ttl?: string;
 }
-export interface ClientOptions extends Json {
+export interface ClientOptions extends Json, LimitOptions {
   name: string;
   domain?: string;
   membership?: string;
-  maxContainers?: string;
-  maxReplicas?: string;
-  maxCpu?: string;
-  maxMemory?: string;
-  pools?: string;
-  ttl?: string;
-  maxTtl?: string;
 }
 export interface ClientRemoveOptions extends Json {
   name: string;
