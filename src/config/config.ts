@@ -89,6 +89,8 @@ export interface MicadoConfig {
     historyHours: number;
     /** How long events are kept. */
     eventDays: number;
+    /** How long hourly usage (what reports read) is kept. */
+    usageDays: number;
   };
   monitor: {
     /** When the monitor refreshes the store: a cron expression (node-cron, seconds optional). */
@@ -194,7 +196,13 @@ export const DEFAULT_CONFIG: MicadoConfig = {
     pollIntervalMs: 2_000,
     stopTimeoutMs: 120_000,
   },
-  store: { mongoUrl: '', connectTimeoutMs: 5_000, historyHours: 168, eventDays: 30 },
+  store: {
+    mongoUrl: '',
+    connectTimeoutMs: 5_000,
+    historyHours: 168,
+    eventDays: 30,
+    usageDays: 400,
+  },
   monitor: { schedule: '* * * * *', concurrency: 8, nodeTimeoutMs: 10_000 },
   pools: { default: { driver: 'local', flavour: 'small', min: 0, max: 10 } },
   autoscaler: {

@@ -215,7 +215,7 @@ export function validateConfig(config: MicadoConfig): string[] {
   if (url && !/^https?:\/\/[^\s/]+(\/[^\s]*)?$/.test(url)) {
     problems.push(`cloudbroker.url must be an http(s) URL, got ${JSON.stringify(url)}`);
   }
-  for (const key of ['connectTimeoutMs', 'historyHours', 'eventDays'] as const) {
+  for (const key of ['connectTimeoutMs', 'historyHours', 'eventDays', 'usageDays'] as const) {
     if (!(config.store?.[key] > 0)) problems.push(`store.${key} must be a positive number`);
   }
   const mongoUrl = config.store?.mongoUrl;

@@ -2,8 +2,10 @@
  * The MongoDB store, through the official driver, selected by MICADO_MONGO_URL.
  *
  * The URL must name its database. Indexes are made when the store opens; metric
- * samples and events expire through TTL indexes on a Date field (prune() also deletes
- * them at once, as the server's TTL monitor only runs every minute). A refresh is one
+ * samples, events and hourly usage expire through TTL indexes on a Date field (prune()
+ * also deletes them at once, as the server's TTL monitor only runs every minute).
+ * Usage is added with $inc on one document per hour and owner, and summed by the
+ * server's aggregation, so a report reads one document per owner. A refresh is one
  * bulk write per collection: a standalone server has no multi-collection transactions.
  */
 import { MongoClient, type Collection, type Db, type Document } from 'mongodb';
@@ -22,7 +24,11 @@ import {
   type Refresh,
   type Retention,
   type Store,
+  type UsageFigures,
+  type UsageRow,
+  type UsageTotal,
 } from './store.js';
+import { atBothGrains, wholeDays, type UsageGrain } from './usage-grains.js';
 
 interface Keyed {
   _id: string;
@@ -34,6 +40,18 @@ type ClientDoc = ClientRecord & Keyed;
 type SampleDoc = Omit<MetricSample, 'at'> & { at: Date };
 type EventDoc = Omit<EventRecord, 'at'> & { at: Date };
 type IntentDoc = Omit<ProvisioningIntent, 'id'> & Keyed;
+type UsageDoc = Omit<UsageRow, 'hour'> & { grain: UsageGrain; start: Date };
+
+const USAGE_FIGURES: (keyof UsageFigures)[] = [
+  'containerMs',
+  'cpuReservedMilliMs',
+  'cpuUsedMilliMs',
+  'memoryReservedMbMs',
+  'memoryUsedMbMs',
+  'nodeMs',
+  'nodesStarted',
+];
+type Expiring = 'samples' | 'events' | 'usage';
 
 const OPEN_STATES: IntentState[] = ['intended', 'requested'];
 const NO_ID = { projection: { _id: 0 } } as const;
@@ -71,6 +89,7 @@ export class MongoStore implements Store {
   private readonly samplesColl: Collection<SampleDoc>;
   private readonly eventsColl: Collection<EventDoc>;
   private readonly intentsColl: Collection<IntentDoc>;
+  private readonly usageColl: Collection<UsageDoc>;
 
   private constructor(client: MongoClient, db: Db, url: string, retention: Retention) {
     this.client = client;
@@ -85,6 +104,7 @@ export class MongoStore implements Store {
     this.samplesColl = db.collection('samples');
     this.eventsColl = db.collection('events');
     this.intentsColl = db.collection('intents');
+    this.usageColl = db.collection('usage');
   }
 
   static async open(
@@ -132,17 +152,20 @@ export class MongoStore implements Store {
       this.samplesColl.createIndex({ kind: 1, subject: 1, at: 1 }),
       this.eventsColl.createIndex({ at: -1 }),
       this.intentsColl.createIndex({ state: 1 }),
+      this.usageColl.createIndex({ grain: 1, start: 1, kind: 1, name: 1 }, { unique: true }),
       this.ttlIndex('samples', this.retention.historyMs),
       this.ttlIndex('events', this.retention.eventsMs),
+      this.ttlIndex('usage', this.retention.usageMs),
     ]);
   }
 
-  /** A TTL index on `at`; an existing one with another expiry is changed in place. */
-  private async ttlIndex(collection: 'samples' | 'events', expiryMs: number): Promise<void> {
+  /** A TTL index on its time; an existing one with another expiry is changed in place. */
+  private async ttlIndex(collection: Expiring, expiryMs: number): Promise<void> {
     const seconds = Math.max(1, Math.round(expiryMs / 1000));
-    const coll = collection === 'samples' ? this.samplesColl : this.eventsColl;
+    const coll = this.client.db(this.samplesColl.dbName).collection(collection);
+    const field = collection === 'usage' ? 'start' : 'at';
     try {
-      await coll.createIndex({ at: 1 }, { name: 'expiry', expireAfterSeconds: seconds });
+      await coll.createIndex({ [field]: 1 }, { name: 'expiry', expireAfterSeconds: seconds });
     } catch (err) {
       const code = (err as { code?: number }).code;
       // IndexOptionsConflict / IndexKeySpecsConflict: the retention was changed.
@@ -189,8 +212,41 @@ export class MongoStore implements Store {
           { ordered: false },
         );
       }
+      if (refresh.usage) await this.addUsageNow(refresh.usage);
       await this.pruneAt(refresh.at);
     });
+  }
+
+  async addUsage(rows: UsageRow[]): Promise<void> {
+    await this.guard(() => this.addUsageNow(rows));
+  }
+
+  async usage(query: { since: number; until: number }): Promise<UsageTotal[]> {
+    const sums = Object.fromEntries(USAGE_FIGURES.map((f) => [f, { $sum: `$${f}` }]));
+    const days = wholeDays(query.since, query.until);
+    const between = (grain: UsageGrain, from: number, to: number) => ({
+      grain,
+      start: { $gte: new Date(from), $lt: new Date(to) },
+    });
+    const docs = await this.guard(() =>
+      this.usageColl
+        .aggregate<{ _id: { kind: UsageRow['kind']; name: string } } & UsageFigures>([
+          // The whole days from daily documents, the hours before and after from hourly ones.
+          {
+            $match: {
+              $or: [
+                between('day', days.from, days.to),
+                between('hour', query.since, days.from),
+                between('hour', days.to, query.until),
+              ],
+            },
+          },
+          { $group: { _id: { kind: '$kind', name: '$name' }, ...sums } },
+          { $sort: { '_id.kind': 1, '_id.name': 1 } },
+        ])
+        .toArray(),
+    );
+    return docs.map(({ _id, ...figures }) => ({ ..._id, ...figures }));
   }
 
   async putInstance(instance: InstanceRecord): Promise<void> {
@@ -333,10 +389,27 @@ export class MongoStore implements Store {
     }));
   }
 
+  private async addUsageNow(rows: UsageRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.usageColl.bulkWrite(
+      rows
+        .flatMap(atBothGrains)
+        .map(({ grain, start, row: { hour: _, kind, name, ...figures } }) => ({
+          updateOne: {
+            filter: { grain, start: new Date(start), kind, name },
+            update: { $inc: figures },
+            upsert: true,
+          },
+        })),
+      { ordered: false },
+    );
+  }
+
   private async pruneAt(now: number): Promise<void> {
     await Promise.all([
       this.samplesColl.deleteMany({ at: { $lt: new Date(now - this.retention.historyMs) } }),
       this.eventsColl.deleteMany({ at: { $lt: new Date(now - this.retention.eventsMs) } }),
+      this.usageColl.deleteMany({ start: { $lt: new Date(now - this.retention.usageMs) } }),
     ]);
   }
 

@@ -14,6 +14,7 @@ export function retentionOf(config: MicadoConfig): Retention {
   return {
     historyMs: config.store.historyHours * 3600_000,
     eventsMs: config.store.eventDays * 24 * 3600_000,
+    usageMs: config.store.usageDays * 24 * 3600_000,
   };
 }
 

@@ -66,6 +66,9 @@ describe('SqliteStore faults', () => {
     old.close();
     const store = SqliteStore.open(file);
     expect(await store.history({})).toEqual([{ at: 1000, kind: 'container', subject: 'web', cpuMilli: 5, memoryMb: 10 }]); // prettier-ignore
+    // And it keeps hourly usage, which schema 1 had no table for.
+    await store.addUsage([{ hour: 0, kind: 'pool', name: 'p', containerMs: 0, cpuReservedMilliMs: 0, cpuUsedMilliMs: 0, memoryReservedMbMs: 0, memoryUsedMbMs: 0, nodeMs: 5, nodesStarted: 0 }]); // prettier-ignore
+    expect((await store.usage({ since: 0, until: 1 }))[0]).toMatchObject({ name: 'p', nodeMs: 5 });
     await store.close();
   });
 });

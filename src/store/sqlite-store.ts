@@ -23,9 +23,12 @@ import {
   type Refresh,
   type Retention,
   type Store,
+  type UsageRow,
+  type UsageTotal,
 } from './store.js';
+import { atBothGrains, wholeDays } from './usage-grains.js';
 
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 /** What each schema version adds to a store written by the one before it. */
 const MIGRATIONS: Record<number, string> = {
   // Reports: a container sample's client, replicas and reservation; a node sample's pool.
@@ -34,6 +37,8 @@ const MIGRATIONS: Record<number, string> = {
       ALTER TABLE samples ADD COLUMN replicas INTEGER;
       ALTER TABLE samples ADD COLUMN reserved_cpu_milli REAL;
       ALTER TABLE samples ADD COLUMN reserved_memory_mb REAL;`,
+  // Hourly usage: a table of its own, which SCHEMA makes.
+  3: '',
 };
 
 const SCHEMA = `
@@ -47,6 +52,12 @@ const SCHEMA = `
     reserved_cpu_milli REAL, reserved_memory_mb REAL);
   CREATE INDEX IF NOT EXISTS samples_by_subject ON samples (kind, subject, at);
   CREATE INDEX IF NOT EXISTS samples_by_time ON samples (at);
+  CREATE TABLE IF NOT EXISTS usage (
+    grain TEXT NOT NULL, start INTEGER NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL,
+    container_ms REAL NOT NULL, cpu_reserved_milli_ms REAL NOT NULL,
+    cpu_used_milli_ms REAL NOT NULL, memory_reserved_mb_ms REAL NOT NULL,
+    memory_used_mb_ms REAL NOT NULL, node_ms REAL NOT NULL, nodes_started INTEGER NOT NULL,
+    PRIMARY KEY (grain, start, kind, name)) WITHOUT ROWID;
   CREATE TABLE IF NOT EXISTS events (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, actor TEXT NOT NULL,
     action TEXT NOT NULL, subject TEXT NOT NULL, message TEXT NOT NULL);
@@ -59,6 +70,26 @@ const SCHEMA = `
 `;
 
 const OPEN_STATES: IntentState[] = ['intended', 'requested'];
+/** A usage row's figures, as columns (snake_case) and as the record's fields. */
+const USAGE_FIGURES = [
+  ['container_ms', 'containerMs'],
+  ['cpu_reserved_milli_ms', 'cpuReservedMilliMs'],
+  ['cpu_used_milli_ms', 'cpuUsedMilliMs'],
+  ['memory_reserved_mb_ms', 'memoryReservedMbMs'],
+  ['memory_used_mb_ms', 'memoryUsedMbMs'],
+  ['node_ms', 'nodeMs'],
+  ['nodes_started', 'nodesStarted'],
+] as const;
+const ADD_USAGE = `INSERT INTO usage (grain, start, kind, name, ${USAGE_FIGURES.map(([c]) => c).join(', ')})
+  VALUES (@grain, @start, @kind, @name, ${USAGE_FIGURES.map(([, f]) => `@${f}`).join(', ')})
+  ON CONFLICT (grain, start, kind, name) DO UPDATE SET
+  ${USAGE_FIGURES.map(([c]) => `${c} = ${c} + excluded.${c}`).join(', ')}`;
+/** The whole days from daily rows, the hours before and after them from hourly rows. */
+const SUM_USAGE = `SELECT kind, name, ${USAGE_FIGURES.map(([c, f]) => `SUM(${c}) AS ${f}`).join(', ')}
+  FROM (SELECT * FROM usage WHERE grain = 'day' AND start >= @from AND start < @to
+        UNION ALL SELECT * FROM usage WHERE grain = 'hour' AND start >= @since AND start < @from
+        UNION ALL SELECT * FROM usage WHERE grain = 'hour' AND start >= @to AND start < @until)
+  GROUP BY kind, name ORDER BY kind, name`;
 const PUT_INSTANCE = 'INSERT OR REPLACE INTO instances (name, doc) VALUES (?, ?)';
 const PUT_CONTAINER = 'INSERT OR REPLACE INTO containers (id, node, doc) VALUES (?, ?, ?)';
 
@@ -154,8 +185,18 @@ export class SqliteStore implements Store {
         addSample.run(s.at, s.kind, s.subject, s.cpuMilli ?? null, s.memoryMb, s.client ?? null,
           s.pool ?? null, s.replicas ?? null, s.reserved?.cpuMilli ?? null, s.reserved?.memoryMb ?? null); // prettier-ignore
       }
+      if (refresh.usage) this.addUsageNow(refresh.usage);
       this.pruneNow(refresh.at);
     });
+  }
+
+  async addUsage(rows: UsageRow[]): Promise<void> {
+    this.write(() => this.addUsageNow(rows));
+  }
+
+  async usage(query: { since: number; until: number }): Promise<UsageTotal[]> {
+    const days = wholeDays(query.since, query.until);
+    return this.read(() => this.db.prepare(SUM_USAGE).all({ ...query, ...days }) as UsageTotal[]);
   }
 
   async putInstance(instance: InstanceRecord): Promise<void> {
@@ -317,9 +358,16 @@ export class SqliteStore implements Store {
     if (this.db.open) this.db.close();
   }
 
+  private addUsageNow(rows: UsageRow[]): void {
+    const add = this.db.prepare(ADD_USAGE);
+    for (const row of rows)
+      for (const { grain, start } of atBothGrains(row)) add.run({ ...row, grain, start });
+  }
+
   private pruneNow(now: number): void {
     this.db.prepare('DELETE FROM samples WHERE at < ?').run(now - this.retention.historyMs);
     this.db.prepare('DELETE FROM events WHERE at < ?').run(now - this.retention.eventsMs);
+    this.db.prepare('DELETE FROM usage WHERE start < ?').run(now - this.retention.usageMs);
   }
 
   private intentRows(sql: string, params: unknown[]): ProvisioningIntent[] {

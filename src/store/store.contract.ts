@@ -5,7 +5,15 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { container, instance, T0 } from './store.fixtures.js';
-import type { MetricSample, ProvisioningIntent, Refresh, Retention, Store } from './store.js';
+import type {
+  MetricSample,
+  ProvisioningIntent,
+  Refresh,
+  Retention,
+  Store,
+  UsageFigures,
+  UsageRow,
+} from './store.js';
 
 export interface StoreBackend {
   open(location: string, retention: Retention): Promise<Store>;
@@ -14,7 +22,7 @@ export interface StoreBackend {
 }
 
 const HOUR = 3600_000;
-const RETENTION: Retention = { historyMs: 24 * HOUR, eventsMs: 48 * HOUR };
+const RETENTION: Retention = { historyMs: 24 * HOUR, eventsMs: 48 * HOUR, usageMs: 72 * HOUR };
 
 function refresh(at: number, change: Partial<Refresh> = {}): Refresh {
   return { at, instances: [], containers: [], samples: [], staleInstances: [], ...change };
@@ -23,6 +31,12 @@ function refresh(at: number, change: Partial<Refresh> = {}): Refresh {
 function sample(at: number, subject: string, memoryMb = 10): MetricSample {
   return { at, kind: 'container', subject, cpuMilli: 5, memoryMb };
 }
+
+const NO_USAGE: UsageFigures = { containerMs: 0, cpuReservedMilliMs: 0, cpuUsedMilliMs: 0, memoryReservedMbMs: 0, memoryUsedMbMs: 0, nodeMs: 0, nodesStarted: 0 }; // prettier-ignore
+
+function usage(hour: number, kind: UsageRow['kind'], name: string, figures: Partial<UsageFigures>): UsageRow {
+  return { hour, kind, name, ...NO_USAGE, ...figures };
+} // prettier-ignore
 
 function intent(id: string, change: Partial<ProvisioningIntent> = {}): ProvisioningIntent {
   return {
@@ -196,6 +210,50 @@ export function storeContract(name: string, backend: StoreBackend): void {
       expect(await store.history({ kind: 'container' })).toEqual([container]);
       expect(await store.history({ kind: 'node' })).toEqual([node]);
     });
+
+    it("adds usage to its hour's row, and sums each owner's rows over a window of hours", async () => {
+      const store = await open();
+      await store.addUsage([
+        usage(T0, 'client', 'acme', { containerMs: 1000, cpuReservedMilliMs: 500.5, nodesStarted: 1 }),
+        usage(T0, 'pool', 'application', { nodeMs: 3_600_000 }),
+      ]);
+      // The same hour again adds to it; a refresh brings its own rows in the same write.
+      await store.addUsage([usage(T0, 'client', 'acme', { containerMs: 2000, memoryUsedMbMs: 0.25 })]);
+      await store.writeRefresh(refresh(T0 + HOUR, { usage: [usage(T0 + HOUR, 'client', 'acme', { containerMs: 4000, cpuUsedMilliMs: 7 })] }));
+      await store.addUsage([usage(T0 + 2 * HOUR, 'client', 'beta', { containerMs: 8000 })]);
+      expect(await store.usage({ since: T0, until: T0 + 2 * HOUR })).toEqual([
+        { kind: 'client', name: 'acme', ...NO_USAGE, containerMs: 7000, cpuReservedMilliMs: 500.5, cpuUsedMilliMs: 7, memoryUsedMbMs: 0.25, nodesStarted: 1 },
+        { kind: 'pool', name: 'application', ...NO_USAGE, nodeMs: 3_600_000 },
+      ]);
+      expect(await store.usage({ since: T0 + HOUR, until: T0 + 3 * HOUR })).toEqual([
+        { kind: 'client', name: 'acme', ...NO_USAGE, containerMs: 4000, cpuUsedMilliMs: 7 },
+        { kind: 'client', name: 'beta', ...NO_USAGE, containerMs: 8000 },
+      ]);
+      expect(await store.usage({ since: T0 + 3 * HOUR, until: T0 + 4 * HOUR })).toEqual([]);
+      // Past its retention (72 h) an hour's usage is dropped, and nothing younger.
+      await store.prune(T0 + 73 * HOUR);
+      expect((await store.usage({ since: 0, until: T0 + 4 * HOUR })).map((u) => [u.name, u.containerMs])).toEqual([['acme', 4000], ['beta', 8000]]);
+    }); // prettier-ignore
+
+    it('sums a window of days and odd hours as the hours it holds', async () => {
+      const store = await open({ ...RETENTION, usageMs: 400 * 24 * HOUR });
+      // Three days and a bit of hourly rows, each hour's figure its own number.
+      const day = Math.floor(T0 / (24 * HOUR)) * 24 * HOUR;
+      const hours = Array.from({ length: 80 }, (_, i) => day + i * HOUR);
+      await store.addUsage(hours.map((hour, i) => usage(hour, 'pool', 'p', { nodeMs: i + 1 })));
+      const expected = (since: number, until: number) =>
+        hours.map((h, i) => (h >= since && h < until ? i + 1 : 0)).reduce((a, b) => a + b, 0);
+      for (const [since, until] of [
+        [day, day + 72 * HOUR], // whole days only
+        [day + 5 * HOUR, day + 61 * HOUR], // odd hours at both ends, one whole day between
+        [day + 5 * HOUR, day + 20 * HOUR], // within a day
+        [day + 23 * HOUR, day + 25 * HOUR], // across midnight, no whole day
+        [day - 24 * HOUR, day + 100 * HOUR], // beyond what is kept
+      ] as const) {
+        const [total] = await store.usage({ since, until });
+        expect(total?.nodeMs ?? 0, `${(since - day) / HOUR}h to ${(until - day) / HOUR}h`).toBe(expected(since, until));
+      }
+    }); // prettier-ignore
 
     it('drops samples and events past their retention, and nothing younger', async () => {
       const store = await open();

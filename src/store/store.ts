@@ -98,6 +98,34 @@ export interface MetricSample {
   pool?: string;
 }
 
+/**
+ * Usage added up per hour for a client or a pool: what reports read, so a report over
+ * months reads a row per owner and hour, not every sample. Figures are sums of
+ * milliseconds times the sample's own unit (replicas, CPU milli, MB), so rows add up
+ * exactly and are turned into hours only when reported.
+ */
+export interface UsageFigures {
+  containerMs: number;
+  cpuReservedMilliMs: number;
+  cpuUsedMilliMs: number;
+  memoryReservedMbMs: number;
+  memoryUsedMbMs: number;
+  /** A pool's: node time. */
+  nodeMs: number;
+  /** A client's: nodes the autoscaler started for its containers. */
+  nodesStarted: number;
+}
+
+export interface UsageRow extends UsageFigures {
+  /** The start of the hour (UTC) it falls in. */
+  hour: number;
+  kind: 'client' | 'pool';
+  name: string;
+}
+
+/** One owner's usage summed over a window of hours. */
+export type UsageTotal = Omit<UsageRow, 'hour'>;
+
 export interface EventRecord {
   at: number;
   /** Who acted: cli, manager, monitor. */
@@ -135,6 +163,8 @@ export interface Refresh {
   instances: InstanceRecord[];
   containers: ContainerRecord[];
   samples: MetricSample[];
+  /** Usage the monitor measured since its refresh before, added to the hours' rows. */
+  usage?: UsageRow[];
   /** Nodes that did not answer: their containers' rows are kept as they were. */
   staleInstances: string[];
 }
@@ -149,6 +179,8 @@ export interface Retention {
   historyMs: number;
   /** Events older than this are dropped. */
   eventsMs: number;
+  /** Hourly usage rows older than this are dropped. */
+  usageMs: number;
 }
 
 export interface Store {
@@ -178,8 +210,13 @@ export interface Store {
     subject?: string;
     since?: number;
   }): Promise<MetricSample[]>;
-  /** Drop samples and events older than the retention, as of `now`. */
+  /** Drop samples, events and usage older than the retention, as of `now`. */
   prune(now: number): Promise<void>;
+
+  /** Add each row's figures to its hour's (made if absent). */
+  addUsage(rows: UsageRow[]): Promise<void>;
+  /** Each owner's rows summed over the hours that start in [since, until). */
+  usage(query: { since: number; until: number }): Promise<UsageTotal[]>;
 
   recordEvent(event: EventRecord): Promise<void>;
   /** Events oldest first; with a limit, the newest `limit` of them. */
@@ -201,4 +238,5 @@ export interface Store {
 export const DEFAULT_RETENTION: Retention = {
   historyMs: 7 * 24 * 3600_000,
   eventsMs: 30 * 24 * 3600_000,
+  usageMs: 400 * 24 * 3600_000,
 };
