@@ -13,6 +13,7 @@ import { httpStatus } from '../src/host/http-probe.js';
 import { connectEngine } from '../src/swarm/index.js';
 import { eventually, TestCluster } from './support/test-cluster.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
+import { UsageMeter } from '../src/monitor/usage-meter.js';
 import { tarball as writeTarball, type Entry } from './support/tarball.js';
 
 const work = mkdtempSync(join(tmpdir(), 'micado-containers-'));
@@ -161,16 +162,18 @@ describe('container commands', () => {
     expect(events.some((e) => e.action === 'expired' && e.subject === 'container-brief')).toBe(true);
   }, 90_000); // prettier-ignore
 
-  it('reports who used what from the samples in the store, as a table, JSON and CSV', async () => {
-    // Known samples: ledger's 2 replicas reserving 1 CPU and 1 GB in all, for 2 hours,
-    // recent enough that the manager's retention keeps them.
+  it('reports who used what from the usage the manager metered, as a table, JSON and CSV', async () => {
+    // Known usage, metered from a minute's refreshes as the manager's monitor does:
+    // ledger's 2 replicas reserving 1 CPU and 1 GB in all, for 2 hours, 3 hours ago.
     const T = Math.floor((Date.now() - 3 * 3_600_000) / 60_000) * 60_000;
     const store = SqliteStore.open(join(cluster.config.stateDir, 'micado.db'));
     try {
-      await store.writeRefresh({
-        at: T, instances: [], containers: [], staleInstances: [],
-        samples: Array.from({ length: 120 }, (_, i) => ({ at: T + i * 60_000, kind: 'container' as const, subject: 'container-ledger', client: 'ledger', replicas: 2, reserved: { cpuMilli: 1000, memoryMb: 1024 }, cpuMilli: 250, memoryMb: 512 })),
-      });
+      const meter = new UsageMeter(60_000);
+      for (let i = 0; i <= 120; i++) {
+        const at = T + i * 60_000;
+        const samples = i < 120 ? [{ at, kind: 'container' as const, subject: 'container-ledger', client: 'ledger', replicas: 2, reserved: { cpuMilli: 1000, memoryMb: 1024 }, cpuMilli: 250, memoryMb: 512 }] : [];
+        await store.addUsage(meter.measure(at, samples));
+      }
     } finally {
       await store.close();
     }

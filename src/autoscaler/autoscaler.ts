@@ -15,6 +15,8 @@ import { expired, expiresAt } from '../clients/time-limits.js';
 import { CONTAINER_LABEL } from '../containers/container-spec.js';
 import { messageOf } from '../errors.js';
 import { serviceUsage } from '../monitor/usage.js';
+import { usageRow } from '../monitor/usage-meter.js';
+import { HOUR_MS } from '../store/usage-grains.js';
 import type { Store } from '../store/store.js';
 import {
   amountOf,
@@ -160,7 +162,7 @@ export class Autoscaler {
       for (const instance of await provisioner.relabel())
         await this.record(SCALING_ACTION.relabel, instance, `node of ${instance} labelled`);
     }
-    await this.scaleUp(view, now);
+    await this.scaleUp(view, services, now);
     await this.nudge(view, now);
     await this.scaleDown(view, now);
     await this.expire(services, now);
@@ -172,7 +174,7 @@ export class Autoscaler {
     }
   }
 
-  private async scaleUp(view: ClusterView, now: number): Promise<void> {
+  private async scaleUp(view: ClusterView, services: SwarmService[], now: number): Promise<void> {
     const { config } = this.deps;
     const plan = planScaleUp({
       view,
@@ -205,6 +207,7 @@ export class Autoscaler {
       this.lastScaleUp = now;
       this.poolStates.set(request.pool, { ...this.poolState(request.pool), lastScaleUp: now });
       await this.record(SCALING_ACTION.scaleUp, request.pool, message);
+      await this.countNodesStarted(request, services, now);
       for (let i = 0; i < request.count; i++) {
         this.metrics.count('scaleUps', request.pool);
         this.follow((await this.deps.provisioner.request(request.pool, pool)).outcome);
@@ -450,6 +453,29 @@ export class Autoscaler {
     this.dryRunSaid.add(key);
     if (this.dryRunSaid.size > 1000) this.dryRunSaid = new Set([key]);
     await this.record(action, subject, `dry run, not done: ${message}`);
+  }
+
+  /** Nodes started, as reports count them: for their pool, and for each client they are for. */
+  private async countNodesStarted(
+    request: { pool: string; count: number; for: string[] },
+    services: SwarmService[],
+    now: number,
+  ): Promise<void> {
+    const clients = new Set(
+      services
+        .filter((s) => request.for.includes(s.name))
+        .flatMap((s) => s.labels[CONTAINER_LABEL.client] ?? []),
+    );
+    const hour = Math.floor(now / HOUR_MS) * HOUR_MS;
+    const started = { nodesStarted: request.count };
+    await this.deps.store
+      .addUsage([
+        usageRow(hour, 'pool', request.pool, started),
+        ...[...clients].map((client) => usageRow(hour, 'client', client, started)),
+      ])
+      .catch((err: unknown) =>
+        this.deps.log(`the nodes started were not counted: ${messageOf(err)}`),
+      );
   }
 
   private async record(action: string, subject: string, message: string): Promise<void> {

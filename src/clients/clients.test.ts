@@ -3,7 +3,9 @@ import type { SwarmService } from '../swarm/index.js';
 import { describeLimits, limitsFrom, parseDuration } from './client-limits.js';
 import { clientUsage, quotaProblem } from './client-quota.js';
 import { expired, expiryOf } from './time-limits.js';
-import { usageReport } from './usage-report.js';
+import { reportWindow, usageReport } from './usage-report.js';
+import { UsageMeter, usageRow } from '../monitor/usage-meter.js';
+import { SqliteStore } from '../store/sqlite-store.js';
 import type { MetricSample } from '../store/store.js';
 
 const service = (name: string, client: string, replicas: number, cpu = 100, mem = 64): SwarmService => ({
@@ -88,30 +90,40 @@ describe('time limits', () => {
 describe('usage reports', () => {
   const T = Date.UTC(2026, 10, 1);
   const MIN = 60_000;
-  /** A monitor refreshing every minute from `from` for `minutes`. */
-  const every = (from: number, minutes: number, sample: (at: number) => MetricSample) =>
-    Array.from({ length: minutes }, (_, i) => sample(from + i * MIN));
 
-  it('adds up known reservations over known durations to the hour', () => {
-    const samples = [
+  it('adds up known reservations over known durations to the hour, through the meter and the store', async () => {
+    // A monitor refreshing every minute for 4 hours, its usage kept by a real store.
+    const samplesAt = (at: number): MetricSample[] => {
+      const minute = (at - T) / MIN;
+      const samples: MetricSample[] = [];
       // acme: 2 replicas reserving 500m and 512 MB each, using half, for 3 hours.
-      ...every(T, 180, (at) => ({ at, kind: 'container', subject: 'container-acme', client: 'acme', replicas: 2, reserved: { cpuMilli: 1000, memoryMb: 1024 }, cpuMilli: 500, memoryMb: 512 })),
+      if (minute < 180) samples.push({ at, kind: 'container', subject: 'container-acme', client: 'acme', replicas: 2, reserved: { cpuMilli: 1000, memoryMb: 1024 }, cpuMilli: 500, memoryMb: 512 });
       // beta: 1 replica of 250m and 256 MB for 1 hour, from the second hour.
-      ...every(T + 60 * MIN, 60, (at) => ({ at, kind: 'container', subject: 'container-beta', client: 'beta', replicas: 1, reserved: { cpuMilli: 250, memoryMb: 256 }, cpuMilli: 100, memoryMb: 128 })),
-      // Two nodes of pool application for 3 hours.
-      ...every(T, 180, (at) => ({ at, kind: 'node', subject: 'i-1', pool: 'application', cpuMilli: 0, memoryMb: 0 })),
-      ...every(T, 180, (at) => ({ at, kind: 'node', subject: 'i-2', pool: 'application', cpuMilli: 0, memoryMb: 0 })),
-    ] as MetricSample[]; // prettier-ignore
-    const events = [{ at: T + 5 * MIN, actor: 'manager', action: 'scale-up', subject: 'application', message: 'starting 2 small nodes in pool application for container-acme' }]; // prettier-ignore
-    const report = usageReport({ samples, events, since: T, until: T + 4 * 60 * MIN });
+      if (minute >= 60 && minute < 120) samples.push({ at, kind: 'container', subject: 'container-beta', client: 'beta', replicas: 1, reserved: { cpuMilli: 250, memoryMb: 256 }, cpuMilli: 100, memoryMb: 128 });
+      // Two nodes of pool application for 3 hours; a container of no client counts for none.
+      if (minute < 180) samples.push({ at, kind: 'node', subject: 'i-1', pool: 'application', cpuMilli: 0, memoryMb: 0 }, { at, kind: 'node', subject: 'i-2', pool: 'application', cpuMilli: 0, memoryMb: 0 }, { at, kind: 'container', subject: 'orphan', cpuMilli: 1, memoryMb: 1 });
+      return samples;
+    }; // prettier-ignore
+    const store = SqliteStore.open(':memory:');
+    const meter = new UsageMeter(MIN);
+    for (let at = T; at <= T + 240 * MIN; at += MIN) await store.addUsage(meter.measure(at, samplesAt(at)));
+    // The autoscaler started 2 nodes for acme's container.
+    await store.addUsage([usageRow(T, 'pool', 'application', { nodesStarted: 2 }), usageRow(T, 'client', 'acme', { nodesStarted: 2 })]);
+    const report = usageReport({ totals: await store.usage({ since: T, until: T + 4 * 60 * MIN }), since: T, until: T + 4 * 60 * MIN });
     expect(report.clients).toEqual([
       { client: 'acme', containerHours: 6, cpuReservedHours: 3, cpuUsedHours: 1.5, memoryReservedGbHours: 3, memoryUsedGbHours: 1.5, nodesStarted: 2 },
       { client: 'beta', containerHours: 1, cpuReservedHours: 0.25, cpuUsedHours: 0.1, memoryReservedGbHours: 0.25, memoryUsedGbHours: 0.125, nodesStarted: 0 },
-    ]); // prettier-ignore
-    expect(report.pools).toEqual([{ pool: 'application', nodeHours: 6 }]);
+    ]);
+    expect(report.pools).toEqual([{ pool: 'application', nodeHours: 6, nodesStarted: 2 }]);
     expect(report.totals).toMatchObject({ containerHours: 7, cpuReservedHours: 3.25, nodesStarted: 2, nodeHours: 6 });
-    // A window counts only what falls in it.
-    const first = usageReport({ samples, events, since: T, until: T + 60 * MIN, client: 'acme' });
+    // A window counts only the hours in it.
+    const first = usageReport({ totals: await store.usage({ since: T, until: T + 60 * MIN }), since: T, until: T + 60 * MIN, client: 'acme' });
     expect(first.clients).toEqual([expect.objectContaining({ client: 'acme', containerHours: 2 })]);
+    await store.close();
+  }); // prettier-ignore
+
+  it('widens a window to the whole hours its ends fall in', () => {
+    expect(reportWindow(T + 42 * MIN, T + 2 * 60 * MIN + 1)).toEqual({ since: T, until: T + 3 * 60 * MIN });
+    expect(reportWindow(T, T + 60 * MIN)).toEqual({ since: T, until: T + 60 * MIN });
   }); // prettier-ignore
 });

@@ -130,11 +130,16 @@ export async function runManagerDaemon(
     },
     { name: 'micado-scrub', noOverlap: true },
   );
-  const task = monitor.schedule(config.monitor.schedule, {
-    report: (report) => log(`monitor: ${reportLine(report)}`),
-    failure: (message) => log(`monitor: refresh failed: ${message}`),
-    skipped: () => log('monitor: the previous refresh is still running: tick skipped'),
-  });
+  // The manager's monitor is the one that meters usage for reports.
+  const task = monitor.schedule(
+    config.monitor.schedule,
+    {
+      report: (report) => log(`monitor: ${reportLine(report)}`),
+      failure: (message) => log(`monitor: refresh failed: ${message}`),
+      skipped: () => log('monitor: the previous refresh is still running: tick skipped'),
+    },
+    { meterUsage: true },
+  );
   try {
     await autoscaler.start();
     const pools = Object.entries(config.pools)

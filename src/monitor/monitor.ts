@@ -2,15 +2,17 @@
  * The monitor: refreshes the store from the manager and every node's engine, once
  * or on a cron schedule. A scheduled run never overlaps the one before (node-cron's
  * noOverlap: the tick is skipped and said so), and a failed run is reported and the
- * next one tried: nothing in a refresh stops the loop.
+ * next one tried: nothing in a refresh stops the loop. The manager's monitor also
+ * meters usage (what reports read): one meter only, so nothing is counted twice.
  */
 import { schedule, validate, type ScheduledTask } from 'node-cron';
 import { CONTAINER_LABEL } from '../containers/container-spec.js';
 import { configError, messageOf } from '../errors.js';
 import type { SwarmClient } from '../swarm/index.js';
-import type { Store } from '../store/store.js';
+import type { MetricSample, Store, UsageRow } from '../store/store.js';
 import { buildRefresh, type StaleNode } from './build-refresh.js';
 import { readNodes, type EngineFor } from './node-readings.js';
+import { scheduleInterval, UsageMeter } from './usage-meter.js';
 
 export interface MonitorOptions {
   concurrency: number;
@@ -39,6 +41,7 @@ export class Monitor {
   /** Nodes that were stale at the last refresh: events are recorded on changes only. */
   private staleBefore = new Set<string>();
   private current: Promise<unknown> = Promise.resolve();
+  private meter: UsageMeter | undefined;
 
   constructor(deps: MonitorDeps) {
     this.deps = deps;
@@ -80,7 +83,7 @@ export class Monitor {
       readings,
       previous: { instances, containers },
     });
-    await store.writeRefresh(refresh);
+    await store.writeRefresh({ ...refresh, usage: await this.usageUntil(at, refresh.samples) });
     await this.recordStaleChanges(
       at,
       stale,
@@ -107,6 +110,7 @@ export class Monitor {
       failure: (message: string) => void;
       skipped: () => void;
     },
+    options: { meterUsage?: boolean } = {},
   ): ScheduledTask {
     checkSchedule(expression);
     const task = schedule(
@@ -121,7 +125,29 @@ export class Monitor {
       { name: 'micado-monitor', noOverlap: true, logger: QUIET },
     );
     task.on('execution:overlap', () => on.skipped());
+    const interval = scheduleInterval(task.getNextRuns(11));
+    if (options.meterUsage && interval !== undefined) this.meterUsage(interval);
     return task;
+  }
+
+  /** From now on, add each refresh's usage to the store's hours (refreshes `intervalMs` apart). */
+  meterUsage(intervalMs: number): void {
+    this.meter = new UsageMeter(intervalMs);
+  }
+
+  /**
+   * The usage since the refresh before, when metering. A meter made afresh (a manager
+   * restarted) starts from the last refresh the store holds, if recent enough to count.
+   */
+  private async usageUntil(at: number, samples: MetricSample[]): Promise<UsageRow[]> {
+    const meter = this.meter;
+    if (!meter) return [];
+    if (!meter.started) {
+      const recent = await this.deps.store.history({ since: at - 2 * meter.intervalMs });
+      const lastAt = recent.reduce((latest, s) => Math.max(latest, s.at), 0);
+      if (recent.length > 0 && lastAt < at) meter.measure(lastAt, recent.filter((s) => s.at === lastAt)); // prettier-ignore
+    }
+    return meter.measure(at, samples);
   }
 
   private async recordStaleChanges(

@@ -1,12 +1,12 @@
 /**
- * `micado report`: who used what over a window (30 days unless told), from the
- * monitor's samples and the autoscaler's events: per client, container-hours, CPU and
- * memory reserved and used, nodes started for it; node-hours per pool; totals. As a
- * table, JSON or CSV.
+ * `micado report`: who used what over a window (30 days unless told, in whole hours),
+ * from the hourly usage the manager keeps: per client, container-hours, CPU and memory
+ * reserved and used, nodes started for it; node-hours and nodes started per pool;
+ * totals. As a table, JSON or CSV.
  */
 import { clientOf, containerNameFor } from '../../containers/container-names.js';
 import { usageError } from '../../errors.js';
-import { usageReport, type UsageReport } from '../../clients/usage-report.js';
+import { reportWindow, usageReport, type UsageReport } from '../../clients/usage-report.js';
 import { openExistingStore } from '../../store/open-store.js';
 import type { CommandContext } from '../context.js';
 import type { ReportOptions } from './actions.js';
@@ -19,20 +19,17 @@ export async function reportAction(
   options: ReportOptions,
 ): Promise<void> {
   const now = Date.now();
-  const since = parseSince(options.since ?? DEFAULT_SINCE, now);
-  const until = options.until === undefined ? now : parseSince(options.until, now, '--until');
-  if (until <= since)
-    throw usageError(`the report's window ends (${new Date(until).toISOString()}) before it starts (${new Date(since).toISOString()})`); // prettier-ignore
+  const asked = parseSince(options.since ?? DEFAULT_SINCE, now);
+  const askedUntil = options.until === undefined ? now : parseSince(options.until, now, '--until');
+  if (askedUntil <= asked)
+    throw usageError(`the report's window ends (${new Date(askedUntil).toISOString()}) before it starts (${new Date(asked).toISOString()})`); // prettier-ignore
   if (options.json && options.csv) throw usageError('give --json or --csv, not both');
   const client =
     options.client === undefined ? undefined : clientOf(containerNameFor(options.client));
+  const { since, until } = reportWindow(asked, askedUntil);
   const store = await openExistingStore(config);
-  const [samples, events] = store
-    ? await Promise.all([store.history({ since }), store.events({ since })]).finally(() =>
-        store.close(),
-      )
-    : [[], []];
-  const report = usageReport({ samples: samples.filter((s) => s.at < until), events, since, until, client }); // prettier-ignore
+  const totals = store ? await store.usage({ since, until }).finally(() => store.close()) : [];
+  const report = usageReport({ totals, since, until, client });
   if (options.json) return output.json(report);
   if (options.csv) return output.line(csvOf(report));
   const figures = (r: Omit<UsageReport['clients'][number], 'client'>) => [
@@ -48,8 +45,11 @@ export async function reportAction(
   ); // prettier-ignore
   output.line('');
   output.table(
-    ['POOL', 'NODE h'],
-    [...report.pools.map((p) => [p.pool, p.nodeHours.toFixed(2)]), ['total', report.totals.nodeHours.toFixed(2)]], // prettier-ignore
+    ['POOL', 'NODE h', 'NODES STARTED'],
+    [
+      ...report.pools.map((p) => [p.pool, p.nodeHours.toFixed(2), String(p.nodesStarted)]),
+      ['total', report.totals.nodeHours.toFixed(2), String(report.totals.nodesStarted)],
+    ],
   );
 }
 
@@ -63,6 +63,8 @@ function csvOf(report: UsageReport): string {
     header,
     ...report.clients.map((c) => row('client', c.client, c)),
     row('total', '', report.totals, String(report.totals.nodeHours)),
-    ...report.pools.map((p) => row('pool', p.pool, zero, String(p.nodeHours))),
+    ...report.pools.map((p) =>
+      row('pool', p.pool, { ...zero, nodesStarted: p.nodesStarted }, String(p.nodeHours)),
+    ),
   ].join('\n');
 }
