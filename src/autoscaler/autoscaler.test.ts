@@ -79,7 +79,7 @@ function harness(store?: SqliteStore, swarm = new FakeSwarm(), cloud = new FakeC
   /** The actions the manager took, in order (its log lines begin with them). */
   const actions = async () =>
     log.map((line) => line.split(' ')[0]!).filter((word) => !word.startsWith('nudged'));
-  return { swarm, cloud, store, autoscaler, clock, cycle, actions, log };
+  return { swarm, cloud, store, config, autoscaler, clock, cycle, actions, log };
 }
 
 describe('reconcile cycles', () => {
@@ -104,6 +104,43 @@ describe('reconcile cycles', () => {
     expect(swarm.calls.at(-1)).toMatch(
       /^updateNode host-i-\w+ \{"labels":\{"micado.nudged":"\d+"\}\}$/,
     );
+  });
+
+  it('keeps a warm node paused for the next task, wakes it with one update, and refills', async () => {
+    const { swarm, cloud, cycle, actions, config } = harness();
+    config.pools.default!.warm = 1;
+    const starts = () => cloud.calls.filter((c) => c.startsWith('start'));
+    await cycle();
+    expect(starts()).toHaveLength(1);
+    const warm = swarm.nodes[0]!;
+    expect(warm.availability).toBe('pause');
+    expect(warm.labels).toMatchObject({ 'micado.warm': 'true', 'micado.pool': 'default' });
+    // While it waits, nothing more is asked for, and it is not given back for being idle.
+    await cycle(120_000);
+    await cycle(120_000);
+    expect([starts().length, swarm.nodes.length]).toEqual([1, 1]);
+    // A task that fits it: one node update makes it active, and a new node refills.
+    const web = service('container-web');
+    swarm.services = [web];
+    swarm.tasks = [pendingTask(web)];
+    await cycle(1_000);
+    expect(swarm.calls).toContain(
+      `updateNode ${warm.hostname} {"availability":"active","labels":{"micado.warm":"false"}}`,
+    );
+    expect(starts()).toHaveLength(2);
+    expect(swarm.nodes.map((n) => n.availability)).toEqual(['active', 'pause']);
+    expect(await actions()).toEqual([
+      'scale-up',
+      'node-joined',
+      'warm-woken',
+      'scale-up',
+      'node-joined',
+    ]);
+    // With warm lowered to 0, the warm node goes back at the next cycle; the busy one stays.
+    swarm.tasks = [{ ...pendingTask(web), nodeId: warm.id, state: 'running' }];
+    config.pools.default!.warm = 0;
+    await cycle(1_000);
+    expect(swarm.nodes.map((n) => n.hostname)).toEqual([warm.hostname]);
   });
 
   it('gives back an idle node it started: marked, drained, stopped, removed', async () => {

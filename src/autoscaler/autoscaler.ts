@@ -22,6 +22,7 @@ import {
   amountOf,
   fits,
   freeRoom,
+  connectEngine,
   type OrchestratorSwarm,
   type SwarmNode,
   type SwarmService,
@@ -35,6 +36,8 @@ import { planReplicas, policyFromLabels } from './replicas.js';
 import { planScaleDown } from './scale-down.js';
 import { planScaleUp } from './scale-up.js';
 import { ReconcileLoop } from './reconcile-loop.js';
+import { imagesToSeed } from './warm-images.js';
+import { nodeEngineAddress } from '../nodes/node-engine.js';
 import { SCALING_ACTION } from './scaling-progress.js';
 
 export interface AutoscalerDeps {
@@ -66,6 +69,11 @@ export class Autoscaler {
   private readonly givingBack = new Set<string>();
   private lastNudge = -Infinity;
   private lastSweep = -Infinity;
+  /** The last cycle's view and services: what a warm node's images are chosen from. */
+  private latest: { view: ClusterView; services: SwarmService[] } = {
+    view: { nodes: [], pending: [], incoming: [] },
+    services: [],
+  };
   /** Dry-run decisions already recorded, so an unchanged one is not recorded each cycle. */
   private dryRunSaid = new Set<string>();
   private readonly heldSaid = new Set<string>();
@@ -151,6 +159,7 @@ export class Autoscaler {
       manager.listServices(),
     ]);
     const view = buildClusterView(nodes, tasks, services, provisioner.incoming());
+    this.latest = { view, services };
     this.metrics.observeView(view, config.pools);
     for (const id of [...this.pendingSince.keys()]) {
       if (!view.pending.some((t) => t.id === id)) this.pendingSince.delete(id);
@@ -195,6 +204,20 @@ export class Autoscaler {
         `a task of ${task.service} cannot run on any pool's nodes: ${why}`,
       );
     }
+    for (const { node, for: services } of plan.activate) {
+      const message = `waking warm node ${node.hostname} of pool ${node.pool} for ${services.join(', ')}`;
+      if (this.settings.dryRun) {
+        await this.dryRun(SCALING_ACTION.warmWoken, node.instance ?? node.id, message);
+        continue;
+      }
+      // One node update, and Swarm places the tasks: no boot, no pull of what it holds.
+      await this.deps.manager.updateNode(node.id, {
+        availability: 'active',
+        labels: { [NODE_LABEL.warm]: 'false' },
+      });
+      this.metrics.count('warmWoken', node.pool!);
+      await this.record(SCALING_ACTION.warmWoken, node.instance ?? node.id, message);
+    }
     for (const request of plan.requests) {
       const pool = config.pools[request.pool]!;
       const message = `starting ${request.count} ${pool.flavour} node${request.count === 1 ? '' : 's'} in pool ${request.pool} for ${request.for.join(', ')}`;
@@ -208,9 +231,11 @@ export class Autoscaler {
       this.poolStates.set(request.pool, { ...this.poolState(request.pool), lastScaleUp: now });
       await this.record(SCALING_ACTION.scaleUp, request.pool, message);
       await this.countNodesStarted(request, services, now);
+      const warmFrom = request.count - (request.warm ?? 0);
       for (let i = 0; i < request.count; i++) {
         this.metrics.count('scaleUps', request.pool);
-        this.follow((await this.deps.provisioner.request(request.pool, pool)).outcome);
+        const warm = i >= warmFrom;
+        this.follow((await this.deps.provisioner.request(request.pool, pool, { warm })).outcome);
       }
     }
   }
@@ -222,11 +247,13 @@ export class Autoscaler {
       if (outcome.node) {
         this.poolStates.set(pool, afterSuccess(this.poolState(pool)));
         this.metrics.observeReady(outcome.seconds);
+        const warm = outcome.node.availability === 'pause';
         await this.record(
           SCALING_ACTION.nodeJoined,
           instance,
-          `node ${outcome.node.hostname} of pool ${pool} is Ready after ${outcome.seconds.toFixed(1)} s`,
+          `node ${outcome.node.hostname} of pool ${pool} is Ready after ${outcome.seconds.toFixed(1)} s${warm ? ', kept warm' : ''}`,
         );
+        if (warm) this.seedWarm(outcome.node, pool);
         if (outcome.labelError) {
           await this.record(
             SCALING_ACTION.relabel,
@@ -306,8 +333,24 @@ export class Autoscaler {
       now,
     });
     this.unneededSince = plan.unneededSince;
+    for (const node of plan.keepWarm) {
+      const message = `keeping ${node.hostname} of pool ${node.pool} warm: the pool keeps ${this.deps.config.pools[node.pool!]!.warm} warm`;
+      if (this.settings.dryRun) {
+        await this.dryRun(SCALING_ACTION.warm, node.instance ?? node.id, message);
+        continue;
+      }
+      this.unneededSince.delete(node.id);
+      await this.deps.manager.updateNode(node.id, {
+        availability: 'pause',
+        labels: { [NODE_LABEL.warm]: 'true' },
+      });
+      await this.record(SCALING_ACTION.warm, node.instance ?? node.id, message);
+      this.seedWarm({ ...node, labels: node.nodeLabels, hostname: node.hostname ?? node.id }, node.pool!); // prettier-ignore
+    }
     for (const node of plan.remove) {
-      const message = `giving back ${node.hostname} of pool ${node.pool}: reserved under ${this.settings.scaleDownUtilization * 100}% for ${Math.round((now - (this.unneededSince.get(node.id) ?? now)) / 1000)} s`;
+      const message = node.warm
+        ? `giving back warm node ${node.hostname} of pool ${node.pool}: the pool keeps ${this.deps.config.pools[node.pool!]!.warm ?? 0} warm`
+        : `giving back ${node.hostname} of pool ${node.pool}: reserved under ${this.settings.scaleDownUtilization * 100}% for ${Math.round((now - (this.unneededSince.get(node.id) ?? now)) / 1000)} s`;
       if (this.settings.dryRun) {
         await this.dryRun('scale-down', node.instance ?? node.id, message);
         continue;
@@ -326,6 +369,27 @@ export class Autoscaler {
         message,
       );
     }
+  }
+
+  /**
+   * Pull onto a warm node the images its pool's containers use most, in the background,
+   * so the task that wakes it starts without a pull. A pull that fails costs nothing
+   * but that: the task pulls what it needs, as on any new node.
+   */
+  private seedWarm(
+    node: Pick<SwarmNode, 'hostname' | 'engineLabels' | 'labels'>,
+    pool: string,
+  ): void {
+    const images = imagesToSeed(pool, this.latest.view.nodes, this.latest.services);
+    const address = nodeEngineAddress(this.deps.config, node);
+    if (images.length === 0 || !address) return;
+    const engine = connectEngine(address);
+    const started = this.now();
+    const seeding = (async () => {
+      for (const image of images) await engine.pullImage(image);
+      this.deps.log(`warm node ${node.hostname}: pulled ${images.join(', ')} in ${this.now() - started} ms`);
+    })().catch((err: unknown) => this.deps.log(`warm node ${node.hostname}: pull failed: ${messageOf(err)}`)); // prettier-ignore
+    this.track(seeding);
   }
 
   /** Drain, stop through the driver, remove from the swarm: in the background. */

@@ -47,6 +47,8 @@ export interface NodeView extends NodeTraits {
   scalingDown: boolean;
   ready: boolean;
   active: boolean;
+  /** Kept warm by the manager: paused and unused until a task needs it. */
+  warm: boolean;
   capacity: Amount;
   reserved: Amount;
   tasks: TaskDemand[];
@@ -107,6 +109,7 @@ export function buildClusterView(
       scalingDown: node.labels[NODE_LABEL.scalingDown] === 'true',
       ready: node.state === 'ready',
       active: node.availability === 'active',
+      warm: node.availability === 'pause' && node.labels[NODE_LABEL.warm] === 'true',
       capacity: amountOf(node.capacity),
       reserved: sumOf(mine),
       tasks: mine,

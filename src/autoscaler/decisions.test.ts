@@ -13,6 +13,7 @@ import {
 import { planReplicas } from './replicas.js';
 import { planScaleDown } from './scale-down.js';
 import { planScaleUp, poolTraits } from './scale-up.js';
+import { imagesToSeed } from './warm-images.js';
 
 const NOW = 1_000_000_000;
 const FLAVOURS = { small: { cpus: 1, memoryMb: 512 }, large: { cpus: 4, memoryMb: 8192 } };
@@ -46,7 +47,7 @@ function node(id: string, change: Partial<NodeView> = {}): NodeView {
   return {
     id, role: 'worker', hostname: `h-${id}`, nodeLabels: labels, engineLabels: labels,
     instance: `i-${id}`, pool: 'default', driver: 'local', autoscaled: true, scalingDown: false,
-    ready: true, active: true, capacity: { cpuMilli: 1000, memoryMb: 512 },
+    ready: true, active: true, warm: false, capacity: { cpuMilli: 1000, memoryMb: 512 },
     reserved: { cpuMilli: 0, memoryMb: 0 }, tasks: [], ...change,
   }; // prettier-ignore
 }
@@ -155,6 +156,7 @@ describe('scale-up', () => {
     const plan = up(view({ pending: [pending('a', 300)] }), {});
     expect(plan).toEqual({
       requests: [],
+      activate: [],
       unplaceable: [],
       waiting: [{ task: pending('a', 300), why: 'no node pool is configured' }],
     });
@@ -206,6 +208,54 @@ describe('scale-up', () => {
       { pool: 'default', count: 1, for: ['container-a'] },
     ]);
   });
+});
+
+describe('warm nodes', () => {
+  const warmNode = (id: string, change: Partial<NodeView> = {}) =>
+    node(id, { active: false, warm: true, nodeLabels: { ...node(id).nodeLabels, 'micado.warm': 'true' }, ...change }); // prettier-ignore
+  const warmPool = (warm: number, change: Partial<NodePool> = {}) => ({
+    default: pool({ warm, ...change }),
+  });
+
+  it('fills a pool\'s buffer, counting warm nodes there and on their way', () => {
+    expect(up(view({}), warmPool(2)).requests).toEqual([{ pool: 'default', count: 2, for: ['warm 2'], warm: 2 }]);
+    expect(up(view({ nodes: [warmNode('w')] }), warmPool(2)).requests).toEqual([{ pool: 'default', count: 1, for: ['warm 2'], warm: 1 }]);
+    const incoming = [{ pool: 'default', instance: 'i-x', warm: true }];
+    expect(up(view({ nodes: [warmNode('w')], incoming }), warmPool(2)).requests).toEqual([]);
+    // A node on its way for tasks is not warm, and an active idle node is not either.
+    expect(up(view({ nodes: [node('a')], incoming: [{ pool: 'default', instance: 'i-y' }] }), warmPool(1)).requests).toEqual([{ pool: 'default', count: 1, for: ['warm 1'], warm: 1 }]);
+  }); // prettier-ignore
+
+  it('wakes a warm node a waiting task fits rather than starting one, then refills', () => {
+    const plan = up(view({ nodes: [warmNode('w')], pending: [pending('a', 300), pending('b', 100)] }), warmPool(1));
+    expect(plan.activate.map((a) => [a.node.id, a.for])).toEqual([['w', ['container-a', 'container-b']]]);
+    // Both tasks fit the woken node: the only node asked for refills the buffer.
+    expect(plan.requests).toEqual([{ pool: 'default', count: 1, for: ['warm 1'], warm: 1 }]);
+  }); // prettier-ignore
+
+  it('wakes no warm node a task does not fit, by size or constraint, or that is not Ready', () => {
+    const big = up(view({ nodes: [warmNode('w')], pending: [pending('a', 600)] }), { default: pool({ warm: 1, flavour: 'large' }) });
+    expect(big.activate).toEqual([]);
+    const pinned = pending('p', 100, { constraints: ['node.labels.micado.pool==database'] });
+    const pools = { ...warmPool(1), database: pool() };
+    const plan = up(view({ nodes: [warmNode('w')], pending: [pinned] }), pools);
+    expect(plan.activate).toEqual([]);
+    expect(plan.requests).toEqual([{ pool: 'database', count: 1, for: ['container-p'] }]);
+    expect(up(view({ nodes: [warmNode('w', { ready: false })], pending: [pending('a', 100)] }), warmPool(1)).activate).toEqual([]);
+  }); // prettier-ignore
+
+  it("seeds a warm node with its pool's most used images, then the cluster's", () => {
+    const svc = (name: string, image: string, replicas = 1) => ({ id: name, version: 1, name, image, replicas, labels: {}, reservations: {}, constraints: [], ports: [], command: [], args: [], env: [], createdAt: '', updatedAt: '' }); // prettier-ignore
+    const services = [svc('web', 'reg/web', 3), svc('db', 'reg/db'), svc('api', 'reg/api', 5), svc('cache', 'reg/cache', 2)];
+    const runs = (id: string, ...names: string[]) => names.map((service) => ({ id: `${id}${service}`, service, cpuMilli: 1, memoryMb: 1, constraints: [] })); // prettier-ignore
+    const nodes = [node('a', { tasks: runs('a', 'web', 'db', 'web') }), node('b', { tasks: runs('b', 'web') }), node('o', { pool: 'other', tasks: runs('o', 'api') })];
+    expect(imagesToSeed('default', nodes, services)).toEqual(['reg/web', 'reg/db', 'reg/api']);
+    expect(imagesToSeed('empty', nodes, services, 2)).toEqual(['reg/api', 'reg/web']);
+  }); // prettier-ignore
+
+  it('keeps warm nodes within max: a pool at its max refills nothing', () => {
+    expect(up(view({ nodes: [node('a'), node('b')] }), warmPool(1, { max: 2 })).requests).toEqual([]);
+  }); // prettier-ignore
 });
 
 describe('constraints', () => {
@@ -321,6 +371,21 @@ describe('scale-down', () => {
     const states = new Map([['default', { ...FRESH_POOL, lastScaleDown: NOW - 1000 }]]);
     expect(down(view({ nodes }), { a: long }, { states }).remove).toEqual([]);
   });
+
+  it('keeps a pool\'s warm nodes, gives back those beyond its warm, and keeps an empty node warm when short', () => {
+    const warm = (id: string) => node(id, { active: false, warm: true });
+    const pools = (n: number) => ({ default: pool({ warm: n }) });
+    // Warm nodes are idle by design: the pool keeps as many as it wants, at once or later.
+    expect(down(view({ nodes: [warm('w1'), warm('w2')] }), { }, { pools: pools(2) }).remove).toEqual([]);
+    expect(down(view({ nodes: [warm('w1'), warm('w2')] }), { }, { pools: pools(1) }).remove.map((n) => n.id)).toEqual(['w2']);
+    // An empty node due to go back while the pool is short of warm nodes is kept warm.
+    const short = down(view({ nodes: [node('a'), node('b')] }), { a: long, b: long }, { pools: pools(1) });
+    expect([short.keepWarm.map((n) => n.id), short.remove.map((n) => n.id)]).toEqual([['a'], ['b']]);
+    // But not a node with tasks, which goes back as before.
+    const busy = node('c', { reserved: { cpuMilli: 10, memoryMb: 10 }, tasks: [task('t', 10)] });
+    const kept = down(view({ nodes: [busy, node('d', { reserved: { cpuMilli: 0, memoryMb: 300 }, tasks: [task('u', 300)] })] }), { c: long }, { pools: pools(1) });
+    expect([kept.keepWarm, kept.remove.map((n) => n.id)]).toEqual([[], ['c']]);
+  }); // prettier-ignore
 
   it('moves tasks only where they fit, one busy node per cycle', () => {
     const busy = (id: string, mb: number) =>

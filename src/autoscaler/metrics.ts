@@ -2,7 +2,7 @@
 import type { NodePool } from '../config/config.js';
 import type { ClusterView } from './cluster-view.js';
 
-type PerPool = 'scaleUps' | 'scaleDowns' | 'failures';
+type PerPool = 'scaleUps' | 'scaleDowns' | 'failures' | 'warmWoken';
 
 export class AutoscalerMetrics {
   pendingTasks = 0;
@@ -22,6 +22,7 @@ export class AutoscalerMetrics {
     scaleUps: new Map(),
     scaleDowns: new Map(),
     failures: new Map(),
+    warmWoken: new Map(),
   };
 
   count(what: PerPool, pool: string): void {
@@ -48,9 +49,11 @@ export class AutoscalerMetrics {
         ? 'draining'
         : !node.ready
           ? 'not-ready'
-          : node.active
-            ? 'ready'
-            : 'drained';
+          : node.warm
+            ? 'warm'
+            : node.active
+              ? 'ready'
+              : 'drained';
       const key = `${node.pool ?? '-'}\0${state}`;
       nodes.set(key, (nodes.get(key) ?? 0) + 1);
     }
@@ -95,6 +98,12 @@ export class AutoscalerMetrics {
       'counter',
       'Nodes given back, by pool.',
       byPool(this.perPool.scaleDowns),
+    );
+    metric(
+      'micado_warm_woken_total',
+      'counter',
+      'Warm nodes made active for waiting tasks, by pool.',
+      byPool(this.perPool.warmWoken),
     );
     metric(
       'micado_failures_total',

@@ -7,6 +7,10 @@
  * hand, never below a pool's min, not while tasks wait for room or nodes are on their
  * way, not within the delay after any scale-up, and not within a pool's cooldown.
  * Empty nodes go together; of the others, one per cycle, as its tasks must move.
+ *
+ * Warm nodes are not given back while the pool wants them; those beyond its `warm` (it
+ * was lowered) go at once. An empty node due to go back while its pool is short of warm
+ * nodes is kept warm instead.
  */
 import type { NodePool } from '../config/config.js';
 import { fits, freeRoom, largestFirst, take, type Amount } from '../swarm/capacity.js';
@@ -36,6 +40,8 @@ export interface ScaleDownInput {
 export interface ScaleDownPlan {
   unneededSince: Map<string, number>;
   remove: NodeView[];
+  /** Empty nodes due to go back that their pool keeps warm instead. */
+  keepWarm: NodeView[];
 }
 
 export function utilization(node: NodeView): number {
@@ -61,11 +67,24 @@ export function planScaleDown(input: ScaleDownInput): ScaleDownPlan {
     candidates.map((n) => [n.id, input.unneededSince.get(n.id) ?? now] as const),
   );
   const remove: NodeView[] = [];
-  if (view.pending.length > 0 || view.incoming.length > 0) return { unneededSince, remove };
-  if (now - input.lastScaleUp < settings.scaleDownDelayAfterUpMs) return { unneededSince, remove };
+  const keepWarm: NodeView[] = [];
+  if (view.pending.length > 0 || view.incoming.length > 0)
+    return { unneededSince, remove, keepWarm };
+  if (now - input.lastScaleUp < settings.scaleDownDelayAfterUpMs)
+    return { unneededSince, remove, keepWarm };
 
   const poolSize = new Map<string, number>();
   for (const n of view.nodes) if (n.pool) poolSize.set(n.pool, (poolSize.get(n.pool) ?? 0) + 1);
+  const warmIn = new Map<string, number>();
+  for (const n of view.nodes.filter((n) => n.warm && n.autoscaled && n.pool && pools[n.pool])) {
+    const kept = warmIn.get(n.pool!) ?? 0;
+    if (kept < (pools[n.pool!]!.warm ?? 0) || poolSize.get(n.pool!)! - 1 < pools[n.pool!]!.min) {
+      warmIn.set(n.pool!, kept + 1);
+      continue;
+    }
+    remove.push(n);
+    poolSize.set(n.pool!, poolSize.get(n.pool!)! - 1);
+  }
   const eligible = candidates
     .filter((n) => now - unneededSince.get(n.id)! >= settings.scaleDownUnneededMs)
     .filter((n) => {
@@ -86,6 +105,11 @@ export function planScaleDown(input: ScaleDownInput): ScaleDownPlan {
   let movedOne = false;
   for (const node of eligible) {
     const pool = node.pool!;
+    if (node.tasks.length === 0 && (warmIn.get(pool) ?? 0) < (pools[pool]!.warm ?? 0)) {
+      keepWarm.push(node);
+      warmIn.set(pool, (warmIn.get(pool) ?? 0) + 1);
+      continue;
+    }
     if (poolSize.get(pool)! - 1 < pools[pool]!.min) continue;
     if (node.tasks.length > 0) {
       if (movedOne) continue;
@@ -96,7 +120,7 @@ export function planScaleDown(input: ScaleDownInput): ScaleDownPlan {
     remove.push(node);
     poolSize.set(pool, poolSize.get(pool)! - 1);
   }
-  return { unneededSince, remove };
+  return { unneededSince, remove, keepWarm };
 }
 
 /** Whether the tasks can all be placed on the other nodes' free room (largest first). */

@@ -2,9 +2,10 @@
  * Scale-up: which nodes to ask for so that every pending task can run.
  *
  * Pending tasks, largest first, are placed in simulation on what exists (a task that
- * fits a Ready node is Swarm's to place), then on nodes asked for and not yet joined,
- * then on new nodes opened from the first pool that can hold the task (first-fit
- * decreasing over pool templates). Pools in backoff or cooldown, or at their max, and
+ * fits a Ready node is Swarm's to place), then on warm nodes (which the plan wakes:
+ * one node update, no boot), then on nodes asked for and not yet joined, then on new
+ * nodes opened from the first pool that can hold the task (first-fit decreasing over
+ * pool templates). Then each pool's warm buffer is refilled to its `warm`. Pools in backoff or cooldown, or at their max, and
  * the cluster-wide limits are respected. A task that no pool could ever hold (too
  * large for every flavour, or constraints no pool's nodes satisfy) is reported apart,
  * so it is not retried forever.
@@ -19,7 +20,7 @@ import {
   take,
   type Amount,
 } from '../swarm/capacity.js';
-import type { ClusterView, NodeTraits, PendingTask, TaskDemand } from './cluster-view.js';
+import type { ClusterView, NodeTraits, NodeView, PendingTask, TaskDemand } from './cluster-view.js';
 import { satisfies } from './constraints.js';
 import { isBackedOff, FRESH_POOL, type PoolState } from './pool-state.js';
 
@@ -42,12 +43,16 @@ export interface ScaleUpInput {
 export interface NodeRequest {
   pool: string;
   count: number;
-  /** Why: the services whose tasks the new nodes are for, or the pool's min. */
+  /** Why: the services whose tasks the new nodes are for, the pool's min or warm buffer. */
   for: string[];
+  /** How many of them are to be kept warm (absent: none). */
+  warm?: number;
 }
 
 export interface ScaleUpPlan {
   requests: NodeRequest[];
+  /** Warm nodes that pending tasks fit, and those tasks' services: made active for Swarm to place them. */
+  activate: { node: NodeView; for: string[] }[];
   /** Tasks no pool could ever hold, with why. */
   unplaceable: { task: PendingTask; why: string }[];
   /** Tasks that need a node no pool may start now (max, limits, backoff). */
@@ -195,10 +200,22 @@ export function planScaleUp(input: ScaleUpInput): ScaleUpPlan {
     while (budget.size(name) < pools[name]!.min && !budget.blocked(name))
       budget.open(name, `min ${pools[name]!.min}`);
   }
+  const warm = view.nodes
+    .filter((n) => n.role === 'worker' && n.warm && n.ready && n.pool && templates.has(n.pool))
+    .map((n) => ({ free: freeRoom(n.capacity, n.reserved), traits: n, node: n }));
+  const activate: ScaleUpPlan['activate'] = [];
 
   const unplaceable: ScaleUpPlan['unplaceable'] = [];
   const waiting: ScaleUpPlan['waiting'] = [];
   for (const task of [...view.pending].sort(largestFirst)) {
+    const woken = warm.find((b) => holds(b, task));
+    if (woken) {
+      take(woken.free, task);
+      const entry = activate.find((a) => a.node === woken.node);
+      if (!entry) activate.push({ node: woken.node, for: [task.service] });
+      else if (!entry.for.includes(task.service)) entry.for.push(task.service);
+      continue;
+    }
     const placed =
       existing.find((b) => holds(b, task)) ??
       incoming.find((b) => holds(b, task)) ??
@@ -226,7 +243,21 @@ export function planScaleUp(input: ScaleUpInput): ScaleUpPlan {
     }
     take(budget.open(chosen.name, task.service).free, task);
   }
-  return { requests: [...budget.requests.values()], unplaceable, waiting };
+
+  // Each pool's warm buffer: warm nodes not woken, and warm ones on their way.
+  for (const name of poolNames) {
+    const wanted = pools[name]!.warm ?? 0;
+    let kept =
+      warm.filter((b) => b.node.pool === name && !activate.some((a) => a.node === b.node)).length +
+      view.incoming.filter((i) => i.pool === name && i.warm).length;
+    while (kept < wanted && !budget.blocked(name)) {
+      budget.open(name, `warm ${wanted}`);
+      const request = budget.requests.get(name)!;
+      request.warm = (request.warm ?? 0) + 1;
+      kept++;
+    }
+  }
+  return { requests: [...budget.requests.values()], activate, unplaceable, waiting };
 }
 
 function noPoolWhy(task: TaskDemand, poolNames: string[], templates: Templates): string {

@@ -21,6 +21,10 @@ export const SCALING_ACTION = {
   /** A container whose time limit ran out, removed. */
   expired: 'expired',
   orphan: 'orphan',
+  /** A node kept warm: paused, Ready for the next task. */
+  warm: 'warm',
+  /** A warm node made active for tasks that fit it. */
+  warmWoken: 'warm-woken',
 } as const;
 
 export interface ScalingProgress {

@@ -166,6 +166,8 @@ export const NODE_LABEL = {
   autoscaled: 'micado.autoscaled',
   /** Set by the manager before it drains a node to give it back. */
   scalingDown: 'micado.scaling-down',
+  /** 'true' while the manager keeps the node warm: paused, Ready for the next task. */
+  warm: 'micado.warm',
 } as const;
 
 export function nodeLabels(request: InstanceRequest, driver: string): Record<string, string> {

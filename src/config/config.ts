@@ -37,6 +37,11 @@ export interface NodePool {
   labels?: Record<string, string>;
   min: number;
   max: number;
+  /**
+   * Nodes kept Ready and unused (paused: Swarm places nothing on them) for tasks that
+   * would otherwise wait for a node to boot. They count in max. 0 (none) unless set.
+   */
+  warm?: number;
 }
 
 export interface MicadoConfig {

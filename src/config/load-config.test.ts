@@ -71,6 +71,22 @@ describe('loadConfig', () => {
     );
   });
 
+  it('refuses a warm buffer larger than its max or not a count, naming the pool', () => {
+    const file = configFile(
+      JSON.stringify({
+        pools: {
+          web: { driver: 'local', flavour: 'small', min: 0, max: 2, warm: 3 },
+          db: { driver: 'local', flavour: 'small', min: 0, max: 2, warm: -1 },
+          ok: { driver: 'local', flavour: 'small', min: 0, max: 2, warm: 2 },
+        },
+      }),
+    );
+    expect(() => loadConfig({ file, env: {} })).toThrow(
+      'invalid configuration: pools.web.warm (3) is more than its max (2): warm nodes count in max; ' +
+        'pools.db.warm must be a whole number of at least 0',
+    );
+  });
+
   it('reads MICADO_DRY_RUN as a boolean', () => {
     expect(loadConfig({ env: { MICADO_DRY_RUN: 'true' } }).autoscaler.dryRun).toBe(true);
     expect(() => loadConfig({ env: { MICADO_DRY_RUN: 'maybe' } })).toThrow(

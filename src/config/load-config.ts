@@ -157,6 +157,10 @@ function validatePools(config: MicadoConfig): string[] {
       problems.push(`${where}.min must be a whole number of at least 0`);
     if (!(Number.isInteger(pool.max) && pool.max >= pool.min))
       problems.push(`${where}.max must be a whole number of at least min`);
+    if (pool.warm !== undefined && !(Number.isInteger(pool.warm) && pool.warm >= 0))
+      problems.push(`${where}.warm must be a whole number of at least 0`);
+    else if ((pool.warm ?? 0) > pool.max)
+      problems.push(`${where}.warm (${pool.warm}) is more than its max (${pool.max}): warm nodes count in max`); // prettier-ignore
     if (
       pool.labels !== undefined &&
       (!isTree(pool.labels) || Object.values(pool.labels).some((v) => typeof v !== 'string'))

@@ -27,7 +27,7 @@ import {
 import type { PoolState } from '../autoscaler/pool-state.js';
 import { SCALING_ACTION } from '../autoscaler/scaling-progress.js';
 
-export type NodeCardState = 'coming up' | 'ready' | 'draining' | 'down' | string;
+export type NodeCardState = 'coming up' | 'ready' | 'warm' | 'draining' | 'down' | string;
 
 export interface NodeCard {
   /** The instance id, or the hostname of a node that has none (the manager). */
@@ -124,7 +124,14 @@ export function dashboardState(reading: DashboardReading): DashboardState {
       pool: status.pool,
       flavour: status.flavour,
       cloud: status.cloud,
-      state: draining && node.state === 'ready' ? 'draining' : node.state,
+      state:
+        node.state !== 'ready'
+          ? node.state
+          : draining
+            ? 'draining'
+            : node.availability === 'pause' && node.labels[NODE_LABEL.warm] === 'true'
+              ? 'warm'
+              : node.state,
       stale: record?.stale ?? false,
       capacity: status.capacity,
       reserved: status.reserved,

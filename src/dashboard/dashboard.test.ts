@@ -24,6 +24,7 @@ function reading(): DashboardReading {
   const nodes = [
     node('n1', 'w1', { 'micado.instance': 'i-1', 'micado.pool': 'application', 'micado.flavour': 'small' }),
     node('n2', 'w2', { 'micado.instance': 'i-2', 'micado.pool': 'application' }, { 'micado.scaling-down': 'true' }),
+    { ...node('n4', 'w4', { 'micado.instance': 'i-4', 'micado.pool': 'application' }, { 'micado.warm': 'true' }), availability: 'pause' },
   ]; // prettier-ignore
   const reservations = { 'micado.cpu_milli': 200, 'micado.mem_mb': 100 };
   const services: SwarmService[] = [{
@@ -65,11 +66,12 @@ function reading(): DashboardReading {
 describe('the dashboard state', () => {
   const state = dashboardState(reading());
 
-  it('shows nodes coming up, ready and draining, each with its reservation against its capacity', () => {
+  it('shows nodes coming up, ready, warm and draining, each with its reservation against its capacity', () => {
     expect(state.nodes.map((n) => [n.name, n.state])).toEqual([
       ['i-1', 'ready'],
       ['i-2', 'draining'],
       ['i-3', 'coming up'],
+      ['i-4', 'warm'],
     ]);
     expect(state.nodes[0]).toMatchObject({ pool: 'application', flavour: 'small', capacity: { cpuMilli: 1000, memoryMb: 512 }, reserved: { cpuMilli: 200, memoryMb: 100 } }); // prettier-ignore
   });
@@ -82,7 +84,7 @@ describe('the dashboard state', () => {
   });
 
   it('shows pools with their backoff, the scaling timeline, and the series', () => {
-    expect(state.pools).toEqual([{ name: 'application', driver: 'local', flavour: 'small', min: 0, max: 4, nodes: 3, failures: 2, backoffUntil: NOW + 60_000 }]); // prettier-ignore
+    expect(state.pools).toEqual([{ name: 'application', driver: 'local', flavour: 'small', min: 0, max: 4, nodes: 4, failures: 2, backoffUntil: NOW + 60_000 }]); // prettier-ignore
     expect(state.events.map((e) => e.action)).toEqual(['scale-up']);
     // The monitor's refreshes until the manager counted Ready workers itself.
     expect(state.series.nodes).toEqual([[NOW - 120_000, 1], [NOW - 60_000, 2], [NOW - 30_000, 2]]); // prettier-ignore

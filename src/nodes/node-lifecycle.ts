@@ -94,10 +94,17 @@ export async function labelNode(
   node: SwarmNode,
   request: InstanceRequest,
   driverName: string,
+  options: { warm?: boolean } = {},
 ): Promise<SwarmNode> {
   const labels = nodeLabels(request, driverName);
-  await manager.updateNode(node.id, { labels });
-  return { ...node, labels: { ...node.labels, ...labels } };
+  if (!options.warm) {
+    await manager.updateNode(node.id, { labels });
+    return { ...node, labels: { ...node.labels, ...labels } };
+  }
+  // Kept warm: paused in the same update, so Swarm places nothing on it until needed.
+  const warm = { ...labels, [NODE_LABEL.warm]: 'true' };
+  await manager.updateNode(node.id, { labels: warm, availability: 'pause' });
+  return { ...node, labels: { ...node.labels, ...warm }, availability: 'pause' };
 }
 
 /** Resolves with the node announcing `instanceId` once it is Ready. */

@@ -30,6 +30,8 @@ export interface NodeProvisionerDeps {
 export interface IncomingNode {
   pool: string;
   instance: string;
+  /** Asked for to be kept warm (it is paused once Ready). */
+  warm?: boolean;
 }
 
 export interface StartOutcome {
@@ -45,7 +47,10 @@ export interface StartOutcome {
 export class NodeProvisioner {
   private readonly deps: NodeProvisionerDeps;
   /** Starts under way in this process, by instance id. */
-  private readonly running = new Map<string, { pool: string; promise: Promise<StartOutcome> }>();
+  private readonly running = new Map<
+    string,
+    { pool: string; warm: boolean; promise: Promise<StartOutcome> }
+  >();
   /** Ready nodes whose labels have yet to land, by node id. */
   private readonly unlabelled = new Map<string, { request: InstanceRequest; driver: string }>();
 
@@ -55,7 +60,7 @@ export class NodeProvisioner {
 
   /** Nodes asked for that have not joined (or failed) yet. */
   incoming(): IncomingNode[] {
-    return [...this.running].map(([instance, { pool }]) => ({ pool, instance }));
+    return [...this.running].map(([instance, { pool, warm }]) => ({ pool, instance, warm }));
   }
 
   /** Every start under way, to wait for on shutdown. */
@@ -65,9 +70,14 @@ export class NodeProvisioner {
 
   /**
    * Record the intent, then start the node. Resolves once the intent is recorded, with
-   * the start's outcome to come (Ready, or failed and its machine stopped).
+   * the start's outcome to come (Ready, or failed and its machine stopped). A node
+   * asked for `warm` is paused once Ready, for the next task that needs it.
    */
-  async request(poolName: string, pool: NodePool): Promise<{ outcome: Promise<StartOutcome> }> {
+  async request(
+    poolName: string,
+    pool: NodePool,
+    options: { warm?: boolean } = {},
+  ): Promise<{ outcome: Promise<StartOutcome> }> {
     const { store, now } = this.deps;
     const intent: ProvisioningIntent = {
       id: randomBytes(8).toString('hex'),
@@ -83,18 +93,20 @@ export class NodeProvisioner {
     };
     // Before the driver call: a crash from here on finds the intent on restart.
     await store.addIntent(intent);
-    return { outcome: this.begin(intent, pool, this.deps.config.autoscaler.provisionTimeoutMs) };
+    const timeoutMs = this.deps.config.autoscaler.provisionTimeoutMs;
+    return { outcome: this.begin(intent, pool, timeoutMs, options.warm ?? false) };
   }
 
   private begin(
     intent: ProvisioningIntent,
     pool: NodePool,
     timeoutMs: number,
+    warm = false,
   ): Promise<StartOutcome> {
-    const promise = this.start(intent, pool, timeoutMs).finally(() =>
+    const promise = this.start(intent, pool, timeoutMs, warm).finally(() =>
       this.running.delete(intent.instance),
     );
-    this.running.set(intent.instance, { pool: intent.pool, promise });
+    this.running.set(intent.instance, { pool: intent.pool, warm, promise });
     return promise;
   }
 
@@ -102,6 +114,7 @@ export class NodeProvisioner {
     intent: ProvisioningIntent,
     pool: NodePool,
     timeoutMs: number,
+    warm: boolean,
   ): Promise<StartOutcome> {
     const { manager, entry, store, now } = this.deps;
     const driver = this.deps.drivers.of(pool);
@@ -125,7 +138,7 @@ export class NodeProvisioner {
       const seconds = (now() - started) / 1000;
       await store.updateIntent(intent.id, { state: 'joined', updatedAt: now() });
       try {
-        const labelled = await labelNode(manager, node, request, driver.name);
+        const labelled = await labelNode(manager, node, request, driver.name, { warm });
         return { intent: { ...intent, state: 'joined' }, node: labelled, seconds };
       } catch (err) {
         // The node is Ready and runs tasks on its own engine labels: it is kept, and

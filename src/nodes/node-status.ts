@@ -14,6 +14,7 @@ export interface NodeStatus {
   hostname: string;
   role: string;
   state: string;
+  /** active, pause, drain; or warm: paused by the manager for the next task. */
   availability: string;
   address: string;
   instance: string | undefined;
@@ -36,7 +37,10 @@ export function nodeStatus(node: SwarmNode, tasks: SwarmTask[]): NodeStatus {
     // A proxy is a swarm worker that takes no tasks: shown as what it is.
     role: labels[NODE_LABEL.role] === 'proxy' ? 'proxy' : node.role,
     state: node.state,
-    availability: node.availability,
+    availability:
+      node.availability === 'pause' && node.labels[NODE_LABEL.warm] === 'true'
+        ? 'warm'
+        : node.availability,
     address: node.address,
     instance: labels[NODE_LABEL.instance],
     cloud: labels[NODE_LABEL.cloud],

@@ -283,6 +283,13 @@ export class DockerSwarmClient implements SwarmClient {
     await followProgress(stream as unknown as Readable, `push ${name}`, onProgress);
   }
 
+  async pullImage(name: string): Promise<void> {
+    const stream = await call(`pull ${name}`, () =>
+      this.docker.pull(name, { authconfig: { serveraddress: name.split('/')[0] } }),
+    );
+    await followProgress(stream as unknown as Readable, `pull ${name}`);
+  }
+
   async hasImage(name: string): Promise<boolean> {
     try {
       await this.docker.getImage(name).inspect();

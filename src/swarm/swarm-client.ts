@@ -217,6 +217,8 @@ export interface SwarmClient {
   loadImage(tarball: Readable): Promise<void>;
   tagImage(source: string, repository: string, tag: string): Promise<void>;
   pushImage(name: string, onProgress?: (p: BuildProgress) => void): Promise<void>;
+  /** Pull an image (registry/repository:tag, or @digest) into this engine. */
+  pullImage(name: string): Promise<void>;
   hasImage(name: string): Promise<boolean>;
 
   /** Containers of this engine (running ones, unless filters say otherwise). */
