@@ -298,6 +298,44 @@ describe('autoscaler on the local cluster', () => {
     expect(list.stdout).toMatch(/container-hog +2-3 +1\/1000 +90\/95/);
     expect((await cluster.micado('quit', '-n', 'container-hog', '--rm')).code).toBe(0);
   });
+
+  it('keeps a warm node for the next container, wakes it, refills, and gives back only above warm', async () => {
+    // The manager restarted with the pool keeping one node warm.
+    process.kill(managerPid(cluster), 'SIGKILL');
+    cluster.configure({ pools: { default: { ...POOL, warm: 1 } }, autoscaler: FAST, monitor: { schedule: '* * * * * *' } });
+    expect((await cluster.micado('up')).code).toBe(0);
+    type Listed = Row & { availability?: string };
+    const listed = async () => (await instances(cluster)) as Listed[];
+    const warmOnes = async () => (await listed()).filter((r) => r.availability === 'warm' && r.node === 'ready');
+    // The last test's nodes go back; one node is kept warm.
+    const onlyWarm = async () => {
+      const rows = await listed();
+      return rows.length === 1 && rows[0]!.availability === 'warm' && rows[0]!.node === 'ready' ? true : undefined;
+    };
+    await eventually(onlyWarm, 60_000);
+    const [warm] = await warmOnes();
+    // Idle by design, it is not given back (the manager gives idle nodes back after 3 s).
+    await new Promise((r) => setTimeout(r, 4000));
+    expect((await listed()).map((r) => [r.instance, r.availability])).toEqual([[warm!.instance, 'warm']]);
+    // A container that fits it runs there, without a node to boot.
+    const launch = await cluster.micado('launch', '-i', 'micado/base', '-n', 'hot', '-s', 'sleep', '-a', '3600', '--memory', '300m', '--json');
+    expect(launch.code, launch.stderr).toBe(0);
+    const info = JSON.parse((await cluster.micado('info', '-s', 'container-hot', '--json')).stdout);
+    expect(JSON.stringify(info.tasks)).toContain(warm!.instance);
+    const woken = (await events(cluster)).filter((e) => e.action === 'warm-woken');
+    expect(woken.at(-1)?.message).toMatch(/^waking warm node \S+ of pool default for container-hot$/);
+    // The buffer is refilled behind it, and the new warm node pulls the image in use.
+    await eventually(async () => ((await warmOnes()).some((r) => r.instance !== warm!.instance) ? true : undefined), 60_000);
+    const log = join(cluster.config.stateDir, 'manager', 'micado-manager.log');
+    await eventually(async () => (/warm node \S+: pulled \S*micado\/base/.test(readFileSync(log, 'utf8')) ? true : undefined), 60_000);
+    // The container gone, its node is idle: above warm, it goes back; the warm one stays.
+    expect((await cluster.micado('quit', '-n', 'container-hot', '--rm')).code).toBe(0);
+    await eventually(async () => ((await listed()).length === 1 ? true : undefined), 60_000);
+    expect((await listed()).map((r) => r.availability)).toEqual(['warm']);
+    const metrics = await (await fetch(`http://${cluster.config.manager.listen}/metrics`)).text();
+    expect(metrics).toMatch(/^micado_warm_woken_total\{pool="default"\} 1$/m);
+    expect(metrics).toMatch(/^micado_nodes\{pool="default",state="warm"\} 1$/m);
+  }, 240_000); // prettier-ignore
 });
 
 describe('autoscaler in dry-run', () => {

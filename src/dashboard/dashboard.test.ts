@@ -24,7 +24,7 @@ function reading(): DashboardReading {
   const nodes = [
     node('n1', 'w1', { 'micado.instance': 'i-1', 'micado.pool': 'application', 'micado.flavour': 'small' }),
     node('n2', 'w2', { 'micado.instance': 'i-2', 'micado.pool': 'application' }, { 'micado.scaling-down': 'true' }),
-    { ...node('n4', 'w4', { 'micado.instance': 'i-4', 'micado.pool': 'application' }, { 'micado.warm': 'true' }), availability: 'pause' },
+    { ...node('n4', 'w4', { 'micado.instance': 'i-4', 'micado.pool': 'application' }, { 'micado.warm': 'true' }), availability: 'pause' as const },
   ]; // prettier-ignore
   const reservations = { 'micado.cpu_milli': 200, 'micado.mem_mb': 100 };
   const services: SwarmService[] = [{
