@@ -1,7 +1,7 @@
 /**
  * micado's benchmarks, each measured side by side with its baseline in one run (this
  * machine is shared and noisy: compare the ratios, not the absolute times).
- * `npm run bench [foundation|containers|cloudbroker|monitor|autoscaler|burst|storm|discovery|proxy|dashboard|clients]`.
+ * `npm run bench [foundation|containers|cloudbroker|monitor|autoscaler|warm|burst|storm|discovery|proxy|dashboard|clients]`.
  */
 import { benchAutoscaler } from './autoscaler.js';
 import { benchBurst } from './burst.js';
@@ -14,6 +14,7 @@ import { benchFoundation } from './foundation.js';
 import { benchMonitor } from './monitor.js';
 import { benchProxy } from './proxy.js';
 import { benchStorm } from './storm.js';
+import { benchWarm } from './warm.js';
 
 const suites: Record<string, () => Promise<string[][]>> = {
   foundation: benchFoundation,
@@ -21,6 +22,7 @@ const suites: Record<string, () => Promise<string[][]>> = {
   cloudbroker: benchCloudBroker,
   monitor: benchMonitor,
   autoscaler: benchAutoscaler,
+  warm: benchWarm,
   burst: benchBurst,
   storm: benchStorm,
   discovery: benchDiscovery,

@@ -36,7 +36,7 @@ import { planReplicas, policyFromLabels } from './replicas.js';
 import { planScaleDown } from './scale-down.js';
 import { planScaleUp } from './scale-up.js';
 import { ReconcileLoop } from './reconcile-loop.js';
-import { imagesToSeed } from './warm-images.js';
+import { PoolImages } from './warm-images.js';
 import { nodeEngineAddress } from '../nodes/node-engine.js';
 import { SCALING_ACTION } from './scaling-progress.js';
 
@@ -69,11 +69,8 @@ export class Autoscaler {
   private readonly givingBack = new Set<string>();
   private lastNudge = -Infinity;
   private lastSweep = -Infinity;
-  /** The last cycle's view and services: what a warm node's images are chosen from. */
-  private latest: { view: ClusterView; services: SwarmService[] } = {
-    view: { nodes: [], pending: [], incoming: [] },
-    services: [],
-  };
+  /** What each pool's containers run: what a warm node pulls. */
+  private readonly poolImages = new PoolImages();
   /** Dry-run decisions already recorded, so an unchanged one is not recorded each cycle. */
   private dryRunSaid = new Set<string>();
   private readonly heldSaid = new Set<string>();
@@ -159,7 +156,7 @@ export class Autoscaler {
       manager.listServices(),
     ]);
     const view = buildClusterView(nodes, tasks, services, provisioner.incoming());
-    this.latest = { view, services };
+    this.poolImages.observe(view.nodes, services, now);
     this.metrics.observeView(view, config.pools);
     for (const id of [...this.pendingSince.keys()]) {
       if (!view.pending.some((t) => t.id === id)) this.pendingSince.delete(id);
@@ -380,7 +377,7 @@ export class Autoscaler {
     node: Pick<SwarmNode, 'hostname' | 'engineLabels' | 'labels'>,
     pool: string,
   ): void {
-    const images = imagesToSeed(pool, this.latest.view.nodes, this.latest.services);
+    const images = this.poolImages.toSeed(pool);
     const address = nodeEngineAddress(this.deps.config, node);
     if (images.length === 0 || !address) return;
     const engine = connectEngine(address);

@@ -13,7 +13,7 @@ import {
 import { planReplicas } from './replicas.js';
 import { planScaleDown } from './scale-down.js';
 import { planScaleUp, poolTraits } from './scale-up.js';
-import { imagesToSeed } from './warm-images.js';
+import { PoolImages } from './warm-images.js';
 
 const NOW = 1_000_000_000;
 const FLAVOURS = { small: { cpus: 1, memoryMb: 512 }, large: { cpus: 4, memoryMb: 8192 } };
@@ -249,8 +249,15 @@ describe('warm nodes', () => {
     const services = [svc('web', 'reg/web', 3), svc('db', 'reg/db'), svc('api', 'reg/api', 5), svc('cache', 'reg/cache', 2)];
     const runs = (id: string, ...names: string[]) => names.map((service) => ({ id: `${id}${service}`, service, cpuMilli: 1, memoryMb: 1, constraints: [] })); // prettier-ignore
     const nodes = [node('a', { tasks: runs('a', 'web', 'db', 'web') }), node('b', { tasks: runs('b', 'web') }), node('o', { pool: 'other', tasks: runs('o', 'api') })];
-    expect(imagesToSeed('default', nodes, services)).toEqual(['reg/web', 'reg/db', 'reg/api']);
-    expect(imagesToSeed('empty', nodes, services, 2)).toEqual(['reg/api', 'reg/web']);
+    const images = new PoolImages();
+    images.observe(nodes, services, NOW);
+    expect(images.toSeed('default')).toEqual(['reg/web', 'reg/db', 'reg/api']);
+    expect(images.toSeed('empty', 2)).toEqual(['reg/api', 'reg/web']);
+    // Gone from the pool, an image is remembered for it (after what runs), for a day.
+    images.observe([node('a', { tasks: runs('a', 'cache') })], services, NOW + 1000);
+    expect(images.toSeed('default')).toEqual(['reg/cache', 'reg/db', 'reg/web']);
+    images.observe([], services, NOW + 25 * 3_600_000);
+    expect(images.toSeed('default', 1)).toEqual(['reg/api']);
   }); // prettier-ignore
 
   it('keeps warm nodes within max: a pool at its max refills nothing', () => {

@@ -1,32 +1,54 @@
 /**
- * What a warm node pulls while it waits: the images most used on its pool's nodes,
- * then those of the cluster's other containers, so the task that wakes it starts
- * without a pull. Pure: the view and the services in, image references out.
+ * What a warm node pulls while it waits: the images its pool's containers use most,
+ * then those they used lately (a container that came and went comes again), then the
+ * cluster's other containers' images, so the task that wakes it starts without a pull.
+ * Fed each cycle's view and services; no engine here.
  */
 import type { SwarmService } from '../swarm/index.js';
 import type { NodeView } from './cluster-view.js';
 
-/** Images a warm node of `pool` should hold, most used first, at most `limit`. */
-export function imagesToSeed(
-  pool: string,
-  nodes: NodeView[],
-  services: SwarmService[],
-  limit = 3,
-): string[] {
-  const byName = new Map(services.map((s) => [s.name, s]));
-  const inPool = new Map<string, number>();
-  for (const node of nodes.filter((n) => n.pool === pool)) {
-    for (const task of node.tasks) {
-      const image = byName.get(task.service)?.image;
-      if (image) inPool.set(image, (inPool.get(image) ?? 0) + 1);
+/** How long an image a pool no longer runs is still worth pulling for it. */
+const REMEMBERED_MS = 24 * 3_600_000;
+
+export class PoolImages {
+  /** Per pool: each image's tasks at the last look, and when it last ran there. */
+  private readonly pools = new Map<string, Map<string, { tasks: number; lastSeen: number }>>();
+  private services: SwarmService[] = [];
+
+  /** What runs where now. */
+  observe(nodes: NodeView[], services: SwarmService[], now: number): void {
+    this.services = services;
+    const byName = new Map(services.map((s) => [s.name, s.image]));
+    for (const images of this.pools.values()) {
+      for (const [image, seen] of images) {
+        if (now - seen.lastSeen > REMEMBERED_MS) images.delete(image);
+        else seen.tasks = 0;
+      }
+    }
+    for (const node of nodes) {
+      if (!node.pool) continue;
+      const images = this.pools.get(node.pool) ?? new Map();
+      this.pools.set(node.pool, images);
+      for (const task of node.tasks) {
+        const image = byName.get(task.service);
+        if (!image) continue;
+        const seen = images.get(image) ?? { tasks: 0, lastSeen: now };
+        images.set(image, { tasks: seen.tasks + 1, lastSeen: now });
+      }
     }
   }
-  const elsewhere = new Map<string, number>();
-  for (const service of services) {
-    if (!inPool.has(service.image))
-      elsewhere.set(service.image, (elsewhere.get(service.image) ?? 0) + (service.replicas ?? 1));
+
+  /** Images a warm node of `pool` should hold, at most `limit`. */
+  toSeed(pool: string, limit = 3): string[] {
+    const mine = [...(this.pools.get(pool) ?? [])]
+      .sort(([a, x], [b, y]) => y.tasks - x.tasks || y.lastSeen - x.lastSeen || a.localeCompare(b))
+      .map(([image]) => image);
+    const elsewhere = new Map<string, number>();
+    for (const s of this.services.filter((s) => !mine.includes(s.image)))
+      elsewhere.set(s.image, (elsewhere.get(s.image) ?? 0) + (s.replicas ?? 1));
+    const others = [...elsewhere]
+      .sort(([a, x], [b, y]) => y - x || a.localeCompare(b))
+      .map(([image]) => image);
+    return [...mine, ...others].slice(0, limit);
   }
-  const mostUsed = (counts: Map<string, number>) =>
-    [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([image]) => image);
-  return [...mostUsed(inPool), ...mostUsed(elsewhere)].slice(0, limit);
 }
