@@ -99,20 +99,26 @@ function benchDecisions(): string[][] {
   ]; // prettier-ignore
 }
 
-/** When the service's task was placed on a node, and when it ran (performance.now()). */
+/**
+ * When the service's task was placed on a node, when its image was there (the task
+ * past preparing: pulled), and when it ran (performance.now()).
+ */
 async function waitRunning(
   cluster: TestCluster,
   serviceId: string,
-): Promise<{ placed: number; running: number }> {
+): Promise<{ placed: number; pulled: number; running: number }> {
   const manager = cluster.manager();
   const deadline = Date.now() + 120_000;
   let placed: number | undefined;
+  let pulled: number | undefined;
   for (;;) {
     const tasks = await manager.listTasks({ service: [serviceId] });
     if (placed === undefined && tasks.some((t) => t.nodeId)) placed = performance.now();
+    if (pulled === undefined && tasks.some((t) => t.state === 'starting'))
+      pulled = performance.now();
     if (tasks.some((t) => t.state === 'running')) {
       const running = performance.now();
-      return { placed: placed ?? running, running };
+      return { placed: placed ?? running, pulled: pulled ?? running, running };
     }
     if (Date.now() > deadline) {
       throw new Error(
@@ -144,9 +150,10 @@ async function benchCycle(): Promise<string[][]> {
       request: number;
       ready: number;
       placed: number;
+      pulled: number;
       running: number;
     }[] = [];
-    const bare: { total: number; ready: number; placed: number; running: number }[] = [];
+    const bare: { total: number; ready: number; placed: number; pulled: number; running: number }[] = []; // prettier-ignore
     for (let i = 0; i < 5; i++) {
       // micado: the service, then everything is the manager's.
       const name = `container-cycle${i}`;
@@ -157,7 +164,7 @@ async function benchCycle(): Promise<string[][]> {
         labels: { [CONTAINER_LABEL.name]: name },
         reservations: { 'micado.mem_mb': 400, 'micado.cpu_milli': 100 },
       }); // prettier-ignore
-      const { placed, running } = await waitRunning(cluster, id);
+      const { placed, pulled, running } = await waitRunning(cluster, id);
       const intent = (await store.intents({ since: wall0 - 1000 })).at(-1)!;
       // Ready: when the ledger marked the node joined (the provisioner saw it Ready).
       micado.push({
@@ -165,6 +172,7 @@ async function benchCycle(): Promise<string[][]> {
         request: intent.createdAt - wall0,
         ready: intent.updatedAt - wall0,
         placed: placed - t0,
+        pulled: pulled - t0,
         running: running - t0,
       });
       await manager.removeService(id);
@@ -186,6 +194,7 @@ async function benchCycle(): Promise<string[][]> {
         total: bareRun.running - b0,
         ready: bareReady - b0,
         placed: bareRun.placed - bareReady,
+        pulled: bareRun.pulled - bareReady,
         running: bareRun.running - bareReady,
       });
       await manager.removeService(bareId);
@@ -206,6 +215,10 @@ async function benchCycle(): Promise<string[][]> {
       ['micado: service -> node Ready, each run', micado.map((m) => ms(m.ready)).join(', '), ''],
       ['micado: Ready -> placed, each run', micado.map((m) => ms(m.placed - m.ready)).join(', '), ''],
       ['bare: Ready -> placed, each run', bare.map((b) => ms(b.placed)).join(', '), ''],
+      ['micado: placed -> pulled (past preparing), each run', micado.map((m) => ms(m.pulled - m.placed)).join(', '), ''],
+      ['bare: placed -> pulled (past preparing), each run', bare.map((b) => ms(b.pulled - b.placed)).join(', '), ''],
+      ['micado: pulled -> running (start), each run', micado.map((m) => ms(m.running - m.pulled)).join(', '), ''],
+      ['bare: pulled -> running (start), each run', bare.map((b) => ms(b.running - b.pulled)).join(', '), ''],
       ['micado: Ready -> running (pull + start), each run', micado.map((m) => ms(m.running - m.ready)).join(', '), ''],
       ['bare: Ready -> running (pull + start), each run', bare.map((b) => ms(b.running)).join(', '), ''],
     ); // prettier-ignore
