@@ -95,7 +95,9 @@ export function buildClusterView(
     const labels = { ...node.engineLabels, ...node.labels };
     const mine = onNode.get(node.id) ?? [];
     const instance = labels[NODE_LABEL.instance];
-    if (instance) joined.add(instance);
+    // Joined once labelled: until its node labels land, a placement constraint on them
+    // would not see the node, so it is still counted as on its way.
+    if (node.labels[NODE_LABEL.instance]) joined.add(instance!);
     return {
       id: node.id,
       role: node.role,
@@ -118,7 +120,7 @@ export function buildClusterView(
   return {
     nodes: views,
     pending,
-    // A node that has joined (Ready or not) is no longer incoming.
+    // A node that has joined (Ready or not) and been labelled is no longer incoming.
     incoming: incoming.filter((i) => !joined.has(i.instance)),
   };
 }

@@ -1,7 +1,12 @@
 /** The autoscaler's decisions: pure functions of (cluster view, settings, now). */
 import { describe, expect, it } from 'vitest';
 import type { NodePool } from '../config/config.js';
-import type { ClusterView, NodeView, PendingTask } from './cluster-view.js';
+import {
+  buildClusterView,
+  type ClusterView,
+  type NodeView,
+  type PendingTask,
+} from './cluster-view.js';
 import { satisfies } from './constraints.js';
 import {
   afterFailure,
@@ -207,6 +212,16 @@ describe('scale-up', () => {
     expect(up(view({ nodes, pending: [pending('a', 100)] })).requests).toEqual([
       { pool: 'default', count: 1, for: ['container-a'] },
     ]);
+  });
+});
+
+describe('the cluster view', () => {
+  it('counts a joined node as on its way until its labels land, so no second node is asked for', () => {
+    const joined = { id: 'n', version: 1, hostname: 'h', role: 'worker' as const, state: 'ready', availability: 'active' as const, address: '', engineLabels: { 'micado.instance': 'i-x', 'micado.pool': 'vm' }, labels: {}, capacity: {} }; // prettier-ignore
+    const incoming = [{ pool: 'vm', instance: 'i-x' }];
+    expect(buildClusterView([joined], [], [], incoming).incoming).toEqual(incoming);
+    const labelled = { ...joined, labels: { 'micado.instance': 'i-x', 'micado.pool': 'vm' } };
+    expect(buildClusterView([labelled], [], [], incoming).incoming).toEqual([]);
   });
 });
 
