@@ -3,7 +3,7 @@
  * the main job end to end on a CloudBroker pool, and a pool whose jobs fail is backed
  * off while another pool takes the work.
  */
-import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -57,7 +57,12 @@ describe('autoscaler through the CloudBroker emulator', () => {
         provisionTimeoutMs: 60_000,
         requestTimeoutMs: 1000,
       },
-      pools: { cb: CB_POOL, spare: { driver: 'local', flavour: 'small', min: 0, max: 3 } },
+      pools: {
+        cb: CB_POOL,
+        spare: { driver: 'local', flavour: 'small', min: 0, max: 3 },
+        // Reached only by containers placed on it (-l vm): the instance API's pool.
+        vm: { driver: 'cloudbroker', cloud: 'CloudSigmaVM', flavour: 'small', min: 0, max: 2 },
+      },
       autoscaler: {
         scanIntervalMs: 500,
         backoffInitialMs: 60_000,
@@ -105,6 +110,31 @@ describe('autoscaler through the CloudBroker emulator', () => {
     // The load gone, the node is given back and its job deleted.
     expect((await cluster.micado('quit', '-n', 'container-cbjob', '--rm')).code).toBe(0);
     await eventually(async () => (emulator.jobs.size === 0 ? true : undefined), 60_000);
+  });
+
+  it("starts a VM through the instance API, booted by micado's cloud-init user-data, and gives it back", async () => {
+    const launch = await cluster.micado(
+      'launch', '-i', 'micado/base', '-n', 'cbvm', '-s', 'sleep', '-a', '3600', '--memory', '300m', '-l', 'vm', '--json',
+    ); // prettier-ignore
+    expect(launch.code, launch.stderr).toBe(0);
+    expect(JSON.parse(launch.stdout)).toMatchObject({ name: 'container-cbvm', state: 'running' });
+    const vms = [...emulator.instances.values()].filter((i) => i.vm);
+    expect(vms.map((i) => [i.vm?.name.replace(/i-[0-9a-f]+/, 'ID'), i.status])).toEqual([['micado-ID', 'running']]); // prettier-ignore
+    const { instances } = JSON.parse((await cluster.micado('list', '-i', '--json')).stdout);
+    expect(instances).toMatchObject([
+      { cloud: 'CloudSigmaVM', pool: 'vm', state: 'running', node: 'ready', cloudId: vms[0]!.id, cloudState: 'running', cost: { currency: 'EUR' } },
+    ]); // prettier-ignore
+    const table = (await cluster.micado('list', '-i')).stdout;
+    expect(table).toMatch(new RegExp(`${vms[0]!.id} \\(running\\) +\\d+\\.\\d\\d EUR`));
+    // The user-data holds the join token: it is in no output, event or log.
+    const log = readFileSync(
+      join(cluster.config.stateDir, 'manager', 'micado-manager.log'),
+      'utf8',
+    );
+    expect(launch.stdout + launch.stderr + table + JSON.stringify(await events()) + log).not.toMatch(/SWMTKN|BEGIN .*PRIVATE KEY/); // prettier-ignore
+    expect((await cluster.micado('quit', '-n', 'container-cbvm', '--rm')).code).toBe(0);
+    await eventually(async () => (vms[0]!.status === 'halted' ? true : undefined), 60_000);
+    await eventually(async () => (JSON.parse((await cluster.micado('list', '-i', '--json')).stdout).instances.length === 0 ? true : undefined), 60_000); // prettier-ignore
   });
 
   it('rides out a storm of broker faults: every container runs on one job of its own, no backoff', async () => {

@@ -114,6 +114,11 @@ export interface Instance {
   address: string | undefined;
   state: InstanceState;
   createdAt: string;
+  /** The cloud's own id for the machine, and its own word for its state, where it has them. */
+  cloudId?: string;
+  cloudState?: string;
+  /** What the machine has cost so far, when its cloud says. */
+  cost?: { total: number; currency: string | undefined };
 }
 
 export interface CloudDriver {

@@ -18,9 +18,24 @@ const EXAMPLE = join(import.meta.dirname, '../../packages/manager/cloudsetup.xml
 describe('cloudsetup.xml', () => {
   it('reads the shipped example', () => {
     const setup = readCloudSetup(EXAMPLE);
+    const flavours = {
+      small: '0b2e6a5c-4a16-4b4f-8a44-1f6d0d7c1a11',
+      medium: '6d1e8f2a-98a1-4f0c-b9b4-3c51d0f1e222',
+    };
     expect(setup.clouds).toEqual([
       {
+        name: 'CloudSigmaVM',
+        api: 'instances',
+        provider: 'CloudSigma Zurich',
+        region: 'zrh',
+        deployment: 'micado-node-debian12',
+        keyPair: 'micado-operator',
+        openedPorts: '2376,2377,7946,4789',
+        flavours,
+      },
+      {
         name: 'CloudSigma',
+        api: 'jobs',
         provider: 'CloudSigma Zurich',
         region: 'zrh',
         flavours: {
@@ -75,7 +90,17 @@ describe('cloudsetup.xml', () => {
       '<!DOCTYPE x [<!ENTITY a "b">]><cloudsetup/>',
       /is not valid XML: refusing/,
     ],
-    ['an empty set-up', '<cloudsetup/>', /clouds has no cloud; applications has no application/],
+    ['an empty set-up', '<cloudsetup/>', /clouds has no cloud$/],
+    [
+      'a jobs cloud without an application',
+      '<cloudsetup><clouds><cloud><name>J</name><provider>p</provider><region>r</region><flavours><flavour><size>small</size><instance-type>t</instance-type></flavour></flavours></cloud></clouds></cloudsetup>',
+      /applications has no application \(a jobs cloud runs one\)$/,
+    ],
+    [
+      'an instance cloud without a deployment, an unknown api, bad ports',
+      '<cloudsetup><clouds><cloud><name>I</name><api>instances</api><provider>p</provider><region>r</region><opened-ports>22,web</opened-ports><flavours><flavour><size>small</size><instance-type>t</instance-type></flavour></flavours></cloud><cloud><name>X</name><api>vms</api><provider>p</provider><region>r</region><flavours><flavour><size>small</size><instance-type>t</instance-type></flavour></flavours></cloud></clouds></cloudsetup>',
+      /clouds\/cloud\[1\]\/deployment is missing: an instance cloud boots a deployment .*clouds\/cloud\[1\]\/opened-ports must be ports or ranges.*clouds\/cloud\[2\]\/api must be instances or jobs, got 'vms'/,
+    ],
   ])('refuses %s', (_, content, message) => {
     const file =
       content === undefined ? join(dir, 'absent.xml') : write(`f${Math.random()}.xml`, content);

@@ -3,19 +3,31 @@
  * (clouds with their provider, region and flavours; applications with their software,
  * executable and parameter template) and `cbcredentials` (email, then password). Every
  * problem is reported at once, naming file and element.
+ *
+ * A cloud says which of the platform's APIs starts its machines: `instances` (a VM of a
+ * deployment, contextualised with cloud-init user-data that micado renders) or `jobs`
+ * (a job of an application's executable, as the manual's "Node DSCR"). Without `<api>`,
+ * a cloud that names a deployment uses instances, and one that does not, jobs.
  */
 import { BOOT_PARAMETERS, OPTIONAL_BOOT_PARAMETERS } from '../cloud/cloud-driver.js';
 import { readFileSync, statSync } from 'node:fs';
 import { configError } from '../errors.js';
 import { asList, parseXml } from './cloudbroker-xml.js';
 
+export type CloudApi = 'instances' | 'jobs';
+
 export interface CloudDefinition {
   name: string;
+  api: CloudApi;
   /** The CloudBroker resource (the cloud provider's name there). */
   provider: string;
   region: string;
   /** Flavour size (small, medium, …) -> instance type id. */
   flavours: Record<string, string>;
+  /** The instance API's: the deployment (VM image) by name or id, a key pair, ports to open. */
+  deployment?: string;
+  keyPair?: string;
+  openedPorts?: string;
 }
 
 export interface ApplicationDefinition {
@@ -93,11 +105,24 @@ export function validateCloudSetup(document: Tree, file: string): CloudSetup {
           if (size && type) flavours[size] = type;
         },
       );
-      const definition = {
+      const deployment = text(cloud, 'deployment');
+      const api = text(cloud, 'api') ?? (deployment ? 'instances' : 'jobs');
+      if (api !== 'instances' && api !== 'jobs')
+        problems.push(`${where}/api must be instances or jobs, got '${api}'`);
+      if (api === 'instances' && !deployment)
+        problems.push(`${where}/deployment is missing: an instance cloud boots a deployment (its VM image), by name or id`); // prettier-ignore
+      const openedPorts = text(cloud, 'opened-ports');
+      if (openedPorts && !/^\d+(-\d+)?(,\s*\d+(-\d+)?)*$/.test(openedPorts))
+        problems.push(`${where}/opened-ports must be ports or ranges, e.g. 2376,2377,7946,4789`);
+      const definition: CloudDefinition = {
         name: need(cloud, 'name', where),
+        api: api as CloudApi,
         provider: need(cloud, 'provider', where),
         region: need(cloud, 'region', where),
         flavours,
+        ...(deployment ? { deployment } : {}),
+        ...(text(cloud, 'key-pair') ? { keyPair: text(cloud, 'key-pair') } : {}),
+        ...(openedPorts ? { openedPorts: openedPorts.replace(/\s+/g, '') } : {}),
       };
       if (Object.keys(flavours).length === 0) problems.push(`${where}/flavours has no flavour`);
       return definition;
@@ -131,7 +156,8 @@ export function validateCloudSetup(document: Tree, file: string): CloudSetup {
       parameters,
     };
   });
-  if (applications.length === 0) problems.push('applications has no application');
+  if (applications.length === 0 && clouds.some((c) => c.api === 'jobs'))
+    problems.push('applications has no application (a jobs cloud runs one)');
 
   for (const [what, names] of [
     ['cloud', clouds.map((c) => c.name)],

@@ -47,6 +47,42 @@ export interface JobSpec {
   arguments?: string;
 }
 
+/** A VM asked of the instance API. */
+export interface InstanceSpec {
+  /** Unique: how a retried create finds the instance a lost answer made. */
+  name: string;
+  deploymentId: string;
+  instanceTypeId: string;
+  keyPairId?: string;
+  openedPorts?: string;
+  /** Cloud-init user-data, sent base64 (it holds secrets: never logged). */
+  userData: string;
+}
+
+/** An instance as the instance API shows it. */
+export interface CloudInstance {
+  id: string;
+  name: string;
+  /** starting | initializing | preparing | running | stopping | halted */
+  status: string;
+  /** external-ip-address, else internal-ip-address; undefined while "not allocated". */
+  address: string | undefined;
+  internalAddress: string | undefined;
+  externalAddress: string | undefined;
+  internalHostname: string | undefined;
+  externalHostname: string | undefined;
+}
+
+/** What an instance has cost so far, as the platform says. */
+export interface InstanceCost {
+  total: number;
+  currency: string | undefined;
+}
+
+/** Instance states in which the VM is still on its way up; and those in which it is gone. */
+export const PENDING_INSTANCE_STATES = ['starting', 'initializing', 'preparing'];
+export const GONE_INSTANCE_STATES = ['stopping', 'halted'];
+
 export interface Job {
   id: string;
   name: string;
@@ -167,8 +203,6 @@ export class CloudBrokerClient {
    * blindly: the job is looked up by name first, and made again only if absent.
    */
   async createJob(spec: JobSpec): Promise<Job> {
-    const existing = await this.findJobByName(spec.name);
-    if (existing) return existing;
     const body = buildXml('job', {
       name: spec.name,
       'software-id': spec.softwareId,
@@ -179,14 +213,83 @@ export class CloudBrokerClient {
       'permanently-running': spec.permanentlyRunning,
       ...(spec.arguments === undefined ? {} : { arguments: spec.arguments }),
     });
+    return this.createOnce(
+      () => this.findJobByName(spec.name),
+      async () => toJob(recordOf(await this.write('post', 'jobs.xml', body), 'job')),
+    );
+  }
+
+  /** Every instance of that name (more than one only if a create landed after its lookup). */
+  async instancesNamed(name: string): Promise<CloudInstance[]> {
+    return (await this.list('instances')).filter((i) => i.name === name).map(toCloudInstance);
+  }
+
+  /**
+   * Start a VM of a deployment unless one of that name exists; as a job's create, one
+   * whose answer was lost is looked up by name before it is asked for again.
+   */
+  async createInstance(spec: InstanceSpec): Promise<CloudInstance> {
+    const body = buildXml('instance', {
+      name: spec.name,
+      'deployment-id': spec.deploymentId,
+      'instance-type-id': spec.instanceTypeId,
+      ...(spec.keyPairId ? { 'key-pair-id': spec.keyPairId } : {}),
+      ...(spec.openedPorts ? { 'opened-port': spec.openedPorts } : {}),
+      'disable-autostop': true,
+      isolated: true,
+      'cloud-init': Buffer.from(spec.userData).toString('base64'),
+      'cloud-init-b64': true,
+    });
+    return this.createOnce(
+      async () => (await this.instancesNamed(spec.name))[0],
+      async () =>
+        toCloudInstance(recordOf(await this.write('post', 'instances.xml', body), 'instance')),
+    );
+  }
+
+  async getInstance(id: string): Promise<CloudInstance> {
+    return toCloudInstance(await this.get('instances', id));
+  }
+
+  /** Stop the VM; one already stopping or halted, or one the platform no longer knows, is stopped. */
+  async stopInstance(id: string): Promise<void> {
+    try {
+      await this.write('put', `instances/${encodeURIComponent(id)}/stop`);
+    } catch (err) {
+      if (!(err instanceof CloudBrokerError)) throw err;
+      if (err.fault === 'not found') return;
+      if (!['wrong status', 'unavailable', 'protocol'].includes(err.fault)) throw err;
+      const instance = await this.getInstance(id);
+      if (!GONE_INSTANCE_STATES.includes(instance.status)) throw err;
+    }
+  }
+
+  /** What the instance has cost so far. */
+  async instanceCost(id: string): Promise<InstanceCost> {
+    const document = await this.read(`instances/${encodeURIComponent(id)}/costs.xml`);
+    const costs = (document.costs ?? document.cost ?? {}) as Record<string, unknown>;
+    const total = Number(costs.total ?? costs.amount);
+    if (!Number.isFinite(total))
+      throw new CloudBrokerError('protocol', `instances/${id}/costs.xml has no total`);
+    const currency = typeof costs.currency === 'string' ? costs.currency : undefined;
+    return { total, currency };
+  }
+
+  /** Make a record once: look it up before asking again after an answer that went astray. */
+  private async createOnce<T>(
+    find: () => Promise<T | undefined>,
+    make: () => Promise<T>,
+  ): Promise<T> {
+    const existing = await find();
+    if (existing) return existing;
     for (let attempt = 1; ; attempt++) {
       try {
-        return toJob(recordOf(await this.write('post', 'jobs.xml', body), 'job'));
+        return await make();
       } catch (err) {
         if (!(err instanceof CloudBrokerError) || err.fault !== 'unavailable') throw err;
         // Give a slow create time to land before asking whether it did.
         await this.options.sleep(this.backoff(attempt));
-        const made = await this.findJobByName(spec.name);
+        const made = await find();
         if (made) return made;
         if (attempt >= this.options.readAttempts) throw err;
       }
@@ -309,6 +412,24 @@ function toJob(record: CbRecord): Job {
 }
 
 const NOT_ALLOCATED = /^(|not allocated)$/i;
+const allocated = (value: string | undefined) =>
+  value === undefined || NOT_ALLOCATED.test(value) ? undefined : value;
+
+function toCloudInstance(record: CbRecord): CloudInstance {
+  if (!record.id) throw new CloudBrokerError('protocol', 'an instance without an id in the answer');
+  const externalAddress = allocated(record['external-ip-address']);
+  const internalAddress = allocated(record['internal-ip-address']);
+  return {
+    id: record.id,
+    name: record.name ?? '',
+    status: (record.status ?? 'unknown').toLowerCase(),
+    address: externalAddress ?? internalAddress,
+    internalAddress,
+    externalAddress,
+    internalHostname: allocated(record['internal-hostname']),
+    externalHostname: allocated(record['external-hostname']),
+  };
+}
 
 function toInstance(record: CbRecord): CbInstance {
   const external = record['external-ip-address'] ?? '';

@@ -5,13 +5,15 @@ import { resolveName } from '../config/names.js';
 import { configError, usageError } from '../errors.js';
 import { CloudBrokerClient } from './cloudbroker-client.js';
 import { CloudBrokerDriver } from './cloudbroker-driver.js';
+import { CloudBrokerInstanceDriver } from './cloudbroker-instance-driver.js';
 import { readCloudSetup, readCredentials } from './cloud-setup.js';
 
+/** The driver of the cloud's API: instances (cloud-init) or jobs (an application's). */
 export function cloudBrokerDriver(
   config: MicadoConfig,
   cloudName: string,
   applicationName?: string,
-): CloudBrokerDriver {
+): CloudBrokerDriver | CloudBrokerInstanceDriver {
   const { setupFile, credentialsFile, url } = config.cloudbroker;
   if (!existsSync(setupFile)) {
     throw usageError(
@@ -21,6 +23,11 @@ export function cloudBrokerDriver(
   const setup = readCloudSetup(setupFile);
   const name = resolveName('cloud', cloudName, ['local', ...setup.clouds.map((c) => c.name)]);
   const cloud = setup.clouds.find((c) => c.name === name)!;
+  if (cloud.api === 'instances' && applicationName !== undefined) {
+    throw usageError(
+      `cloud ${cloud.name} boots VMs with cloud-init (api instances) and runs no application: drop the application`,
+    );
+  }
   const chosen =
     applicationName === undefined
       ? undefined
@@ -40,5 +47,6 @@ export function cloudBrokerDriver(
     ...credentials,
     timeoutMs: config.cloudbroker.requestTimeoutMs,
   });
+  if (cloud.api === 'instances') return new CloudBrokerInstanceDriver(config, cloud, client);
   return new CloudBrokerDriver(config, cloud, application, client);
 }

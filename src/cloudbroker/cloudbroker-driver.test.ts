@@ -10,7 +10,15 @@ import { CloudBrokerEmulator, type EmulatedJob } from './emulator/cloudbroker-em
 import type { CloudSetup } from './cloud-setup.js';
 
 const SETUP: CloudSetup = {
-  clouds: [{ name: 'C1', provider: 'Provider', region: 'eu', flavours: { small: 'type-small' } }],
+  clouds: [
+    {
+      name: 'C1',
+      api: 'jobs',
+      provider: 'Provider',
+      region: 'eu',
+      flavours: { small: 'type-small' },
+    },
+  ],
   applications: [
     {
       name: 'Node',
@@ -30,7 +38,11 @@ const BOOTSTRAP = {
 };
 
 /** Machines that boot at once at a fixed address: the driver, not booting, is under test. */
-const instantMachines = { start: async () => '10.9.9.9', stop: async () => undefined };
+const instantMachines = {
+  start: async () => '10.9.9.9',
+  boot: async () => '10.9.9.9',
+  stop: async () => undefined,
+};
 
 let emulator: CloudBrokerEmulator | undefined;
 const stateDirs: string[] = [];

@@ -4,7 +4,6 @@
  * given. The job is named after the instance id, so a start retried after a crash
  * finds its job instead of paying for another VM.
  */
-import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MicadoConfig } from '../config/config.js';
@@ -25,6 +24,7 @@ import {
   type Job,
 } from './cloudbroker-client.js';
 import { CloudBrokerError } from './cloudbroker-error.js';
+import { MachineRecords } from './machine-records.js';
 import { isTransientFault, retryTransient } from './transient-retry.js';
 import {
   renderParameters,
@@ -49,7 +49,7 @@ export const jobNameOf = (instanceId: string) => `micado-${instanceId}`;
 
 export class CloudBrokerDriver implements CloudDriver {
   readonly name = 'cloudbroker';
-  private readonly dir: string;
+  private readonly records: MachineRecords<JobRecord>;
 
   constructor(
     private readonly config: MicadoConfig,
@@ -57,7 +57,7 @@ export class CloudBrokerDriver implements CloudDriver {
     private readonly application: ApplicationDefinition | undefined,
     private readonly client: CloudBrokerClient,
   ) {
-    this.dir = join(config.stateDir, 'cloudbroker');
+    this.records = new MachineRecords(join(config.stateDir, 'cloudbroker'), definition.name);
   }
 
   get cloud(): string {
@@ -82,7 +82,7 @@ export class CloudBrokerDriver implements CloudDriver {
     if (!this.application)
       throw usageError(`say which application to run on ${this.definition.name}: -a NAME`);
     if (!isValidInstanceId(request.id)) throw usageError(`invalid instance id '${request.id}'`);
-    const record: JobRecord = this.read(request.id) ?? {
+    const record: JobRecord = this.records.read(request.id) ?? {
       id: request.id,
       cloud: this.definition.name,
       application: this.application.name,
@@ -95,7 +95,7 @@ export class CloudBrokerDriver implements CloudDriver {
       createdAt: new Date().toISOString(),
     };
     // Recorded before the job exists: a crash from here on leaves a name to find it by.
-    this.write(record);
+    this.records.write(record);
     const deadline = Date.now() + this.config.cloudbroker.provisionTimeoutMs;
     const step = <T>(what: string, fn: () => Promise<T>) =>
       retryTransient(fn, {
@@ -131,11 +131,11 @@ export class CloudBrokerDriver implements CloudDriver {
         }),
       );
       record.jobId = job.id;
-      this.write(record);
+      this.records.write(record);
       // Safe to repeat: a job already past `created` counts as submitted.
       await step('submit', () => this.client.submitJob(job.id));
       record.address = await this.waitForAddress(job, deadline, onPhase);
-      this.write(record);
+      this.records.write(record);
       return this.view(record, 'running');
     } catch (err) {
       // What was started is given back: no VM outlives a failed start.
@@ -145,7 +145,7 @@ export class CloudBrokerDriver implements CloudDriver {
   }
 
   async stop(id: string): Promise<void> {
-    const record = this.read(id);
+    const record = this.records.read(id);
     if (!record) return;
     const deadline = Date.now() + this.config.cloudbroker.stopTimeoutMs;
     const step = <T>(fn: () => Promise<T>) => retryTransient(fn, { deadline });
@@ -159,16 +159,16 @@ export class CloudBrokerDriver implements CloudDriver {
       await this.waitForJob(job, ENDED_JOB_STATES, deadline);
       await step(() => this.client.deleteJob(job));
     }
-    rmSync(this.file(id), { force: true });
+    this.records.remove(id);
   }
 
   /** Drop the record of a machine without asking the platform (the user gave up on it). */
   forget(id: string): void {
-    rmSync(this.file(id), { force: true });
+    this.records.remove(id);
   }
 
   async list(): Promise<Instance[]> {
-    const records = this.records();
+    const records = this.records.all();
     if (records.length === 0) return [];
     // A platform that does not answer leaves the machines known, their state unknown:
     // `down` must still find them to say which are left running.
@@ -181,7 +181,7 @@ export class CloudBrokerDriver implements CloudDriver {
   }
 
   async get(id: string): Promise<Instance | undefined> {
-    const record = this.read(id);
+    const record = this.records.read(id);
     if (!record) return undefined;
     const job = record.jobId
       ? await this.client.get('jobs', record.jobId).catch(() => undefined)
@@ -269,37 +269,6 @@ export class CloudBrokerDriver implements CloudDriver {
       state,
       createdAt: record.createdAt,
     };
-  }
-
-  private file(id: string) {
-    return join(this.dir, `${id}.json`);
-  }
-
-  private read(id: string): JobRecord | undefined {
-    try {
-      const record = JSON.parse(readFileSync(this.file(id), 'utf8')) as JobRecord;
-      return record.cloud === this.definition.name ? record : undefined;
-    } catch {
-      return undefined;
-    }
-  }
-
-  private write(record: JobRecord): void {
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    writeFileSync(`${this.file(record.id)}.tmp`, JSON.stringify(record, null, 2), { mode: 0o600 });
-    renameSync(`${this.file(record.id)}.tmp`, this.file(record.id));
-  }
-
-  private records(): JobRecord[] {
-    let names: string[] = [];
-    try {
-      names = readdirSync(this.dir).filter((n) => n.endsWith('.json'));
-    } catch {
-      return [];
-    }
-    return names
-      .map((n) => this.read(n.slice(0, -5)))
-      .filter((r): r is JobRecord => r !== undefined);
   }
 }
 

@@ -8,7 +8,9 @@ export type CbResource =
   | 'regions'
   | 'instance_types'
   | 'data_files'
-  | 'data_types';
+  | 'data_types'
+  | 'deployments'
+  | 'key_pairs';
 
 /** `GET /instance_types.xml` answers `<instance-types><instance-type>…`. */
 export const RECORD_ELEMENT: Record<CbResource, string> = {
@@ -21,6 +23,8 @@ export const RECORD_ELEMENT: Record<CbResource, string> = {
   instance_types: 'instance-type',
   data_files: 'data-file',
   data_types: 'data-type',
+  deployments: 'deployment',
+  key_pairs: 'key-pair',
 };
 
 export const listElement = (resource: CbResource) => resource.replace(/_/g, '-');

@@ -67,7 +67,7 @@ describe('loadConfig', () => {
       "invalid configuration: pools.default.flavour 'small' is not one of flavours; " +
         "pools.Bad: a pool name is lower-case letters, digits and '-'; " +
         'pools.Bad.driver must be local or cloudbroker; pools.Bad.max must be a whole number of at least min; ' +
-        'pools.cb needs a cloud and an application for the cloudbroker driver',
+        'pools.cb needs a cloud for the cloudbroker driver',
     );
   });
 

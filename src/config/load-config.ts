@@ -144,9 +144,9 @@ function validatePools(config: MicadoConfig): string[] {
     }
     if (!DRIVERS.has(String(pool.driver)))
       problems.push(`${where}.driver must be local or cloudbroker`);
-    if (pool.driver === 'cloudbroker' && (!pool.cloud || !pool.application)) {
-      problems.push(`${where} needs a cloud and an application for the cloudbroker driver`);
-    }
+    // A jobs cloud's pool also names its application: cloudsetup.xml says which API.
+    if (pool.driver === 'cloudbroker' && !pool.cloud)
+      problems.push(`${where} needs a cloud for the cloudbroker driver`);
     const flavours = isTree(config.flavours) ? Object.keys(config.flavours) : [];
     try {
       pool.flavour = resolveName('flavour', String(pool.flavour), flavours);

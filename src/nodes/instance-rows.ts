@@ -15,6 +15,10 @@ export interface InstanceRow {
   address: string | undefined;
   /** The machine's state, as its cloud says. */
   state: string;
+  /** The cloud's own id and word for the machine, and its cost so far, where it has them. */
+  cloudId?: string;
+  cloudState?: string;
+  cost?: { total: number; currency: string | undefined };
   /** The swarm node's state, or '-' when it has not joined. */
   node: string;
   hostname: string | undefined;
@@ -40,6 +44,9 @@ export function instanceRows(instances: Instance[], nodes: NodeStatus[]): Instan
       tag: i.tag,
       address: i.address ?? node?.address,
       state: i.state,
+      ...(i.cloudId ? { cloudId: i.cloudId } : {}),
+      ...(i.cloudState ? { cloudState: i.cloudState } : {}),
+      ...(i.cost ? { cost: i.cost } : {}),
       node: node?.state ?? '-',
       hostname: node?.hostname,
       availability: node?.availability,

@@ -86,6 +86,9 @@ export async function listAction(
   }
   if (instances) {
     if (containers) output.line('');
+    // A cloud that says more (its own id, its cost so far) gets columns for it.
+    const cloudIds = instances.some((i) => i.cloudId);
+    const costs = instances.some((i) => i.cost);
     output.table(
       [
         'INSTANCE',
@@ -99,6 +102,8 @@ export async function listAction(
         'CPU (m) rsv/free',
         'MEM (MB) rsv/free',
         'USING cpu mem',
+        ...(cloudIds ? ['CLOUD ID'] : []),
+        ...(costs ? ['COST'] : []),
       ],
       instances.map((i) => [
         i.instance,
@@ -112,6 +117,8 @@ export async function listAction(
         `${i.reserved.cpuMilli}/${i.capacity.cpuMilli - i.reserved.cpuMilli}`,
         `${i.reserved.memoryMb}/${i.capacity.memoryMb - i.reserved.memoryMb}`,
         i.used ? `${i.used.cpuMilli}m ${i.used.memoryMb}MB${i.stale ? ' (stale)' : ''}` : '-',
+        ...(cloudIds ? [i.cloudId ? `${i.cloudId}${i.cloudState ? ` (${i.cloudState})` : ''}` : '-'] : []), // prettier-ignore
+        ...(costs ? [i.cost ? `${i.cost.total.toFixed(2)} ${i.cost.currency ?? ''}`.trim() : '-'] : []), // prettier-ignore
       ]),
     );
   }

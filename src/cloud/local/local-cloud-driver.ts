@@ -91,6 +91,7 @@ export class LocalCloudDriver implements CloudDriver {
     request: Pick<InstanceRequest, 'id' | 'pool' | 'flavour' | 'tag'>,
     boot: (host: LocalHostRecord) => string[] | Promise<string[]>,
     script = packageFile('node', 'execute.sh'),
+    env?: Record<string, string>,
   ): Promise<Instance> {
     const flavour = this.config.flavours[request.flavour];
     if (!flavour) throw usageError(`unknown flavour '${request.flavour}'`);
@@ -132,6 +133,7 @@ export class LocalCloudDriver implements CloudDriver {
         boot(host),
         flavour,
         this.config.local.readyTimeoutMs,
+        env,
       );
       record.state = 'running';
       this.records.write(record);

@@ -94,6 +94,7 @@ export async function bootNodeHost(
   parameters: string[] | Promise<string[]>,
   size: MachineSize,
   timeoutMs: number,
+  env?: Record<string, string>,
 ): Promise<ProcessRecord> {
   // Awaited below, once the host is made; a failure meanwhile is not unhandled.
   Promise.resolve(parameters).catch(() => undefined);
@@ -107,7 +108,8 @@ export async function bootNodeHost(
   ]; // prettier-ignore
   const [file, ...args] = namespacedArgv(procs, host.namespace, host.namespace, argv);
   const outcome = await new Promise<{ failed: boolean; output: string }>((resolve) => {
-    execFile(file!, args, { timeout: timeoutMs + 5_000 }, (error, stdout, stderr) =>
+    const options = { timeout: timeoutMs + 5_000, ...(env ? { env: { ...globalThis.process.env, ...env } } : {}) }; // prettier-ignore
+    execFile(file!, args, options, (error, stdout, stderr) =>
       resolve({ failed: error !== null, output: `${stdout}${stderr}` }),
     );
   });

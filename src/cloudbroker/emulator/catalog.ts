@@ -10,9 +10,9 @@ const idFor = (kind: string, name: string) => {
 };
 
 /**
- * Resources and regions from the clouds, software and executables from the
- * applications. Instance types keep the ids cloudsetup.xml gives them, named after the
- * flavour size: the local flavour the emulator's nodes get.
+ * Resources, regions, deployments and key pairs from the clouds, software and
+ * executables from the applications. Instance types keep the ids cloudsetup.xml gives
+ * them, named after the flavour size: the local flavour the emulator's nodes get.
  */
 export function catalogFromSetup(setup: CloudSetup): Catalog {
   const unique = <T extends { id: string }>(items: T[]) => [
@@ -42,6 +42,16 @@ export function catalogFromSetup(setup: CloudSetup): Catalog {
     instanceTypes: unique(
       setup.clouds.flatMap((c) =>
         Object.entries(c.flavours).map(([size, id]) => ({ id, name: size })),
+      ),
+    ),
+    deployments: unique(
+      setup.clouds.flatMap((c) =>
+        c.deployment ? [{ id: idFor('deployment', c.deployment), name: c.deployment }] : [],
+      ),
+    ),
+    keyPairs: unique(
+      setup.clouds.flatMap((c) =>
+        c.keyPair ? [{ id: idFor('key-pair', c.keyPair), name: c.keyPair }] : [],
       ),
     ),
   };

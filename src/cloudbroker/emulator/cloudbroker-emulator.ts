@@ -2,8 +2,9 @@
  * An emulator of CloudBroker's REST/XML API, for tests and demos on loopback. Jobs and
  * instances live in memory; a submitted job's instance is a real local node (through
  * `NodeBackend`) that joins the swarm with the parameters in the job's arguments, as
- * the node application's executable does on a real VM. Faults are injected by setting
- * `faults`.
+ * the node application's executable does on a real VM. An instance asked of the
+ * instance API boots from its cloud-init user-data, run as such a VM runs it. Faults
+ * are injected by setting `faults`.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -18,8 +19,10 @@ import {
 } from '../cloudbroker-resources.js';
 
 export interface NodeBackend {
-  /** Boot a node for an instance; resolves with its address. */
+  /** Boot a node for a job's instance; resolves with its address. */
   start(instanceId: string, job: EmulatedJob, flavour: string): Promise<string>;
+  /** Boot a VM of the instance API from its cloud-init user-data; resolves with its address. */
+  boot(instanceId: string, userData: string, flavour: string): Promise<string>;
   stop(instanceId: string): Promise<void>;
 }
 
@@ -30,6 +33,9 @@ export interface Catalog {
   regions: { id: string; name: string; resourceId: string }[];
   /** An instance type's name is the local flavour its nodes get. */
   instanceTypes: { id: string; name: string }[];
+  /** The instance API's VM images, and the key pairs a VM may be given. */
+  deployments: { id: string; name: string }[];
+  keyPairs: { id: string; name: string }[];
 }
 
 export interface EmulatorFaults {
@@ -81,12 +87,27 @@ export interface EmulatedJob extends Required<JobSpec> {
   failure?: string;
 }
 
-interface EmulatedInstance {
+/** An instance: a job's, or a VM asked of the instance API (with its own fields). */
+export interface EmulatedInstance {
   id: string;
   jobId: string;
   status: string;
   address: string | undefined;
+  vm?: {
+    name: string;
+    deploymentId: string;
+    instanceTypeId: string;
+    keyPairId: string;
+    openedPort: string;
+    createdAt: string;
+    /** performance.now() when it was asked for and when it ran. */
+    requestedAt: number;
+    runningAt?: number;
+  };
 }
+
+/** What an instance costs per hour in the emulator, for costs.xml. */
+const EUR_PER_HOUR = 0.05;
 
 export const NO_FAULTS: EmulatorFaults = {
   latencyMs: 0,
@@ -183,7 +204,8 @@ export class CloudBrokerEmulator {
     if (random() >= storm.faultRate) return undefined;
     const kinds: StormFault[] = ['serverError', 'timeout', 'malformed'];
     if (request.startsWith('GET ')) kinds.push('errorBody');
-    if (request === 'POST /jobs.xml') kinds.push('lostCreate', 'lostCreate');
+    if (request === 'POST /jobs.xml' || request === 'POST /instances.xml')
+      kinds.push('lostCreate', 'lostCreate');
     return kinds[Math.floor(random() * kinds.length)];
   }
 
@@ -208,6 +230,13 @@ export class CloudBrokerEmulator {
     if (method === 'GET' && (m = path.match(/^\/(\w+)\/([\w-]+)\.xml$/)))
       return [200, this.one(m[1]!, m[2]!)];
     if (method === 'POST' && path === '/jobs.xml') return this.createJob(body, loseCreate);
+    if (method === 'POST' && path === '/instances.xml')
+      return this.createInstance(body, loseCreate);
+    // The widely used client stops with no .xml suffix: both are taken.
+    if (method === 'PUT' && (m = path.match(/^\/instances\/([\w-]+)\/stop(\.xml)?$/)))
+      return this.stopInstance(m[1]!);
+    if (method === 'GET' && (m = path.match(/^\/instances\/([\w-]+)\/costs\.xml$/)))
+      return this.costs(m[1]!);
     if (method === 'PUT' && (m = path.match(/^\/jobs\/([\w-]+)\/(submit|stop)\.xml$/))) {
       return m[2] === 'submit' ? this.submit(m[1]!) : this.stop(m[1]!);
     }
@@ -232,13 +261,11 @@ export class CloudBrokerEmulator {
       case 'jobs':
         return [...this.jobs.values()].map(jobXml);
       case 'instances':
-        return [...this.instances.values()].map((i) => ({
-          id: i.id,
-          'job-id': i.jobId,
-          status: i.status,
-          'external-ip-address': i.address ?? 'not allocated',
-          'internal-ip-address': 'not allocated',
-        }));
+        return [...this.instances.values()].map(instanceXml);
+      case 'deployments':
+        return c.deployments.map((d) => ({ id: d.id, name: d.name }));
+      case 'key_pairs':
+        return c.keyPairs.map((k) => ({ id: k.id, name: k.name }));
       case 'data_files':
       case 'data_types':
         return [];
@@ -307,6 +334,101 @@ export class CloudBrokerEmulator {
     this.made.push(job.name);
     if (loseAnswer || this.take('lostCreates')) return [502, ''];
     return [201, builder.build({ job: jobXml(job) })];
+  }
+
+  private createInstance(body: string, loseAnswer: boolean): [number, string] {
+    const fields = (parser.parse(body) as { instance?: Record<string, string> }).instance;
+    if (!fields) throw new Refusal(422, errors(['an <instance> element is required'], undefined));
+    // Both spellings occur in what clients send (deployment-id, deployment_id).
+    const get = (name: string) => String(fields[name] ?? fields[name.replace(/-/g, '_')] ?? '');
+    const missing = ['deployment-id', 'instance-type-id'].filter((f) => !get(f));
+    if (missing.length > 0)
+      throw new Refusal(
+        422,
+        errors(
+          missing.map((f) => `${f} can't be blank`),
+          undefined,
+        ),
+      );
+    if (!this.catalog.deployments.some((d) => d.id === get('deployment-id')))
+      throw new Refusal(422, errors(['deployment-id is not valid'], undefined));
+    const type = this.catalog.instanceTypes.find((t) => t.id === get('instance-type-id'));
+    if (!type) throw new Refusal(422, errors(['instance-type-id is not valid'], undefined));
+    const keyPair = get('key-pair-id');
+    if (keyPair && !this.catalog.keyPairs.some((k) => k.id === keyPair))
+      throw new Refusal(422, errors(['key-pair-id is not valid'], undefined));
+    const encoded = get('cloud-init');
+    const userData =
+      get('cloud-init-b64') === 'true' ? Buffer.from(encoded, 'base64').toString('utf8') : encoded;
+    const instance: EmulatedInstance = {
+      id: randomUUID(),
+      jobId: '',
+      status: 'starting',
+      address: undefined,
+      vm: {
+        name: get('name'),
+        deploymentId: get('deployment-id'),
+        instanceTypeId: type.id,
+        keyPairId: keyPair,
+        openedPort: get('opened-port'),
+        createdAt: new Date().toISOString(),
+        requestedAt: performance.now(),
+      },
+    };
+    this.instances.set(instance.id, instance);
+    this.made.push(instance.vm!.name);
+    this.track(this.bootVm(instance, userData, type.name));
+    if (loseAnswer || this.take('lostCreates')) return [502, ''];
+    return [201, builder.build({ instance: instanceXml(instance) })];
+  }
+
+  /** The VM's life: starting, initializing (its user-data running), running; or halted. */
+  private async bootVm(instance: EmulatedInstance, userData: string, flavour: string) {
+    await new Promise((r) => setTimeout(r, 20));
+    if (instance.status !== 'starting') return; // stopped meanwhile
+    if (this.faults.failJobs) {
+      instance.status = 'halted';
+      return;
+    }
+    instance.status = 'initializing';
+    if (this.faults.neverAddress) return;
+    try {
+      const address = await this.backend.boot(instance.id, userData, flavour);
+      if (instance.status !== 'initializing') return; // stopped meanwhile
+      instance.address = address;
+      instance.status = 'running';
+      instance.vm!.runningAt = performance.now();
+    } catch {
+      // Its user-data failed: the VM stays, as a real one would, halted by the platform.
+      instance.status = 'halted';
+    }
+  }
+
+  private vm(id: string): EmulatedInstance {
+    const instance = this.instances.get(id);
+    if (!instance?.vm) throw new Refusal(404, errors(['404: record not found'], undefined));
+    return instance;
+  }
+
+  private stopInstance(id: string): [number, string] {
+    const instance = this.vm(id);
+    if (['stopping', 'halted'].includes(instance.status))
+      throw new Refusal(422, errors([`Instance is ${instance.status}`], 'wrong status'));
+    instance.status = 'stopping';
+    this.track(
+      (async () => {
+        await this.backend.stop(instance.id).catch(() => undefined);
+        instance.status = 'halted';
+      })(),
+    );
+    return [200, builder.build({ instance: instanceXml(instance) })];
+  }
+
+  private costs(id: string): [number, string] {
+    const instance = this.vm(id);
+    const hours = (performance.now() - instance.vm!.requestedAt) / 3_600_000;
+    const total = (Math.ceil(hours * 100) / 100) * EUR_PER_HOUR;
+    return [200, builder.build({ costs: { total: total.toFixed(4), currency: 'EUR' } })];
   }
 
   private job(id: string): EmulatedJob {
@@ -398,6 +520,27 @@ class Refusal extends Error {
   ) {
     super(xml);
   }
+}
+
+function instanceXml(i: EmulatedInstance): Record<string, string> {
+  const address = i.address ?? 'not allocated';
+  const hostname = i.address ? `vm-${i.id.slice(0, 8)}` : 'not allocated';
+  return {
+    id: i.id,
+    ...(i.vm ? { name: i.vm.name } : { 'job-id': i.jobId }),
+    status: i.status,
+    'external-ip-address': address,
+    'internal-ip-address': i.vm ? address : 'not allocated',
+    ...(i.vm
+      ? {
+          'internal-hostname': hostname,
+          'external-hostname': hostname,
+          'deployment-id': i.vm.deploymentId,
+          'instance-type-id': i.vm.instanceTypeId,
+          'created-at': i.vm.createdAt,
+        }
+      : {}),
+  };
 }
 
 function jobXml(job: EmulatedJob): Record<string, string> {

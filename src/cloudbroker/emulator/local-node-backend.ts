@@ -1,11 +1,16 @@
 /**
  * The emulator's machines: each instance is a local node (network namespace with its
  * own dockerd) booted as a CloudBroker VM boots: the job's executable (the node
- * package's execute.sh) is run with the job's arguments exactly as the job holds them.
+ * package's execute.sh) is run with the job's arguments exactly as the job holds them;
+ * a VM of the instance API runs its cloud-init user-data, as cloud-init runs a user
+ * script, with the node package where a VM image has it (MICADO_NODE_HOME).
  */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { MicadoConfig } from '../../config/config.js';
 import { EMULATOR_RECORDS, LocalCloudDriver } from '../../cloud/local/local-cloud-driver.js';
 import { packageFile } from '../../host/package-files.js';
+import { userDataArguments } from '../node-user-data.js';
 import type { EmulatedJob, NodeBackend } from './cloudbroker-emulator.js';
 
 /** The value of `--name` in a job's arguments, if it has one. */
@@ -20,6 +25,8 @@ export class LocalNodeBackend implements NodeBackend {
   /** Emulator instance id -> the local machine behind it. */
   private readonly machines = new Map<string, string>();
 
+  private readonly userDataDir: string;
+
   /** `scriptOf` says which boot script a job's executable is (the node package's by default). */
   constructor(
     config: MicadoConfig,
@@ -27,13 +34,12 @@ export class LocalNodeBackend implements NodeBackend {
       packageFile('node', 'execute.sh'),
   ) {
     this.driver = new LocalCloudDriver(config, EMULATOR_RECORDS);
+    this.userDataDir = join(config.stateDir, 'emulator', 'user-data');
   }
 
   async start(instanceId: string, job: EmulatedJob, flavour: string): Promise<string> {
     const words = job.arguments.split(/\s+/).filter(Boolean);
-    // The machine is named after the emulator's instance: a VM knows nothing of micado.
-    const machine = `vm-${instanceId.replace(/[^0-9a-f]/g, '').slice(0, 12)}`;
-    this.machines.set(instanceId, machine);
+    const machine = this.machineOf(instanceId);
     const instance = await this.driver.startMachine(
       { id: machine, pool: argumentOf(words, 'pool') ?? 'application', flavour },
       () => words,
@@ -42,9 +48,33 @@ export class LocalNodeBackend implements NodeBackend {
     return instance.address!;
   }
 
+  async boot(instanceId: string, userData: string, flavour: string): Promise<string> {
+    const machine = this.machineOf(instanceId);
+    // The user-data holds a join token and a key: only root reads it, and it goes with the VM.
+    mkdirSync(this.userDataDir, { recursive: true, mode: 0o700 });
+    const script = join(this.userDataDir, `${machine}.sh`);
+    writeFileSync(script, userData, { mode: 0o700 });
+    const words = userDataArguments(userData) ?? [];
+    const instance = await this.driver.startMachine(
+      { id: machine, pool: argumentOf(words, 'pool') ?? 'application', flavour },
+      () => [],
+      script,
+      { MICADO_NODE_HOME: dirname(packageFile('node', 'execute.sh')) },
+    );
+    return instance.address!;
+  }
+
   async stop(instanceId: string): Promise<void> {
     const machine = this.machines.get(instanceId);
     if (machine) await this.driver.stop(machine);
+    if (machine) rmSync(join(this.userDataDir, `${machine}.sh`), { force: true });
     this.machines.delete(instanceId);
+  }
+
+  /** The machine is named after the emulator's instance: a VM knows nothing of micado. */
+  private machineOf(instanceId: string): string {
+    const machine = `vm-${instanceId.replace(/[^0-9a-f]/g, '').slice(0, 12)}`;
+    this.machines.set(instanceId, machine);
+    return machine;
   }
 }
