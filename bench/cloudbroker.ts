@@ -3,6 +3,8 @@
  * running, which includes booting a real local node), side by side in one run. The
  * driver's share: name lookups, the duplicate check, create, submit, and noticing the
  * running job at its poll interval (set here to 20 ms; CloudBroker has no push).
+ * Then a node started through the instance API (its VM booting from micado's
+ * cloud-init user-data) against one through the job API, run by run in turns.
  */
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,18 +37,15 @@ export async function benchCloudBroker(): Promise<string[][]> {
     const driver = cloudBrokerDriver(cluster.config, 'CloudSigma', 'Node DSCR');
     const { worker } = await cluster.manager().joinTokens();
     const entry = swarmEntry(cluster.layout);
+    const vmDriver = cloudBrokerDriver(cluster.config, 'CloudSigmaVM');
     const driverTimes: number[] = [];
     const jobTimes: number[] = [];
+    const vmTimes: number[] = [];
+    const { managerAddress, registry, catalog } = entry;
+    const bootstrapOf = async (id: string) => ({ managerAddress, registry, catalog, joinToken: worker, tls: await entry.issueTls(id) }); // prettier-ignore
     for (let i = 0; i < 5; i++) {
       const id = `i-bench${i}`;
-      const { managerAddress, registry, catalog } = entry;
-      const bootstrap = {
-        managerAddress,
-        registry,
-        catalog,
-        joinToken: worker,
-        tls: await entry.issueTls(id),
-      };
+      const bootstrap = await bootstrapOf(id);
       driverTimes.push(
         await timed(() =>
           driver.start(
@@ -58,6 +57,15 @@ export async function benchCloudBroker(): Promise<string[][]> {
       const job = [...emulator.jobs.values()].find((j) => j.name === `micado-${id}`)!;
       jobTimes.push(job.runningAt! - job.submittedAt!);
       await driver.stop(id);
+      const vm = `i-benchvm${i}`;
+      const vmBootstrap = await bootstrapOf(vm);
+      vmTimes.push(
+        await timed(
+          () =>
+          vmDriver.start({ id: vm, cloud: 'CloudSigmaVM', pool: 'application', flavour: 'small' }, vmBootstrap), // prettier-ignore
+        ),
+      );
+      await vmDriver.stop(vm);
     }
     const total = median(driverTimes);
     const own = median(jobTimes);
@@ -68,6 +76,9 @@ export async function benchCloudBroker(): Promise<string[][]> {
         `overhead = ${(((total - own) / own) * 100).toFixed(1)}% (budget 10%)`,
       ],
       ["emulator's own job start, same runs", ms(own), ''],
+      ['node start through the instance API (cloud-init), median of 5', ms(median(vmTimes)), `instance/job ${(median(vmTimes) / total).toFixed(2)} (budget 1.1)`], // prettier-ignore
+      ['  each run: instance API', vmTimes.map(ms).join(', '), ''],
+      ['  each run: job API', driverTimes.map(ms).join(', '), ''],
     ];
   } finally {
     await cluster.destroy();

@@ -2,7 +2,8 @@
 # Installs what micado needs on a Debian host (idempotent): the Docker engine, the
 # registry, static busybox, iproute2, openssl (the cluster CA), curl (a node's join), and
 # nginx with its Lua module (the proxy) from Debian, and what tests drive it with (the
-# Consul client, Prometheus, wrk), then the npm packages, then a build.
+# Consul client, Prometheus, wrk, Python's requests as another CloudBroker client,
+# Chromium), then the npm packages, then a build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,7 +12,7 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
-packages=(docker.io docker-registry busybox-static iproute2 util-linux mount openssl curl nginx libnginx-mod-http-lua python3-consul prometheus wrk chromium)
+packages=(docker.io docker-registry busybox-static iproute2 util-linux mount openssl curl nginx libnginx-mod-http-lua python3-consul python3-requests prometheus wrk chromium)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

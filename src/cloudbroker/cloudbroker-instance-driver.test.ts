@@ -6,6 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../config/config.js';
 import { CloudBrokerClient } from './cloudbroker-client.js';
 import { CloudBrokerInstanceDriver } from './cloudbroker-instance-driver.js';
+import { cloudBrokerDriver } from './cloudbroker-cloud.js';
+import { CloudBrokerDriver } from './cloudbroker-driver.js';
 import { catalogFromSetup } from './emulator/catalog.js';
 import { CloudBrokerEmulator } from './emulator/cloudbroker-emulator.js';
 import type { CloudDefinition, CloudSetup } from './cloud-setup.js';
@@ -22,6 +24,7 @@ const CLOUD: CloudDefinition = {
   flavours: { small: 'type-small' },
 };
 const SETUP: CloudSetup = { clouds: [CLOUD], applications: [] };
+const EXAMPLE = join(import.meta.dirname, '../../packages/manager/cloudsetup.xml.example');
 const ACCOUNT = { email: 'a@example.org', password: 'pw-of-the-broker' };
 const BOOTSTRAP = {
   managerAddress: '10.0.0.2:2377',
@@ -140,6 +143,24 @@ describe('CloudBroker instance driver', () => {
     emulator.faults.failJobs = true;
     await expect(driver.start(request('i-6'), BOOTSTRAP)).rejects.toThrow(/went halted before it was up/); // prettier-ignore
     expect(await driver.list()).toEqual([]);
+  });
+
+  it('is the driver of a cloud whose api is instances, which runs no application', () => {
+    const config = { ...DEFAULT_CONFIG, cloudbroker: { ...DEFAULT_CONFIG.cloudbroker, url: 'http://127.0.0.1:9/', setupFile: EXAMPLE } }; // prettier-ignore
+    const env = { MICADO_CB_EMAIL: ACCOUNT.email, MICADO_CB_PASSWORD: ACCOUNT.password };
+    const saved = { ...process.env };
+    Object.assign(process.env, env);
+    try {
+      expect(cloudBrokerDriver(config, 'CloudSigmaVM')).toBeInstanceOf(CloudBrokerInstanceDriver);
+      expect(cloudBrokerDriver(config, 'CloudSigma', 'Node DSCR')).toBeInstanceOf(
+        CloudBrokerDriver,
+      );
+      expect(() => cloudBrokerDriver(config, 'CloudSigmaVM', 'Node DSCR')).toThrow(
+        'cloud CloudSigmaVM boots VMs with cloud-init (api instances) and runs no application: drop the application',
+      );
+    } finally {
+      process.env = saved;
+    }
   });
 
   it('quotes what it renders: a value with a quote stays one word', () => {

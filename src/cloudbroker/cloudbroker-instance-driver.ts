@@ -23,7 +23,6 @@ import {
   GONE_INSTANCE_STATES,
   PENDING_INSTANCE_STATES,
   type CloudBrokerClient,
-  type CloudInstance,
 } from './cloudbroker-client.js';
 import { CloudBrokerError } from './cloudbroker-error.js';
 import type { CloudDefinition } from './cloud-setup.js';
