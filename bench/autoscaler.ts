@@ -11,6 +11,7 @@
  *   run by run, to see what makes a run slow.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TestCluster } from '../test/support/test-cluster.js';
 import { buildClusterView } from '../src/autoscaler/cluster-view.js';
@@ -205,7 +206,39 @@ async function benchCycle(): Promise<string[][]> {
         await manager.removeNode(n.id, true).catch(() => undefined);
       }
     }
+    // The same cycle with nothing pulled while the node joins (autoscaler.seedImages 0).
+    process.kill(
+      JSON.parse(readFileSync(cluster.layout.stateFile, 'utf8')).autoscaler.pid,
+      'SIGTERM',
+    );
+    await new Promise((r) => setTimeout(r, 1000));
+    cluster.configure({ pools: { default: { driver: 'local', flavour: 'small', min: 0, max: 10 } }, autoscaler: { scaleDownUnneededMs: 3_600_000, seedImages: 0 } }); // prettier-ignore
+    const again = await cluster.micado('up');
+    if (again.code !== 0) throw new Error(again.stderr);
+    const unseeded: { ready: number; placed: number; pulled: number; running: number }[] = [];
+    for (let i = 0; i < 5; i++) {
+      const name = `container-plain${i}`;
+      const t0 = performance.now();
+      const wall0 = Date.now();
+      const id = await manager.createService({
+        name, image, command: ['sleep', '600'], labels: { [CONTAINER_LABEL.name]: name },
+        reservations: { 'micado.mem_mb': 400, 'micado.cpu_milli': 100 },
+      }); // prettier-ignore
+      const { placed, pulled, running } = await waitRunning(cluster, id);
+      const intent = (await store.intents({ since: wall0 - 1000 })).at(-1)!;
+      unseeded.push({ ready: intent.updatedAt - wall0, placed: placed - t0, pulled: pulled - t0, running: running - t0 }); // prettier-ignore
+      await manager.removeService(id);
+      const stop = await cluster.micado('stop', '-t', intent.instance);
+      if (stop.code !== 0) throw new Error(stop.stderr);
+    }
     await store.close();
+    const readyToRunning = (runs: { ready: number; running: number }[]) => median(runs.map((m) => m.running - m.ready)); // prettier-ignore
+    const placedToPulled = (runs: { placed: number; pulled: number }[]) => median(runs.map((m) => m.pulled - m.placed)); // prettier-ignore
+    rows.push(
+      ['new node, images pulled while it joins: Ready -> running (median)', ms(readyToRunning(micado)), `seeded/unseeded ${(readyToRunning(micado) / readyToRunning(unseeded)).toFixed(2)}`], // prettier-ignore
+      ['  nothing pulled while it joins (seedImages 0)', ms(readyToRunning(unseeded)), ''],
+      ['  placed -> pulled, seeded / unseeded (medians)', `${ms(placedToPulled(micado))} / ${ms(placedToPulled(unseeded))}`, ''], // prettier-ignore
+    );
     const total = median(micado.map((m) => m.total));
     const bareTotal = median(bare.map((b) => b.total));
     rows.push(

@@ -156,6 +156,37 @@ describe('CloudBroker through the emulator', () => {
     expect(await workers()).toEqual([]);
   });
 
+  it('starts a VM through the instance API from micado start, shows its cloud id and cost, and stops it', async () => {
+    const started = await micado('start', '-c', 'CloudSigmaVM', '-f', 'small', '-t', 'vm1', '-n', 'application', '--json'); // prettier-ignore
+    expect(started.code, started.stderr).toBe(0);
+    const { instance } = JSON.parse(started.stdout);
+    expect(instance).toMatchObject({ driver: 'cloudbroker', cloud: 'CloudSigmaVM', tag: 'vm1', state: 'running' }); // prettier-ignore
+    const [node] = await workers();
+    expect(node?.labels).toMatchObject({ [NODE_LABEL.instance]: instance.id, [NODE_LABEL.cloud]: 'CloudSigmaVM', [NODE_LABEL.tag]: 'vm1' }); // prettier-ignore
+    const [vm] = [...emulator.instances.values()].filter((i) => i.vm && i.status === 'running');
+    expect(vm?.vm?.name).toBe(`micado-${instance.id}`);
+    const table = (await micado('list', '-i')).stdout;
+    expect(table).toMatch(/CLOUD ID +COST/);
+    expect(table).toMatch(new RegExp(`vm1 .* ${vm!.id} \\(running\\) +\\d+\\.\\d\\d EUR`));
+    // An instance cloud runs no application: one line, exit 2, nothing made.
+    const refused = await micado(
+      'start',
+      '-c',
+      'CloudSigmaVM',
+      '-a',
+      'Node DSCR',
+      '-f',
+      'small',
+      '-t',
+      'vm2',
+    );
+    expect([refused.code, refused.stderr.trim()]).toEqual([2, 'micado: cloud CloudSigmaVM boots VMs with cloud-init (api instances) and runs no application: drop the application']); // prettier-ignore
+    const stopped = await micado('stop', '-t', 'vm1');
+    expect(stopped.code, stopped.stderr).toBe(0);
+    expect(vm?.status).toBe('halted');
+    expect(await workers()).toEqual([]);
+  });
+
   it('survives 5xx bursts, timeouts and latency on reads', async () => {
     emulator.faults = { ...NO_FAULTS, match: /^GET/, serverErrors: 2, timeouts: 1, latencyMs: 20 };
     const begun = Date.now();

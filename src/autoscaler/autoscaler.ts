@@ -229,10 +229,13 @@ export class Autoscaler {
       await this.record(SCALING_ACTION.scaleUp, request.pool, message);
       await this.countNodesStarted(request, services, now);
       const warmFrom = request.count - (request.warm ?? 0);
+      // What the new nodes pull while they join: the waiting tasks' images first.
+      const images = this.poolImages.toSeed(request.pool, this.settings.seedImages, services.filter((s) => request.for.includes(s.name)).map((s) => s.image)); // prettier-ignore
       for (let i = 0; i < request.count; i++) {
         this.metrics.count('scaleUps', request.pool);
         const warm = i >= warmFrom;
-        this.follow((await this.deps.provisioner.request(request.pool, pool, { warm })).outcome);
+        const { outcome } = await this.deps.provisioner.request(request.pool, pool, { warm, images }); // prettier-ignore
+        this.follow(outcome);
       }
     }
   }
@@ -377,7 +380,7 @@ export class Autoscaler {
     node: Pick<SwarmNode, 'hostname' | 'engineLabels' | 'labels'>,
     pool: string,
   ): void {
-    const images = this.poolImages.toSeed(pool);
+    const images = this.poolImages.toSeed(pool, this.settings.seedImages);
     const address = nodeEngineAddress(this.deps.config, node);
     if (images.length === 0 || !address) return;
     const engine = connectEngine(address);

@@ -266,11 +266,14 @@ describe('warm nodes', () => {
     const nodes = [node('a', { tasks: runs('a', 'web', 'db', 'web') }), node('b', { tasks: runs('b', 'web') }), node('o', { pool: 'other', tasks: runs('o', 'api') })];
     const images = new PoolImages();
     images.observe(nodes, services, NOW);
-    expect(images.toSeed('default')).toEqual(['reg/web', 'reg/db', 'reg/api']);
+    expect(images.toSeed('default', 3)).toEqual(['reg/web', 'reg/db', 'reg/api']);
     expect(images.toSeed('empty', 2)).toEqual(['reg/api', 'reg/web']);
+    // A new node's waiting tasks' images come first; none at all when seeding is off.
+    expect(images.toSeed('default', 2, ['reg/cache', 'reg/web'])).toEqual(['reg/cache', 'reg/web']);
+    expect(images.toSeed('default', 0)).toEqual([]);
     // Gone from the pool, an image is remembered for it (after what runs), for a day.
     images.observe([node('a', { tasks: runs('a', 'cache') })], services, NOW + 1000);
-    expect(images.toSeed('default')).toEqual(['reg/cache', 'reg/db', 'reg/web']);
+    expect(images.toSeed('default', 3)).toEqual(['reg/cache', 'reg/db', 'reg/web']);
     images.observe([], services, NOW + 25 * 3_600_000);
     expect(images.toSeed('default', 1)).toEqual(['reg/api']);
   }); // prettier-ignore

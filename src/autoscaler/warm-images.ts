@@ -38,8 +38,8 @@ export class PoolImages {
     }
   }
 
-  /** Images a warm node of `pool` should hold, at most `limit`. */
-  toSeed(pool: string, limit = 3): string[] {
+  /** Images a new or warm node of `pool` should hold, `first` first, at most `limit`. */
+  toSeed(pool: string, limit: number, first: string[] = []): string[] {
     const mine = [...(this.pools.get(pool) ?? [])]
       .sort(([a, x], [b, y]) => y.tasks - x.tasks || y.lastSeen - x.lastSeen || a.localeCompare(b))
       .map(([image]) => image);
@@ -49,6 +49,6 @@ export class PoolImages {
     const others = [...elsewhere]
       .sort(([a, x], [b, y]) => y - x || a.localeCompare(b))
       .map(([image]) => image);
-    return [...mine, ...others].slice(0, limit);
+    return [...new Set([...first, ...mine, ...others])].slice(0, limit);
   }
 }

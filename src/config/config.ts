@@ -134,6 +134,8 @@ export interface MicadoConfig {
     maxNodes: number;
     maxCpuMilli: number;
     maxMemoryMb: number;
+    /** Images a new or warm node pulls before its first task needs them (0: none). */
+    seedImages: number;
   };
   clients: {
     /** The limits of a client with no record (`micado client add`); {} is unlimited. */
@@ -226,6 +228,7 @@ export const DEFAULT_CONFIG: MicadoConfig = {
     maxNodes: 100,
     maxCpuMilli: 1_000_000,
     maxMemoryMb: 4_194_304,
+    seedImages: 3,
   },
   clients: { defaults: {}, scrubSchedule: '30 3 * * *', keepStoppedDays: 7 },
   discovery: { listen: '', resyncMs: 5_000, consulUrl: '', consulTokenFile: '' },

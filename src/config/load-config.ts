@@ -251,6 +251,8 @@ export function validateConfig(config: MicadoConfig): string[] {
   if (!(autoscaler.scaleDownUtilization >= 0 && autoscaler.scaleDownUtilization <= 1)) {
     problems.push('autoscaler.scaleDownUtilization must be between 0 and 1, e.g. 0.5');
   }
+  if (!Number.isInteger(autoscaler.seedImages))
+    problems.push('autoscaler.seedImages must be a whole number of images, e.g. 3 (0: none)');
   if (!(autoscaler.scanIntervalMs >= 100))
     problems.push('autoscaler.scanIntervalMs must be at least 100');
   if (!/^[\w.-]+:\d{1,5}$/.test(String(config.manager?.listen))) {

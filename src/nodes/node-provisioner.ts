@@ -8,11 +8,21 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { MicadoConfig, NodePool } from '../config/config.js';
-import { NODE_LABEL, nodeLabels, type InstanceRequest } from '../cloud/cloud-driver.js';
+import {
+  NODE_LABEL,
+  nodeLabels,
+  type CloudDriver,
+  type InstanceRequest,
+} from '../cloud/cloud-driver.js';
 import { LOCAL_CLOUD, type Drivers } from './node-drivers.js';
 import { labelNode, nodeOfInstance, startNode, type SwarmEntry } from './node-lifecycle.js';
 import { messageOf } from '../errors.js';
-import { isNotFound, type OrchestratorSwarm, type SwarmNode } from '../swarm/index.js';
+import {
+  connectEngine,
+  isNotFound,
+  type OrchestratorSwarm,
+  type SwarmNode,
+} from '../swarm/index.js';
 import type { ProvisioningIntent, Store } from '../store/store.js';
 
 export interface NodeProvisionerDeps {
@@ -25,6 +35,9 @@ export interface NodeProvisionerDeps {
   /** The drivers of the cluster's machines (a seam: tests hand in a recording fake). */
   drivers: Drivers;
 }
+
+/** How often a joining node's engine is asked whether it answers yet. */
+const SEED_POLL_MS = 20;
 
 /** A node asked of a driver that has not joined yet. */
 export interface IncomingNode {
@@ -71,12 +84,13 @@ export class NodeProvisioner {
   /**
    * Record the intent, then start the node. Resolves once the intent is recorded, with
    * the start's outcome to come (Ready, or failed and its machine stopped). A node
-   * asked for `warm` is paused once Ready, for the next task that needs it.
+   * asked for `warm` is paused once Ready, for the next task that needs it; `images`
+   * are pulled onto it while it joins, where its driver can reach its engine by then.
    */
   async request(
     poolName: string,
     pool: NodePool,
-    options: { warm?: boolean } = {},
+    options: { warm?: boolean; images?: string[] } = {},
   ): Promise<{ outcome: Promise<StartOutcome> }> {
     const { store, now } = this.deps;
     const intent: ProvisioningIntent = {
@@ -94,7 +108,44 @@ export class NodeProvisioner {
     // Before the driver call: a crash from here on finds the intent on restart.
     await store.addIntent(intent);
     const timeoutMs = this.deps.config.autoscaler.provisionTimeoutMs;
-    return { outcome: this.begin(intent, pool, timeoutMs, options.warm ?? false) };
+    const outcome = this.begin(intent, pool, timeoutMs, options.warm ?? false);
+    this.seed(intent.instance, this.deps.drivers.of(pool), options.images ?? [], outcome);
+    return { outcome };
+  }
+
+  /**
+   * Pull `images` onto a new node as soon as its engine answers, while it joins: its
+   * first task's pull then finds them there, or on their way (the engine pulls a layer
+   * once for both). A driver that cannot say where a machine's engine is before it
+   * joins (a cloud's, whose address comes later) is skipped; a pull that fails costs
+   * only itself.
+   */
+  private seed(
+    instance: string,
+    driver: CloudDriver,
+    images: string[],
+    started: Promise<StartOutcome>,
+  ): void {
+    if (images.length === 0 || !driver.engineAddress) return;
+    let settled = false;
+    void started.finally(() => (settled = true));
+    void (async () => {
+      while (!settled) {
+        const address = driver.engineAddress!(instance);
+        const engine = address && connectEngine(address, { timeoutMs: 1000 });
+        if (
+          engine &&
+          (await engine.ping().then(
+            () => true,
+            () => false,
+          ))
+        ) {
+          await Promise.all(images.map((image) => engine.pullImage(image).catch(() => undefined)));
+          return;
+        }
+        await new Promise((r) => setTimeout(r, SEED_POLL_MS));
+      }
+    })();
   }
 
   private begin(
