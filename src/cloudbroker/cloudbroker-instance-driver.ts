@@ -6,128 +6,72 @@
  * a lost answer finds its VM instead of paying for another; the same faults are
  * retried, within the same deadlines.
  */
-import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import type { MicadoConfig } from '../config/config.js';
-import { MicadoError, usageError } from '../errors.js';
-import {
-  bootParameters,
-  isValidInstanceId,
-  type CloudDriver,
-  type Instance,
-  type InstanceRequest,
-  type InstanceState,
-  type NodeBootstrap,
-} from '../cloud/cloud-driver.js';
+import { MicadoError } from '../errors.js';
+import { bootParameters, type Instance, type InstanceRequest, type InstanceState } from '../cloud/cloud-driver.js'; // prettier-ignore
 import {
   GONE_INSTANCE_STATES,
   PENDING_INSTANCE_STATES,
   type CloudBrokerClient,
 } from './cloudbroker-client.js';
 import { CloudBrokerError } from './cloudbroker-error.js';
+import {
+  CloudBrokerMachines,
+  type BootContext,
+  type MachineRecord,
+} from './cloudbroker-machines.js';
+import type { MicadoConfig } from '../config/config.js';
 import type { CloudDefinition } from './cloud-setup.js';
-import { MachineRecords } from './machine-records.js';
 import { nodeUserData } from './node-user-data.js';
-import { isTransientFault, retryTransient } from './transient-retry.js';
+import { listedOrNone, pollUntil, waitForStatus } from './machine-steps.js';
+import { retryTransient } from './transient-retry.js';
 
-interface VmRecord {
-  id: string;
-  cloud: string;
-  pool: string;
-  flavour: string;
-  tag: string | undefined;
+interface VmRecord extends MachineRecord {
   /** The VM's name on the platform: how a retried start finds it. */
   vmName: string;
   /** The platform's id for it, once known. */
   cloudId: string | undefined;
-  address: string | undefined;
-  createdAt: string;
 }
 
 export const vmNameOf = (instanceId: string) => `micado-${instanceId}`;
 
-export class CloudBrokerInstanceDriver implements CloudDriver {
-  readonly name = 'cloudbroker';
-  private readonly records: MachineRecords<VmRecord>;
-
+export class CloudBrokerInstanceDriver extends CloudBrokerMachines<VmRecord> {
   constructor(
-    private readonly config: MicadoConfig,
-    private readonly definition: CloudDefinition,
+    config: MicadoConfig,
+    definition: CloudDefinition,
     private readonly client: CloudBrokerClient,
   ) {
-    this.records = new MachineRecords(join(config.stateDir, 'cloudbroker'), definition.name);
+    super(config, definition);
   }
 
-  get cloud(): string {
-    return this.definition.name;
+  protected recordOf(request: InstanceRequest) {
+    return { vmName: vmNameOf(request.id), cloudId: undefined };
   }
 
-  async start(
-    request: InstanceRequest,
-    bootstrap: NodeBootstrap | Promise<NodeBootstrap>,
-    onPhase?: (phase: string) => void,
-  ): Promise<Instance> {
+  protected async boot(record: VmRecord, context: BootContext): Promise<string> {
+    const { request, bootstrap, instanceType, deadline, step, onPhase } = context;
     const { definition } = this;
-    const flavour = Object.keys(definition.flavours).find(
-      (f) => f.toLowerCase() === request.flavour.toLowerCase(),
+    onPhase?.(`starting a CloudBroker instance on ${definition.name}`);
+    const [deploymentId, keyPairId] = await step('catalog', () =>
+      Promise.all([
+        this.idOf('deployments', definition.deployment!),
+        definition.keyPair ? this.idOf('key_pairs', definition.keyPair) : undefined,
+      ]),
     );
-    const instanceType = flavour === undefined ? undefined : definition.flavours[flavour];
-    if (!instanceType) {
-      const known = Object.keys(definition.flavours).join(', ');
-      throw usageError(
-        `cloud ${definition.name} has no flavour '${request.flavour}': use one of ${known}`,
-      );
-    }
-    if (!isValidInstanceId(request.id)) throw usageError(`invalid instance id '${request.id}'`);
-    const record: VmRecord = this.records.read(request.id) ?? {
-      id: request.id,
-      cloud: definition.name,
-      pool: request.pool,
-      flavour: request.flavour,
-      tag: request.tag,
-      vmName: vmNameOf(request.id),
-      cloudId: undefined,
-      address: undefined,
-      createdAt: new Date().toISOString(),
-    };
-    // Recorded before the VM exists: a crash from here on leaves a name to find it by.
+    const boot = await bootstrap;
+    // Safe to repeat: a create looks the VM up by its unique name first.
+    const vm = await step('create', () =>
+      this.client.createInstance({
+        name: record.vmName,
+        deploymentId,
+        instanceTypeId: instanceType,
+        keyPairId,
+        openedPorts: definition.openedPorts,
+        userData: nodeUserData({ ...bootParameters(request, boot), tag: request.tag ?? '' }),
+      }),
+    );
+    record.cloudId = vm.id;
     this.records.write(record);
-    const deadline = Date.now() + this.config.cloudbroker.provisionTimeoutMs;
-    const step = <T>(what: string, fn: () => Promise<T>) =>
-      retryTransient(fn, {
-        deadline,
-        onRetry: (err) => onPhase?.(`${what}: ${err.message}; trying again`),
-      });
-    try {
-      onPhase?.(`starting a CloudBroker instance on ${definition.name}`);
-      const [deploymentId, keyPairId] = await step('catalog', () =>
-        Promise.all([
-          this.idOf('deployments', definition.deployment!),
-          definition.keyPair ? this.idOf('key_pairs', definition.keyPair) : undefined,
-        ]),
-      );
-      const boot = await bootstrap;
-      // Safe to repeat: a create looks the VM up by its unique name first.
-      const vm = await step('create', () =>
-        this.client.createInstance({
-          name: record.vmName,
-          deploymentId,
-          instanceTypeId: instanceType,
-          keyPairId,
-          openedPorts: definition.openedPorts,
-          userData: nodeUserData({ ...bootParameters(request, boot), tag: request.tag ?? '' }),
-        }),
-      );
-      record.cloudId = vm.id;
-      this.records.write(record);
-      record.address = await this.waitForAddress(vm.id, deadline, onPhase);
-      this.records.write(record);
-      return this.view(record, { status: 'running' });
-    } catch (err) {
-      // What was started is given back: no VM outlives a failed start.
-      await this.stop(request.id).catch(() => undefined);
-      throw err;
-    }
+    return this.waitForAddress(vm.id, deadline, onPhase);
   }
 
   async stop(id: string): Promise<void> {
@@ -146,19 +90,12 @@ export class CloudBrokerInstanceDriver implements CloudDriver {
     this.records.remove(id);
   }
 
-  forget(id: string): void {
-    this.records.remove(id);
-  }
-
   async list(): Promise<Instance[]> {
     const records = this.records.all();
     if (records.length === 0) return [];
     // A platform that does not answer leaves the machines known, their state unknown:
     // `down` must still find them to say which are left running.
-    const listed = await this.client.list('instances').catch((err: unknown) => {
-      if (err instanceof CloudBrokerError) return [];
-      throw err;
-    });
+    const listed = await listedOrNone(this.client.list('instances'));
     // A VM that runs is shown over one of the same name that halted (a late duplicate).
     const halted = (r: { status?: string }) => r.status?.toLowerCase() === 'halted';
     const byName = new Map(
@@ -207,50 +144,27 @@ export class CloudBrokerInstanceDriver implements CloudDriver {
     deadline: number,
     onPhase?: (phase: string) => void,
   ): Promise<string> {
-    let last = '';
-    for (;;) {
-      let phase: string;
-      try {
+    return pollUntil(this.config, {
+      deadline,
+      onPhase,
+      look: async () => {
         const vm = await this.client.getInstance(id);
-        phase = `instance ${vm.status}${vm.address ? ` at ${vm.address}` : ''}`;
-        if (vm.status === 'running' && vm.address) return vm.address;
         if (GONE_INSTANCE_STATES.includes(vm.status))
           throw new MicadoError('cloud', `CloudBroker instance ${id} went ${vm.status} before it was up`); // prettier-ignore
-      } catch (err) {
-        if (!isTransientFault(err)) throw err;
-        phase = `instance not read: ${err.message}`;
-      }
-      if (phase !== last) onPhase?.(phase);
-      last = phase;
-      if (Date.now() > deadline) {
-        throw new MicadoError(
-          'cloud',
-          `CloudBroker instance ${id} is not running with an address after ${Math.round(this.config.cloudbroker.provisionTimeoutMs / 1000)} s (${phase})`,
-        );
-      }
-      await sleep(this.config.cloudbroker.pollIntervalMs);
-    }
+        return {
+          phase: `instance ${vm.status}${vm.address ? ` at ${vm.address}` : ''}`,
+          found: vm.status === 'running' ? vm.address : undefined,
+        };
+      },
+      timeout: (phase) =>
+        `CloudBroker instance ${id} is not running with an address after ${Math.round(this.config.cloudbroker.provisionTimeoutMs / 1000)} s (${phase})`,
+    });
   }
 
   /** Wait until the VM is halted, or the platform no longer knows it. */
   private async waitForHalt(id: string, faultDeadline: number): Promise<void> {
-    const deadline = Date.now() + this.config.cloudbroker.provisionTimeoutMs;
-    for (;;) {
-      let status = 'unknown';
-      try {
-        status = (await this.client.getInstance(id)).status;
-        if (status === 'halted') return;
-      } catch (err) {
-        if (err instanceof CloudBrokerError && err.fault === 'not found') return;
-        if (!isTransientFault(err) || Date.now() > faultDeadline) throw err;
-      }
-      if (Date.now() > deadline)
-        throw new MicadoError(
-          'cloud',
-          `CloudBroker instance ${id} is still ${status} after ${Math.round(this.config.cloudbroker.provisionTimeoutMs / 1000)} s`,
-        );
-      await sleep(this.config.cloudbroker.pollIntervalMs);
-    }
+    const status = async () => (await this.client.getInstance(id)).status;
+    await waitForStatus(this.config, `CloudBroker instance ${id}`, status, ['halted'], faultDeadline); // prettier-ignore
   }
 
   private view(
@@ -258,15 +172,7 @@ export class CloudBrokerInstanceDriver implements CloudDriver {
     seen: { status: string | undefined; cloudId?: string; cost?: Instance['cost'] },
   ): Instance {
     return {
-      id: record.id,
-      driver: this.name,
-      cloud: record.cloud,
-      pool: record.pool,
-      flavour: record.flavour,
-      tag: record.tag,
-      address: record.address,
-      state: stateOf(seen.status),
-      createdAt: record.createdAt,
+      ...this.machine(record, stateOf(seen.status)),
       cloudId: seen.cloudId ?? record.cloudId,
       ...(seen.status ? { cloudState: seen.status } : {}),
       ...(seen.cost ? { cost: seen.cost } : {}),
