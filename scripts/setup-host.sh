@@ -28,9 +28,8 @@ fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup-host: installing npm packages"
-  # npm install, not npm ci: this npm writes only the host platform's optional packages
-  # (rollup's native binaries) into the lock and then refuses that lock under ci.
-  # install still takes the versions the lock pins.
-  npm install --no-audit --no-fund --loglevel=error
+  # npm ci: exactly the lock, which it never rewrites, so a fresh clone stays unmodified.
+  # The lock lists every platform's optional binaries (rollup's), as npm writes it.
+  npm ci --no-audit --no-fund --loglevel=error
 fi
 npm run --silent build
