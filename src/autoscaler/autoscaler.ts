@@ -20,15 +20,13 @@ import { HOUR_MS } from '../store/usage-grains.js';
 import type { Store } from '../store/store.js';
 import {
   amountOf,
-  fits,
-  freeRoom,
   connectEngine,
   type OrchestratorSwarm,
   type SwarmNode,
   type SwarmService,
 } from '../swarm/index.js';
 import { buildClusterView, type ClusterView, type NodeView } from './cluster-view.js';
-import { satisfies } from './constraints.js';
+import { canHold, roomOn } from './placement.js';
 import { AutoscalerMetrics } from './metrics.js';
 import { afterFailure, afterSuccess, FRESH_POOL, type PoolState } from './pool-state.js';
 import type { NodeProvisioner, StartOutcome } from '../nodes/node-provisioner.js';
@@ -305,9 +303,7 @@ export class Autoscaler {
     );
     const targets = new Set<NodeView>();
     for (const task of stuck) {
-      const node = ready.find(
-        (n) => fits(freeRoom(n.capacity, n.reserved), task) && satisfies(n, task.constraints),
-      );
+      const node = ready.find((n) => canHold(roomOn(n), task));
       if (node) targets.add(node);
     }
     if (targets.size === 0) return;

@@ -21,6 +21,8 @@ export interface TaskDemand {
   cpuMilli: number;
   memoryMb: number;
   constraints: string[];
+  /** Host ports it publishes on its node (PORT/PROTOCOL): one task of them per node. */
+  hostPorts?: string[];
 }
 
 export interface PendingTask extends TaskDemand {
@@ -68,6 +70,9 @@ export function demandOf(task: SwarmTask, service: SwarmService | undefined): Ta
     service: service?.name ?? task.serviceId,
     ...amountOf(task.reservations),
     constraints: service?.constraints ?? [],
+    hostPorts: (service?.ports ?? [])
+      .filter((p) => p.mode === 'host' && p.published > 0)
+      .map((p) => `${p.published}/${p.protocol ?? 'tcp'}`),
   };
 }
 

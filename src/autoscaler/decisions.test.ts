@@ -215,6 +215,50 @@ describe('scale-up', () => {
   });
 });
 
+describe('host ports', () => {
+  const on8080 = (id: string) =>
+    pending(id, 50, { service: 'container-web', hostPorts: ['8080/tcp'] });
+  const holding = (id: string, ports: string[]) =>
+    node(id, {
+      reserved: { cpuMilli: 100, memoryMb: 50 },
+      tasks: [{ ...on8080(`t${id}`), hostPorts: ports }],
+    });
+
+  it.each([
+    ['a task pending on its host port asks for a node, though room is left', [holding('n1', ['8080/tcp'])], [on8080('a')], 1],
+    ['two replicas on the same host port ask for two nodes', [], [on8080('a'), on8080('b')], 2],
+    ['a node whose tasks publish another port takes it', [holding('n1', ['9090/tcp'])], [on8080('a')], 0],
+    ['the same port over udp is no clash', [holding('n1', ['8080/udp'])], [on8080('a')], 0],
+    ['a task with no host port shares the node', [holding('n1', ['8080/tcp'])], [pending('a', 50)], 0],
+    ['of two nodes, the one with the port free takes it', [holding('n1', ['8080/tcp']), node('n2')], [on8080('a')], 0],
+  ])('%s', (_, nodes, tasks, expected) => {
+    const plan = up(view({ nodes, pending: tasks }));
+    expect(plan.requests.reduce((n, r) => n + r.count, 0)).toBe(expected);
+    expect(plan.unplaceable).toEqual([]);
+  }); // prettier-ignore
+
+  it('counts a node on its way as free of ports, and fills it once per port', () => {
+    const plan = up(view({ nodes: [holding('n1', ['8080/tcp'])], pending: [on8080('a'), on8080('b')], incoming: [{ pool: 'default', instance: 'i-1' }] })); // prettier-ignore
+    expect(plan.requests).toEqual([{ pool: 'default', count: 1, for: ['container-web'] }]);
+  });
+
+  it('keeps a node whose task would have nowhere to publish its port', () => {
+    const long = NOW - 600_000;
+    const settings = { scaleDownUtilization: 0.5, scaleDownUnneededMs: 600_000, scaleDownDelayAfterUpMs: 600_000, scaleDownCooldownMs: 60_000 }; // prettier-ignore
+    const down = (nodes: NodeView[]) =>
+      planScaleDown({ view: view({ nodes }), pools: { default: pool() }, settings, poolStates: new Map(), unneededSince: new Map([['a', long]]), lastScaleUp: -Infinity, now: NOW }).remove.map((n) => n.id); // prettier-ignore
+    expect(down([holding('a', ['8080/tcp']), holding('b', ['8080/tcp'])])).toEqual([]);
+    expect(down([holding('a', ['8080/tcp']), holding('b', ['9090/tcp'])])).toEqual(['a']);
+  });
+
+  it('reads the host ports a service publishes on a fixed port, not those the engine chooses', () => {
+    const service = { id: 's', version: 1, name: 'container-web', image: 'x', replicas: 2, labels: {}, reservations: {}, constraints: [], command: [], args: [], env: [], createdAt: '', updatedAt: '',
+      ports: [{ target: 80, published: 8080, mode: 'host' as const }, { target: 81, published: 0, mode: 'host' as const }, { target: 82, published: 9000, mode: 'ingress' as const }] }; // prettier-ignore
+    const task = { id: 't', serviceId: 's', nodeId: undefined, slot: 1, desiredState: 'running', state: 'pending', message: '', error: 'no suitable node (host-mode port already in use on 1 node)', containerId: undefined, reservations: {}, ports: [], updatedAt: '' }; // prettier-ignore
+    expect(buildClusterView([], [task], [service], []).pending[0]?.hostPorts).toEqual(['8080/tcp']);
+  });
+});
+
 describe('the cluster view', () => {
   it('counts a joined node as on its way until its labels land, so no second node is asked for', () => {
     const joined = { id: 'n', version: 1, hostname: 'h', role: 'worker' as const, state: 'ready', availability: 'active' as const, address: '', engineLabels: { 'micado.instance': 'i-x', 'micado.pool': 'vm' }, labels: {}, capacity: {} }; // prettier-ignore

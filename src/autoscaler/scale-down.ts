@@ -13,9 +13,9 @@
  * nodes is kept warm instead.
  */
 import type { NodePool } from '../config/config.js';
-import { fits, freeRoom, largestFirst, take, type Amount } from '../swarm/capacity.js';
+import { largestFirst } from '../swarm/capacity.js';
 import type { ClusterView, NodeView, TaskDemand } from './cluster-view.js';
-import { satisfies } from './constraints.js';
+import { canHold, place, roomOn, type Room } from './placement.js';
 import { FRESH_POOL, type PoolState } from './pool-state.js';
 
 export interface ScaleDownSettings {
@@ -98,10 +98,7 @@ export function planScaleDown(input: ScaleDownInput): ScaleDownPlan {
     view.nodes
       .filter((n) => n.role === 'worker' && n.ready && n.active && !n.scalingDown)
       .filter((n) => !remove.includes(n))
-      .map((n) => ({
-        node: n,
-        free: freeRoom(n.capacity, n.reserved),
-      }));
+      .map(roomOn);
   let movedOne = false;
   for (const node of eligible) {
     const pool = node.pool!;
@@ -113,7 +110,7 @@ export function planScaleDown(input: ScaleDownInput): ScaleDownPlan {
     if (poolSize.get(pool)! - 1 < pools[pool]!.min) continue;
     if (node.tasks.length > 0) {
       if (movedOne) continue;
-      const others = staying().filter((s) => s.node !== node);
+      const others = staying().filter((s) => s.traits !== node);
       if (!fitsElsewhere(node.tasks, others)) continue;
       movedOne = true;
     }
@@ -123,12 +120,12 @@ export function planScaleDown(input: ScaleDownInput): ScaleDownPlan {
   return { unneededSince, remove, keepWarm };
 }
 
-/** Whether the tasks can all be placed on the other nodes' free room (largest first). */
-function fitsElsewhere(tasks: TaskDemand[], others: { node: NodeView; free: Amount }[]): boolean {
+/** Whether the tasks can all be placed on the other nodes' room (largest first). */
+function fitsElsewhere(tasks: TaskDemand[], others: Room[]): boolean {
   for (const task of [...tasks].sort(largestFirst)) {
-    const target = others.find((o) => fits(o.free, task) && satisfies(o.node, task.constraints));
+    const target = others.find((o) => canHold(o, task));
     if (!target) return false;
-    take(target.free, task);
+    place(target, task);
   }
   return true;
 }

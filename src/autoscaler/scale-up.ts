@@ -12,16 +12,10 @@
  */
 import type { Flavour, NodePool } from '../config/config.js';
 import { NODE_LABEL, nodeLabels } from '../cloud/cloud-driver.js';
-import {
-  fits,
-  flavourAmount,
-  freeRoom,
-  largestFirst,
-  take,
-  type Amount,
-} from '../swarm/capacity.js';
+import { flavourAmount, largestFirst, type Amount } from '../swarm/capacity.js';
 import type { ClusterView, NodeTraits, NodeView, PendingTask, TaskDemand } from './cluster-view.js';
 import { satisfies } from './constraints.js';
+import { canHold, emptyRoom, place, roomOn, type Room } from './placement.js';
 import { isBackedOff, FRESH_POOL, type PoolState } from './pool-state.js';
 
 export interface Limits {
@@ -60,18 +54,13 @@ export interface ScaleUpPlan {
 }
 
 /** A node in the simulation: real, on its way, or opened by this plan. */
-interface Bin {
-  free: Amount;
-  traits: NodeTraits;
+interface Bin extends Room {
   /** The pool a node opened by this plan comes from. */
   pool?: string;
 }
 
 /** What a new node of each pool would be. */
 type Templates = Map<string, { traits: NodeTraits; capacity: Amount }>;
-
-const holds = (bin: Bin, task: TaskDemand) =>
-  fits(bin.free, task) && satisfies(bin.traits, task.constraints);
 
 /** The traits a node of the pool will have once it joins. */
 export function poolTraits(name: string, pool: NodePool): NodeTraits {
@@ -105,13 +94,10 @@ function templatesOf(
 function binsOf(view: ClusterView, templates: Templates): { existing: Bin[]; incoming: Bin[] } {
   const existing = view.nodes
     .filter((n) => n.role === 'worker' && n.ready && n.active && !n.scalingDown)
-    .map((n) => ({ free: freeRoom(n.capacity, n.reserved), traits: n }));
+    .map(roomOn);
   const incoming = view.incoming
     .filter((i) => templates.has(i.pool))
-    .map((i) => {
-      const template = templates.get(i.pool)!;
-      return { free: { ...template.capacity }, traits: template.traits };
-    });
+    .map((i) => emptyRoom(templates.get(i.pool)!.capacity, templates.get(i.pool)!.traits));
   return { existing, incoming };
 }
 
@@ -163,7 +149,7 @@ class Budget {
   /** Open a node of the pool for `reason` (a service, or the pool's min). */
   open(name: string, reason: string): Bin {
     const template = this.templates.get(name)!;
-    const bin = { free: { ...template.capacity }, traits: template.traits, pool: name };
+    const bin: Bin = { ...emptyRoom(template.capacity, template.traits), pool: name };
     this.opened.push(bin);
     this.count(name, template.capacity);
     const request = this.requests.get(name) ?? { pool: name, count: 0, for: [] };
@@ -202,32 +188,32 @@ export function planScaleUp(input: ScaleUpInput): ScaleUpPlan {
   }
   const warm = view.nodes
     .filter((n) => n.role === 'worker' && n.warm && n.ready && n.pool && templates.has(n.pool))
-    .map((n) => ({ free: freeRoom(n.capacity, n.reserved), traits: n, node: n }));
+    .map((n) => ({ ...roomOn(n), node: n }));
   const activate: ScaleUpPlan['activate'] = [];
 
   const unplaceable: ScaleUpPlan['unplaceable'] = [];
   const waiting: ScaleUpPlan['waiting'] = [];
   for (const task of [...view.pending].sort(largestFirst)) {
-    const woken = warm.find((b) => holds(b, task));
+    const woken = warm.find((b) => canHold(b, task));
     if (woken) {
-      take(woken.free, task);
+      place(woken, task);
       const entry = activate.find((a) => a.node === woken.node);
       if (!entry) activate.push({ node: woken.node, for: [task.service] });
       else if (!entry.for.includes(task.service)) entry.for.push(task.service);
       continue;
     }
     const placed =
-      existing.find((b) => holds(b, task)) ??
-      incoming.find((b) => holds(b, task)) ??
-      budget.opened.find((b) => holds(b, task));
+      existing.find((b) => canHold(b, task)) ??
+      incoming.find((b) => canHold(b, task)) ??
+      budget.opened.find((b) => canHold(b, task));
     if (placed) {
-      take(placed.free, task);
+      place(placed, task);
       budget.name(placed, task.service);
       continue;
     }
     const able = poolNames.filter((name) => {
       const template = templates.get(name)!;
-      return holds({ free: { ...template.capacity }, traits: template.traits }, task);
+      return canHold(emptyRoom(template.capacity, template.traits), task);
     });
     if (able.length === 0) {
       // Without pools nodes are started by hand: a task waits for one, as it would in Swarm.
@@ -241,7 +227,7 @@ export function planScaleUp(input: ScaleUpInput): ScaleUpPlan {
       waiting.push({ task, why: reasons.map((r) => r.why).join('; ') });
       continue;
     }
-    take(budget.open(chosen.name, task.service).free, task);
+    place(budget.open(chosen.name, task.service), task);
   }
 
   // Each pool's warm buffer: warm nodes not woken, and warm ones on their way.
