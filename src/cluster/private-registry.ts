@@ -85,6 +85,59 @@ const MANIFEST_TYPES = [
   'application/vnd.oci.image.index.v1+json',
 ].join(', ');
 
+/** A manifest, or a list of them (an index) for several platforms. */
+interface ManifestJson {
+  config?: { digest?: string };
+  manifests?: { digest: string; platform?: { os?: string; architecture?: string } }[];
+}
+
+/** An image's configuration blob, as far as micado reads it. */
+interface ImageConfigJson {
+  config?: { ExposedPorts?: Record<string, unknown> };
+}
+
+/**
+ * The TCP ports the image `repository:tag` declares it listens on (its EXPOSE lines),
+ * lowest first; undefined when the registry does not hold it. Of a multi-platform
+ * image, the linux/amd64 one's (or the first's).
+ */
+export async function registryExposedPorts(
+  registry: string,
+  repository: string,
+  tag: string,
+): Promise<number[] | undefined> {
+  const base = `http://${registry}/v2/${repository}`;
+  const get = async <T>(path: string, accept?: string): Promise<T | undefined> => {
+    const answer = await fetch(`${base}${path}`, {
+      headers: accept ? { Accept: accept } : {},
+      signal: AbortSignal.timeout(5_000),
+    });
+    if (answer.status === 404) return undefined;
+    if (!answer.ok) throw new Error(`the registry answered ${answer.status} for ${repository}`);
+    return (await answer.json()) as T;
+  };
+  let manifest = await get<ManifestJson>(`/manifests/${tag}`, MANIFEST_TYPES);
+  if (manifest?.manifests) {
+    const entries = manifest.manifests;
+    const chosen =
+      entries.find((m) => m.platform?.os === 'linux' && m.platform.architecture === 'amd64') ??
+      entries[0];
+    manifest = chosen
+      ? await get<ManifestJson>(`/manifests/${chosen.digest}`, MANIFEST_TYPES)
+      : undefined;
+  }
+  const digest = manifest?.config?.digest;
+  if (!digest) return undefined;
+  const image = await get<ImageConfigJson>(`/blobs/${digest}`);
+  const exposed = Object.keys(image?.config?.ExposedPorts ?? {});
+  return exposed
+    .map((key) => /^(\d+)(?:\/tcp)?$/.exec(key)?.[1])
+    .filter((port): port is string => port !== undefined)
+    .map(Number)
+    .filter((port) => port >= 1 && port <= 65_535)
+    .sort((a, b) => a - b);
+}
+
 /** The repositories the registry holds. */
 export async function registryRepositories(registry: string): Promise<string[]> {
   const repositories: string[] = [];

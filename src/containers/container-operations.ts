@@ -5,7 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { conflictError, messageOf, MicadoError } from '../errors.js';
 import type { SwarmClient, SwarmNode, SwarmService } from '../swarm/index.js';
-import { registryHas } from '../cluster/private-registry.js';
+import { registryExposedPorts, registryHas } from '../cluster/private-registry.js';
 import { CONTAINER_LABEL, containerServiceSpec, type LaunchRequest } from './container-spec.js';
 import { routePath } from './route-address.js';
 import { chooseContainerName } from './container-names.js';
@@ -43,12 +43,16 @@ export async function launchContainer(
     new Set(services.map((s) => s.name)),
     asked.name,
   );
-  const request: LaunchRequest = { ...asked, name };
   if (!found) {
     throw conflictError(
-      `image '${request.image.given}' is not in the private registry: build it with micado build, or push it to ${registry}`,
+      `image '${asked.image.given}' is not in the private registry: build it with micado build, or push it to ${registry}`,
     );
   }
+  const request: LaunchRequest = {
+    ...asked,
+    name,
+    containerPort: asked.containerPort ?? (await exposedPortFor(asked, registry, repository, tag)),
+  };
   if (request.domain) {
     // A domain and path name one application: the proxy could not tell two apart.
     const domain = request.domain.toLowerCase();
@@ -66,18 +70,32 @@ export async function launchContainer(
       );
     }
   }
-  // A container with a domain publishes on a node port the engine chooses per task.
-  if (request.port && !request.domain) {
-    const holder = services.find((s) => s.ports.some((p) => p.published === request.port));
-    if (holder)
-      throw conflictError(
-        `port ${request.port} is already published by ${holder.name}: choose another`,
-      );
-  }
+  // A node port (-p) another container publishes too is no refusal: two tasks of it never
+  // share a node, and a task pending on its port is the autoscaler's reason for a node.
   const problem = allowed?.(services);
   if (problem) throw conflictError(problem);
   await manager.createService(containerServiceSpec(request));
   return name;
+}
+
+/**
+ * The port a container with a domain and no port of its own listens on: the image's
+ * first exposed TCP port. An image that exposes none cannot be served: refused.
+ */
+async function exposedPortFor(
+  asked: Omit<LaunchRequest, 'name'>,
+  registry: string,
+  repository: string,
+  tag: string,
+): Promise<number | undefined> {
+  if (!asked.domain || asked.port !== undefined) return undefined;
+  const exposed = await registryExposedPorts(registry, repository, tag);
+  if (!exposed || exposed.length === 0) {
+    throw conflictError(
+      `image '${asked.image.given}' exposes no port for the proxy to reach: give the port it listens on with -p PORT (or --container-port PORT)`,
+    );
+  }
+  return exposed[0];
 }
 
 /**

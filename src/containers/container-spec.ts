@@ -1,8 +1,13 @@
 /**
  * What `micado launch` asks of Swarm: a service carrying micado's labels, reserving the
  * generic resources nodes advertise, placed by pool, publishing its port on its node.
- * A container with a domain is reached through the proxy: its port is published on a
- * node port the engine chooses per task, so its replicas may share a node.
+ *
+ * Ports, as the manual has them: `-p PORT` is the port of the instance the container
+ * runs on (published there in host mode, to the same port in the container unless
+ * `--container-port` says otherwise), with or without a domain; two replicas of it never
+ * share a node. A container with a domain and no `-p` is reached through the proxy: its
+ * container port (`--container-port`, else the image's first exposed TCP port) is
+ * published on a node port the engine chooses per task, so its replicas may share a node.
  */
 import { usageError } from '../errors.js';
 import { resourcesOf, type ServiceSpec } from '../swarm/index.js';
@@ -33,7 +38,10 @@ export interface LaunchRequest {
   expiresAt?: number;
   /** The path prefix of the domain this container serves (`--path`); all of it when absent. */
   path?: string;
+  /** The node port it is published on (`-p`): fixed, one replica per node. */
   port?: number;
+  /** The port it listens on inside (`--container-port`, or what the image exposes). */
+  containerPort?: number;
   environment: string[];
   cpuMilli: number;
   memoryMb: number;
@@ -46,6 +54,7 @@ const LOCATION = /^[a-z][a-z0-9-]{0,31}$/;
 export function checkLaunchOptions(options: {
   environment: string[];
   port?: string;
+  containerPort?: string;
   domain?: string;
   path?: string;
   location?: string;
@@ -55,6 +64,12 @@ export function checkLaunchOptions(options: {
   if (bad !== undefined) return `invalid environment '${bad}': use KEY=VALUE`;
   if (options.port !== undefined && !isPort(options.port)) {
     return `invalid port '${options.port}': use a number from 1 to 65535`;
+  }
+  if (options.port !== undefined && NODE_PORTS.has(Number(options.port))) {
+    return `port ${options.port} is taken on every node (${NODE_PORTS.get(Number(options.port))}): choose another -p`;
+  }
+  if (options.containerPort !== undefined && !isPort(options.containerPort)) {
+    return `invalid container port '${options.containerPort}': use a number from 1 to 65535`;
   }
   if (options.domain !== undefined && !isHostName(options.domain)) {
     return `invalid domain '${options.domain}': use a host name such as app.example.org`;
@@ -72,6 +87,15 @@ export function checkLaunchOptions(options: {
   }
   return undefined;
 }
+
+/**
+ * Ports every node listens on itself: a task published on one could start nowhere, and
+ * no new node would help.
+ */
+export const NODE_PORTS: ReadonlyMap<number, string> = new Map([
+  [2376, "the node engine's TLS port"],
+  [7946, "Swarm's node-to-node gossip"],
+]);
 
 function isPort(text: string): boolean {
   return /^\d{1,5}$/.test(text) && Number(text) >= 1 && Number(text) <= 65535;
@@ -102,15 +126,13 @@ export function containerServiceSpec(request: LaunchRequest): ServiceSpec {
   // A script replaces the image's command; arguments go to whichever runs.
   if (request.script) spec.command = [request.script];
   if (request.arguments && request.arguments.length > 0) spec.args = request.arguments;
-  if (request.port) {
-    const published = request.domain ? 0 : request.port;
-    spec.ports = [{ target: request.port, published, mode: 'host' }];
-  }
+  const target = request.containerPort ?? request.port;
+  if (target) spec.ports = [{ target, published: request.port ?? 0, mode: 'host' }];
   return spec;
 }
 
-export function parsePort(text: string | undefined): number | undefined {
+export function parsePort(text: string | undefined, what = 'port'): number | undefined {
   if (text === undefined) return undefined;
-  if (!isPort(text)) throw usageError(`invalid port '${text}': use a number from 1 to 65535`);
+  if (!isPort(text)) throw usageError(`invalid ${what} '${text}': use a number from 1 to 65535`);
   return Number(text);
 }

@@ -109,6 +109,13 @@ describe('launch options', () => {
     [{ environment: [], port: '0' }, /invalid port '0'/],
     [{ environment: [], port: '65536' }, /invalid port/],
     [{ environment: [], port: '80x' }, /invalid port/],
+    [
+      { environment: [], port: '2376' },
+      /^port 2376 is taken on every node \(the node engine's TLS port\): choose another -p$/,
+    ],
+    [{ environment: [], port: '7946' }, /taken on every node/],
+    [{ environment: [], containerPort: '0' }, /invalid container port '0'/],
+    [{ environment: [], port: '8080', containerPort: '80' }, undefined],
     [{ environment: [], domain: 'bad_domain' }, /invalid domain/],
     [{ environment: [], location: 'Web' }, /invalid location/],
     [{ environment: [], replicas: '-1' }, /invalid replicas/],
@@ -139,6 +146,27 @@ describe('launch options', () => {
     expect(spec.ports).toEqual([{ target: 5432, published: 5432, mode: 'host' }]);
   });
 
+  it.each([
+    ['-p with a domain: the same port of its node, proxied there', { port: 8080, domain: 'a.example' }, { target: 8080, published: 8080 }],
+    ['-p and --container-port: the node port to the container port', { port: 8080, containerPort: 80 }, { target: 80, published: 8080 }],
+    ['--container-port alone: a node port per task, the engine choice', { containerPort: 80, domain: 'a.example' }, { target: 80, published: 0 }],
+    ['--container-port without a domain: a node port per task too', { containerPort: 80 }, { target: 80, published: 0 }],
+  ])('publishes %s', (_, ports, published) => {
+    const spec = containerServiceSpec({
+      name: 'container-web', client: 'web', environment: [], cpuMilli: 100, memoryMb: 64, replicas: 1,
+      image: { given: 'web', name: `${REGISTRY}/web:latest` }, ...ports,
+    }); // prettier-ignore
+    expect(spec.ports).toEqual([{ ...published, mode: 'host' }]);
+  }); // prettier-ignore
+
+  it('publishes nothing without a port of either kind', () => {
+    const spec = containerServiceSpec({
+      name: 'container-job', client: 'job', environment: [], cpuMilli: 100, memoryMb: 64, replicas: 1,
+      image: { given: 'job', name: `${REGISTRY}/job:latest` },
+    }); // prettier-ignore
+    expect(spec.ports).toBeUndefined();
+  });
+
   it('makes a labelled service that reserves capacity and publishes on its node', () => {
     const spec = containerServiceSpec({
       name: 'container-client',
@@ -149,7 +177,7 @@ describe('launch options', () => {
       arguments: ['user', 'host_ip'],
       domain: 'app.example.org',
       path: '/shop/',
-      port: 8080,
+      containerPort: 8080,
       environment: ['MODE=prod'],
       cpuMilli: 500,
       memoryMb: 300,
@@ -164,7 +192,6 @@ describe('launch options', () => {
         'micado.image': 'container-default',
         'micado.domain': 'app.example.org',
         'micado.path': '/shop',
-        'micado.port': '8080',
         'micado.location': 'application',
       },
       env: ['MODE=prod'],
@@ -173,7 +200,7 @@ describe('launch options', () => {
       constraints: ['node.labels.micado.pool==application'],
       command: ['/usr/src/app/app.sh'],
       args: ['user', 'host_ip'],
-      // Reached through the proxy: a node port per task, the engine's choice.
+      // Reached through the proxy only: a node port per task, the engine's choice.
       ports: [{ target: 8080, published: 0, mode: 'host' }],
     });
   });

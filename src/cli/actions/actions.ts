@@ -45,6 +45,7 @@ export interface LaunchOptions extends Json {
   containerName?: string;
   ttl?: string;
   port?: string;
+  containerPort?: string;
   environment: string[];
   cpu?: string;
   memory?: string;

@@ -65,6 +65,7 @@ export async function launchAction(ctx: CommandContext, options: LaunchOptions):
       domain: options.domain,
       path: options.path,
       port: parsePort(options.port),
+      containerPort: parsePort(options.containerPort, 'container port'),
       environment: options.environment,
       cpuMilli,
       memoryMb,

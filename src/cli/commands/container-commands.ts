@@ -39,7 +39,11 @@ export function registerLaunch(program: Command, run: Run<LaunchOptions>): void 
     )
     .option(
       '-p, --port <port>',
-      'port the container serves on, published on its node (one the engine chooses with -d)',
+      "port of the instance it runs on (and the container's, unless --container-port); one replica per node",
+    )
+    .option(
+      '--container-port <port>',
+      "port it listens on inside, published on a node port the engine chooses per task (with -d, default: the image's first EXPOSE)",
     )
     .option('-e, --environment <KEY=VALUE>', 'environment variable (repeatable)', collect, [])
     .option('--cpu <cpus>', 'CPUs to reserve per replica, e.g. 0.5 or 500m')
