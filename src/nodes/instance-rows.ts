@@ -21,6 +21,8 @@ export interface InstanceRow {
   cost?: { total: number; currency: string | undefined };
   /** The swarm node's state, or '-' when it has not joined. */
   node: string;
+  /** worker or proxy, once joined. */
+  role: string | undefined;
   hostname: string | undefined;
   availability: string | undefined;
   capacity: { cpuMilli: number; memoryMb: number };
@@ -30,7 +32,8 @@ export interface InstanceRow {
 const NONE = { cpuMilli: 0, memoryMb: 0 };
 
 export function instanceRows(instances: Instance[], nodes: NodeStatus[]): InstanceRow[] {
-  const workers = nodes.filter((n) => n.role === 'worker');
+  // Every machine's node: workers and proxies (the manager is no instance).
+  const workers = nodes.filter((n) => n.role !== 'manager');
   const byInstance = new Map(workers.filter((n) => n.instance).map((n) => [n.instance!, n]));
   const rows: InstanceRow[] = instances.map((i) => {
     const node = byInstance.get(i.id);
@@ -48,6 +51,7 @@ export function instanceRows(instances: Instance[], nodes: NodeStatus[]): Instan
       ...(i.cloudState ? { cloudState: i.cloudState } : {}),
       ...(i.cost ? { cost: i.cost } : {}),
       node: node?.state ?? '-',
+      role: node?.role,
       hostname: node?.hostname,
       availability: node?.availability,
       capacity: node?.capacity ?? NONE,
@@ -66,6 +70,7 @@ export function instanceRows(instances: Instance[], nodes: NodeStatus[]): Instan
       address: node.address,
       state: 'unknown',
       node: node.state,
+      role: node.role,
       hostname: node.hostname,
       availability: node.availability,
       capacity: node.capacity,
