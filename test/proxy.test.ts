@@ -68,7 +68,7 @@ describe('the proxy', () => {
   });
 
   it('serves a launched container at its domain, and a second domain apart from it', async () => {
-    const launch = await cluster.micado('launch', '-i', IMAGE, '-n', 'shop', '-d', 'shop.example', '-p', '8080');
+    const launch = await cluster.micado('launch', '-i', IMAGE, '-n', 'shop', '-d', 'shop.example', '--container-port', '8080');
     expect(launch.code, launch.stderr).toBe(0);
     const launched = Date.now();
     const page = await eventually(async () => {
@@ -94,6 +94,9 @@ describe('the proxy', () => {
       ['container-shop', 'shop.example', 'served'],
       ['container-blog', 'blog.example', 'served'],
     ]); // prettier-ignore
+    // -p is the instance's port: blog is published on 8081 of its node, and proxied there.
+    const blogInfo = (await cluster.micado('info', '-s', 'container-blog')).stdout;
+    expect(blogInfo).toMatch(/^ {2}upstream {5}\d+\.\d+\.\d+\.\d+:8081$/m);
     expect((await ask('shop.example')).status).toBe(200);
   }); // prettier-ignore
 
@@ -120,6 +123,15 @@ describe('the proxy', () => {
       const answer = await ask('shop.example', '/api/');
       return answer.body === shop.body ? answer : undefined;
     }, 10_000)).toMatchObject({ status: 200 });
+  }); // prettier-ignore
+
+  it('launches a domain on a port its image does not listen on, and info -s shows the upstream failing its check', async () => {
+    const launch = await cluster.micado('launch', '-i', IMAGE, '-n', 'deaf', '-d', 'deaf.example', '-p', '8085');
+    expect(launch.code, launch.stderr).toBe(0);
+    const info = (await cluster.micado('info', '-s', 'container-deaf')).stdout;
+    expect(info).toMatch(/^ {2}upstream {5}\d+\.\d+\.\d+\.\d+:8085 \(failing its check: connection refused: nothing listens there\)$/m);
+    const quit = await cluster.micado('quit', '-n', 'container-deaf', '--rm');
+    expect(quit.code, quit.stderr).toBe(0);
   }); // prettier-ignore
 
   // A container with a domain publishes a node port per task (the engine's choice), so

@@ -71,8 +71,22 @@ local function peers_of(route)
 end
 
 -- Access phase: a route with no running instance answers 503, naming its domain.
+--
+-- A request with the header X-Micado-Route-Check is micado asking whether this proxy
+-- routes it (list -c, info -s): answered here, never forwarded, with the route that
+-- took it and how many instances that route has. It tells no one more than a request
+-- of their own would (a route answers, and with 503 when it has no instance).
 function M.check()
-  if peers_of(ngx.var.micado_route) then
+  local route = ngx.var.micado_route
+  if ngx.var.http_x_micado_route_check then
+    local peers = peers_of(route)
+    ngx.status = ngx.HTTP_NO_CONTENT
+    ngx.header["X-Micado-Route"] = route
+    ngx.header["X-Micado-Peers"] = peers and #peers or 0
+    ngx.send_headers()
+    return ngx.exit(ngx.HTTP_NO_CONTENT)
+  end
+  if peers_of(route) then
     return
   end
   ngx.status = ngx.HTTP_SERVICE_UNAVAILABLE

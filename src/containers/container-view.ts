@@ -21,8 +21,12 @@ export interface ContainerView {
   domain: string | undefined;
   /** The domain's path prefix it serves (`--path`); the whole domain when undefined. */
   path: string | undefined;
-  /** With a domain: whether a proxy serves it, or what it lacks (a proxy, a running replica with a port). */
-  proxied: 'served' | 'no proxy' | 'no replica' | undefined;
+  /**
+   * With a domain: whether the proxies serve it, or what it lacks (a proxy, a running
+   * replica with a port, a route on every proxy). From Swarm alone this is what a proxy
+   * would do; the proxies' own word (proxy/route-probe.ts) replaces it where asked.
+   */
+  proxied: 'served' | 'no proxy' | 'no replica' | 'not routed' | undefined;
   /** Why it is not running, when Swarm says. */
   reason: string | undefined;
   /** When its time limit runs out (ISO 8601); undefined: never. */

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CatalogContent, CatalogService } from '../discovery/catalog.js';
 import { peerTable, renderRoutes } from './nginx-config.js';
 import { NginxControl } from './nginx-control.js';
+import { proxyRouting } from './route-probe.js';
 import { routesOf } from './routes.js';
 
 const PACKAGE = join(import.meta.dirname, '../../packages/proxy');
@@ -131,10 +132,15 @@ describe('the Lua balancer in a running nginx', () => {
   const ports: number[] = [];
   let prefix: string;
   let control: NginxControl;
+  /** Requests the instances answered. */
+  let hits = 0;
 
   /** An instance answering its own name. */
   const serve = async (name: string) => {
-    const server = createServer((_, res) => res.end(name));
+    const server = createServer((_, res) => {
+      hits++;
+      res.end(name);
+    });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     servers.push(server);
     return (server.address() as AddressInfo).port;
@@ -192,6 +198,22 @@ describe('the Lua balancer in a running nginx', () => {
     expect((await ask('shop.example', '/apix')).body).toMatch(/^[ab]$/);
     expect((await ask('nothing.example')).status).toBe(404);
     expect((await ask('blog.example')).status).toBe(503);
+  });
+
+  it('answers a route check itself, naming the route and its instances, forwarding nothing', async () => {
+    const proxy = `${LISTEN.address}:${LISTEN.port}`;
+    const before = hits;
+    expect(await proxyRouting([proxy], 'Shop.Example', undefined)).toBe('served');
+    expect(await proxyRouting([proxy], 'shop.example', '/api')).toBe('served');
+    expect(await proxyRouting([proxy], 'blog.example', undefined)).toBe('no replica');
+    expect(await proxyRouting([proxy], 'nothing.example', undefined)).toBe('not routed');
+    // A prefix this proxy does not have is taken by the domain's whole route: not its own.
+    expect(await proxyRouting([proxy], 'shop.example', '/orders')).toBe('not routed');
+    // Every proxy must route it: one that does not answer fails the whole.
+    expect(await proxyRouting([proxy, '127.0.0.1:1'], 'shop.example', undefined)).toBe(
+      'not routed',
+    );
+    expect(hits).toBe(before);
   });
 
   it('serves the same routes over HTTPS with the certificate given', async () => {

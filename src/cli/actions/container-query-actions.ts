@@ -18,6 +18,42 @@ import type { InfoOptions, ListOptions, LogsOptions } from './actions.js';
 import { findContainer, managerFor } from './manager-connection.js';
 import { CONTAINER_LABEL } from '../../containers/container-spec.js';
 import { catalogOf, type CatalogService } from '../../discovery/catalog.js';
+import { NODE_LABEL } from '../../cloud/cloud-driver.js';
+import { proxyRouting } from '../../proxy/route-probe.js';
+import { tcpProbe } from '../../host/tcp-probe.js';
+import type { ContainerView } from '../../containers/container-view.js';
+import type { SwarmNode } from '../../swarm/index.js';
+
+/** How long a proxy or an upstream has to answer a check. */
+const CHECK_TIMEOUT_MS = 2_000;
+
+/** The addresses of the Ready proxies. */
+function proxiesOf(nodes: SwarmNode[]): string[] {
+  return nodes
+    .filter((n) => n.engineLabels[NODE_LABEL.role] === 'proxy' && n.state === 'ready')
+    .map((n) => n.address);
+}
+
+/**
+ * "served" in a listing is the proxies' own word: each Ready proxy is asked whether it
+ * routes the container's domain and path, and to how many instances.
+ */
+async function askProxies<T extends Pick<ContainerView, 'domain' | 'path' | 'proxied'>>(
+  views: T[],
+  nodes: SwarmNode[],
+): Promise<T[]> {
+  const proxies = proxiesOf(nodes);
+  return Promise.all(
+    views.map(async (view) =>
+      view.domain && proxies.length > 0
+        ? {
+            ...view,
+            proxied: await proxyRouting(proxies, view.domain, view.path, CHECK_TIMEOUT_MS),
+          }
+        : view,
+    ),
+  );
+}
 
 export async function listAction(
   { config, output }: CommandContext,
@@ -25,12 +61,16 @@ export async function listAction(
 ): Promise<void> {
   const showContainers = options.containers || !options.instance;
   const { layout, manager } = managerFor(config);
-  const [views, status, machines, measured] = await Promise.all([
+  const [listed, status, machines, measured] = await Promise.all([
     showContainers ? listContainers(manager, options.all ?? false) : undefined,
     options.instance ? clusterStatus(layout) : undefined,
     options.instance ? allInstances(config) : undefined,
     latestMeasurements(config, output),
   ]);
+  const views =
+    listed && listed.some((c) => c.domain)
+      ? await askProxies(listed, await manager.listNodes())
+      : listed;
   const containers = views?.map((c) => ({
     ...c,
     usage: serviceUsage(measured.containers, c.name),
@@ -141,14 +181,31 @@ export async function infoAction(
   ]);
   // Where each one answers, as the catalog (and the manager's /v1/ API) tells it.
   const catalog = new Map(catalogOf(nodes, services, tasks).services.map((s) => [s.name, s]));
-  const infos = services.map((s) => ({
-    ...containerInfo(s, tasks, nodes, options.showEnv ?? false),
-    usage: serviceUsage(measured.containers, s.name),
-    catalog: {
-      tags: catalog.get(s.name)?.tags ?? [],
-      instances: catalog.get(s.name)?.instances ?? [],
-    },
-  }));
+  const viewed = await askProxies(
+    services.map((s) => containerInfo(s, tasks, nodes, options.showEnv ?? false)),
+    nodes,
+  );
+  const infos = await Promise.all(
+    services.map(async (s, index) => {
+      const instances = catalog.get(s.name)?.instances ?? [];
+      return {
+        ...viewed[index]!,
+        usage: serviceUsage(measured.containers, s.name),
+        catalog: { tags: catalog.get(s.name)?.tags ?? [], instances },
+        // What the proxy sends the domain's requests to, each checked for a listener.
+        upstream: s.labels[CONTAINER_LABEL.domain]
+          ? await Promise.all(
+              instances
+                .filter((i) => i.passing && i.port > 0)
+                .map(async (i) => ({
+                  address: `${i.address}:${i.port}`,
+                  failing: await tcpProbe(i.address, i.port, CHECK_TIMEOUT_MS),
+                })),
+            )
+          : undefined,
+      };
+    }),
+  );
   if (options.json) return output.json(options.service ? infos[0] : infos);
   infos.forEach((info, index) => {
     if (index > 0) output.line('');
@@ -190,6 +247,7 @@ function printInfo(
   info: ContainerInfo & {
     usage: Usage | undefined;
     catalog: Pick<CatalogService, 'tags' | 'instances'>;
+    upstream: { address: string; failing: string | undefined }[] | undefined;
   },
 ): void {
   const { spec } = info;
@@ -206,10 +264,9 @@ function printInfo(
   output.line(`  ports        ${info.ports.join(', ') || '-'}`);
   output.line(`  domain       ${info.domain ? `${info.domain}${info.path ?? ''} (${info.proxied})` : '-'}`); // prettier-ignore
   output.line(`  nodes        ${info.nodes.join(', ') || '-'}`);
-  if (info.domain) {
-    // What the proxy sends the domain's requests to: the passing endpoints.
-    const upstream = info.catalog.instances.filter((i) => i.passing && i.port > 0);
-    output.line(`  upstream     ${upstream.map((i) => `${i.address}:${i.port}`).join(', ') || 'none: the proxy answers 503'}`); // prettier-ignore
+  if (info.upstream) {
+    const upstream = info.upstream.map((u) => `${u.address}${u.failing ? ` (failing its check: ${u.failing})` : ''}`); // prettier-ignore
+    output.line(`  upstream     ${upstream.join(', ') || 'none: the proxy answers 503'}`);
   }
   const endpoints = info.catalog.instances.map(
     (i) => `${i.address}:${i.port} on ${i.node} (${i.passing ? 'passing' : 'critical'})`,
