@@ -74,7 +74,7 @@ export async function benchProxy(): Promise<string[][]> {
       'tp',
       '-d',
       'tp.example',
-      '-p',
+      '--container-port',
       '8200',
       '-e',
       'PORT=8200',

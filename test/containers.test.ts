@@ -64,7 +64,7 @@ describe('container commands', () => {
 
     const launch = await cluster.micado(
       'launch', '-i', 'container-web', '-n', 'web', '-e', 'PORT=8080', '-e', 'SECRET=hunter2',
-      '-p', '8080', '-d', 'web.example.org', '--memory', '100m', '--cpu', '0.2', '--json',
+      '--container-port', '8080', '-d', 'web.example.org', '--memory', '100m', '--cpu', '0.2', '--json',
     ); // prettier-ignore
     expect(launch.code, launch.stderr).toBe(0);
     expect(JSON.parse(launch.stdout)).toMatchObject({

@@ -70,7 +70,7 @@ describe('service discovery', () => {
       }),
     );
     watch.on('error', () => undefined);
-    const launch = await cluster.micado('launch', '-i', IMAGE, '-n', 'shop', '-d', 'shop.example', '-p', '9100');
+    const launch = await cluster.micado('launch', '-i', IMAGE, '-n', 'shop', '-d', 'shop.example', '--container-port', '9100');
     expect(launch.code, launch.stderr).toBe(0);
     const [entry] = await passing;
     watch.end();

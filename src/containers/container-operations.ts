@@ -48,15 +48,10 @@ export async function launchContainer(
       `image '${asked.image.given}' is not in the private registry: build it with micado build, or push it to ${registry}`,
     );
   }
-  const request: LaunchRequest = {
-    ...asked,
-    name,
-    containerPort: asked.containerPort ?? (await exposedPortFor(asked, registry, repository, tag)),
-  };
-  if (request.domain) {
+  if (asked.domain) {
     // A domain and path name one application: the proxy could not tell two apart.
-    const domain = request.domain.toLowerCase();
-    const path = routePath(request.path);
+    const domain = asked.domain.toLowerCase();
+    const path = routePath(asked.path);
     const holder = services.find(
       (s) =>
         s.labels[CONTAINER_LABEL.domain]?.toLowerCase() === domain &&
@@ -65,8 +60,8 @@ export async function launchContainer(
     if (holder) {
       throw conflictError(
         path
-          ? `${request.domain}${path} is already served by ${holder.name}: choose another path, or quit ${holder.name}`
-          : `domain ${request.domain} is already served by ${holder.name}: choose another domain, share it with --path /PREFIX, or quit ${holder.name}`,
+          ? `${asked.domain}${path} is already served by ${holder.name}: choose another path, or quit ${holder.name}`
+          : `domain ${asked.domain} is already served by ${holder.name}: choose another domain, share it with --path /PREFIX, or quit ${holder.name}`,
       );
     }
   }
@@ -74,6 +69,11 @@ export async function launchContainer(
   // share a node, and a task pending on its port is the autoscaler's reason for a node.
   const problem = allowed?.(services);
   if (problem) throw conflictError(problem);
+  const request: LaunchRequest = {
+    ...asked,
+    name,
+    containerPort: asked.containerPort ?? (await exposedPortFor(asked, registry, repository, tag)),
+  };
   await manager.createService(containerServiceSpec(request));
   return name;
 }
