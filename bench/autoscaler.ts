@@ -17,11 +17,11 @@ import { TestCluster } from '../test/support/test-cluster.js';
 import { buildClusterView } from '../src/autoscaler/cluster-view.js';
 import { planScaleUp } from '../src/autoscaler/scale-up.js';
 import type { SwarmNode, SwarmService, SwarmTask } from '../src/swarm/index.js';
-import { CONTAINER_LABEL } from '../src/containers/container-spec.js';
 import { destroyLocalHost, type LocalHostRecord } from '../src/cloud/local/local-host.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
 import { bareNode } from './bare-node.js';
 import { median, ms } from './measure.js';
+import { CONTAINER_LABEL } from '../src/swarm/labels.js';
 
 const SMALL = { cpus: 1, memoryMb: 512 };
 const POOLS = { default: { driver: 'local', flavour: 'small', min: 0, max: 100_000 } };

@@ -6,11 +6,11 @@
  */
 import { join } from 'node:path';
 import { TestCluster } from '../test/support/test-cluster.js';
-import { CONTAINER_LABEL } from '../src/containers/container-spec.js';
 import { destroyLocalHost, type LocalHostRecord } from '../src/cloud/local/local-host.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
 import { bareNode } from './bare-node.js';
 import { allRunning, ms } from './measure.js';
+import { CONTAINER_LABEL } from '../src/swarm/labels.js';
 
 const N = 20;
 const RESERVED = { 'micado.mem_mb': 300, 'micado.cpu_milli': 100 };

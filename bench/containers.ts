@@ -9,8 +9,8 @@
 import { median, ms, timed } from './measure.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TestCluster } from '../test/support/test-cluster.js';
-import { CONTAINER_LABEL } from '../src/containers/container-spec.js';
 import { launchContainer, waitUntilRunning } from '../src/containers/container-operations.js';
+import { CONTAINER_LABEL } from '../src/swarm/labels.js';
 
 export async function benchContainers(): Promise<string[][]> {
   const cluster = new TestCluster();

@@ -12,7 +12,6 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit from 'p-limit';
 import { TestCluster } from '../test/support/test-cluster.js';
-import { CONTAINER_LABEL } from '../src/containers/container-spec.js';
 import { nodeEngineOf } from '../src/nodes/node-engine.js';
 import { connectEngine } from '../src/swarm/index.js';
 import { Monitor } from '../src/monitor/monitor.js';
@@ -21,6 +20,7 @@ import { SqliteStore } from '../src/store/sqlite-store.js';
 import { container, instance } from '../src/store/store.fixtures.js';
 import type { Refresh } from '../src/store/store.js';
 import { median, ms, timed } from './measure.js';
+import { CONTAINER_LABEL } from '../src/swarm/labels.js';
 
 const NODES = 4;
 const CONTAINERS = 200;

@@ -10,13 +10,13 @@ import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TestCluster } from '../test/support/test-cluster.js';
-import { CONTAINER_LABEL } from '../src/containers/container-spec.js';
 import { readCloudSetup } from '../src/cloudbroker/cloud-setup.js';
 import { catalogFromSetup } from '../src/cloudbroker/emulator/catalog.js';
 import { CloudBrokerEmulator } from '../src/cloudbroker/emulator/cloudbroker-emulator.js';
 import { LocalNodeBackend } from '../src/cloudbroker/emulator/local-node-backend.js';
 import type { SwarmClient } from '../src/swarm/index.js';
 import { allRunning, ms } from './measure.js';
+import { CONTAINER_LABEL } from '../src/swarm/labels.js';
 
 const N = 5;
 const STORM_MS = 60_000;

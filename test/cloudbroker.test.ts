@@ -8,7 +8,6 @@ import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { NODE_LABEL } from '../src/cloud/cloud-driver.js';
 import { readCloudSetup } from '../src/cloudbroker/cloud-setup.js';
 import { catalogFromSetup } from '../src/cloudbroker/emulator/catalog.js';
 import {
@@ -17,6 +16,7 @@ import {
 } from '../src/cloudbroker/emulator/cloudbroker-emulator.js';
 import { LocalNodeBackend } from '../src/cloudbroker/emulator/local-node-backend.js';
 import { TestCluster, type CliResult } from './support/test-cluster.js';
+import { NODE_LABEL } from '../src/swarm/labels.js';
 
 const EMAIL = 'operator@example.org';
 const PASSWORD = 'S3cr3t-cb-Passw0rd';

@@ -7,7 +7,6 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NODE_LABEL } from '../src/cloud/cloud-driver.js';
 import { LocalCloudDriver } from '../src/cloud/local/local-cloud-driver.js';
 import { TestCluster, eventually, instanceLeftovers } from './support/test-cluster.js';
 import { swarmEntry } from '../src/cluster/cluster-layout.js';
@@ -19,6 +18,7 @@ import {
   type TlsMaterial,
 } from '../src/host/certificates.js';
 import { runCommand } from '../src/host/run-command.js';
+import { NODE_LABEL } from '../src/swarm/labels.js';
 
 const scratchDirs: string[] = [];
 const scratch = () =>

@@ -5,11 +5,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NODE_LABEL } from '../src/cloud/cloud-driver.js';
 import type { ClusterState } from '../src/cluster/cluster-state.js';
 import type { LocalInstanceRecord } from '../src/cloud/local/local-records.js';
 import { join } from 'node:path';
 import { TestCluster, eventually, instanceLeftovers } from './support/test-cluster.js';
+import { NODE_LABEL } from '../src/swarm/labels.js';
 
 describe('recovery', () => {
   const cluster = new TestCluster();

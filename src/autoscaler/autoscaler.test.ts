@@ -8,13 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, type MicadoConfig } from '../config/config.js';
-import { CONTAINER_LABEL } from '../containers/container-spec.js';
 import { NodeProvisioner } from '../nodes/node-provisioner.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { CPU, MEMORY, type SwarmService, type SwarmTask } from '../swarm/index.js';
 import { FakeCloudDriver } from '../testing/fake-cloud-driver.js';
 import { FakeSwarm } from '../testing/fake-swarm.js';
 import { Autoscaler } from './autoscaler.js';
+import { CONTAINER_LABEL } from '../swarm/labels.js';
 
 const T0 = Date.UTC(2026, 10, 22, 12);
 const dirs: string[] = [];

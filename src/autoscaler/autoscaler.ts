@@ -7,12 +7,10 @@
  * changes.
  */
 import type { MicadoConfig } from '../config/config.js';
-import { NODE_LABEL } from '../cloud/cloud-driver.js';
 import { stopNode } from '../nodes/node-lifecycle.js';
 import { machineOfNode, type Drivers } from '../nodes/node-drivers.js';
 import { clientUsage, quotaProblem } from '../clients/client-quota.js';
 import { expired, expiresAt } from '../clients/time-limits.js';
-import { CONTAINER_LABEL } from '../containers/container-spec.js';
 import { messageOf } from '../errors.js';
 import { serviceUsage } from '../monitor/usage.js';
 import { usageRow } from '../monitor/usage-meter.js';
@@ -37,6 +35,7 @@ import { ReconcileLoop } from './reconcile-loop.js';
 import { PoolImages } from './warm-images.js';
 import { nodeEngineAddress } from '../nodes/node-engine.js';
 import { SCALING_ACTION } from './scaling-progress.js';
+import { CONTAINER_LABEL, NODE_LABEL } from '../swarm/labels.js';
 
 export interface AutoscalerDeps {
   manager: OrchestratorSwarm;
@@ -311,7 +310,7 @@ export class Autoscaler {
     for (const node of targets) {
       // A nudge that does not land is tried again at the next one: no cycle fails for it.
       await this.deps.manager
-        .updateNode(node.id, { labels: { 'micado.nudged': String(now) } })
+        .updateNode(node.id, { labels: { [NODE_LABEL.nudged]: String(now) } })
         .then(() => this.metrics.nudges++)
         .catch((err: unknown) => this.deps.log(`nudge of ${node.hostname}: ${messageOf(err)}`));
     }

@@ -3,7 +3,6 @@
  * waiting for room, and the nodes asked for that have not joined yet. Built from the
  * engine by buildClusterView; every decision takes it (and the time) as plain data.
  */
-import { NODE_LABEL } from '../cloud/cloud-driver.js';
 import type { IncomingNode } from '../nodes/node-provisioner.js';
 import {
   amountOf,
@@ -14,6 +13,7 @@ import {
   type SwarmService,
   type SwarmTask,
 } from '../swarm/index.js';
+import { NODE_LABEL } from '../swarm/labels.js';
 
 export interface TaskDemand {
   id: string;

@@ -8,6 +8,7 @@
  */
 import type { ImagePolicy } from '../store/store.js';
 import type { Usage } from '../monitor/usage.js';
+import { POLICY_LABEL } from '../swarm/labels.js';
 
 export type ReplicaPolicy = Omit<ImagePolicy, 'image'>;
 
@@ -95,9 +96,6 @@ export function planReplicas(input: ReplicaInput): ReplicaChange[] {
   }
   return changes;
 }
-
-/** Service labels that carry a per-container policy (set by `micado policy set -n`). */
-export const POLICY_LABEL = 'micado.policy';
 
 export function policyFromLabels(labels: Record<string, string>): ReplicaPolicy | undefined {
   const raw = labels[POLICY_LABEL];

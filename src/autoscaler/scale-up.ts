@@ -11,12 +11,13 @@
  * so it is not retried forever.
  */
 import type { Flavour, NodePool } from '../config/config.js';
-import { NODE_LABEL, nodeLabels } from '../cloud/cloud-driver.js';
+import { nodeLabels } from '../cloud/cloud-driver.js';
 import { flavourAmount, largestFirst, type Amount } from '../swarm/capacity.js';
 import type { ClusterView, NodeTraits, NodeView, PendingTask, TaskDemand } from './cluster-view.js';
 import { satisfies } from './constraints.js';
 import { canHold, emptyRoom, place, roomOn, type Room } from './placement.js';
 import { isBackedOff, FRESH_POOL, type PoolState } from './pool-state.js';
+import { NODE_LABEL } from '../swarm/labels.js';
 
 export interface Limits {
   maxNodes: number;

@@ -3,9 +3,9 @@
  * whether a launch or a replica change would take it past a limit. Pure: one pass over
  * the services, so a check over 10,000 containers costs a few milliseconds.
  */
-import { CONTAINER_LABEL } from '../containers/container-spec.js';
 import { amountOf, type Amount, type SwarmService } from '../swarm/index.js';
 import type { ClientLimits } from '../store/store.js';
+import { CONTAINER_LABEL } from '../swarm/labels.js';
 
 export interface ClientUsage {
   containers: number;

@@ -6,11 +6,11 @@
  * longest. Pure.
  */
 import ms from 'ms';
-import { CONTAINER_LABEL } from '../containers/container-spec.js';
 import { usageError } from '../errors.js';
 import type { ClientLimits } from '../store/store.js';
 import type { SwarmService } from '../swarm/index.js';
 import { parseDuration } from './client-limits.js';
+import { CONTAINER_LABEL } from '../swarm/labels.js';
 
 /** Under this much time left, `list -c` warns. */
 export const WARN_BEFORE_MS = 3_600_000;

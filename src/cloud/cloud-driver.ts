@@ -6,6 +6,7 @@
  */
 import type { EngineAddress } from '../swarm/index.js';
 import type { TlsMaterial } from '../host/certificates.js';
+import { NODE_LABEL } from '../swarm/labels.js';
 
 export interface InstanceRequest {
   /** Chosen by the caller and unique: a retried start with the same id makes no second machine. */
@@ -154,26 +155,6 @@ export interface CloudDriver {
    */
   forget?(id: string): void;
 }
-
-/** Engine labels every micado node carries; copied to node labels once it joins. */
-export const NODE_LABEL = {
-  instance: 'micado.instance',
-  driver: 'micado.driver',
-  cloud: 'micado.cloud',
-  pool: 'micado.pool',
-  flavour: 'micado.flavour',
-  tag: 'micado.tag',
-  /** What the node is for: manager, worker, or proxy (a worker of no capacity). */
-  role: 'micado.role',
-  /** How the node's engine is reached (tcp://ADDRESS:2376), as the node announces it. */
-  engine: 'micado.engine',
-  /** Set on nodes the manager started: only those does it give back when idle. */
-  autoscaled: 'micado.autoscaled',
-  /** Set by the manager before it drains a node to give it back. */
-  scalingDown: 'micado.scaling-down',
-  /** 'true' while the manager keeps the node warm: paused, Ready for the next task. */
-  warm: 'micado.warm',
-} as const;
 
 export function nodeLabels(request: InstanceRequest, driver: string): Record<string, string> {
   const labels: Record<string, string> = {

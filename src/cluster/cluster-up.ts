@@ -15,7 +15,6 @@ import { removeEmptyCgroup } from '../host/cgroup.js';
 import { formatSubnet } from '../host/ipv4.js';
 import { deleteLink } from '../host/network.js';
 import { connectEngine, type SwarmClient } from '../swarm/index.js';
-import { NODE_LABEL } from '../cloud/cloud-driver.js';
 import {
   destroyLocalHost,
   recoverLocalHost,
@@ -33,6 +32,7 @@ import {
 import { registryAnswers, registryHas, startRegistry } from './private-registry.js';
 import { baseRootfs } from './base-image.js';
 import { startManagerProcess } from './manager-process.js';
+import { NODE_LABEL } from '../swarm/labels.js';
 
 export interface UpStep {
   component:

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { conflictError, messageOf, MicadoError } from '../errors.js';
 import type { SwarmClient, SwarmNode, SwarmService } from '../swarm/index.js';
 import { registryExposedPorts, registryHas } from '../cluster/private-registry.js';
-import { CONTAINER_LABEL, containerServiceSpec, type LaunchRequest } from './container-spec.js';
+import { containerServiceSpec, type LaunchRequest } from './container-spec.js';
 import { routePath } from './route-address.js';
 import { chooseContainerName } from './container-names.js';
 import {
@@ -16,6 +16,7 @@ import {
   launchPhase,
   type ContainerView,
 } from './container-view.js';
+import { CONTAINER_LABEL } from '../swarm/labels.js';
 
 /** How often a waiting CLI looks at the tasks: Swarm has no event for task progress. */
 const WATCH_INTERVAL_MS = 25;

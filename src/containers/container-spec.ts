@@ -12,18 +12,7 @@
 import { usageError } from '../errors.js';
 import { resourcesOf, type ServiceSpec } from '../swarm/index.js';
 import { isHostName, isRoutePath, routePath } from './route-address.js';
-
-export const CONTAINER_LABEL = {
-  name: 'micado.container',
-  client: 'micado.client',
-  image: 'micado.image',
-  domain: 'micado.domain',
-  path: 'micado.path',
-  port: 'micado.port',
-  location: 'micado.location',
-  /** When it expires (ISO 8601): its time limit (`launch --ttl`). */
-  expires: 'micado.expires',
-} as const;
+import { CONTAINER_LABEL, NODE_LABEL, nodeLabelIs } from '../swarm/labels.js';
 
 export interface LaunchRequest {
   name: string;
@@ -121,7 +110,7 @@ export function containerServiceSpec(request: LaunchRequest): ServiceSpec {
     env: request.environment,
     replicas: request.replicas,
     reservations: resourcesOf(request),
-    constraints: request.location ? [`node.labels.micado.pool==${request.location}`] : [],
+    constraints: request.location ? [nodeLabelIs(NODE_LABEL.pool, request.location)] : [],
   };
   // A script replaces the image's command; arguments go to whichever runs.
   if (request.script) spec.command = [request.script];

@@ -3,8 +3,7 @@
  * Pure, so every state is unit-tested without an engine.
  */
 import type { PublishedPort, SwarmNode, SwarmService, SwarmTask } from '../swarm/index.js';
-import { CONTAINER_LABEL } from './container-spec.js';
-import { NODE_LABEL } from '../cloud/cloud-driver.js';
+import { CONTAINER_LABEL, NODE_LABEL } from '../swarm/labels.js';
 
 export type ContainerState =
   'running' | 'starting' | 'pulling' | 'waiting for capacity' | 'failing' | 'stopped';

@@ -5,7 +5,6 @@
  * every shape is unit-tested without an engine. Nothing secret is in it: no
  * environment values, tokens or credentials (the page is read-only and may be shared).
  */
-import { NODE_LABEL } from '../cloud/cloud-driver.js';
 import type { MicadoConfig } from '../config/config.js';
 import { containerView, isContainer } from '../containers/container-view.js';
 import { nodeStatus } from '../nodes/node-status.js';
@@ -26,6 +25,7 @@ import {
 } from '../swarm/index.js';
 import type { PoolState } from '../autoscaler/pool-state.js';
 import { SCALING_ACTION } from '../autoscaler/scaling-progress.js';
+import { NODE_LABEL } from '../swarm/labels.js';
 
 export type NodeCardState = 'coming up' | 'ready' | 'warm' | 'draining' | 'down' | string;
 

@@ -7,10 +7,9 @@
  * Each swarm node is a catalog node with its machine's labels. Pure: every shape is
  * unit-tested without an engine.
  */
-import { NODE_LABEL } from '../cloud/cloud-driver.js';
-import { CONTAINER_LABEL } from '../containers/container-spec.js';
 import { currentTasks, isContainer } from '../containers/container-view.js';
 import type { SwarmNode, SwarmService, SwarmTask } from '../swarm/index.js';
+import { CONTAINER_LABEL, NODE_LABEL } from '../swarm/labels.js';
 
 export interface CatalogNode {
   /** The swarm node's hostname: its name in the catalog. */

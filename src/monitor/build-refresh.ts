@@ -3,7 +3,6 @@
  * reading, stale node, node down, container gone) is unit-tested without an engine.
  */
 import { nodeStatus } from '../nodes/node-status.js';
-import { CONTAINER_LABEL } from '../containers/container-spec.js';
 import { amountOf, type SwarmNode, type SwarmService, type SwarmTask } from '../swarm/index.js';
 import type {
   Amount,
@@ -13,6 +12,7 @@ import type {
   Refresh,
 } from '../store/store.js';
 import { SERVICE_NAME_LABEL, type ContainerReading, type NodeReading } from './node-readings.js';
+import { CONTAINER_LABEL } from '../swarm/labels.js';
 
 export interface RefreshInput {
   at: number;

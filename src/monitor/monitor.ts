@@ -6,13 +6,13 @@
  * meters usage (what reports read): one meter only, so nothing is counted twice.
  */
 import { schedule, validate, type ScheduledTask } from 'node-cron';
-import { CONTAINER_LABEL } from '../containers/container-spec.js';
 import { configError, messageOf } from '../errors.js';
 import type { SwarmClient } from '../swarm/index.js';
 import type { MetricSample, Store, UsageRow } from '../store/store.js';
 import { buildRefresh, type StaleNode } from './build-refresh.js';
 import { readNodes, type EngineFor } from './node-readings.js';
 import { scheduleInterval, UsageMeter } from './usage-meter.js';
+import { CONTAINER_LABEL } from '../swarm/labels.js';
 
 export interface MonitorOptions {
   concurrency: number;

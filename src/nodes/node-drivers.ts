@@ -6,10 +6,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MicadoConfig } from '../config/config.js';
-import { NODE_LABEL, type CloudDriver, type Instance } from '../cloud/cloud-driver.js';
+import { type CloudDriver, type Instance } from '../cloud/cloud-driver.js';
 import { LocalCloudDriver } from '../cloud/local/local-cloud-driver.js';
 import { cloudBrokerDriver } from '../cloudbroker/cloudbroker-cloud.js';
 import type { SwarmNode } from '../swarm/index.js';
+import { NODE_LABEL } from '../swarm/labels.js';
 
 export const LOCAL_CLOUD = 'local';
 

@@ -8,7 +8,6 @@
  */
 import type { MicadoConfig } from '../config/config.js';
 import { clusterTlsFiles, managerTls } from '../host/certificates.js';
-import { NODE_LABEL } from '../cloud/cloud-driver.js';
 import {
   connectEngine,
   type EngineAddress,
@@ -17,6 +16,7 @@ import {
   type SwarmNode,
 } from '../swarm/index.js';
 import { driverOf, machineOfNode } from './node-drivers.js';
+import { NODE_LABEL } from '../swarm/labels.js';
 
 /** How to reach a node's engine, or undefined when it cannot be reached from here. */
 export function nodeEngineAddress(

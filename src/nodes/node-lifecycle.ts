@@ -8,7 +8,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { MicadoError } from '../errors.js';
 import { PLACED_TASK_STATES, type OrchestratorSwarm, type SwarmNode } from '../swarm/index.js';
 import {
-  NODE_LABEL,
   nodeLabels,
   type CloudDriver,
   type Instance,
@@ -16,6 +15,7 @@ import {
   type NodeBootstrap,
 } from '../cloud/cloud-driver.js';
 import type { TlsMaterial } from '../host/certificates.js';
+import { NODE_LABEL } from '../swarm/labels.js';
 
 /**
  * Where a new node joins (the manager's swarm address and the registry it pulls from),

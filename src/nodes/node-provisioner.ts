@@ -8,12 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { MicadoConfig, NodePool } from '../config/config.js';
-import {
-  NODE_LABEL,
-  nodeLabels,
-  type CloudDriver,
-  type InstanceRequest,
-} from '../cloud/cloud-driver.js';
+import { nodeLabels, type CloudDriver, type InstanceRequest } from '../cloud/cloud-driver.js';
 import { LOCAL_CLOUD, type Drivers } from './node-drivers.js';
 import { labelNode, nodeOfInstance, startNode, type SwarmEntry } from './node-lifecycle.js';
 import { messageOf } from '../errors.js';
@@ -24,6 +19,7 @@ import {
   type SwarmNode,
 } from '../swarm/index.js';
 import type { ProvisioningIntent, Store } from '../store/store.js';
+import { NODE_LABEL } from '../swarm/labels.js';
 
 export interface NodeProvisionerDeps {
   manager: OrchestratorSwarm;

@@ -1,5 +1,4 @@
 /** A swarm node as people read it: its machine's labels, its capacity and what its tasks reserve. */
-import { NODE_LABEL } from '../cloud/cloud-driver.js';
 import {
   amountOf,
   PLACED_TASK_STATES,
@@ -8,6 +7,7 @@ import {
   type SwarmNode,
   type SwarmTask,
 } from '../swarm/index.js';
+import { NODE_LABEL } from '../swarm/labels.js';
 
 export interface NodeStatus {
   id: string;

@@ -4,7 +4,6 @@
  * as a Ready node announcing its instance, as a real machine's boot would.
  */
 import {
-  NODE_LABEL,
   nodeLabels,
   type CloudDriver,
   type Instance,
@@ -13,6 +12,7 @@ import {
 import type { Drivers } from '../nodes/node-drivers.js';
 import { flavourAmount, resourcesOf } from '../swarm/index.js';
 import type { FakeSwarm } from './fake-swarm.js';
+import { NODE_LABEL } from '../swarm/labels.js';
 
 export class FakeCloudDriver implements CloudDriver {
   readonly name = 'local';

@@ -5,7 +5,6 @@
  * quits them first.
  */
 import { clientOf, containerNameFor } from '../../containers/container-names.js';
-import { CONTAINER_LABEL } from '../../containers/container-spec.js';
 import { isHostName } from '../../containers/route-address.js';
 import { conflictError, usageError } from '../../errors.js';
 import { describeLimits, limitsFrom } from '../../clients/client-limits.js';
@@ -24,6 +23,7 @@ import type {
 import { scrub } from '../../clients/scrub.js';
 import { managerFor } from './manager-connection.js';
 import { logEvent } from './event-log.js';
+import { CONTAINER_LABEL } from '../../swarm/labels.js';
 
 /** The client `-n` names, checked as launch checks it. */
 const clientName = (given: string) => clientOf(containerNameFor(given));

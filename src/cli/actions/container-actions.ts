@@ -22,9 +22,9 @@ import { clientLimits } from './client-limits-of.js';
 import { clientUsage, quotaProblem } from '../../clients/client-quota.js';
 import { expiryOf, timeLeft } from '../../clients/time-limits.js';
 import { parseDuration } from '../../clients/client-limits.js';
-import { CONTAINER_LABEL } from '../../containers/container-spec.js';
 import type { SwarmService } from '../../swarm/index.js';
 import { CapacityProgress } from './capacity-progress.js';
+import { CONTAINER_LABEL } from '../../swarm/labels.js';
 
 export const QUIT_TIMEOUT_MS = 60_000;
 

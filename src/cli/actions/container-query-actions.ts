@@ -16,13 +16,12 @@ import { timeLeft, WARN_BEFORE_MS } from '../../clients/time-limits.js';
 import type { Output } from '../output.js';
 import type { InfoOptions, ListOptions, LogsOptions } from './actions.js';
 import { findContainer, managerFor } from './manager-connection.js';
-import { CONTAINER_LABEL } from '../../containers/container-spec.js';
 import { catalogOf, type CatalogService } from '../../discovery/catalog.js';
-import { NODE_LABEL } from '../../cloud/cloud-driver.js';
 import { proxyRouting } from '../../proxy/route-probe.js';
 import { tcpProbe } from '../../host/tcp-probe.js';
 import type { ContainerView } from '../../containers/container-view.js';
 import type { SwarmNode } from '../../swarm/index.js';
+import { CONTAINER_LABEL, NODE_LABEL } from '../../swarm/labels.js';
 
 /** How long a proxy or an upstream has to answer a check. */
 const CHECK_TIMEOUT_MS = 2_000;

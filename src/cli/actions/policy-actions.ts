@@ -4,14 +4,14 @@
  * (which wins over its image's).
  */
 import { checkContainerName } from '../../containers/container-names.js';
-import { CONTAINER_LABEL } from '../../containers/container-spec.js';
-import { POLICY_LABEL, policyFromLabels, type ReplicaPolicy } from '../../autoscaler/replicas.js';
+import { policyFromLabels, type ReplicaPolicy } from '../../autoscaler/replicas.js';
 import { usageError } from '../../errors.js';
 import { openExistingStore, openStore } from '../../store/open-store.js';
 import type { CommandContext } from '../context.js';
 import type { PolicyListOptions, PolicySetOptions, PolicyTarget } from './actions.js';
 import { findContainer, managerFor } from './manager-connection.js';
 import { logEvent } from './event-log.js';
+import { CONTAINER_LABEL, POLICY_LABEL } from '../../swarm/labels.js';
 
 const IMAGE = /^[a-z0-9][a-z0-9._/-]{0,127}$/;
 

@@ -14,7 +14,6 @@ import {
   bootArguments,
   bootParameters,
   isValidInstanceId,
-  NODE_LABEL,
   nodeLabels,
   type CloudDriver,
   type Instance,
@@ -27,6 +26,7 @@ import { packageFile } from '../../host/package-files.js';
 import { ENGINE_TLS_PORT } from './dockerd-command.js';
 import { bootNodeHost, destroyLocalHost, type LocalHostRecord } from './local-host.js';
 import { LocalRecords, vethName, type LocalInstanceRecord } from './local-records.js';
+import { NODE_LABEL } from '../../swarm/labels.js';
 
 export const LOCAL_RECORDS = 'instances';
 /** Where the CloudBroker emulator records the local machines behind its instances. */
