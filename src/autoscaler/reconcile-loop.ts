@@ -1,17 +1,12 @@
 /**
- * When the autoscaler thinks: a loop that runs one cycle at a time, woken by the
- * manager's service and node events, by follow-ups after a service event, by a tick for
- * what no event shows, and by work of its own that ended (a node start, a give-back).
- *
- *            wake()                      cycle ends
- *   idle ─────────────▶ cycling ─────────────────────▶ idle
- *                        │  ▲    (woken meanwhile)
- *                        └──┘ one more cycle
- *   stop(): no more wakes; resolves once the cycle under way has ended.
+ * When the autoscaler thinks: one cycle at a time (a WakeLoop), woken by the manager's
+ * service and node events, by follow-ups after a service event, by a tick for what no
+ * event shows, and by work of its own that ended (a node start, a give-back).
  *
  * A failed cycle is reported and the next one tried: nothing stops the manager.
  */
 import { messageOf } from '../errors.js';
+import { WakeLoop } from '../wake-loop.js';
 import type { OrchestratorSwarm } from '../swarm/index.js';
 
 export interface ReconcileLoopDeps {
@@ -36,8 +31,7 @@ export class ReconcileLoop {
   lastError: string | undefined;
   private readonly abort = new AbortController();
   private timers: NodeJS.Timeout[] = [];
-  private cycling: Promise<void> | undefined;
-  private again = false;
+  private readonly cycles = new WakeLoop(() => this.cycle());
   private running = false;
 
   constructor(private readonly deps: ReconcileLoopDeps) {}
@@ -55,33 +49,25 @@ export class ReconcileLoop {
     this.abort.abort();
     for (const timer of this.timers) clearTimeout(timer);
     this.timers = [];
-    await this.cycling;
+    await this.cycles.stop();
   }
 
   /** Run a cycle now, or right after the one under way (once started). */
   wake(): void {
-    if (!this.running || this.abort.signal.aborted) return;
-    if (this.cycling) {
-      this.again = true;
-      return;
-    }
-    this.cycling = this.runCycles().finally(() => (this.cycling = undefined));
+    if (this.running && !this.abort.signal.aborted) this.cycles.wake();
   }
 
-  private async runCycles(): Promise<void> {
-    do {
-      this.again = false;
-      const started = performance.now();
-      try {
-        await this.deps.cycle(this.deps.now());
-        this.lastCycleOk = this.deps.now();
-        this.lastError = undefined;
-      } catch (err) {
-        this.lastError = messageOf(err);
-        this.deps.log(`cycle failed: ${this.lastError}`);
-      }
-      this.deps.observe?.((performance.now() - started) / 1000, this.lastError);
-    } while (this.again && !this.abort.signal.aborted);
+  private async cycle(): Promise<void> {
+    const started = performance.now();
+    try {
+      await this.deps.cycle(this.deps.now());
+      this.lastCycleOk = this.deps.now();
+      this.lastError = undefined;
+    } catch (err) {
+      this.lastError = messageOf(err);
+      this.deps.log(`cycle failed: ${this.lastError}`);
+    }
+    this.deps.observe?.((performance.now() - started) / 1000, this.lastError);
   }
 
   private async listen(): Promise<void> {

@@ -13,6 +13,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { configError, messageOf } from '../errors.js';
 import type { CatalogContent } from './catalog.js';
 import type { ServiceCatalog } from './service-catalog.js';
+import { WakeLoop } from '../wake-loop.js';
 
 const RETRY_FIRST_MS = 1_000;
 const RETRY_MAX_MS = 60_000;
@@ -70,12 +71,10 @@ export function readConsulToken(
 
 export class ConsulRegistrar {
   private readonly consul: Consul;
-  private syncing: Promise<void> | undefined;
-  private again = false;
+  private readonly syncs = new WakeLoop(() => this.syncOnce());
   private retryMs = RETRY_FIRST_MS;
   private retry: NodeJS.Timeout | undefined;
   private failing = false;
-  private stopped = false;
   private unsubscribe: (() => void) | undefined;
 
   constructor(
@@ -97,44 +96,37 @@ export class ConsulRegistrar {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
     this.unsubscribe?.();
+    await this.syncs.stop();
+    // A sync that failed as it ended set a retry: wakes are over, so it is moot.
     clearTimeout(this.retry);
-    await this.syncing;
   }
 
   /** Sync now, or right after the sync under way. */
   wake(): void {
-    if (this.stopped) return;
-    if (this.syncing) {
-      this.again = true;
-      return;
-    }
-    this.syncing = this.syncUntilSettled().finally(() => (this.syncing = undefined));
+    this.syncs.wake();
   }
 
-  private async syncUntilSettled(): Promise<void> {
-    do {
-      this.again = false;
-      try {
-        await this.sync(this.catalog.content);
-        if (this.failing)
-          this.options.recovered(`consul ${this.options.url} is reachable again: in sync`);
-        this.failing = false;
-        this.retryMs = RETRY_FIRST_MS;
-      } catch (err) {
-        if (!this.failing) {
-          this.options.trouble(
-            `consul ${this.options.url} failed (${messageOf(err)}): retrying with backoff`,
-          );
-        }
-        this.failing = true;
-        clearTimeout(this.retry);
-        this.retry = setTimeout(() => this.wake(), this.retryMs);
-        this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);
-        return;
+  /** One sync; a failure pauses the syncs until the retry, backing off. */
+  private async syncOnce(): Promise<'pause' | void> {
+    try {
+      await this.sync(this.catalog.content);
+      if (this.failing)
+        this.options.recovered(`consul ${this.options.url} is reachable again: in sync`);
+      this.failing = false;
+      this.retryMs = RETRY_FIRST_MS;
+    } catch (err) {
+      if (!this.failing) {
+        this.options.trouble(
+          `consul ${this.options.url} failed (${messageOf(err)}): retrying with backoff`,
+        );
       }
-    } while (this.again && !this.stopped);
+      this.failing = true;
+      clearTimeout(this.retry);
+      this.retry = setTimeout(() => this.wake(), this.retryMs);
+      this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);
+      return 'pause';
+    }
   }
 
   /** Make Consul's catalog hold exactly this cluster's registrations. */

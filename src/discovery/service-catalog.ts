@@ -11,6 +11,7 @@ import { EventEmitter } from 'node:events';
 import { messageOf } from '../errors.js';
 import type { OrchestratorSwarm, SwarmNode, SwarmService, SwarmTask } from '../swarm/index.js';
 import { catalogOf, type CatalogContent } from './catalog.js';
+import { WakeLoop } from '../wake-loop.js';
 
 export type CatalogSwarm = Pick<
   OrchestratorSwarm,
@@ -47,8 +48,7 @@ export class ServiceCatalog {
   private readonly changedAt = new Map<string, number>();
   private readonly changes = new EventEmitter();
   private readonly abort = new AbortController();
-  private refreshing: Promise<void> | undefined;
-  private again = false;
+  private readonly reads = new WakeLoop(() => this.refreshReported());
   private follow: NodeJS.Timeout | undefined;
   private resync: NodeJS.Timeout | undefined;
   private listening: Promise<void> | undefined;
@@ -74,7 +74,8 @@ export class ServiceCatalog {
     for (const timer of this.timers) clearTimeout(timer);
     this.changes.emit('change');
     await this.listening;
-    await this.refreshing;
+    await this.reads.stop();
+    clearTimeout(this.follow);
   }
 
   /** The index at which what `scope` covers last changed. */
@@ -115,23 +116,15 @@ export class ServiceCatalog {
 
   /** Read again now, or right after the read under way. */
   wake(): void {
-    if (this.abort.signal.aborted) return;
-    if (this.refreshing) {
-      this.again = true;
-      return;
-    }
-    this.refreshing = this.refreshUntilSettled().finally(() => (this.refreshing = undefined));
+    if (!this.abort.signal.aborted) this.reads.wake();
   }
 
-  private async refreshUntilSettled(): Promise<void> {
-    do {
-      this.again = false;
-      try {
-        await this.refresh();
-      } catch (err) {
-        this.options.log(`catalog: reading the swarm failed: ${messageOf(err)}`);
-      }
-    } while (this.again && !this.abort.signal.aborted);
+  private async refreshReported(): Promise<void> {
+    try {
+      await this.refresh();
+    } catch (err) {
+      this.options.log(`catalog: reading the swarm failed: ${messageOf(err)}`);
+    }
   }
 
   private async refresh(): Promise<void> {
