@@ -4,8 +4,13 @@
  * boot script would) and announces its instance id as an engine label, which is how
  * the rest of micado joins the two worlds.
  */
-import type { EngineAddress } from '../swarm/index.js';
 import type { TlsMaterial } from '../host/certificates.js';
+
+/** Where a machine's engine listens (over mutual TLS, port 2376). */
+export interface EngineEndpoint {
+  host: string;
+  port: number;
+}
 import { NODE_LABEL } from '../swarm/labels.js';
 
 export interface InstanceRequest {
@@ -145,10 +150,11 @@ export interface CloudDriver {
   /** Required. One machine, or undefined when the driver has none by that id. */
   get(id: string): Promise<Instance | undefined>;
   /**
-   * Optional. How to reach the Docker engine of a machine (for exec and copy, which
+   * Optional. Where the Docker engine of a machine listens (for exec and copy, which
    * Swarm does not offer through its manager); undefined when it cannot be reached.
+   * The caller brings the cluster's TLS (nodes/node-engine.ts).
    */
-  engineAddress?(id: string): EngineAddress | undefined;
+  engineAddress?(id: string): EngineEndpoint | undefined;
   /**
    * Optional. Drop a machine from the driver's records without asking its cloud, for a
    * machine the user gave up stopping (`--force`); it may run on, out of micado's sight.

@@ -9,7 +9,11 @@ import type { MicadoConfig } from '../config/config.js';
 import { addressAt, parseSubnet, type Subnet } from '../host/ipv4.js';
 import type { LocalHostRecord } from '../cloud/local/local-host.js';
 import { vethName } from '../cloud/local/local-records.js';
-import { clusterTlsFiles, issueNodeCertificate } from '../host/certificates.js';
+import {
+  clusterTlsFiles,
+  issueNodeCertificate,
+  type ClusterTlsFiles,
+} from '../host/certificates.js';
 import type { SwarmEntry } from '../nodes/node-lifecycle.js';
 import { CLUSTER_STATE_FILE } from './cluster-state.js';
 
@@ -38,6 +42,8 @@ export interface ClusterLayout {
   stateFile: string;
   lockFile: string;
   registryDir: string;
+  /** The cluster's CA and the manager's client certificate (made at up). */
+  tls: ClusterTlsFiles;
 }
 
 export function clusterLayout(config: MicadoConfig): ClusterLayout {
@@ -73,16 +79,16 @@ export function clusterLayout(config: MicadoConfig): ClusterLayout {
     stateFile: join(config.stateDir, CLUSTER_STATE_FILE),
     lockFile: join(config.stateDir, 'cluster.lock'),
     registryDir: join(config.stateDir, 'registry'),
+    tls: clusterTlsFiles(config.stateDir),
   };
 }
 
 /** Where new nodes join, and who issues their engines' certificates. */
 export function swarmEntry(layout: ClusterLayout): SwarmEntry {
-  const { stateDir } = layout.config;
   return {
     managerAddress: layout.swarmAddress,
     registry: layout.registry,
     catalog: `http://${layout.catalogListen}`,
-    issueTls: (instance) => issueNodeCertificate(clusterTlsFiles(stateDir), instance),
+    issueTls: (instance) => issueNodeCertificate(layout.tls, instance),
   };
 }

@@ -9,7 +9,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { MicadoError, hostError, messageOf } from '../errors.js';
 import { conflictingRoutes, createBridge, linkExists } from '../host/network.js';
 import { checkHost } from '../host/preflight.js';
-import { clusterTlsFiles, ensureClusterTls } from '../host/certificates.js';
+import { ensureClusterTls } from '../host/certificates.js';
 import { isRunning, stopProcess } from '../host/process.js';
 import { removeEmptyCgroup } from '../host/cgroup.js';
 import { formatSubnet } from '../host/ipv4.js';
@@ -122,7 +122,7 @@ async function ensureBridge(
 /** The cluster's CA and the manager's client certificate, for node engines over TLS. */
 async function ensureCertificates(layout: ClusterLayout, record: Report) {
   const { stateDir, cluster } = layout.config;
-  const existed = existsSync(clusterTlsFiles(stateDir).caCert);
+  const existed = existsSync(layout.tls.caCert);
   const files = await ensureClusterTls(stateDir, cluster.name);
   record({
     component: 'certificates',

@@ -7,6 +7,7 @@
  * announces.
  */
 import type { MicadoConfig } from '../config/config.js';
+import type { EngineEndpoint } from '../cloud/cloud-driver.js';
 import { clusterTlsFiles, managerTls } from '../host/certificates.js';
 import {
   connectEngine,
@@ -25,8 +26,23 @@ export function nodeEngineAddress(
 ): EngineAddress | undefined {
   const machine = machineOfNode(node);
   if (!machine) return undefined;
-  const known = driverOf(config, machine.place).engineAddress?.(machine.instance);
-  return known ?? announcedEngine(config, node.engineLabels[NODE_LABEL.engine], machine.instance);
+  const endpoint =
+    driverOf(config, machine.place).engineAddress?.(machine.instance) ??
+    announcedEndpoint(node.engineLabels[NODE_LABEL.engine]);
+  return endpoint && engineAt(config, endpoint, machine.instance);
+}
+
+/**
+ * The engine of `instance` listening at `endpoint`, reached with the manager's client
+ * certificate of the cluster's CA, which must have issued the engine's for `instance`.
+ */
+export function engineAt(
+  config: MicadoConfig,
+  endpoint: EngineEndpoint,
+  instance: string,
+): EngineAddress {
+  const tls = managerTls(clusterTlsFiles(config.stateDir));
+  return { ...endpoint, tls, serverName: instance };
 }
 
 /** The node's engine, or undefined when it cannot be reached from here. */
@@ -39,13 +55,8 @@ export function nodeEngineOf(
   return address ? connectEngine(address, options) : undefined;
 }
 
-function announcedEngine(
-  config: MicadoConfig,
-  url: string | undefined,
-  instance: string,
-): EngineAddress | undefined {
+/** The node's own word: its engine label, tcp://ADDRESS:PORT. */
+function announcedEndpoint(url: string | undefined): EngineEndpoint | undefined {
   const match = /^tcp:\/\/([\d.]+):(\d+)$/.exec(url ?? '');
-  if (!match) return undefined;
-  const tls = managerTls(clusterTlsFiles(config.stateDir));
-  return { host: match[1]!, port: Number(match[2]), tls, serverName: instance };
+  return match ? { host: match[1]!, port: Number(match[2]) } : undefined;
 }

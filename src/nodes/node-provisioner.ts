@@ -20,6 +20,7 @@ import {
 } from '../swarm/index.js';
 import type { ProvisioningIntent, Store } from '../store/store.js';
 import { NODE_LABEL } from '../swarm/labels.js';
+import { engineAt } from './node-engine.js';
 
 export interface NodeProvisionerDeps {
   manager: OrchestratorSwarm;
@@ -127,8 +128,10 @@ export class NodeProvisioner {
     void started.finally(() => (settled = true));
     void (async () => {
       while (!settled) {
-        const address = driver.engineAddress!(instance);
-        const engine = address && connectEngine(address, { timeoutMs: 1000 });
+        const endpoint = driver.engineAddress!(instance);
+        const engine =
+          endpoint &&
+          connectEngine(engineAt(this.deps.config, endpoint, instance), { timeoutMs: 1000 });
         if (
           engine &&
           (await engine.ping().then(

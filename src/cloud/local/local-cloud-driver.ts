@@ -9,18 +9,18 @@ import { PROXY_POOL, type MicadoConfig } from '../../config/config.js';
 import { MicadoError, usageError } from '../../errors.js';
 import { parseSubnet } from '../../host/ipv4.js';
 import { isRunning } from '../../host/process.js';
-import type { EngineAddress } from '../../swarm/index.js';
 import {
   bootArguments,
   bootParameters,
   isValidInstanceId,
   nodeLabels,
   type CloudDriver,
+  type EngineEndpoint,
   type Instance,
   type InstanceRequest,
   type NodeBootstrap,
 } from '../cloud-driver.js';
-import { clusterTlsFiles, managerTls, writeTlsFiles } from '../../host/certificates.js';
+import { writeTlsFiles } from '../../host/certificates.js';
 import { writeServedCertificate } from '../../host/served-certificate.js';
 import { packageFile } from '../../host/package-files.js';
 import { ENGINE_TLS_PORT } from './dockerd-command.js';
@@ -168,11 +168,9 @@ export class LocalCloudDriver implements CloudDriver {
   }
 
   /** Over TCP and mutual TLS, as every node's engine is reached (the socket is the node's own). */
-  engineAddress(id: string): EngineAddress | undefined {
+  engineAddress(id: string): EngineEndpoint | undefined {
     const record = this.records.read(id);
-    if (!record) return undefined;
-    const tls = managerTls(clusterTlsFiles(this.config.stateDir));
-    return { host: record.host.address, port: ENGINE_TLS_PORT, tls, serverName: id };
+    return record ? { host: record.host.address, port: ENGINE_TLS_PORT } : undefined;
   }
 }
 
