@@ -22,17 +22,14 @@ import {
   registerRemove,
   registerExtend,
 } from './commands/container-commands.js';
+import { registerEvents, registerMonitor } from './commands/monitor-commands.js';
 import {
-  registerEvents,
-  registerManager,
-  registerMonitor,
-  registerPolicy,
-  registerServices,
   registerDashboard,
-  registerReport,
-  registerScrub,
-  registerClient,
-} from './commands/monitor-commands.js';
+  registerManager,
+  registerServices,
+} from './commands/manager-commands.js';
+import { registerClient, registerReport, registerScrub } from './commands/client-commands.js';
+import { registerPolicy } from './commands/policy-commands.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
