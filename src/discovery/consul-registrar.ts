@@ -8,12 +8,12 @@
  * down is one line (and one event) per outage, retried with backoff; the manager goes
  * on without it.
  */
-import Consul from 'consul';
 import { readFileSync, statSync } from 'node:fs';
 import { configError, messageOf } from '../errors.js';
 import type { CatalogContent } from './catalog.js';
 import type { ServiceCatalog } from './service-catalog.js';
 import { WakeLoop } from '../wake-loop.js';
+import { consulClient, type ConsulClient } from './consul-client.js';
 
 const RETRY_FIRST_MS = 1_000;
 const RETRY_MAX_MS = 60_000;
@@ -70,7 +70,7 @@ export function readConsulToken(
 }
 
 export class ConsulRegistrar {
-  private readonly consul: Consul;
+  private readonly consul: ConsulClient;
   private readonly syncs = new WakeLoop(() => this.syncOnce());
   private retryMs = RETRY_FIRST_MS;
   private retry: NodeJS.Timeout | undefined;
@@ -81,13 +81,7 @@ export class ConsulRegistrar {
     private readonly catalog: ServiceCatalog,
     private readonly options: RegistrarOptions,
   ) {
-    const url = new URL(options.url);
-    this.consul = new Consul({
-      host: url.hostname,
-      port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
-      secure: url.protocol === 'https:',
-      defaults: options.token ? { token: options.token } : {},
-    });
+    this.consul = consulClient(options.url, options.token);
   }
 
   start(): void {

@@ -25,7 +25,7 @@ import { dashboardAssetsDir, dashboardHandler } from '../dashboard/dashboard-ser
 import { storeWithChanges } from '../dashboard/store-changes.js';
 import { scrub } from '../clients/scrub.js';
 import { configError, messageOf } from '../errors.js';
-import { schedule, validate } from 'node-cron';
+import { isCronExpression, onSchedule } from '../host/cron-schedule.js';
 
 export interface ManagerDaemonDeps {
   config: MicadoConfig;
@@ -47,7 +47,7 @@ export async function runManagerDaemon(
   let dashboardChanged = () => {};
   const store = storeWithChanges(deps.store, () => dashboardChanged());
   const access = dashboardAccess(config);
-  if (!validate(config.clients.scrubSchedule))
+  if (!isCronExpression(config.clients.scrubSchedule))
     throw configError(`clients.scrubSchedule '${config.clients.scrubSchedule}' is not a cron expression: use e.g. '30 3 * * *' (daily at 03:30)`); // prettier-ignore
   const drivers = configuredDrivers(config);
   const provisioner = new NodeProvisioner({ manager, entry, config, store, now, drivers });
@@ -115,21 +115,17 @@ export async function runManagerDaemon(
     engineFor: (node) => nodeEngineOf(config, node, { timeoutMs: config.monitor.nodeTimeoutMs }),
     options: config.monitor,
   });
-  const scrubbing = schedule(
-    config.clients.scrubSchedule,
-    async () => {
-      try {
-        const removed = await scrub({ manager, store, registry: entry.registry, now: now(),
+  const scrubbing = onSchedule(config.clients.scrubSchedule, 'micado-scrub', async () => {
+    try {
+      const removed = await scrub({ manager, store, registry: entry.registry, now: now(),
           keepStoppedMs: config.clients.keepStoppedDays * 86_400_000 }); // prettier-ignore
-        log(`scrub: ${removed.length === 0 ? 'nothing due' : `removed ${removed.join('; ')}`}`);
-        for (const line of removed)
+      log(`scrub: ${removed.length === 0 ? 'nothing due' : `removed ${removed.join('; ')}`}`);
+      for (const line of removed)
           await store.recordEvent({ at: now(), actor: 'manager', action: 'scrub', subject: line.split(' ')[1]!, message: `removed ${line}` }); // prettier-ignore
-      } catch (err) {
-        log(`scrub: failed: ${messageOf(err)}`);
-      }
-    },
-    { name: 'micado-scrub', noOverlap: true },
-  );
+    } catch (err) {
+      log(`scrub: failed: ${messageOf(err)}`);
+    }
+  });
   // The manager's monitor is the one that meters usage for reports.
   const task = monitor.schedule(
     config.monitor.schedule,
@@ -158,8 +154,8 @@ export async function runManagerDaemon(
     }
     await registrar?.stop();
     await catalog.stop();
-    await task.destroy();
-    await scrubbing.destroy();
+    await task.stop();
+    await scrubbing.stop();
     await autoscaler.stop();
     await monitor.idle();
   }

@@ -5,13 +5,13 @@
  * next one tried: nothing in a refresh stops the loop. The manager's monitor also
  * meters usage (what reports read): one meter only, so nothing is counted twice.
  */
-import { schedule, validate, type ScheduledTask } from 'node-cron';
+import { isCronExpression, onSchedule, type CronSchedule } from '../host/cron-schedule.js';
 import { configError, messageOf } from '../errors.js';
 import type { SwarmClient } from '../swarm/index.js';
 import type { MetricSample, Store, UsageRow } from '../store/store.js';
 import { buildRefresh, type StaleNode } from './build-refresh.js';
 import { readNodes, type EngineFor } from './node-readings.js';
-import { scheduleInterval, UsageMeter } from './usage-meter.js';
+import { UsageMeter } from './usage-meter.js';
 import { CONTAINER_LABEL } from '../swarm/labels.js';
 
 export interface MonitorOptions {
@@ -111,10 +111,11 @@ export class Monitor {
       skipped: () => void;
     },
     options: { meterUsage?: boolean } = {},
-  ): ScheduledTask {
+  ): CronSchedule {
     checkSchedule(expression);
-    const task = schedule(
+    const refreshes = onSchedule(
       expression,
+      'micado-monitor',
       async () => {
         try {
           on.report(await this.refresh());
@@ -122,12 +123,11 @@ export class Monitor {
           on.failure(messageOf(err));
         }
       },
-      { name: 'micado-monitor', noOverlap: true, logger: QUIET },
+      on.skipped,
     );
-    task.on('execution:overlap', () => on.skipped());
-    const interval = scheduleInterval(task.getNextRuns(11));
-    if (options.meterUsage && interval !== undefined) this.meterUsage(interval);
-    return task;
+    if (options.meterUsage && refreshes.intervalMs !== undefined)
+      this.meterUsage(refreshes.intervalMs);
+    return refreshes;
   }
 
   /** From now on, add each refresh's usage to the store's hours (refreshes `intervalMs` apart). */
@@ -183,12 +183,9 @@ export class Monitor {
 
 /** One clear line for a schedule node-cron cannot read. */
 export function checkSchedule(expression: string): void {
-  if (!validate(expression)) {
+  if (!isCronExpression(expression)) {
     throw configError(
       `monitor.schedule '${expression}' is not a cron expression: use e.g. '* * * * *' (every minute) or '*/30 * * * * *' (every 30 s)`,
     );
   }
 }
-
-/** node-cron's own messages (missed ticks and overlaps) are reported through the callbacks. */
-const QUIET = { info() {}, warn() {}, error() {}, debug() {} };

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { MetricSample } from '../store/store.js';
 import { HOUR_MS } from '../store/usage-grains.js';
-import { scheduleInterval, UsageMeter, usageRow, usageRows } from './usage-meter.js';
+import { UsageMeter, usageRow, usageRows } from './usage-meter.js';
+import { scheduleInterval } from '../host/cron-schedule.js';
 
 const T = Date.UTC(2026, 10, 1);
 const MIN = 60_000;

@@ -84,12 +84,3 @@ export class UsageMeter {
     return usageRows(before.samples, before.at, Math.min(at, before.at + 2 * this.intervalMs));
   }
 }
-
-/** The spacing of a schedule's next runs (their median): the interval usage is cut to. */
-export function scheduleInterval(nextRuns: Date[]): number | undefined {
-  const gaps = nextRuns
-    .slice(1)
-    .map((run, i) => run.getTime() - nextRuns[i]!.getTime())
-    .sort((a, b) => a - b);
-  return gaps.length === 0 ? undefined : gaps[Math.floor(gaps.length / 2)];
-}

@@ -8,17 +8,15 @@
  * in place, said once in one line. The instances are handed again every few seconds,
  * so an nginx started afresh (its shared memory empty) has them at once.
  */
-import Consul from 'consul';
 import { messageOf } from '../errors.js';
 import type { CatalogContent, CatalogService } from '../discovery/catalog.js';
+import { consulClient, type ConsulClient, type ConsulWatch } from '../discovery/consul-client.js';
 import { peerTable, renderRoutes, type ProxyListen } from './nginx-config.js';
 import type { ApplyOutcome, NginxControl } from './nginx-control.js';
 import { routesOf } from './routes.js';
 
 const DEBOUNCE_MS = 100;
 const REPUBLISH_MS = 5_000;
-
-type Watch = ReturnType<Consul['watch']>;
 
 interface HealthEntry {
   Node: { Node: string };
@@ -37,9 +35,9 @@ export interface RouteAgentOptions {
 }
 
 export class RouteAgent {
-  private readonly consul: Consul;
-  private listWatch: Watch | undefined;
-  private readonly serviceWatches = new Map<string, Watch>();
+  private readonly consul: ConsulClient;
+  private listWatch: ConsulWatch | undefined;
+  private readonly serviceWatches = new Map<string, ConsulWatch>();
   /** Domain services by name, with their instances as last heard. */
   private readonly services = new Map<string, CatalogService>();
   private timer: NodeJS.Timeout | undefined;
@@ -52,8 +50,7 @@ export class RouteAgent {
   private watchProblem: string | undefined;
 
   constructor(private readonly options: RouteAgentOptions) {
-    const url = new URL(options.catalogUrl);
-    this.consul = new Consul({ host: url.hostname, port: Number(url.port || 80) });
+    this.consul = consulClient(options.catalogUrl);
   }
 
   start(): void {

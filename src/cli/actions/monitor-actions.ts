@@ -41,7 +41,7 @@ export async function monitorAction(
       skipped: () => output.warn('the previous refresh is still running: this tick is skipped'),
     });
     await stopped;
-    await task.destroy();
+    await task.stop();
     await monitor.idle();
   } finally {
     await store.close();
