@@ -17,7 +17,7 @@ import { TestCluster } from '../test/support/test-cluster.js';
 import { buildClusterView } from '../src/autoscaler/cluster-view.js';
 import { planScaleUp } from '../src/autoscaler/scale-up.js';
 import type { SwarmNode, SwarmService, SwarmTask } from '../src/swarm/index.js';
-import { destroyLocalHost, type LocalHostRecord } from '../src/cloud/local/local-host.js';
+import { destroyLocalHost, type LocalHostRecord } from '../src/namespace-host/local-host.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
 import { bareNode } from './bare-node.js';
 import { median, ms } from './measure.js';

@@ -13,9 +13,9 @@ import {
   dockerdArgv,
   flavourCapacity,
   namespacedArgv,
-} from '../src/cloud/local/dockerd-command.js';
-import type { LocalHostRecord } from '../src/cloud/local/local-host.js';
-import { vethName } from '../src/cloud/local/local-records.js';
+} from '../src/namespace-host/dockerd-command.js';
+import type { LocalHostRecord } from '../src/namespace-host/local-host.js';
+import { vethName } from '../src/namespace-host/local-host.js';
 import { addressAt } from '../src/host/ipv4.js';
 import { connectEngine } from '../src/swarm/index.js';
 

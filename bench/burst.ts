@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { TestCluster } from '../test/support/test-cluster.js';
-import { destroyLocalHost, type LocalHostRecord } from '../src/cloud/local/local-host.js';
+import { destroyLocalHost, type LocalHostRecord } from '../src/namespace-host/local-host.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
 import { bareNode } from './bare-node.js';
 import { allRunning, ms } from './measure.js';

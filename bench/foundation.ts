@@ -13,7 +13,7 @@
 import { median, ms, timed } from './measure.js';
 import { TestCluster } from '../test/support/test-cluster.js';
 import { swarmEntry } from '../src/cluster/cluster-layout.js';
-import { destroyLocalHost, type LocalHostRecord } from '../src/cloud/local/local-host.js';
+import { destroyLocalHost, type LocalHostRecord } from '../src/namespace-host/local-host.js';
 import { bareNode } from './bare-node.js';
 import { driverOfCloud } from '../src/nodes/node-drivers.js';
 import { labelNode, startNode, stopNode } from '../src/nodes/node-lifecycle.js';

@@ -14,7 +14,7 @@ import { stopProcess } from '../host/process.js';
 import { removeEmptyCgroup } from '../host/cgroup.js';
 import { allDrivers } from '../nodes/node-drivers.js';
 import { EMULATOR_RECORDS, LocalCloudDriver } from '../cloud/local/local-cloud-driver.js';
-import { destroyLocalHost } from '../cloud/local/local-host.js';
+import { destroyLocalHost } from '../namespace-host/local-host.js';
 import { connectEngine } from '../swarm/index.js';
 import type { ClusterLayout } from './cluster-layout.js';
 import { readState, removeState, takeLock } from './cluster-state.js';

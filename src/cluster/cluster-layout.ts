@@ -7,8 +7,8 @@
 import { join } from 'node:path';
 import type { MicadoConfig } from '../config/config.js';
 import { addressAt, parseSubnet, type Subnet } from '../host/ipv4.js';
-import type { LocalHostRecord } from '../cloud/local/local-host.js';
-import { vethName } from '../cloud/local/local-records.js';
+import type { LocalHostRecord } from '../namespace-host/local-host.js';
+import { vethName } from '../namespace-host/local-host.js';
 import {
   clusterTlsFiles,
   issueNodeCertificate,

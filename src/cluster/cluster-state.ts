@@ -14,7 +14,7 @@ import {
 import { dirname } from 'node:path';
 import { hostError } from '../errors.js';
 import type { ProcessRecord } from '../host/process.js';
-import type { LocalHostRecord } from '../cloud/local/local-host.js';
+import type { LocalHostRecord } from '../namespace-host/local-host.js';
 
 /** The state's file name in the state directory. */
 export const CLUSTER_STATE_FILE = 'cluster.json';

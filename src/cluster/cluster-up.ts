@@ -20,7 +20,7 @@ import {
   recoverLocalHost,
   startLocalHost,
   type LocalHostRecord,
-} from '../cloud/local/local-host.js';
+} from '../namespace-host/local-host.js';
 import { BASE_IMAGE_PATH, type ClusterLayout } from './cluster-layout.js';
 import {
   readState,

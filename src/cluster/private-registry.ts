@@ -10,7 +10,7 @@ import { hostError } from '../errors.js';
 import { httpStatus } from '../host/http-probe.js';
 import { createCgroup } from '../host/cgroup.js';
 import { isRunning, spawnDaemon, type ProcessRecord } from '../host/process.js';
-import { namespacedArgv } from '../cloud/local/dockerd-command.js';
+import { namespacedArgv } from '../namespace-host/dockerd-command.js';
 import type { ClusterLayout } from './cluster-layout.js';
 
 export function registryConfig(storageDir: string, listen: string): string {

@@ -23,9 +23,14 @@ import {
 import { writeTlsFiles } from '../../host/certificates.js';
 import { writeServedCertificate } from '../../host/served-certificate.js';
 import { packageFile } from '../../host/package-files.js';
-import { ENGINE_TLS_PORT } from './dockerd-command.js';
-import { bootNodeHost, destroyLocalHost, type LocalHostRecord } from './local-host.js';
-import { LocalRecords, vethName, type LocalInstanceRecord } from './local-records.js';
+import { ENGINE_TLS_PORT } from '../../namespace-host/dockerd-command.js';
+import {
+  bootNodeHost,
+  destroyLocalHost,
+  vethName,
+  type LocalHostRecord,
+} from '../../namespace-host/local-host.js';
+import { LocalRecords, type LocalInstanceRecord } from './local-records.js';
 import { NODE_LABEL } from '../../swarm/labels.js';
 
 export const LOCAL_RECORDS = 'instances';

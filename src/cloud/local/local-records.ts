@@ -4,7 +4,6 @@
  * step leaves a record to finish from. Addresses are reserved with mkdir, which is
  * atomic across processes (the CLI and the manager may start nodes at once).
  */
-import { createHash } from 'node:crypto';
 import {
   mkdirSync,
   readdirSync,
@@ -18,7 +17,7 @@ import { join } from 'node:path';
 import { hostError } from '../../errors.js';
 import { addressAt, subnetSize, type Subnet } from '../../host/ipv4.js';
 import type { Instance } from '../cloud-driver.js';
-import type { LocalHostRecord } from './local-host.js';
+import type { LocalHostRecord } from '../../namespace-host/local-host.js';
 
 export interface LocalInstanceRecord extends Instance {
   host: LocalHostRecord;
@@ -26,11 +25,6 @@ export interface LocalInstanceRecord extends Instance {
 
 /** Address index 1 is the host's end of the bridge, 2 the manager; instances start at 3. */
 export const FIRST_INSTANCE_INDEX = 3;
-
-/** A host-unique veth name (15 characters at most) derived from cluster and host name. */
-export function vethName(cluster: string, name: string): string {
-  return `mv${createHash('sha256').update(`${cluster}/${name}`).digest('hex').slice(0, 10)}`;
-}
 
 export class LocalRecords {
   /** `kind` keeps apart machines that are not micado's own (the emulator's). */

@@ -5,27 +5,28 @@
  * finished off by the same destroy.
  */
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, watch } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { hostError } from '../../errors.js';
-import { createCgroup, destroyCgroup } from '../../host/cgroup.js';
-import { unmountAllUnder } from '../../host/mounts.js';
-import {
-  createNamespace,
-  deleteLink,
-  deleteNamespace,
-  namespaceExists,
-} from '../../host/network.js';
+import { hostError } from '../errors.js';
+import { createCgroup, destroyCgroup } from '../host/cgroup.js';
+import { unmountAllUnder } from '../host/mounts.js';
+import { createNamespace, deleteLink, deleteNamespace, namespaceExists } from '../host/network.js';
 import {
   isRunning,
   processRecordOf,
   spawnDaemon,
   stopProcess,
   type ProcessRecord,
-} from '../../host/process.js';
-import { connectEngine } from '../../swarm/index.js';
+} from '../host/process.js';
+import { connectEngine } from '../swarm/index.js';
 import { dockerdArgv, namespacedArgv, type DockerdOptions } from './dockerd-command.js';
+
+/** A host-unique veth name (15 characters at most) derived from cluster and host name. */
+export function vethName(cluster: string, name: string): string {
+  return `mv${createHash('sha256').update(`${cluster}/${name}`).digest('hex').slice(0, 10)}`;
+}
 
 export interface LocalHostRecord {
   /** Network namespace, also the host's name in the swarm. */

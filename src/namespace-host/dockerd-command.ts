@@ -2,7 +2,7 @@
  * The command lines that start a dockerd of a local host. Pure, so their shape is
  * unit-tested; local-host.ts runs them.
  */
-import { flavourAmount, resourcesOf, type Resources } from '../../swarm/index.js';
+import { flavourAmount, resourcesOf, type Resources } from '../swarm/index.js';
 
 export interface DockerdOptions {
   dataRoot: string;

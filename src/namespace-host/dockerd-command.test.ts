@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { dockerdArgv, flavourCapacity, namespacedArgv } from './dockerd-command.js';
-import { vethName } from './local-records.js';
+import { vethName } from './local-host.js';
 
 const base = {
   dataRoot: '/s/n/data',
