@@ -9,33 +9,23 @@
 import type { MicadoConfig } from '../config/config.js';
 import { stopNode } from '../nodes/node-lifecycle.js';
 import { machineOfNode, type Drivers } from '../nodes/node-drivers.js';
-import { clientUsage, quotaProblem } from '../clients/client-quota.js';
-import { expired, expiresAt } from '../clients/time-limits.js';
 import { messageOf } from '../errors.js';
-import { serviceUsage } from '../monitor/usage.js';
-import { usageRow } from '../monitor/usage-meter.js';
-import { HOUR_MS } from '../store/usage-grains.js';
+import { nodesStartedRows } from '../monitor/usage-meter.js';
 import type { Store } from '../store/store.js';
-import {
-  amountOf,
-  connectEngine,
-  type OrchestratorSwarm,
-  type SwarmNode,
-  type SwarmService,
-} from '../swarm/index.js';
-import { buildClusterView, type ClusterView, type NodeView } from './cluster-view.js';
-import { canHold, roomOn } from './placement.js';
+import { type OrchestratorSwarm, type SwarmNode, type SwarmService } from '../swarm/index.js';
+import { buildClusterView, type ClusterView } from './cluster-view.js';
+import { nudgeTargets } from './nudge.js';
 import { AutoscalerMetrics } from './metrics.js';
 import { afterFailure, afterSuccess, FRESH_POOL, type PoolState } from './pool-state.js';
 import type { NodeProvisioner, StartOutcome } from '../nodes/node-provisioner.js';
-import { planReplicas, policyFromLabels } from './replicas.js';
+import { ContainerPass } from './container-pass.js';
+import { ScalingLog } from './scaling-log.js';
 import { planScaleDown } from './scale-down.js';
 import { planScaleUp } from './scale-up.js';
 import { ReconcileLoop } from './reconcile-loop.js';
 import { PoolImages } from './warm-images.js';
-import { nodeEngineAddress } from '../nodes/node-engine.js';
 import { SCALING_ACTION } from './scaling-progress.js';
-import { CONTAINER_LABEL, NODE_LABEL } from '../swarm/labels.js';
+import { NODE_LABEL } from '../swarm/labels.js';
 
 export interface AutoscalerDeps {
   manager: OrchestratorSwarm;
@@ -48,8 +38,6 @@ export interface AutoscalerDeps {
   now: () => number;
 }
 
-/** A task that fits a Ready node and is still pending this long gets the scheduler nudged. */
-const NUDGE_AFTER_MS = 1000;
 const NUDGE_EVERY_MS = 2000;
 const SWEEP_EVERY_MS = 60_000;
 
@@ -61,22 +49,23 @@ export class Autoscaler {
   private unneededSince = new Map<string, number>();
   private lastScaleUp = -Infinity;
   private readonly reported = new Set<string>();
-  private readonly replicaChanges = new Map<string, number>();
   private readonly pendingSince = new Map<string, number>();
   private readonly givingBack = new Set<string>();
   private lastNudge = -Infinity;
   private lastSweep = -Infinity;
   /** What each pool's containers run: what a warm node pulls. */
   private readonly poolImages = new PoolImages();
-  /** Dry-run decisions already recorded, so an unchanged one is not recorded each cycle. */
-  private dryRunSaid = new Set<string>();
-  private readonly heldSaid = new Set<string>();
+  private readonly scalingLog: ScalingLog;
+  /** Expiry and replicas: the pass over containers beside the node loop. */
+  private readonly containers: ContainerPass;
   private readonly background = new Set<Promise<unknown>>();
   private readonly loop: ReconcileLoop;
 
   constructor(deps: AutoscalerDeps) {
     this.deps = deps;
     this.now = deps.now;
+    this.scalingLog = new ScalingLog(deps);
+    this.containers = new ContainerPass(deps, this.scalingLog, this.metrics);
     this.loop = new ReconcileLoop({
       events: deps.manager,
       cycle: (now) => this.cycle(now),
@@ -163,17 +152,20 @@ export class Autoscaler {
 
     if (!this.settings.dryRun) {
       for (const instance of await provisioner.relabel())
-        await this.record(SCALING_ACTION.relabel, instance, `node of ${instance} labelled`);
+        await this.scalingLog.record(
+          SCALING_ACTION.relabel,
+          instance,
+          `node of ${instance} labelled`,
+        );
     }
     await this.scaleUp(view, services, now);
     await this.nudge(view, now);
     await this.scaleDown(view, now);
-    await this.expire(services, now);
-    await this.scaleReplicas(services, now);
+    await this.containers.run(services, now);
     if (now - this.lastSweep >= SWEEP_EVERY_MS && !this.settings.dryRun) {
       this.lastSweep = now;
       for (const line of await provisioner.sweepOrphans(nodes))
-        await this.record(SCALING_ACTION.orphan, 'cluster', line);
+        await this.scalingLog.record(SCALING_ACTION.orphan, 'cluster', line);
     }
   }
 
@@ -192,7 +184,7 @@ export class Autoscaler {
     for (const { task, why } of plan.unplaceable) {
       if (this.reported.has(task.id)) continue;
       this.reported.add(task.id);
-      await this.record(
+      await this.scalingLog.record(
         SCALING_ACTION.unplaceable,
         task.service,
         `a task of ${task.service} cannot run on any pool's nodes: ${why}`,
@@ -201,7 +193,7 @@ export class Autoscaler {
     for (const { node, for: services } of plan.activate) {
       const message = `waking warm node ${node.hostname} of pool ${node.pool} for ${services.join(', ')}`;
       if (this.settings.dryRun) {
-        await this.dryRun(SCALING_ACTION.warmWoken, node.instance ?? node.id, message);
+        await this.scalingLog.dryRun(SCALING_ACTION.warmWoken, node.instance ?? node.id, message);
         continue;
       }
       // One node update, and Swarm places the tasks: no boot, no pull of what it holds.
@@ -210,21 +202,23 @@ export class Autoscaler {
         labels: { [NODE_LABEL.warm]: 'false' },
       });
       this.metrics.count('warmWoken', node.pool!);
-      await this.record(SCALING_ACTION.warmWoken, node.instance ?? node.id, message);
+      await this.scalingLog.record(SCALING_ACTION.warmWoken, node.instance ?? node.id, message);
     }
     for (const request of plan.requests) {
       const pool = config.pools[request.pool]!;
       const message = `starting ${request.count} ${pool.flavour} node${request.count === 1 ? '' : 's'} in pool ${request.pool} for ${request.for.join(', ')}`;
       if (this.settings.dryRun) {
-        await this.dryRun('scale-up', request.pool, message);
+        await this.scalingLog.dryRun('scale-up', request.pool, message);
         continue;
       }
       const seen = Math.min(...view.pending.map((t) => this.pendingSince.get(t.id) ?? now), now);
       this.metrics.decisionSeconds = (now - seen) / 1000;
       this.lastScaleUp = now;
       this.poolStates.set(request.pool, { ...this.poolState(request.pool), lastScaleUp: now });
-      await this.record(SCALING_ACTION.scaleUp, request.pool, message);
-      await this.countNodesStarted(request, services, now);
+      await this.scalingLog.record(SCALING_ACTION.scaleUp, request.pool, message);
+      await this.deps.store
+        .addUsage(nodesStartedRows(now, request, services))
+        .catch((err: unknown) => this.deps.log(`the nodes started were not counted: ${messageOf(err)}`)); // prettier-ignore
       const warmFrom = request.count - (request.warm ?? 0);
       // What the new nodes pull while they join: the waiting tasks' images first.
       const images = this.poolImages.toSeed(request.pool, this.settings.seedImages, services.filter((s) => request.for.includes(s.name)).map((s) => s.image)); // prettier-ignore
@@ -245,14 +239,14 @@ export class Autoscaler {
         this.poolStates.set(pool, afterSuccess(this.poolState(pool)));
         this.metrics.observeReady(outcome.seconds);
         const warm = outcome.node.availability === 'pause';
-        await this.record(
+        await this.scalingLog.record(
           SCALING_ACTION.nodeJoined,
           instance,
           `node ${outcome.node.hostname} of pool ${pool} is Ready after ${outcome.seconds.toFixed(1)} s${warm ? ', kept warm' : ''}`,
         );
         if (warm) this.seedWarm(outcome.node, pool);
         if (outcome.labelError) {
-          await this.record(
+          await this.scalingLog.record(
             SCALING_ACTION.relabel,
             instance,
             `node ${outcome.node.hostname} kept unlabelled for now (${outcome.labelError}); labelling it again`,
@@ -268,7 +262,7 @@ export class Autoscaler {
           state === before
             ? `pool already backed off for ${wait} s by a start that failed with it`
             : `pool backed off for ${wait} s`;
-        await this.record(
+        await this.scalingLog.record(
           SCALING_ACTION.failure,
           instance,
           `starting a node in pool ${pool} failed: ${outcome.error}; ${backoff}`,
@@ -287,25 +281,11 @@ export class Autoscaler {
     void guarded.finally(() => this.background.delete(guarded));
   }
 
-  /**
-   * Swarm places a pending task when a node joins or changes; should a task that fits a
-   * Ready node still wait, updating that node (a label with the time) makes the
-   * scheduler look again, without touching any running replica.
-   */
+  /** Nudge the scheduler on Ready nodes that tasks still waiting fit (nudge.ts). */
   private async nudge(view: ClusterView, now: number): Promise<void> {
     if (now - this.lastNudge < NUDGE_EVERY_MS || this.settings.dryRun) return;
-    const ready = view.nodes.filter(
-      (n) => n.role === 'worker' && n.ready && n.active && !n.scalingDown,
-    );
-    const stuck = view.pending.filter(
-      (t) => now - (this.pendingSince.get(t.id) ?? now) >= NUDGE_AFTER_MS,
-    );
-    const targets = new Set<NodeView>();
-    for (const task of stuck) {
-      const node = ready.find((n) => canHold(roomOn(n), task));
-      if (node) targets.add(node);
-    }
-    if (targets.size === 0) return;
+    const targets = nudgeTargets(view, this.pendingSince, now);
+    if (targets.length === 0) return;
     this.lastNudge = now;
     for (const node of targets) {
       // A nudge that does not land is tried again at the next one: no cycle fails for it.
@@ -331,7 +311,7 @@ export class Autoscaler {
     for (const node of plan.keepWarm) {
       const message = `keeping ${node.hostname} of pool ${node.pool} warm: the pool keeps ${this.deps.config.pools[node.pool!]!.warm} warm`;
       if (this.settings.dryRun) {
-        await this.dryRun(SCALING_ACTION.warm, node.instance ?? node.id, message);
+        await this.scalingLog.dryRun(SCALING_ACTION.warm, node.instance ?? node.id, message);
         continue;
       }
       this.unneededSince.delete(node.id);
@@ -339,7 +319,7 @@ export class Autoscaler {
         availability: 'pause',
         labels: { [NODE_LABEL.warm]: 'true' },
       });
-      await this.record(SCALING_ACTION.warm, node.instance ?? node.id, message);
+      await this.scalingLog.record(SCALING_ACTION.warm, node.instance ?? node.id, message);
       this.seedWarm({ ...node, labels: node.nodeLabels, hostname: node.hostname ?? node.id }, node.pool!); // prettier-ignore
     }
     for (const node of plan.remove) {
@@ -347,12 +327,12 @@ export class Autoscaler {
         ? `giving back warm node ${node.hostname} of pool ${node.pool}: the pool keeps ${this.deps.config.pools[node.pool!]!.warm ?? 0} warm`
         : `giving back ${node.hostname} of pool ${node.pool}: reserved under ${this.settings.scaleDownUtilization * 100}% for ${Math.round((now - (this.unneededSince.get(node.id) ?? now)) / 1000)} s`;
       if (this.settings.dryRun) {
-        await this.dryRun('scale-down', node.instance ?? node.id, message);
+        await this.scalingLog.dryRun('scale-down', node.instance ?? node.id, message);
         continue;
       }
       this.poolStates.set(node.pool!, { ...this.poolState(node.pool!), lastScaleDown: now });
       this.unneededSince.delete(node.id);
-      await this.record(SCALING_ACTION.scaleDown, node.instance ?? node.id, message);
+      await this.scalingLog.record(SCALING_ACTION.scaleDown, node.instance ?? node.id, message);
       await this.deps.manager.updateNode(node.id, { labels: { [NODE_LABEL.scalingDown]: 'true' } });
       this.giveBack(
         {
@@ -364,27 +344,6 @@ export class Autoscaler {
         message,
       );
     }
-  }
-
-  /**
-   * Pull onto a warm node the images its pool's containers use most, in the background,
-   * so the task that wakes it starts without a pull. A pull that fails costs nothing
-   * but that: the task pulls what it needs, as on any new node.
-   */
-  private seedWarm(
-    node: Pick<SwarmNode, 'hostname' | 'engineLabels' | 'labels'>,
-    pool: string,
-  ): void {
-    const images = this.poolImages.toSeed(pool, this.settings.seedImages);
-    const address = nodeEngineAddress(this.deps.config, node);
-    if (images.length === 0 || !address) return;
-    const engine = connectEngine(address);
-    const started = this.now();
-    const seeding = (async () => {
-      for (const image of images) await engine.pullImage(image);
-      this.deps.log(`warm node ${node.hostname}: pulled ${images.join(', ')} in ${this.now() - started} ms`);
-    })().catch((err: unknown) => this.deps.log(`warm node ${node.hostname}: pull failed: ${messageOf(err)}`)); // prettier-ignore
-    this.track(seeding);
   }
 
   /** Drain, stop through the driver, remove from the swarm: in the background. */
@@ -403,7 +362,7 @@ export class Autoscaler {
       .then((driver) => stopNode(this.deps.manager, driver, instance, this.settings.drainTimeoutMs))
       .then(async () => {
         this.metrics.count('scaleDowns', pool);
-        await this.record(
+        await this.scalingLog.record(
           SCALING_ACTION.nodeRemoved,
           instance,
           `node ${node.hostname} given back (${why})`,
@@ -411,7 +370,7 @@ export class Autoscaler {
       })
       .catch(async (err: unknown) => {
         this.metrics.count('failures', pool);
-        await this.record(
+        await this.scalingLog.record(
           SCALING_ACTION.failure,
           instance,
           `giving back ${node.hostname} failed: ${messageOf(err)}; trying again`,
@@ -424,123 +383,12 @@ export class Autoscaler {
     this.track(done);
   }
 
-  private async scaleReplicas(services: SwarmService[], now: number): Promise<void> {
-    const { store, manager } = this.deps;
-    const mine = services.filter((s) => s.labels[CONTAINER_LABEL.name] !== undefined);
-    const [policies, containers, clients] = await Promise.all([
-      store.imagePolicies(),
-      store.containers(),
-      store.clients(),
-    ]);
-    const withPolicy = mine.filter(
-      (s) =>
-        policyFromLabels(s.labels) ||
-        policies.some((p) => p.image === s.labels[CONTAINER_LABEL.image]),
-    );
-    if (withPolicy.length === 0) return;
-    const changes = planReplicas({
-      services: withPolicy.map((s) => ({
-        name: s.name,
-        image: s.labels[CONTAINER_LABEL.image] ?? s.image,
-        replicas: s.replicas ?? 0,
-        reserved: amountOf(s.reservations),
-        policy: policyFromLabels(s.labels),
-      })),
-      imagePolicies: policies,
-      usage: new Map(
-        withPolicy
-          .map((s) => [s.name, serviceUsage(containers, s.name)] as const)
-          .filter((e): e is [string, NonNullable<(typeof e)[1]>] => e[1] !== undefined),
-      ),
-      lastChange: this.replicaChanges,
-      cooldownMs: this.settings.replicaCooldownMs,
-      now,
-    });
-    // What a client may use caps what its load asks: more replicas only within its limits.
-    const limitsOf = new Map(clients.map((c) => [c.name, c.limits]));
-    const allowed = changes.filter((change) => {
-      if (change.to <= change.from) return true;
-      const service = mine.find((s) => s.name === change.service)!;
-      const client = service.labels[CONTAINER_LABEL.client] ?? '';
-      const limits = limitsOf.get(client) ?? this.deps.config.clients.defaults;
-      const problem = quotaProblem(client, limits, clientUsage(mine, client), {
-        containers: 0,
-        replicas: change.to - change.from,
-        each: amountOf(service.reservations),
-      });
-      if (problem) this.heldOnce(change.service, `held at ${change.from} replicas: ${problem}`);
-      return problem === undefined;
-    });
-    for (const change of allowed) {
-      const message = `${change.service}: ${change.from} → ${change.to} replicas (${change.why})`;
-      if (this.settings.dryRun) {
-        await this.dryRun('replicas', change.service, message);
-        continue;
-      }
-      await manager.updateService(change.service, { replicas: change.to });
-      this.replicaChanges.set(change.service, now);
-      this.metrics.replicaChanges++;
-      await this.record(SCALING_ACTION.replicas, change.service, message);
-    }
-  }
-
-  /** Containers past their time limit are removed (their tasks stop with them). */
-  private async expire(services: SwarmService[], now: number): Promise<void> {
-    for (const service of expired(services, now)) {
-      const message = `${service.name}: its time limit ran out at ${new Date(expiresAt(service)!).toISOString()}: removed`; // prettier-ignore
-      if (this.settings.dryRun) {
-        await this.dryRun(SCALING_ACTION.expired, service.name, message);
-        continue;
-      }
-      await this.deps.manager.removeService(service.id);
-      await this.record(SCALING_ACTION.expired, service.name, message);
-    }
-  }
-
-  /** A replica change a client's limits hold back: said once, not at every cycle. */
-  private heldOnce(service: string, message: string): void {
-    const key = `${service}|${message}`;
-    if (this.heldSaid.has(key)) return;
-    if (this.heldSaid.size > 1000) this.heldSaid.clear();
-    this.heldSaid.add(key);
-    void this.record(SCALING_ACTION.held, service, message);
-  }
-
-  private async dryRun(action: string, subject: string, message: string): Promise<void> {
-    const key = `${action}|${subject}|${message}`;
-    if (this.dryRunSaid.has(key)) return;
-    this.dryRunSaid.add(key);
-    if (this.dryRunSaid.size > 1000) this.dryRunSaid = new Set([key]);
-    await this.record(action, subject, `dry run, not done: ${message}`);
-  }
-
-  /** Nodes started, as reports count them: for their pool, and for each client they are for. */
-  private async countNodesStarted(
-    request: { pool: string; count: number; for: string[] },
-    services: SwarmService[],
-    now: number,
-  ): Promise<void> {
-    const clients = new Set(
-      services
-        .filter((s) => request.for.includes(s.name))
-        .flatMap((s) => s.labels[CONTAINER_LABEL.client] ?? []),
-    );
-    const hour = Math.floor(now / HOUR_MS) * HOUR_MS;
-    const started = { nodesStarted: request.count };
-    await this.deps.store
-      .addUsage([
-        usageRow(hour, 'pool', request.pool, started),
-        ...[...clients].map((client) => usageRow(hour, 'client', client, started)),
-      ])
-      .catch((err: unknown) =>
-        this.deps.log(`the nodes started were not counted: ${messageOf(err)}`),
-      );
-  }
-
-  private async record(action: string, subject: string, message: string): Promise<void> {
-    this.deps.log(`${action} ${subject}: ${message}`);
-    await this.deps.store
-      .recordEvent({ at: this.now(), actor: 'manager', action, subject, message })
-      .catch((err: unknown) => this.deps.log(`the event was not recorded: ${messageOf(err)}`));
+  /** Pull onto a warm node the images its pool's containers use most, in the background. */
+  private seedWarm(
+    node: Pick<SwarmNode, 'hostname' | 'engineLabels' | 'labels'>,
+    pool: string,
+  ): void {
+    const images = this.poolImages.toSeed(pool, this.settings.seedImages);
+    this.track(this.deps.provisioner.pullOnto(node, images).then((said) => said && this.deps.log(said))); // prettier-ignore
   }
 }

@@ -16,6 +16,7 @@ import {
   type PoolState,
 } from './pool-state.js';
 import { planReplicas } from './replicas.js';
+import { nudgeTargets } from './nudge.js';
 import { planScaleDown } from './scale-down.js';
 import { planScaleUp, poolTraits } from './scale-up.js';
 import { PoolImages } from './warm-images.js';
@@ -250,6 +251,16 @@ describe('host ports', () => {
     expect(down([holding('a', ['8080/tcp']), holding('b', ['8080/tcp'])])).toEqual([]);
     expect(down([holding('a', ['8080/tcp']), holding('b', ['9090/tcp'])])).toEqual(['a']);
   });
+
+  it.each([
+    ['a task waiting long enough that a Ready node fits', [node('n1')], 'a', NOW - 1000, ['n1']],
+    ['a task that has only just come', [node('n1')], 'a', NOW - 10, []],
+    ['a task whose host port every Ready node has taken', [holding('n1', ['8080/tcp'])], 'a', NOW - 5000, []],
+    ['a task no Ready node has room for', [node('n1', { reserved: { cpuMilli: 0, memoryMb: 500 } })], 'a', NOW - 5000, []],
+  ])('nudges the scheduler for %s', (_, nodes, id, since, targets) => {
+    const v = view({ nodes, pending: [on8080(id)] });
+    expect(nudgeTargets(v, new Map([[id, since]]), NOW).map((n) => n.id)).toEqual(targets);
+  }); // prettier-ignore
 
   it('reads the host ports a service publishes on a fixed port, not those the engine chooses', () => {
     const service = { id: 's', version: 1, name: 'container-web', image: 'x', replicas: 2, labels: {}, reservations: {}, constraints: [], command: [], args: [], env: [], createdAt: '', updatedAt: '',

@@ -22,3 +22,44 @@ export function httpStatus(
     req.end();
   });
 }
+
+/**
+ * Whether an HTTP server answers at `address:port` (any status will do), as a proxy
+ * would ask it: undefined when it does, else why not. A node port whose container does
+ * not listen is accepted by the engine's proxy and then reset, so a TCP connection
+ * alone proves nothing.
+ */
+export function httpFailure(
+  address: string,
+  port: number,
+  options: { host?: string; timeoutMs: number },
+): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const req = request(
+      {
+        host: address,
+        port,
+        path: '/',
+        method: 'GET',
+        headers: options.host ? { host: options.host } : {},
+        timeout: options.timeoutMs,
+        agent: false,
+      },
+      (res) => {
+        res.resume();
+        resolve(undefined);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${options.timeoutMs} ms`)));
+    req.on('error', (err: NodeJS.ErrnoException) =>
+      resolve(FAILURES[err.code ?? ''] ?? err.message),
+    );
+    req.end();
+  });
+}
+
+const FAILURES: Record<string, string> = {
+  ECONNREFUSED: 'connection refused: nothing listens there',
+  ECONNRESET: 'connection reset: nothing answers behind the port',
+  EHOSTUNREACH: 'host unreachable',
+};

@@ -7,6 +7,8 @@
  */
 import type { MetricSample, UsageFigures, UsageRow } from '../store/store.js';
 import { HOUR_MS } from '../store/usage-grains.js';
+import type { SwarmService } from '../swarm/index.js';
+import { CONTAINER_LABEL } from '../swarm/labels.js';
 
 const NO_USAGE: UsageFigures = {
   containerMs: 0,
@@ -26,6 +28,28 @@ export function usageRow(
   figures: Partial<UsageFigures> = {},
 ): UsageRow {
   return { hour, kind, name, ...NO_USAGE, ...figures };
+}
+
+/**
+ * Nodes started at `now`, as reports count them: on their pool's row, and on the row
+ * of each client whose containers (`request.for`) they were started for.
+ */
+export function nodesStartedRows(
+  now: number,
+  request: { pool: string; count: number; for: string[] },
+  services: SwarmService[],
+): UsageRow[] {
+  const clients = new Set(
+    services
+      .filter((s) => request.for.includes(s.name))
+      .flatMap((s) => s.labels[CONTAINER_LABEL.client] ?? []),
+  );
+  const hour = Math.floor(now / HOUR_MS) * HOUR_MS;
+  const started = { nodesStarted: request.count };
+  return [
+    usageRow(hour, 'pool', request.pool, started),
+    ...[...clients].map((client) => usageRow(hour, 'client', client, started)),
+  ];
 }
 
 /** What `samples` stand for over [from, to), split at the hours it crosses. */

@@ -20,7 +20,7 @@ import {
 } from '../swarm/index.js';
 import type { ProvisioningIntent, Store } from '../store/store.js';
 import { NODE_LABEL } from '../swarm/labels.js';
-import { engineAt } from './node-engine.js';
+import { engineAt, nodeEngineAddress } from './node-engine.js';
 
 export interface NodeProvisionerDeps {
   manager: OrchestratorSwarm;
@@ -145,6 +145,27 @@ export class NodeProvisioner {
         await new Promise((r) => setTimeout(r, SEED_POLL_MS));
       }
     })();
+  }
+
+  /**
+   * Pull `images` onto a node that has joined (one kept warm), one after another, so the
+   * task that wakes it starts without a pull. Resolves with what happened, for the log;
+   * a node whose engine cannot be reached from here is left as it is.
+   */
+  async pullOnto(
+    node: Pick<SwarmNode, 'hostname' | 'engineLabels' | 'labels'>,
+    images: string[],
+  ): Promise<string | undefined> {
+    const address = nodeEngineAddress(this.deps.config, node);
+    if (images.length === 0 || !address) return undefined;
+    const engine = connectEngine(address);
+    const started = this.deps.now();
+    try {
+      for (const image of images) await engine.pullImage(image);
+      return `warm node ${node.hostname}: pulled ${images.join(', ')} in ${this.deps.now() - started} ms`;
+    } catch (err) {
+      return `warm node ${node.hostname}: pull failed: ${messageOf(err)}`;
+    }
   }
 
   private begin(

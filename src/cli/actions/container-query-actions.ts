@@ -18,7 +18,7 @@ import type { InfoOptions, ListOptions, LogsOptions } from './actions.js';
 import { findContainer, managerFor } from './manager-connection.js';
 import { catalogOf, type CatalogService } from '../../discovery/catalog.js';
 import { proxyRouting } from '../../proxy/route-probe.js';
-import { tcpProbe } from '../../host/tcp-probe.js';
+import { httpFailure } from '../../host/http-probe.js';
 import type { ContainerView } from '../../containers/container-view.js';
 import type { SwarmNode } from '../../swarm/index.js';
 import { CONTAINER_LABEL, NODE_LABEL } from '../../swarm/labels.js';
@@ -191,14 +191,17 @@ export async function infoAction(
         ...viewed[index]!,
         usage: serviceUsage(measured.containers, s.name),
         catalog: { tags: catalog.get(s.name)?.tags ?? [], instances },
-        // What the proxy sends the domain's requests to, each checked for a listener.
+        // What the proxy sends the domain's requests to, each asked as the proxy would.
         upstream: s.labels[CONTAINER_LABEL.domain]
           ? await Promise.all(
               instances
                 .filter((i) => i.passing && i.port > 0)
                 .map(async (i) => ({
                   address: `${i.address}:${i.port}`,
-                  failing: await tcpProbe(i.address, i.port, CHECK_TIMEOUT_MS),
+                  failing: await httpFailure(i.address, i.port, {
+                    host: s.labels[CONTAINER_LABEL.domain],
+                    timeoutMs: CHECK_TIMEOUT_MS,
+                  }),
                 })),
             )
           : undefined,
