@@ -27,8 +27,8 @@ function measured(service: SwarmService, memoryMb: number): ContainerRecord[] {
   return Array.from({ length: service.replicas ?? 0 }, (_, i) => ({
     id: `${service.name}-${i}`, name: `${service.name}.${i}`, service: service.name, image: 'web', node: 'i-1',
     address: undefined, cpuMilli: 10, memoryMb, reserved: { cpuMilli: 100, memoryMb: 100 }, state: 'running',
-    lastSeen: NOW, client: service.labels['micado.client'],
-  }) as ContainerRecord); // prettier-ignore
+    cpuTotalNs: 0, lastSeen: NOW,
+  })); // prettier-ignore
 }
 
 function plan(
