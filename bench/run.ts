@@ -1,7 +1,7 @@
 /**
  * micado's benchmarks, each measured side by side with its baseline in one run (this
  * machine is shared and noisy: compare the ratios, not the absolute times).
- * `npm run bench [foundation|containers|cloudbroker|monitor|autoscaler|warm|burst|storm|discovery|proxy|dashboard|clients]`.
+ * `npm run bench [foundation|containers|cloudbroker|monitor|autoscaler|warm|burst|storm|discovery|proxy|ports|dashboard|clients]`.
  */
 import { benchAutoscaler } from './autoscaler.js';
 import { benchBurst } from './burst.js';
@@ -12,6 +12,7 @@ import { benchDashboard } from './dashboard.js';
 import { benchDiscovery } from './discovery.js';
 import { benchFoundation } from './foundation.js';
 import { benchMonitor } from './monitor.js';
+import { benchPorts } from './ports.js';
 import { benchProxy } from './proxy.js';
 import { benchStorm } from './storm.js';
 import { benchWarm } from './warm.js';
@@ -27,6 +28,7 @@ const suites: Record<string, () => Promise<string[][]>> = {
   storm: benchStorm,
   discovery: benchDiscovery,
   proxy: benchProxy,
+  ports: benchPorts,
   dashboard: benchDashboard,
   clients: benchClients,
 };
