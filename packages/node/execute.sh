@@ -7,7 +7,8 @@
 # On any failure it says why in one line, stops the engine it started, and exits
 # non-zero: nothing is left half-joined.
 #
-#   execute.sh --manager HOST:2377 --token TOKEN --registry HOST:PORT --instance ID
+#   execute.sh --manager HOST:2377 (--token TOKEN | --token-file FILE)
+#              --registry HOST:PORT --instance ID
 #              --pool POOL --flavour FLAVOUR (--tls BUNDLE | --tls-dir DIR) [--tag TAG]
 #              [--role worker|proxy] [--address ADDRESS] [--cpus N] [--memory-mb MB]
 #              [--label KEY=VALUE]... [--catalog URL]
@@ -20,14 +21,16 @@
 # parameter followed by another (a template's empty {tag}) counts as empty. A proxy
 # (--role proxy, the proxy package) advertises no capacity: nothing is placed on it.
 # --catalog (the manager's catalog, http://HOST:8500) is for what runs beside the engine
-# (the proxy's route agent); a worker needs none.
+# (the proxy's route agent); a worker needs none. --token-file names a file (mode 600)
+# holding the join token, so the token is on no command line: it is read, and the file
+# removed once the node has joined.
 set -eu
 
 me=execute.sh
 say() { echo "$me: $*" >&2; }
 usage() { say "$1 (usage: $me --manager HOST:PORT --token TOKEN --registry HOST:PORT --instance ID --pool POOL --flavour FLAVOUR ...)"; exit 2; }
 
-manager='' token='' registry='' instance='' pool='' flavour='' tag='' address=''
+manager='' token='' token_file='' registry='' instance='' pool='' flavour='' tag='' address=''
 cpus='' memory_mb='' tls='' tls_dir='' root=/var/lib/micado-node cgroup_parent=''
 ready_timeout=30 labels='' role=worker catalog=''
 while [ $# -gt 0 ]; do
@@ -40,6 +43,7 @@ while [ $# -gt 0 ]; do
   case "$name" in
     --manager) manager=$value ;;
     --token) token=$value ;;
+    --token-file) token_file=$value ;;
     --registry) registry=$value ;;
     --instance) instance=$value ;;
     --pool) pool=$value ;;
@@ -61,6 +65,9 @@ $value" ;;
   esac
 done
 
+if [ -n "$token_file" ]; then
+  token=$(cat "$token_file" 2>/dev/null) || usage "--token-file $token_file cannot be read"
+fi
 for name in manager token registry instance pool flavour; do
   eval "value=\$$name"
   [ -n "$value" ] || usage "--$name is missing"
@@ -187,4 +194,5 @@ if [ "$status" != 200 ]; then
   why=$(printf '%s' "$answer" | sed -n 's/.*"message":"\(.*\)"}.*/\1/p' | head -n 1)
   fail "joining the swarm at $manager failed: ${why:-HTTP $status}"
 fi
+[ -z "$token_file" ] || rm -f "$token_file"
 echo "$me: node $instance joined the swarm at $manager as $address"

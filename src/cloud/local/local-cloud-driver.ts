@@ -4,6 +4,7 @@
  * execute.sh: it joins the swarm as a worker, advertising its flavour's capacity as
  * generic resources, its engine reachable over mutual TLS.
  */
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROXY_POOL, type MicadoConfig } from '../../config/config.js';
 import { MicadoError, usageError } from '../../errors.js';
@@ -70,12 +71,17 @@ export class LocalCloudDriver implements CloudDriver {
       request,
       async (host) => {
         const boot = await bootstrap;
-        // The key goes to a file of the node's, not onto a command line others can read.
+        // The key and the join token go to files of the node's (mode 600), not onto a
+        // command line any process on the host can read.
         const tlsDir = join(host.dir, 'tls');
         writeTlsFiles(boot.tls, tlsDir);
+        const tokenFile = join(host.dir, 'join-token');
+        writeFileSync(tokenFile, boot.joinToken, { mode: 0o600 });
         const served = boot.certificate && writeServedCertificate(boot.certificate, join(host.dir, 'certificate')); // prettier-ignore
         return [
-          ...bootArguments({ ...bootParameters(request, boot), tls: '', certificate: '' }),
+          ...bootArguments({ ...bootParameters(request, boot), token: '', tls: '', certificate: '' }), // prettier-ignore
+          '--token-file',
+          tokenFile,
           '--tls-dir',
           tlsDir,
           ...(served ? ['--certificate-dir', served] : []),
