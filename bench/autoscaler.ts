@@ -19,7 +19,7 @@ import { planScaleUp } from '../src/autoscaler/scale-up.js';
 import type { SwarmNode, SwarmService, SwarmTask } from '../src/swarm/index.js';
 import { destroyLocalHost, type LocalHostRecord } from '../src/namespace-host/local-host.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
-import { bareNode } from './bare-node.js';
+import { bareNode } from '../test/support/bare-node.js';
 import { median, ms } from './measure.js';
 import { CONTAINER_LABEL } from '../src/swarm/labels.js';
 
@@ -134,7 +134,8 @@ async function benchCycle(): Promise<string[][]> {
   const cluster = new TestCluster({
     pools: { default: { driver: 'local', flavour: 'small', min: 0, max: 10 } },
     // The bench gives its nodes back itself: the manager must not race it.
-    autoscaler: { scaleDownUnneededMs: 3_600_000 },
+    // Its bare-Swarm side joins nodes by hand, which the manager would remove as rogue.
+    autoscaler: { scaleDownUnneededMs: 3_600_000, removeRogueNodes: false },
   });
   const bareHosts: LocalHostRecord[] = [];
   const rows: string[][] = [];

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { TestCluster } from '../test/support/test-cluster.js';
 import { destroyLocalHost, type LocalHostRecord } from '../src/namespace-host/local-host.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
-import { bareNode } from './bare-node.js';
+import { bareNode } from '../test/support/bare-node.js';
 import { allRunning, ms } from './measure.js';
 import { CONTAINER_LABEL } from '../src/swarm/labels.js';
 
@@ -19,7 +19,8 @@ export async function benchBurst(): Promise<string[][]> {
   const cluster = new TestCluster({
     pools: { default: { driver: 'local', flavour: 'small', min: 0, max: N } },
     // The bench gives its nodes back itself: the manager must not race it.
-    autoscaler: { scaleDownUnneededMs: 3_600_000 },
+    // Its bare-Swarm side joins nodes by hand, which the manager would remove as rogue.
+    autoscaler: { scaleDownUnneededMs: 3_600_000, removeRogueNodes: false },
   });
   const bareHosts: LocalHostRecord[] = [];
   try {

@@ -14,7 +14,7 @@ import { median, ms, timed } from './measure.js';
 import { TestCluster } from '../test/support/test-cluster.js';
 import { swarmEntry } from '../src/cluster/cluster-layout.js';
 import { destroyLocalHost, type LocalHostRecord } from '../src/namespace-host/local-host.js';
-import { bareNode } from './bare-node.js';
+import { bareNode } from '../test/support/bare-node.js';
 import { driverOfCloud } from '../src/nodes/node-drivers.js';
 import { labelNode, startNode, stopNode } from '../src/nodes/node-lifecycle.js';
 
@@ -25,7 +25,8 @@ async function cli(cluster: TestCluster, ...args: string[]) {
 }
 
 export async function benchFoundation(): Promise<string[][]> {
-  const cluster = new TestCluster();
+  // Its bare-Swarm side joins nodes by hand, which the manager would remove as rogue.
+  const cluster = new TestCluster({ autoscaler: { removeRogueNodes: false } });
   const rows: string[][] = [];
   // micado does not know the bare hosts: the bench removes them itself, whatever happens.
   const bareHosts: LocalHostRecord[] = [];

@@ -162,6 +162,11 @@ export class Autoscaler {
     await this.nudge(view, now);
     await this.scaleDown(view, now);
     await this.containers.run(services, now);
+    // Workers that are no machine of the cluster leave the swarm at once (rogue-nodes.ts).
+    for (const line of await provisioner.removeRogues(nodes)) {
+      this.metrics.rogueNodes++;
+      await this.scalingLog.record(SCALING_ACTION.rogueNode, 'cluster', line);
+    }
     if (now - this.lastSweep >= SWEEP_EVERY_MS && !this.settings.dryRun) {
       this.lastSweep = now;
       for (const line of await provisioner.sweepOrphans(nodes))

@@ -8,6 +8,7 @@ export class AutoscalerMetrics {
   pendingTasks = 0;
   unplaceable = 0;
   nudges = 0;
+  rogueNodes = 0;
   replicaChanges = 0;
   cycleErrors = 0;
   /** From the first pending task seen to the driver request, at the last scale-up. */
@@ -119,6 +120,12 @@ export class AutoscalerMetrics {
       'counter',
       'Nodes updated to make Swarm place a waiting task.',
       [['', this.nudges]],
+    );
+    metric(
+      'micado_rogue_nodes_total',
+      'counter',
+      'Workers found that were no machine of the cluster (removed unless told not to).',
+      [['', this.rogueNodes]],
     );
     metric('micado_reconcile_duration_seconds', 'summary', 'Reconcile cycles and their duration.', [
       ['_sum', round(this.cycleSecondsSum)],

@@ -21,6 +21,8 @@ export const SCALING_ACTION = {
   /** A container whose time limit ran out, removed. */
   expired: 'expired',
   orphan: 'orphan',
+  /** A worker that was no machine of the cluster (a stolen join token), removed. */
+  rogueNode: 'rogue-node',
   /** A node kept warm: paused, Ready for the next task. */
   warm: 'warm',
   /** A warm node made active for tasks that fit it. */

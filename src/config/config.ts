@@ -136,6 +136,11 @@ export interface MicadoConfig {
     maxMemoryMb: number;
     /** Images a new or warm node pulls before its first task needs them (0: none). */
     seedImages: number;
+    /**
+     * Remove at once every worker that is no machine of the cluster (joined with a
+     * leaked token); false only reports it (a bench that joins bare nodes by hand).
+     */
+    removeRogueNodes: boolean;
   };
   clients: {
     /** The limits of a client with no record (`micado client add`); {} is unlimited. */
@@ -229,6 +234,7 @@ export const DEFAULT_CONFIG: MicadoConfig = {
     maxCpuMilli: 1_000_000,
     maxMemoryMb: 4_194_304,
     seedImages: 3,
+    removeRogueNodes: true,
   },
   clients: { defaults: {}, scrubSchedule: '30 3 * * *', keepStoppedDays: 7 },
   discovery: { listen: '', resyncMs: 5_000, consulUrl: '', consulTokenFile: '' },

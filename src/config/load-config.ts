@@ -240,10 +240,10 @@ export function validateConfig(config: MicadoConfig): string[] {
   }
   problems.push(...validatePools(config));
   const autoscaler = config.autoscaler ?? ({} as MicadoConfig['autoscaler']);
-  if (typeof autoscaler.dryRun !== 'boolean')
-    problems.push('autoscaler.dryRun must be true or false');
+  for (const key of ['dryRun', 'removeRogueNodes'] as const)
+    if (typeof autoscaler[key] !== 'boolean') problems.push(`autoscaler.${key} must be true or false`); // prettier-ignore
   for (const [key, value] of Object.entries(autoscaler)) {
-    if (key === 'dryRun') continue;
+    if (key === 'dryRun' || key === 'removeRogueNodes') continue;
     if (!(typeof value === 'number' && value >= 0)) {
       problems.push(`autoscaler.${key} must be a number of at least 0`);
     }

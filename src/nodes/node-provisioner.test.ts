@@ -13,6 +13,8 @@ import type { IntentState, ProvisioningIntent } from '../store/store.js';
 import { FakeCloudDriver } from '../testing/fake-cloud-driver.js';
 import { FakeSwarm } from '../testing/fake-swarm.js';
 import { NodeProvisioner } from './node-provisioner.js';
+import { rogueNodes } from './rogue-nodes.js';
+import type { SwarmNode } from '../swarm/index.js';
 
 const T0 = Date.UTC(2026, 11, 4, 12);
 const TIMEOUT_MS = 600_000;
@@ -38,9 +40,12 @@ function harness() {
     managerAddress: '10.0.0.2:2377', registry: '10.0.0.2:5000', catalog: 'http://10.0.0.1:8500',
     issueTls: async () => ({ ca: 'CA', cert: 'CERT', key: 'KEY' }),
   }; // prettier-ignore
-  const provisioner = new NodeProvisioner({ manager: swarm, entry, config, store, now: () => clock.now, drivers: cloud.asDrivers() }); // prettier-ignore
+  // The cloud's drivers, counting how often every machine is asked for.
+  const asked = { machines: 0 };
+  const drivers = { ...cloud.asDrivers(), machines: () => (asked.machines++, cloud.asDrivers().machines()) }; // prettier-ignore
+  const provisioner = new NodeProvisioner({ manager: swarm, entry, config, store, now: () => clock.now, drivers }); // prettier-ignore
   const states = async () => (await store.intents()).map((i) => [i.instance, i.state, i.error]);
-  return { store, swarm, cloud, clock, provisioner, states };
+  return { store, swarm, cloud, clock, provisioner, states, asked };
 }
 
 /** An intent a previous manager left open. */
@@ -105,5 +110,36 @@ describe('the provisioner ledger', () => {
     clock.now += 2;
     expect(await provisioner.sweepOrphans(swarm.nodes)).toEqual([expect.stringMatching(/^machine i-orphan \(local\) had no node after \d+ s: stopped$/)]); // prettier-ignore
     expect(cloud.calls).toEqual(['stop i-orphan']);
+  });
+});
+
+describe('rogue nodes', () => {
+  const worker = (id: string, claim?: string, manager?: string): SwarmNode => ({
+    id, version: 1, hostname: `host-${id}`, role: 'worker', state: 'ready', availability: 'active', address: `10.0.0.${id.length}`,
+    engineLabels: claim ? { 'micado.instance': claim } : {}, labels: manager ? { 'micado.instance': manager } : {}, capacity: {},
+  }); // prettier-ignore
+
+  it.each([
+    ['a node claiming a machine of the cluster', [worker('a', 'i-1')], [], []],
+    ['a node claiming nothing', [worker('a')], [], ['a']],
+    ['a node claiming a machine no driver has', [worker('a', 'i-9')], [], ['a']],
+    ['a second node claiming a machine already taken', [worker('a', 'i-1'), worker('b', 'i-1')], [], ['b']],
+    ['a newcomer claiming a trusted node’s machine, though its id sorts first', [worker('z', 'i-1'), worker('a', 'i-1')], ['z'], ['a']],
+    ['a trusted node claiming a machine whose own node has come, at its address', [worker('zz', 'i-1'), worker('a', 'i-1')], ['a'], ['a']],
+    ['a node the manager labelled, whatever it claims itself', [worker('a', 'i-9', 'i-1')], [], []],
+    ['no node that is not Ready yet (it has not told its labels)', [{ ...worker('a'), state: 'unknown' }], [], []],
+  ])('judges %s', (_, workers, trusted, rogues) => {
+    // Machine i-1 is at 10.0.0.2 (the address worker('zz') has).
+    expect(rogueNodes(workers, new Map([['i-1', '10.0.0.2']]), new Set(trusted)).map((n) => n.id)).toEqual(rogues);
+  }); // prettier-ignore
+
+  it('removes a hand-joined worker at once, says so once, and asks the drivers only for newcomers', async () => {
+    const { provisioner, cloud, swarm, asked } = harness();
+    await cloud.start({ id: 'i-1', pool: 'default', flavour: 'small', tag: 't', labels: {} });
+    swarm.join(worker('rogue', 'i-1'));
+    expect(await provisioner.removeRogues(swarm.nodes)).toEqual(['node host-rogue at 10.0.0.5 is no machine of this cluster (it claims i-1): removed from the swarm']); // prettier-ignore
+    expect(swarm.nodes.map((n) => n.id)).toEqual(['node-i-1']);
+    expect(await provisioner.removeRogues(swarm.nodes)).toEqual([]);
+    expect(asked.machines).toBe(1);
   });
 });

@@ -21,6 +21,7 @@ import {
 import type { ProvisioningIntent, Store } from '../store/store.js';
 import { NODE_LABEL } from '../swarm/labels.js';
 import { engineAt, nodeEngineAddress } from './node-engine.js';
+import { rogueNodes } from './rogue-nodes.js';
 
 export interface NodeProvisionerDeps {
   manager: OrchestratorSwarm;
@@ -61,6 +62,10 @@ export class NodeProvisioner {
     string,
     { pool: string; warm: boolean; promise: Promise<StartOutcome> }
   >();
+  /** Workers judged machines of micado's (not rogue), by node id. */
+  private readonly trusted = new Set<string>();
+  /** Rogue workers reported and left alone (autoscaler.removeRogueNodes off). */
+  private readonly tolerated = new Set<string>();
   /** Ready nodes whose labels have yet to land, by node id. */
   private readonly unlabelled = new Map<string, { request: InstanceRequest; driver: string }>();
 
@@ -283,6 +288,42 @@ export class NodeProvisioner {
       });
     }
     return resumed;
+  }
+
+  /**
+   * Remove from the swarm every worker that is no machine of micado's (rogue-nodes.ts),
+   * at once and by force: its tasks start again elsewhere. Under dry-run or with
+   * autoscaler.removeRogueNodes off, each is only reported, once. The drivers are asked
+   * only when a worker not judged before is there. Returns what was done, a line each.
+   */
+  async removeRogues(nodes: SwarmNode[]): Promise<string[]> {
+    const { removeRogueNodes, dryRun } = this.deps.config.autoscaler;
+    // Judged once Ready: a node that has just joined has not told its labels yet.
+    const workers = nodes.filter((n) => n.role === 'worker' && n.state === 'ready');
+    const judged = (n: SwarmNode) => this.trusted.has(n.id) || this.tolerated.has(n.id);
+    if (workers.every(judged)) return [];
+    // Machines that cannot be listed now are no grounds to remove anything: judged later.
+    const machines = await this.deps.drivers.machines().catch(() => undefined);
+    if (!machines) return [];
+    const known = new Map<string, string | undefined>([
+      ...[...this.running.keys()].map((id) => [id, undefined] as const),
+      ...machines.map((m) => [m.instance.id, m.instance.address] as const),
+    ]);
+    const rogues = rogueNodes(workers, known, this.trusted);
+    for (const node of workers) if (!rogues.includes(node)) this.trusted.add(node.id);
+    const done: string[] = [];
+    for (const node of rogues.filter((n) => !this.tolerated.has(n.id))) {
+      const claim = node.engineLabels[NODE_LABEL.instance];
+      const what = `node ${node.hostname} at ${node.address} is no machine of this cluster${claim ? ` (it claims ${claim})` : ''}`; // prettier-ignore
+      if (!removeRogueNodes || dryRun) {
+        this.tolerated.add(node.id);
+        done.push(`${what}: left in the swarm (${dryRun ? 'dry run' : 'autoscaler.removeRogueNodes is off'})`); // prettier-ignore
+        continue;
+      }
+      await this.deps.manager.removeNode(node.id, true);
+      done.push(`${what}: removed from the swarm`);
+    }
+    return done;
   }
 
   /**

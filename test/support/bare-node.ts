@@ -1,23 +1,24 @@
 /**
  * A node made with the bare steps only (namespace, dockerd, swarm join, Ready seen by
- * polling): no records, events or labels. The baseline micado's own steps are set
- * against; the bench removes what it made itself.
+ * polling): no records, events or labels of micado's. The baseline micado's own steps
+ * are set against in bench/, and a rogue node in the perimeter tests (`labels`: what it
+ * claims to be); whoever makes one removes it (destroyLocalHost).
  */
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { TestCluster } from '../test/support/test-cluster.js';
-import { createNamespace } from '../src/host/network.js';
-import { createCgroup } from '../src/host/cgroup.js';
-import { spawnDaemon } from '../src/host/process.js';
+import type { TestCluster } from './test-cluster.js';
+import { createNamespace } from '../../src/host/network.js';
+import { createCgroup } from '../../src/host/cgroup.js';
+import { spawnDaemon } from '../../src/host/process.js';
 import {
   dockerdArgv,
   flavourCapacity,
   namespacedArgv,
-} from '../src/namespace-host/dockerd-command.js';
-import type { LocalHostRecord } from '../src/namespace-host/local-host.js';
-import { vethName } from '../src/namespace-host/local-host.js';
-import { addressAt } from '../src/host/ipv4.js';
-import { connectEngine } from '../src/swarm/index.js';
+} from '../../src/namespace-host/dockerd-command.js';
+import type { LocalHostRecord } from '../../src/namespace-host/local-host.js';
+import { vethName } from '../../src/namespace-host/local-host.js';
+import { addressAt } from '../../src/host/ipv4.js';
+import { connectEngine } from '../../src/swarm/index.js';
 
 /** A host made with the bare steps; returns its record for cleanup. */
 export async function bareNode(
@@ -26,6 +27,9 @@ export async function bareNode(
   join_: { token: string },
   made: LocalHostRecord[],
   name = `bare${index}${randomBytes(2).toString('hex')}`,
+  labels: Record<string, string> = {},
+  /** Wait until the swarm sees it Ready (a rogue may be removed before it is seen). */
+  waitReady = true,
 ): Promise<LocalHostRecord> {
   const { config, layout } = cluster;
   const host: LocalHostRecord = {
@@ -49,7 +53,7 @@ export async function bareNode(
     socket,
     cgroupParent: `/${host.cgroup}/containers`,
     capacity: flavourCapacity({ cpus: 1, memoryMb: 512 }),
-    labels: { bare: name },
+    labels: { ...labels, bare: name },
     // As micado's nodes: it pulls from the private registry and can run containers.
     insecureRegistries: [layout.registry],
     containerBridge: true,
@@ -68,6 +72,7 @@ export async function bareNode(
     }
   }
   await engine.joinSwarm(layout.swarmAddress, join_.token, host.address);
+  if (!waitReady) return host;
   const manager = cluster.manager();
   while (!(await manager.listNodes({ label: [`bare=${name}`] })).some((n) => n.state === 'ready')) {
     await new Promise((r) => setTimeout(r, 10));
