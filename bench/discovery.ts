@@ -11,10 +11,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TestCluster } from '../test/support/test-cluster.js';
-import { serveConsul } from '../src/discovery/consul-api.js';
+import { BLOCKING_PER_ADDRESS, serveConsul } from '../src/discovery/consul-api.js';
 import { ServiceCatalog } from '../src/discovery/service-catalog.js';
 import { FakeSwarm } from '../src/testing/fake-swarm.js';
 import { median, ms, timed } from './measure.js';
+import { PerAddressLimit } from '../src/host/http-limits.js';
 
 export async function benchDiscovery(): Promise<string[][]> {
   return [...(await benchCatalogServer()), ...(await benchLaunchToWatcher())];
@@ -41,7 +42,10 @@ async function benchCatalogServer(): Promise<string[][]> {
   const catalog = new ServiceCatalog(swarm, { resyncMs: 600_000, log: () => undefined });
   await catalog.start();
   const identity = { datacenter: 'bench', nodeName: 'manager', address: '10.0.0.1' };
-  const server: Server = createServer((req, res) => void serveConsul(catalog, identity, req, res));
+  const waiting = new PerAddressLimit(BLOCKING_PER_ADDRESS);
+  const server: Server = createServer(
+    (req, res) => void serveConsul(catalog, identity, req, res, waiting),
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const get = async (path: string) => (await fetch(`${base}${path}`)).arrayBuffer();

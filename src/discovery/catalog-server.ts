@@ -6,7 +6,8 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { hostError } from '../errors.js';
-import { serveConsul, type ConsulIdentity } from './consul-api.js';
+import { BLOCKING_PER_ADDRESS, serveConsul, type ConsulIdentity } from './consul-api.js';
+import { limited, PerAddressLimit } from '../host/http-limits.js';
 import { PROMETHEUS_SD_PATH, servePrometheusTargets } from './prometheus-sd.js';
 import type { ServiceCatalog } from './service-catalog.js';
 
@@ -17,32 +18,36 @@ export type CatalogHandler = (
 
 /** Serve a catalog path; resolves false for any other. */
 export function catalogHandler(catalog: ServiceCatalog, identity: ConsulIdentity): CatalogHandler {
+  // One count per address across every listener the handler is mounted on.
+  const waiting = new PerAddressLimit(BLOCKING_PER_ADDRESS);
   return async (request, response) => {
     if (request.url?.split('?')[0] === PROMETHEUS_SD_PATH) {
       servePrometheusTargets(catalog, response);
       return true;
     }
-    return serveConsul(catalog, identity, request, response);
+    return serveConsul(catalog, identity, request, response, waiting);
   };
 }
 
 /** The catalog alone, on `listen` (address:port). */
 export async function serveCatalog(listen: string, handler: CatalogHandler): Promise<Server> {
-  const server = createServer((request, response) => {
-    if (request.method !== 'GET' && request.method !== 'HEAD') {
-      response.writeHead(405, { allow: 'GET, HEAD' }).end();
-      return;
-    }
-    handler(request, response)
-      .then(
-        (served) =>
-          served ||
-          response
-            .writeHead(404, { 'content-type': 'text/plain' })
-            .end('the catalog is under /v1/\n'),
-      )
-      .catch(() => response.headersSent || response.writeHead(500).end());
-  });
+  const server = limited(
+    createServer((request, response) => {
+      if (request.method !== 'GET' && request.method !== 'HEAD') {
+        response.writeHead(405, { allow: 'GET, HEAD' }).end();
+        return;
+      }
+      handler(request, response)
+        .then(
+          (served) =>
+            served ||
+            response
+              .writeHead(404, { 'content-type': 'text/plain' })
+              .end('the catalog is under /v1/\n'),
+        )
+        .catch(() => response.headersSent || response.writeHead(500).end());
+    }),
+  );
   const colon = listen.lastIndexOf(':');
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>

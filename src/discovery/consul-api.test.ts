@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeSwarm } from '../testing/fake-swarm.js';
 import type { SwarmNode, SwarmService, SwarmTask } from '../swarm/index.js';
 import { parseWait, serveConsul } from './consul-api.js';
+import { PerAddressLimit } from '../host/http-limits.js';
 import { ServiceCatalog } from './service-catalog.js';
 
 const node = (id: string, hostname: string, address: string, labels: Record<string, string> = {}): SwarmNode => ({
@@ -25,6 +26,7 @@ describe('the catalog over Consul’s HTTP API', () => {
   const swarm = new FakeSwarm();
   let catalog: ServiceCatalog;
   let server: Server;
+  const waiting = new PerAddressLimit(2);
   let base: string;
   let consul: Consul;
 
@@ -38,7 +40,7 @@ describe('the catalog over Consul’s HTTP API', () => {
     catalog = new ServiceCatalog(swarm, { resyncMs: 60_000, log: () => undefined });
     await catalog.start();
     const identity = { datacenter: 'micado', nodeName: 'manager', address: '10.0.0.2' };
-    server = createServer((req, res) => void serveConsul(catalog, identity, req, res).then((ok) => ok || res.writeHead(404).end()));
+    server = createServer((req, res) => void serveConsul(catalog, identity, req, res, waiting).then((ok) => ok || res.writeHead(404).end()));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
     base = `http://127.0.0.1:${port}`;
@@ -135,6 +137,20 @@ describe('the catalog over Consul’s HTTP API', () => {
     await changed;
     watch.end();
     expect(Object.keys(seen[1]!)).toEqual(['container-web']);
+  });
+
+  it('answers 429 to an address past its blocking queries, and takes it again once one has answered', async () => {
+    const index = catalog.indexOf({ kind: 'all' }) + 100;
+    const hold = () => fetch(`${base}/v1/catalog/services?index=${index}&wait=1s`);
+    const held = [hold(), hold()];
+    await new Promise((r) => setTimeout(r, 100));
+    const refused = await fetch(`${base}/v1/catalog/services?index=${index}&wait=1s`);
+    expect(refused.status).toBe(429);
+    expect(await refused.text()).toMatch(/^Too many blocking queries from \S+: at most 2 at once/);
+    // A query that does not block is answered as ever.
+    expect((await fetch(`${base}/v1/catalog/services`)).status).toBe(200);
+    expect((await Promise.all(held)).map((r) => r.status)).toEqual([200, 200]);
+    expect((await hold()).status).toBe(200);
   });
 
   it('reads wait as Go durations', () => {

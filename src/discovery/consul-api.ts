@@ -11,6 +11,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CatalogNode, CatalogService, ServiceInstance } from './catalog.js';
 import type { CatalogScope, ServiceCatalog } from './service-catalog.js';
+import { PerAddressLimit } from '../host/http-limits.js';
 
 export interface ConsulIdentity {
   /** The datacenter the catalog answers for: the cluster's name. */
@@ -42,12 +43,20 @@ export function parseWait(text: string): number | undefined {
 
 class BadRequest extends Error {}
 
+/**
+ * Blocking queries one address may keep waiting at once: a proxy's route agent holds
+ * one per domain it serves, and one for the service list.
+ */
+export const BLOCKING_PER_ADDRESS = 512;
+
 /** Serve a /v1/ request; false when the path is not one of Consul's. */
 export async function serveConsul(
   catalog: ServiceCatalog,
   identity: ConsulIdentity,
   request: IncomingMessage,
   response: ServerResponse,
+  /** Blocking queries waiting, per address (one count across a handler's listeners). */
+  waiting: PerAddressLimit,
 ): Promise<boolean> {
   const url = new URL(request.url ?? '/', 'http://catalog');
   if (!url.pathname.startsWith('/v1/')) return false;
@@ -58,7 +67,18 @@ export async function serveConsul(
   }
   try {
     const { index, waitMs } = blocking(url.searchParams);
-    if (index !== undefined) await catalog.changeAfter(route.scope, index, jittered(waitMs));
+    if (index !== undefined) {
+      const address = request.socket.remoteAddress ?? '';
+      if (!waiting.enter(address)) {
+        text(response, 429, `Too many blocking queries from ${address}: at most ${waiting.max} at once\n`); // prettier-ignore
+        return true;
+      }
+      try {
+        await catalog.changeAfter(route.scope, index, jittered(waitMs));
+      } finally {
+        waiting.leave(address);
+      }
+    }
     const body = route.answer(catalog, identity, url.searchParams);
     response.writeHead(200, {
       'content-type': 'application/json',

@@ -4,6 +4,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { hostError } from '../errors.js';
+import { limited } from '../host/http-limits.js';
 
 export interface StatusSource {
   /** undefined when healthy, else why not. */
@@ -19,12 +20,29 @@ function failed(response: ServerResponse): boolean {
   return true;
 }
 
+/** The host name of a Host header: without its port, and without brackets for IPv6. */
+function hostName(header: string | undefined): string {
+  const value = (header ?? '').trim().toLowerCase();
+  if (value.startsWith('[')) return value.slice(1, value.indexOf(']'));
+  return value.replace(/:\d+$/, '');
+}
+
+function isLoopback(name: string): boolean {
+  return name === 'localhost' || name === '::1' || /^127(\.\d{1,3}){3}$/.test(name);
+}
+
 export async function serveStatus(listen: string, source: StatusSource): Promise<Server> {
   const colon = listen.lastIndexOf(':');
   const host = listen.slice(0, colon);
   const port = Number(listen.slice(colon + 1));
-  const server = createServer((request, response) => void answer(request, response));
+  const server = limited(createServer((request, response) => void answer(request, response)));
   const answer = async (request: IncomingMessage, response: ServerResponse) => {
+    // On loopback, a Host that is not a loopback name is a page in a browser that had
+    // its domain rebound to 127.0.0.1, reading what is only this machine's to read.
+    if (isLoopback(host) && !isLoopback(hostName(request.headers.host))) {
+      response.writeHead(403, { 'content-type': 'text/plain' }).end('this listener answers to loopback names only\n'); // prettier-ignore
+      return;
+    }
     const path = (request.url ?? '/').split('?')[0];
     const reading = request.method === 'GET' || request.method === 'HEAD';
     if (!reading) {
