@@ -9,14 +9,16 @@
 #
 #   execute.sh --manager HOST:2377 (--token TOKEN | --token-file FILE)
 #              --registry HOST:PORT --instance ID
-#              --pool POOL --flavour FLAVOUR (--tls BUNDLE | --tls-dir DIR) [--tag TAG]
+#              --pool POOL --flavour FLAVOUR (--tls BUNDLE | --tls-file FILE | --tls-dir DIR)
+#              [--tag TAG]
 #              [--role worker|proxy] [--address ADDRESS] [--cpus N] [--memory-mb MB]
 #              [--label KEY=VALUE]... [--catalog URL]
 #              [--root DIR] [--cgroup-parent PATH] [--ready-timeout SECONDS]
 #
 # The engine's certificate comes as --tls (the cluster's CA, the node's certificate
 # and its key, one after the other, base64: one word, as a cloud's job passes it) or
-# as --tls-dir, a directory holding ca.pem, cert.pem and key.pem. The engine listens
+# as --tls-dir, a directory holding ca.pem, cert.pem and key.pem, or as --tls-file, a
+# file (mode 600) holding the --tls bundle, so the key is on no command line. The engine listens
 # on ADDRESS:2376 with --tlsverify, answering only clients of the cluster's CA. A
 # parameter followed by another (a template's empty {tag}) counts as empty. A proxy
 # (--role proxy, the proxy package) advertises no capacity: nothing is placed on it.
@@ -31,7 +33,7 @@ say() { echo "$me: $*" >&2; }
 usage() { say "$1 (usage: $me --manager HOST:PORT --token TOKEN --registry HOST:PORT --instance ID --pool POOL --flavour FLAVOUR ...)"; exit 2; }
 
 manager='' token='' token_file='' registry='' instance='' pool='' flavour='' tag='' address=''
-cpus='' memory_mb='' tls='' tls_dir='' root=/var/lib/micado-node cgroup_parent=''
+cpus='' memory_mb='' tls='' tls_dir='' tls_file='' root=/var/lib/micado-node cgroup_parent=''
 ready_timeout=30 labels='' role=worker catalog=''
 while [ $# -gt 0 ]; do
   name=$1 value=''
@@ -56,6 +58,7 @@ while [ $# -gt 0 ]; do
     --memory-mb) memory_mb=$value ;;
     --tls) tls=$value ;;
     --tls-dir) tls_dir=$value ;;
+    --tls-file) tls_file=$value ;;
     --label) labels="$labels
 $value" ;;
     --root) root=$value ;;
@@ -65,6 +68,9 @@ $value" ;;
   esac
 done
 
+if [ -n "$tls_file" ]; then
+  tls=$(cat "$tls_file" 2>/dev/null) || usage "--tls-file $tls_file cannot be read"
+fi
 if [ -n "$token_file" ]; then
   token=$(cat "$token_file" 2>/dev/null) || usage "--token-file $token_file cannot be read"
 fi

@@ -82,7 +82,14 @@ describe('CloudBroker instance driver', () => {
     expect(userData.split('\n')[0]).toBe('#!/bin/sh');
     expect(userData).toContain('"${MICADO_NODE_HOME:-/opt/micado/node}/execute.sh"');
     const words = userDataArguments(userData)!;
-    expect(words.slice(0, 12)).toEqual(['--manager', '10.0.0.2:2377', '--token', 'SWMTKN-1-secret-token', '--registry', '10.0.0.2:5000', '--instance', 'i-1', '--pool', 'application', '--flavour', 'small']); // prettier-ignore
+    expect(words.slice(0, 10)).toEqual(['--manager', '10.0.0.2:2377', '--registry', '10.0.0.2:5000', '--instance', 'i-1', '--pool', 'application', '--flavour', 'small']); // prettier-ignore
+    // The token and the key reach the VM in files of a mode-700 directory, not on the boot's command line.
+    const boot = userData.split('\n').find((l) => l.includes('/execute.sh" '))!;
+    expect(boot).toContain('--token-file "$secrets/join-token" --tls-file "$secrets/tls"');
+    expect(boot).not.toMatch(/SWMTKN|KEY-SECRET|--token |--tls /);
+    expect(userData).toContain(
+      'cat > "$secrets/join-token" <<\'MICADO_SECRET_END\'\nSWMTKN-1-secret-token\nMICADO_SECRET_END',
+    );
     const [listed] = await driver.list();
     expect(listed).toMatchObject({ id: 'i-1', cloudId: vm!.id, cloudState: 'running', state: 'running', cost: { currency: 'EUR' } }); // prettier-ignore
     // The user-data is a secret: nothing said along the way carries its token or key.
