@@ -1,4 +1,5 @@
 /** list, info and logs: what the engine knows of containers and nodes. */
+import pLimit from 'p-limit';
 import { checkContainerName } from '../../containers/container-names.js';
 import { listContainers } from '../../containers/container-operations.js';
 import { containerInfo, type ContainerInfo } from '../../containers/container-info.js';
@@ -25,6 +26,7 @@ import { CONTAINER_LABEL, NODE_LABEL } from '../../swarm/labels.js';
 
 /** How long a proxy or an upstream has to answer a check. */
 const CHECK_TIMEOUT_MS = 2_000;
+const PROXY_CHECKS_AT_ONCE = 16;
 
 /** The addresses of the Ready proxies. */
 function proxiesOf(nodes: SwarmNode[]): string[] {
@@ -42,12 +44,14 @@ async function askProxies<T extends Pick<ContainerView, 'domain' | 'path' | 'pro
   nodes: SwarmNode[],
 ): Promise<T[]> {
   const proxies = proxiesOf(nodes);
+  // A few routes asked at a time: a listing of a thousand domains opens no thousand sockets.
+  const asking = pLimit(PROXY_CHECKS_AT_ONCE);
   return Promise.all(
     views.map(async (view) =>
       view.domain && proxies.length > 0
         ? {
             ...view,
-            proxied: await proxyRouting(proxies, view.domain, view.path, CHECK_TIMEOUT_MS),
+            proxied: await asking(() => proxyRouting(proxies, view.domain!, view.path, CHECK_TIMEOUT_MS)), // prettier-ignore
           }
         : view,
     ),
