@@ -1,26 +1,48 @@
 /**
- * A small HTTP request for health probes on micado's own addresses. node:http rather
- * than fetch: fetch loads undici on first use, which costs a CLI call ~50 ms.
+ * Small HTTP requests for probes on micado's own addresses (health, a proxy's route, an
+ * upstream). node:http rather than fetch: fetch loads undici on first use, which costs
+ * a CLI call ~50 ms.
  */
-import { request } from 'node:http';
+import { request, type IncomingHttpHeaders } from 'node:http';
 
-export function httpStatus(
+export type HttpAnswer =
+  { status: number; headers: IncomingHttpHeaders; failure?: undefined } | { failure: string };
+
+const FAILURES: Record<string, string> = {
+  ECONNREFUSED: 'connection refused: nothing listens there',
+  ECONNRESET: 'connection reset: nothing answers behind the port',
+  EHOSTUNREACH: 'host unreachable',
+};
+
+/** One request, its body left unread: the status and headers, or why none came. */
+export function httpAsk(
   url: string,
   options: { method?: string; headers?: Record<string, string>; timeoutMs: number },
-): Promise<number | undefined> {
+): Promise<HttpAnswer> {
   return new Promise((resolve) => {
     const req = request(
       url,
-      { method: options.method ?? 'GET', headers: options.headers, timeout: options.timeoutMs },
+      { method: options.method ?? 'GET', headers: options.headers, timeout: options.timeoutMs, agent: false }, // prettier-ignore
       (res) => {
         res.resume();
-        resolve(res.statusCode);
+        resolve({ status: res.statusCode ?? 0, headers: res.headers });
       },
     );
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(undefined));
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${options.timeoutMs} ms`)));
+    req.on('error', (err: NodeJS.ErrnoException) =>
+      resolve({ failure: FAILURES[err.code ?? ''] ?? err.message }),
+    );
     req.end();
   });
+}
+
+/** The status `url` answers with; undefined when it does not answer. */
+export async function httpStatus(
+  url: string,
+  options: { method?: string; headers?: Record<string, string>; timeoutMs: number },
+): Promise<number | undefined> {
+  const answer = await httpAsk(url, options);
+  return answer.failure === undefined ? answer.status : undefined;
 }
 
 /**
@@ -29,37 +51,12 @@ export function httpStatus(
  * not listen is accepted by the engine's proxy and then reset, so a TCP connection
  * alone proves nothing.
  */
-export function httpFailure(
+export async function httpFailure(
   address: string,
   port: number,
   options: { host?: string; timeoutMs: number },
 ): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const req = request(
-      {
-        host: address,
-        port,
-        path: '/',
-        method: 'GET',
-        headers: options.host ? { host: options.host } : {},
-        timeout: options.timeoutMs,
-        agent: false,
-      },
-      (res) => {
-        res.resume();
-        resolve(undefined);
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${options.timeoutMs} ms`)));
-    req.on('error', (err: NodeJS.ErrnoException) =>
-      resolve(FAILURES[err.code ?? ''] ?? err.message),
-    );
-    req.end();
-  });
+  const headers = options.host ? { host: options.host } : undefined;
+  return (await httpAsk(`http://${address}:${port}/`, { headers, timeoutMs: options.timeoutMs }))
+    .failure;
 }
-
-const FAILURES: Record<string, string> = {
-  ECONNREFUSED: 'connection refused: nothing listens there',
-  ECONNRESET: 'connection reset: nothing answers behind the port',
-  EHOSTUNREACH: 'host unreachable',
-};

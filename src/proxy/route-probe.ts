@@ -4,7 +4,7 @@
  * naming the route that took it and how many instances that route has
  * (packages/proxy/micado_routes.lua). A Host with no route gets the default server's 404.
  */
-import { request } from 'node:http';
+import { httpAsk } from '../host/http-probe.js';
 import { routeKey } from './routes.js';
 
 /** served: every proxy routes it to an instance; no replica: routed, to none; not routed: a proxy lacks it. */
@@ -27,37 +27,19 @@ export async function proxyRouting(
   return answers.every((a) => a!.peers > 0) ? 'served' : 'no replica';
 }
 
-function askRoute(
+async function askRoute(
   proxy: string,
   host: string,
   path: string,
   timeoutMs: number,
 ): Promise<{ route: string; peers: number } | undefined> {
-  const [address, port] = proxy.split(':');
-  return new Promise((resolve) => {
-    const req = request(
-      {
-        host: address,
-        port: port === undefined ? PROXY_PORT : Number(port),
-        path,
-        method: 'GET',
-        headers: { host, 'x-micado-route-check': '1' },
-        timeout: timeoutMs,
-        agent: false,
-      },
-      (res) => {
-        res.resume();
-        const route = res.headers['x-micado-route'];
-        const peers = Number(res.headers['x-micado-peers']);
-        resolve(
-          res.statusCode === 204 && typeof route === 'string' && Number.isInteger(peers)
-            ? { route, peers }
-            : undefined,
-        );
-      },
-    );
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(undefined));
-    req.end();
+  const address = proxy.includes(':') ? proxy : `${proxy}:${PROXY_PORT}`;
+  const answer = await httpAsk(`http://${address}${path}`, {
+    headers: { host, 'x-micado-route-check': '1' },
+    timeoutMs,
   });
+  if (answer.failure !== undefined || answer.status !== 204) return undefined;
+  const route = answer.headers['x-micado-route'];
+  const peers = Number(answer.headers['x-micado-peers']);
+  return typeof route === 'string' && Number.isInteger(peers) ? { route, peers } : undefined;
 }
