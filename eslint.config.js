@@ -10,10 +10,10 @@ const LABEL_LITERAL = {
     'Literal[value=/^(node\\.labels\\.)?micado\\.(?!db$|js$)/], TemplateElement[value.raw=/(^|\\.)micado\\.[a-z]/]',
   message: 'name micado labels in src/swarm/labels.ts',
 };
-// The registry's HTTP API (/v2/) is spoken in cluster/private-registry.ts only.
+// The registry's HTTP API (/v2/) is spoken in cluster/registry-api.ts only.
 const REGISTRY_API = {
   selector: 'Literal[value=/\\/v2\\//], TemplateElement[value.raw=/\\/v2\\//]',
-  message: "speak the registry's API in src/cluster/private-registry.ts",
+  message: "speak the registry's API in src/cluster/registry-api.ts",
 };
 
 export default tseslint.config(
@@ -59,7 +59,7 @@ export default tseslint.config(
     rules: { 'no-restricted-syntax': ['error', REGISTRY_API] },
   },
   {
-    files: ['src/cluster/private-registry.ts'],
+    files: ['src/cluster/registry-api.ts'],
     rules: { 'no-restricted-syntax': ['error', LABEL_LITERAL] },
   },
   {

@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { TestCluster } from '../test/support/test-cluster.js';
 import { launchContainer, waitUntilRunning } from '../src/containers/container-operations.js';
 import { CONTAINER_LABEL } from '../src/swarm/labels.js';
+import { imageRegistry } from '../src/cluster/private-registry.js';
 
 export async function benchContainers(): Promise<string[][]> {
   const cluster = new TestCluster();
@@ -32,7 +33,7 @@ export async function benchContainers(): Promise<string[][]> {
     for (let i = 0; i < 5; i++) {
       library.push(
         await timed(async () => {
-          await launchContainer(manager, cluster.layout.registry, {
+          await launchContainer(manager, imageRegistry(cluster.layout), {
             name: `container-lib${i}`,
             client: `lib${i}`,
             image: { given: 'micado/base', name: image },

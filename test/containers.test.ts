@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { registryHas } from '../src/cluster/private-registry.js';
+import { registryPushApi } from '../src/cluster/private-registry.js';
 import { httpStatus } from '../src/host/http-probe.js';
 import { connectEngine } from '../src/swarm/index.js';
 import { eventually, TestCluster } from './support/test-cluster.js';
@@ -72,7 +72,10 @@ describe('container commands', () => {
       state: 'running',
       replicas: { desired: 1, running: 1 },
     });
-    expect(await worker.hasImage(image)).toBe(true);
+    // The service names the image by the digest the registry held at launch.
+    const digest = await registryPushApi(cluster.layout).digest('container-web', 'latest');
+    expect((await cluster.manager().inspectService('container-web')).image).toBe(`${image}@${digest}`);
+    expect(await worker.hasImage(`${image}@${digest}`)).toBe(true);
     // With a domain, the engine chose the node port (the proxy is the way in); list says it.
     const [container] = JSON.parse((await cluster.micado('list', '-c', '--json')).stdout).containers;
     const [, port] = /^(\d+)->8080\/tcp$/.exec(container.ports[0])!;
@@ -202,8 +205,8 @@ describe('container commands', () => {
     expect(first.code, first.stderr).toBe(0);
     const kept = JSON.parse(first.stdout);
     expect(kept.removed).toEqual([expect.stringMatching(/^image container-gone \(latest\) of removed client gone$/)]);
-    expect(await registryHas(cluster.layout.registry, 'container-gone', 'latest')).toBe(false);
-    expect(await registryHas(cluster.layout.registry, 'container-web', 'latest')).toBe(true);
+    expect(await registryPushApi(cluster.layout).digest('container-gone', 'latest')).toBeUndefined();
+    expect(await registryPushApi(cluster.layout).digest('container-web', 'latest')).toMatch(/^sha256:/);
     const scrubbed = await cluster.micado('scrub', '--keep-stopped-days', '0');
     expect(scrubbed.code, scrubbed.stderr).toBe(0);
     expect(scrubbed.stdout).toMatch(/^removed container container-idle, stopped since \S+$/m);
@@ -408,7 +411,7 @@ describe('container commands', () => {
       expect(lines[0]).toMatch(message);
       const all = JSON.parse((await cluster.micado('list', '-c', '-a', '--json')).stdout);
       expect(all.containers).toEqual([]);
-      expect(await registryHas(cluster.layout.registry, 'container-b', 'latest')).toBe(false);
+      expect(await registryPushApi(cluster.layout).digest('container-b', 'latest')).toBeUndefined();
     });
   });
 });

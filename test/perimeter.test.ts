@@ -1,15 +1,48 @@
 /**
- * The perimeter, tried as an attacker on the host would: no secret of a node's boot
- * on any process's command line, and a node joined by hand with the join token, claiming
- * to be one of the cluster's machines, removed from the swarm at once.
+ * The perimeter, tried as an attacker on the host would: the registry with no account
+ * or with the nodes' account; no secret of a node's boot on any process's command
+ * line; and a node joined by hand with the join token, claiming to be one of the
+ * cluster's machines, removed from the swarm at once.
  */
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { request } from 'node:https';
+import { request as plainRequest } from 'node:http';
+import { execFileSync } from 'node:child_process';
+import { Readable } from 'node:stream';
+import { pack } from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { destroyLocalHost, type LocalHostRecord } from '../src/namespace-host/local-host.js';
 import { NODE_LABEL } from '../src/swarm/labels.js';
 import { bareNode } from './support/bare-node.js';
+import { readRegistryAccounts, type RegistryAccount } from '../src/cluster/registry-accounts.js';
+import { pushName, registryPushApi } from '../src/cluster/private-registry.js';
 import { TestCluster, eventually } from './support/test-cluster.js';
+
+function tarOf(files: Record<string, string>): Readable {
+  const tar = pack();
+  for (const [name, content] of Object.entries(files)) tar.entry({ name }, content);
+  tar.finalize();
+  return Readable.from(tar);
+}
+
+/** A request to the registry as anyone could send it: no CA check, any account or none. */
+function ask(address: string, method: string, path: string, account?: RegistryAccount) {
+  const authorization = account ? { authorization: `Basic ${Buffer.from(`${account.username}:${account.password}`).toString('base64')}` } : {}; // prettier-ignore
+  return new Promise<number>((resolve, reject) => {
+    const req = request(
+      `https://${address}${path}`,
+      { method, rejectUnauthorized: false, headers: authorization, timeout: 5000 },
+      (res) => {
+        // prettier-ignore
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 describe('the perimeter', () => {
   const cluster = new TestCluster();
@@ -81,4 +114,69 @@ describe('the perimeter', () => {
     const events = JSON.parse((await cluster.micado('events', '--json')).stdout) as { action: string; message: string }[]; // prettier-ignore
     expect(events).toContainEqual(expect.objectContaining({ action: 'rogue-node', message: expect.stringContaining(`(it claims ${claim}): removed from the swarm`) })); // prettier-ignore
   }, 60_000); // prettier-ignore
+
+  describe('the registry', () => {
+    it('answers no request without an account, and nothing over plain HTTP', async () => {
+      const { registry, registryPush } = cluster.layout;
+      for (const address of [registry, registryPush]) {
+        expect(await ask(address, 'GET', '/v2/_catalog')).toBe(401);
+        expect(await ask(address, 'GET', '/v2/micado/base/manifests/latest')).toBe(401);
+        expect(await ask(address, 'POST', '/v2/micado/base/blobs/uploads/')).toBe(401);
+        expect(await ask(address, 'DELETE', '/v2/micado/base/manifests/sha256:' + '0'.repeat(64))).toBe(401); // prettier-ignore
+        const plain = await new Promise<string>((resolve) => {
+          const req = plainRequest(`http://${address}/v2/_catalog`, { timeout: 5000 }, (res) => resolve(String(res.statusCode))); // prettier-ignore
+          req.on('error', (err) => resolve(err.message));
+          req.end();
+        });
+        expect(plain).not.toBe('200');
+      }
+    });
+
+    it("lets the nodes' account read, and nothing else, anywhere", async () => {
+      const { registry, registryPush } = cluster.layout;
+      const { pull } = readRegistryAccounts(cluster.layout.registryDir);
+      expect(await ask(registry, 'GET', '/v2/micado/base/manifests/latest', pull)).toBe(200);
+      // Writes and deletes on the side nodes reach are refused to any account.
+      expect(await ask(registry, 'POST', '/v2/container-victim/blobs/uploads/', pull)).toBe(405);
+      const digest = await registryPushApi(cluster.layout).digest('micado/base', 'latest');
+      expect(await ask(registry, 'DELETE', `/v2/micado/base/manifests/${digest}`, pull)).toBe(405);
+      // The manager's side does not know the nodes' account.
+      expect(await ask(registryPush, 'GET', '/v2/_catalog', pull)).toBe(401);
+      expect(await ask(registryPush, 'POST', '/v2/container-victim/blobs/uploads/', pull)).toBe(
+        401,
+      );
+    });
+
+    it('runs a launched container by digest: a later push under its tag changes nothing until the next launch', async () => {
+      const manager = cluster.manager();
+      const { pull } = readRegistryAccounts(cluster.layout.registryDir);
+      const image = `${cluster.layout.registry}/container-victim:latest`;
+      const pushed = pushName(cluster.layout, image);
+      // The victim's image, and the one an attacker holding the push side would put over it.
+      for (const [repository, from] of [[pushed, cluster.layout.baseImage]] as const) {
+        await manager.tagImage(from, repository.replace(/:latest$/, ''), 'latest');
+        await manager.pushImage(repository);
+      }
+      const first = await registryPushApi(cluster.layout).digest('container-victim', 'latest');
+      const launch = await cluster.micado('launch', '-i', 'container-victim', '-n', 'container-victim', '-s', 'sleep', '-a', '600', '--memory', '32m'); // prettier-ignore
+      expect(launch.code, launch.stderr).toBe(0);
+      const service = await manager.inspectService('container-victim');
+      expect(service.image).toBe(`${image}@${first}`);
+      // A different image under the same tag.
+      await manager.buildImage(
+        tarOf({ Dockerfile: `FROM ${cluster.layout.baseImage}\nRUN echo other > /other\n` }),
+        pushed,
+      );
+      await manager.pushImage(pushed);
+      const second = await registryPushApi(cluster.layout).digest('container-victim', 'latest');
+      expect(second).not.toBe(first);
+      expect((await manager.inspectService('container-victim')).image).toBe(`${image}@${first}`);
+      // What Swarm shows of the service, through the docker CLI, holds no password.
+      const inspected = execFileSync('docker', ['-H', `unix://${cluster.layout.managerSocket}`, 'service', 'inspect', 'container-victim'], { encoding: 'utf8' }); // prettier-ignore
+      expect(inspected).toContain(first!);
+      expect(inspected).not.toContain(pull.password);
+      expect(inspected).not.toContain(Buffer.from(pull.password).toString('base64').slice(0, 16));
+      await cluster.micado('remove', '-n', 'container-victim');
+    }, 120_000);
+  });
 });

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { clusterTlsFiles, ensureClusterTls, managerTls } from '../src/host/certificates.js';
+import { pushName } from '../src/cluster/private-registry.js';
 import { connectEngine, type SwarmClient } from '../src/swarm/index.js';
 import { TestCluster, eventually } from './support/test-cluster.js';
 
@@ -66,7 +67,11 @@ describe('SwarmClient', () => {
       (p) => p.stream && progress.push(p.stream),
     );
     expect(progress.join('')).toMatch(/Successfully tagged/);
-    await manager.pushImage(image);
+    // The address nodes pull from is read-only: a push goes to the manager's side.
+    await expect(manager.pushImage(image)).rejects.toThrow(/405|not allowed/i);
+    const pushed = pushName(cluster.layout, image);
+    await manager.tagImage(image, pushed.replace(/:1$/, ''), '1');
+    await manager.pushImage(pushed);
     expect(await worker.hasImage(image)).toBe(false);
 
     const events = new AbortController();

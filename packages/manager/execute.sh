@@ -52,8 +52,8 @@ have=$(node -p process.versions.modules)
 mkdir -p "$bin_dir"
 ln -sf "$here/micado/dist/bin/micado.js" "$bin_dir/micado"
 
-# The engine: the machine's own when told, else one of the package's, trusting the
-# registry it will serve (as every node's does).
+# The engine: the machine's own when told, else one of the package's. Either trusts
+# the registry through /etc/docker/certs.d, which micado up writes with the cluster's CA.
 started=''
 if [ -z "$engine" ]; then
   dir="$root/engine"
@@ -65,7 +65,6 @@ if [ -z "$engine" ]; then
   "exec-root": "$dir/run",
   "pidfile": "$dir/dockerd.pid",
   "hosts": ["unix://$dir/docker.sock"],
-  "insecure-registries": ["$address:$registry_port"],
   "iptables": false,
   "ip-masq": false,
   "shutdown-timeout": 5,

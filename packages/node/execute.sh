@@ -146,12 +146,18 @@ newline='
   IFS=$newline
   for label in $labels; do printf ', "%s"' "$label"; done
   unset IFS
-  printf '],\n  "insecure-registries": ["%s"],\n' "$registry"
+  printf '],\n'
   # A node needs no NAT or firewall rules of the host: published ports use host mode.
   printf '  "iptables": false,\n  "ip-masq": false,\n  "ip-forward": false,\n'
   printf '  "shutdown-timeout": 5,\n  "log-level": "warn"\n}\n'
 } > "$root/daemon.json"
 set +f
+
+# The registry is trusted as Docker documents it: the cluster's CA in certs.d for its
+# address (never insecure-registries). The engine reads it at each pull.
+certs="/etc/docker/certs.d/$registry"
+mkdir -p "$certs"
+cp "$tls_dir/ca.pem" "$certs/ca.crt.$$" && mv "$certs/ca.crt.$$" "$certs/ca.crt"
 
 # The engine, in the background, its output in its log (never on ours: a caller
 # waiting for this script must not wait for the engine too).

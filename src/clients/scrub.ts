@@ -9,12 +9,12 @@
 import { currentTasks, isContainer } from '../containers/container-view.js';
 import type { Store } from '../store/store.js';
 import type { OrchestratorSwarm } from '../swarm/index.js';
-import { deleteRepository, registryRepositories } from '../cluster/private-registry.js';
+import type { RegistryApi } from '../cluster/registry-api.js';
 
 export interface ScrubDeps {
   manager: OrchestratorSwarm;
   store: Store;
-  registry: string;
+  registry: Pick<RegistryApi, 'repositories' | 'deleteRepository'>;
   keepStoppedMs: number;
   now: number;
 }
@@ -42,10 +42,10 @@ export async function scrub(deps: ScrubDeps): Promise<string[]> {
   const used = new Set(
     containers.map((s) => s.image.replace(/^[^/]+\//, '').replace(/[:@].*$/, '')),
   );
-  for (const repository of await registryRepositories(deps.registry)) {
+  for (const repository of await deps.registry.repositories()) {
     const owner = [...gone].find((c) => repository === `container-${c}` || repository.startsWith(`container-${c}-`)); // prettier-ignore
     if (!owner || used.has(repository)) continue;
-    const tags = await deleteRepository(deps.registry, repository);
+    const tags = await deps.registry.deleteRepository(repository);
     if (tags.length > 0) removed.push(`image ${repository} (${tags.join(', ')}) of removed client ${owner}`); // prettier-ignore
   }
   return removed;

@@ -18,6 +18,7 @@ import { destroyLocalHost } from '../namespace-host/local-host.js';
 import { connectEngine } from '../swarm/index.js';
 import type { ClusterLayout } from './cluster-layout.js';
 import { readState, removeState, takeLock } from './cluster-state.js';
+import { untrustRegistry } from './private-registry.js';
 
 /** A cloud machine down could not stop (its cloud did not answer), and why. */
 export interface UnstoppedMachine {
@@ -98,11 +99,13 @@ export async function clusterDown(
       await options.onForget?.(machine);
       report.forgotten.push(machine);
     }
-    if (state?.registry) {
+    for (const process of [state?.registry, state?.registryPush]) {
+      if (!process) continue;
       onPhase?.('stopping the registry');
-      await stopProcess(state.registry, 2_000);
+      await stopProcess(process, 2_000);
       report.registry = true;
     }
+    untrustRegistry(layout);
     if (state?.manager) {
       onPhase?.('stopping the manager');
       await destroyLocalHost(state.manager, layout.config.local.stopGraceMs);

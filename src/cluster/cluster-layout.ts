@@ -4,7 +4,9 @@
  * micado's own (a namespace on its bridge, the local cluster) or the host's engine
  * (a VM's, `manager.engine`), advertised at `manager.advertise`.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { readRegistryAccounts, registryAccountsFile } from './registry-accounts.js';
 import type { MicadoConfig } from '../config/config.js';
 import { addressAt, parseSubnet, type Subnet } from '../host/ipv4.js';
 import type { LocalHostRecord } from '../namespace-host/local-host.js';
@@ -32,8 +34,10 @@ export interface ClusterLayout {
   catalogListen: string;
   /** host:port where workers join. */
   swarmAddress: string;
-  /** host:port of the private registry. */
+  /** host:port of the private registry, as nodes pull from it (read-only); images are named after it. */
   registry: string;
+  /** host:port where the manager pushes to the registry and deletes from it. */
+  registryPush: string;
   baseImage: string;
   /** The manager micado makes; undefined when it runs on the host's own engine. */
   manager: LocalHostRecord | undefined;
@@ -63,6 +67,7 @@ export function clusterLayout(config: MicadoConfig): ClusterLayout {
       config.discovery.listen || `${engine ? advertise : addressAt(subnet, 1)}:${CATALOG_PORT}`,
     swarmAddress: `${managerAddress}:${SWARM_PORT}`,
     registry,
+    registryPush: `${managerAddress}:${config.registry.port + 1}`,
     baseImage: `${registry}/${BASE_IMAGE_PATH}:latest`,
     manager: engine
       ? undefined
@@ -90,5 +95,8 @@ export function swarmEntry(layout: ClusterLayout): SwarmEntry {
     registry: layout.registry,
     catalog: `http://${layout.catalogListen}`,
     issueTls: (instance) => issueNodeCertificate(layout.tls, instance),
+    ...(existsSync(registryAccountsFile(layout.registryDir))
+      ? { pullAuths: { [layout.registry]: readRegistryAccounts(layout.registryDir).pull } }
+      : {}),
   };
 }

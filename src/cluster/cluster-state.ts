@@ -25,7 +25,10 @@ export interface ClusterState {
   manager?: LocalHostRecord;
   /** The host's own engine the manager runs on, when micado did not make one. */
   engine?: { url: string; advertise: string };
+  /** The registry's read-only process, nodes' (see private-registry.ts). */
   registry?: ProcessRecord;
+  /** The registry's read-write process, the manager's. */
+  registryPush?: ProcessRecord;
   /** The `micado manager` daemon: autoscaler, monitor, /metrics. */
   autoscaler?: ProcessRecord;
   createdAt: string;

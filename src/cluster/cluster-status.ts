@@ -7,7 +7,7 @@ import { connectEngine } from '../swarm/index.js';
 import { nodeStatus, type NodeStatus } from '../nodes/node-status.js';
 import { type ClusterLayout } from './cluster-layout.js';
 import { readState } from './cluster-state.js';
-import { registryAnswers } from './private-registry.js';
+import { registryServes } from './private-registry.js';
 
 export type { NodeStatus };
 
@@ -59,7 +59,7 @@ export async function clusterStatus(layout: ClusterLayout): Promise<ClusterStatu
   const [nodes, tasks, registryUp] = await Promise.all([
     engine.listNodes(),
     engine.listTasks({ 'desired-state': ['running'] }),
-    state?.registry && isRunning(state.registry) ? registryAnswers(layout.registry) : false,
+    registryServes(layout, { pull: state?.registry, push: state?.registryPush }),
   ]);
   status.manager = {
     state: 'running',

@@ -29,9 +29,17 @@ import {
   writeState,
   type ClusterState,
 } from './cluster-state.js';
-import { registryAnswers, registryHas, startRegistry } from './private-registry.js';
+import {
+  pushName,
+  registryPushApi,
+  registryServes,
+  startRegistry,
+  trustRegistry,
+  untrustRegistry,
+} from './private-registry.js';
 import { baseRootfs } from './base-image.js';
 import { startManagerProcess } from './manager-process.js';
+import { connectManagerEngine } from './manager-engine.js';
 import { NODE_LABEL } from '../swarm/labels.js';
 
 export interface UpStep {
@@ -66,12 +74,18 @@ export async function clusterUp(
       : await hostEngine(layout, state, save, record);
     await ensureSwarm(layout, manager, record);
     await ensureRegistry(layout, state, save, undo, record);
-    await ensureBaseImage(layout, manager, record);
+    await ensureBaseImage(layout, connectManagerEngine(layout), record);
     await ensureAutoscaler(layout, state, save, undo, record);
     return steps;
   } catch (err) {
     for (const step of undo.reverse()) await step().catch(() => undefined);
-    if (!state.bridge && !state.manager && !state.engine && !state.registry) {
+    if (
+      !state.bridge &&
+      !state.manager &&
+      !state.engine &&
+      !state.registry &&
+      !state.registryPush
+    ) {
       removeState(layout.stateFile);
     } else save();
     removeEmptyCgroup(layout.config.cluster.name);
@@ -166,11 +180,7 @@ async function ensureManager(
       delete state.manager;
     });
   }
-  host.process = await startLocalHost(
-    host,
-    { insecureRegistries: [layout.registry] },
-    layout.config.local.readyTimeoutMs,
-  );
+  host.process = await startLocalHost(host, {}, layout.config.local.readyTimeoutMs);
   save();
   record({
     component: 'manager',
@@ -234,23 +244,31 @@ async function ensureRegistry(
   undo: Undo,
   record: Report,
 ) {
-  if (state.registry && isRunning(state.registry) && (await registryAnswers(layout.registry))) {
+  const running = { pull: state.registry, push: state.registryPush };
+  if (await registryServes(layout, running)) {
+    trustRegistry(layout);
     return record({ component: 'registry', outcome: 'already up', detail: layout.registry });
   }
-  if (state.registry) await stopProcess(state.registry, 2_000);
+  for (const process of [state.registry, state.registryPush]) {
+    if (process) await stopProcess(process, 2_000);
+  }
   const storageExisted = existsSync(layout.registryDir);
-  const process = await startRegistry(layout, layout.config.local.readyTimeoutMs);
-  state.registry = process;
+  const processes = await startRegistry(layout, layout.config.local.readyTimeoutMs);
+  state.registry = processes.pull;
+  state.registryPush = processes.push;
   save();
   undo.push(async () => {
-    await stopProcess(process, 2_000);
+    await stopProcess(processes.pull, 2_000);
+    await stopProcess(processes.push, 2_000);
     delete state.registry;
+    delete state.registryPush;
+    untrustRegistry(layout);
     if (!storageExisted) rmSync(layout.registryDir, { recursive: true, force: true });
   });
   record({
     component: 'registry',
     outcome: 'made',
-    detail: `${layout.registry}, pid ${process.pid}`,
+    detail: `${layout.registry} (pull), ${layout.registryPush} (push), pids ${processes.pull.pid} ${processes.push.pid}`,
   });
 }
 
@@ -283,16 +301,22 @@ async function ensureAutoscaler(
 }
 
 async function ensureBaseImage(layout: ClusterLayout, manager: SwarmClient, record: Report) {
-  if (await registryHas(layout.registry, BASE_IMAGE_PATH, 'latest')) {
+  if (await registryPushApi(layout).digest(BASE_IMAGE_PATH, 'latest')) {
     return record({ component: 'base image', outcome: 'already up', detail: layout.baseImage });
   }
+  // Made under the name nodes pull it by (what Dockerfiles say FROM), pushed under the
+  // registry's read-write address.
   const [repository] = layout.baseImage.split(/:(?=[^:/]+$)/);
   await manager.importImage(baseRootfs(), repository!, 'latest');
-  await manager.pushImage(layout.baseImage).catch((err: unknown) => {
-    // A host's own engine must be told to trust the registry, as every node's is.
-    if (/HTTP response to HTTPS client/.test(messageOf(err))) {
+  const pushed = pushName(layout, layout.baseImage);
+  await manager.tagImage(layout.baseImage, pushed.replace(/:latest$/, ''), 'latest');
+  await manager.pushImage(pushed).catch((err: unknown) => {
+    // A host's own engine must be told to trust the cluster's CA, as every node's is.
+    if (
+      /certificate signed by unknown authority|HTTP response to HTTPS client/.test(messageOf(err))
+    ) {
       throw hostError(
-        `the manager's engine does not trust the registry ${layout.registry}: add it to "insecure-registries" in the engine's daemon.json and restart the engine`,
+        `the manager's engine does not trust the registry ${layout.registryPush}: ${layout.tls.caCert} must be in /etc/docker/certs.d/${layout.registryPush}/ca.crt (micado up writes it; check the engine reads /etc/docker)`,
       );
     }
     throw err;

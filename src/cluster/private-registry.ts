@@ -1,174 +1,193 @@
 /**
  * The private registry every node pulls from: Debian's docker-registry, run beside the
- * manager (inside its namespace when micado made it) and listening on the manager's
- * address only.
+ * manager (inside its namespace when micado made it), over TLS from the cluster's CA
+ * and with htpasswd accounts. Two processes share one storage:
+ *
+ * - on `registry.port`, read-only, for the `pull` account: what nodes reach;
+ * - on the next port, read-write with deletes, for the `push` account: the manager's.
+ *
+ * So a node, or anyone holding what a node holds, can never replace or delete an image;
+ * and services name images by digest, so a push changes no running service.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { hostError } from '../errors.js';
-import { httpStatus } from '../host/http-probe.js';
+import { issueServerCertificate } from '../host/certificates.js';
 import { createCgroup } from '../host/cgroup.js';
-import { isRunning, spawnDaemon, type ProcessRecord } from '../host/process.js';
+import { isRunning, spawnDaemon, stopProcess, type ProcessRecord } from '../host/process.js';
 import { namespacedArgv } from '../namespace-host/dockerd-command.js';
 import type { ClusterLayout } from './cluster-layout.js';
+import {
+  ensureRegistryAccounts,
+  htpasswdLine,
+  readRegistryAccounts,
+  type RegistryAccount,
+} from './registry-accounts.js';
+import { RegistryApi } from './registry-api.js';
 
-export function registryConfig(storageDir: string, listen: string): string {
+/** Where engines look for the CA of a registry they reach at host:port. */
+export const ENGINE_CERTS_DIR = '/etc/docker/certs.d';
+
+export interface RegistryProcesses {
+  /** Read-only, on `layout.registry`. */
+  pull: ProcessRecord;
+  /** Read-write, on `layout.registryPush`. */
+  push: ProcessRecord;
+}
+
+interface RegistryInstance {
+  listen: string;
+  storage: string;
+  tls: { cert: string; key: string };
+  htpasswd: string;
+  readOnly: boolean;
+}
+
+export function registryConfig(instance: RegistryInstance): string {
   return [
     'version: 0.1',
     'log:',
     '  level: warn',
     'storage:',
     '  filesystem:',
-    `    rootdirectory: ${storageDir}`,
-    '  delete:',
-    '    enabled: true',
+    `    rootdirectory: ${instance.storage}`,
+    // No descriptor cache: the reader must see what the writer pushed or deleted.
+    ...(instance.readOnly
+      ? ['  maintenance:', '    readonly:', '      enabled: true']
+      : ['  delete:', '    enabled: true']),
+    'auth:',
+    '  htpasswd:',
+    '    realm: micado',
+    `    path: ${instance.htpasswd}`,
     'http:',
-    `  addr: ${listen}`,
+    `  addr: ${instance.listen}`,
+    '  tls:',
+    `    certificate: ${instance.tls.cert}`,
+    `    key: ${instance.tls.key}`,
     '',
   ].join('\n');
 }
 
+/**
+ * Start both processes; resolves when both answer their account. The server
+ * certificate is issued anew from the cluster's CA (made anew at each `up` after a
+ * `down`), and the engines on this host are told to trust that CA for both addresses.
+ */
 export async function startRegistry(
   layout: ClusterLayout,
   timeoutMs: number,
-): Promise<ProcessRecord> {
+): Promise<RegistryProcesses> {
   const dir = layout.registryDir;
   mkdirSync(join(dir, 'data'), { recursive: true, mode: 0o700 });
-  const configFile = join(dir, 'config.yml');
-  writeFileSync(configFile, registryConfig(join(dir, 'data'), layout.registry), { mode: 0o600 });
-  const serve = ['docker-registry', 'serve', configFile];
+  const accounts = ensureRegistryAccounts(dir);
+  const tls = await issueServerCertificate(
+    layout.tls,
+    `micado ${layout.config.cluster.name} registry`,
+    layout.managerAddress,
+    join(dir, 'tls'),
+  );
+  trustRegistry(layout);
+  const started: ProcessRecord[] = [];
+  try {
+    const start = (role: 'pull' | 'push', listen: string) => {
+      const htpasswd = join(dir, `htpasswd-${role}`);
+      writeFileSync(htpasswd, htpasswdLine(accounts[role]), { mode: 0o600 });
+      const config = join(dir, `${role}.yml`);
+      const instance = { listen, storage: join(dir, 'data'), tls, htpasswd, readOnly: role === 'pull' }; // prettier-ignore
+      writeFileSync(config, registryConfig(instance), { mode: 0o600 });
+      const process = spawnDaemon(namespaced(layout, role, ['docker-registry', 'serve', config]), join(dir, `${role}.log`)); // prettier-ignore
+      started.push(process);
+      return process;
+    };
+    const processes = { pull: start('pull', layout.registry), push: start('push', layout.registryPush) }; // prettier-ignore
+    const deadline = Date.now() + timeoutMs;
+    for (const [role, api] of [
+      ['pull', registryPullApi(layout)],
+      ['push', registryPushApi(layout)],
+    ] as const) {
+      // prettier-ignore
+      while (!(await api.answers())) {
+        if (!isRunning(processes[role]))
+          throw hostError(`the registry (${role}) exited; see ${join(dir, `${role}.log`)}`);
+        if (Date.now() > deadline)
+          throw hostError(`the registry (${role}) did not answer within ${timeoutMs} ms`);
+        await sleep(20);
+      }
+    }
+    return processes;
+  } catch (err) {
+    for (const process of started) await stopProcess(process, 2_000);
+    throw err;
+  }
+}
+
+/** On micado's own manager, inside its namespace and a cgroup of the registry's. */
+function namespaced(layout: ClusterLayout, role: string, argv: string[]): string[] {
   const { manager } = layout;
-  const argv = manager
-    ? namespacedArgv(
-        createCgroup(`${manager.cgroup}/registry`),
-        manager.namespace,
-        manager.namespace,
-        serve,
-      )
-    : serve;
-  const process = spawnDaemon(argv, join(dir, 'registry.log'));
-  const deadline = Date.now() + timeoutMs;
-  while (!(await registryAnswers(layout.registry))) {
-    if (!isRunning(process))
-      throw hostError(`the registry exited; see ${join(dir, 'registry.log')}`);
-    if (Date.now() > deadline)
-      throw hostError(`the registry did not answer within ${timeoutMs} ms`);
-    await sleep(20);
+  if (!manager) return argv;
+  const cgroup = createCgroup(`${manager.cgroup}/registry-${role}`);
+  return namespacedArgv(cgroup, manager.namespace, manager.namespace, argv);
+}
+
+/**
+ * The engines of this host (the manager's, local nodes') trust the cluster's CA for the
+ * registry's two addresses, as Docker documents it: certs.d, never insecure-registries.
+ */
+export function trustRegistry(layout: ClusterLayout): void {
+  const ca = readFileSync(layout.tls.caCert);
+  for (const address of [layout.registry, layout.registryPush]) {
+    const dir = join(ENGINE_CERTS_DIR, address);
+    mkdirSync(dir, { recursive: true, mode: 0o755 });
+    writeFileSync(join(dir, 'ca.crt'), ca, { mode: 0o644 });
   }
-  return process;
 }
 
-/** True when the registry's API answers (reached over micado's bridge). */
-export async function registryAnswers(registry: string): Promise<boolean> {
-  return (await httpStatus(`http://${registry}/v2/`, { timeoutMs: 1000 })) === 200;
+export function untrustRegistry(layout: ClusterLayout): void {
+  for (const address of [layout.registry, layout.registryPush]) {
+    rmSync(join(ENGINE_CERTS_DIR, address), { recursive: true, force: true });
+  }
 }
 
-/** True when the registry holds `repository:tag`. */
-export async function registryHas(
-  registry: string,
-  repository: string,
-  tag: string,
+/** The registry as the manager asks it: the read-write side, with the push account. */
+export function registryPushApi(layout: ClusterLayout): RegistryApi {
+  const ca = readFileSync(layout.tls.caCert, 'utf8');
+  const account = readRegistryAccounts(layout.registryDir).push;
+  return new RegistryApi({ address: layout.registryPush, ca, account });
+}
+
+/** The registry as nodes see it: read-only, with the pull account. */
+export function registryPullApi(layout: ClusterLayout): RegistryApi {
+  const ca = readFileSync(layout.tls.caCert, 'utf8');
+  const account = readRegistryAccounts(layout.registryDir).pull;
+  return new RegistryApi({ address: layout.registry, ca, account });
+}
+
+/** The account an engine presents to each of the registry's addresses. */
+export function registryAuths(layout: ClusterLayout): Record<string, RegistryAccount> {
+  const accounts = readRegistryAccounts(layout.registryDir);
+  return { [layout.registry]: accounts.pull, [layout.registryPush]: accounts.push };
+}
+
+/** The name an image is pushed under (the read-write address) for one nodes pull. */
+export function pushName(layout: ClusterLayout, image: string): string {
+  return image.startsWith(`${layout.registry}/`)
+    ? `${layout.registryPush}${image.slice(layout.registry.length)}`
+    : image;
+}
+
+/** True when both of the registry's processes run and answer their accounts. */
+export async function registryServes(
+  layout: ClusterLayout,
+  processes: Partial<RegistryProcesses>,
 ): Promise<boolean> {
-  const status = await httpStatus(`http://${registry}/v2/${repository}/manifests/${tag}`, {
-    method: 'HEAD',
-    headers: { Accept: 'application/vnd.docker.distribution.manifest.v2+json' },
-    timeoutMs: 1000,
-  });
-  return status === 200;
+  const { pull, push } = processes;
+  if (!pull || !push || !isRunning(pull) || !isRunning(push)) return false;
+  const answers = await Promise.all([registryPullApi(layout).answers(), registryPushApi(layout).answers()]).catch(() => [false]); // prettier-ignore
+  return answers.every(Boolean);
 }
 
-const MANIFEST_TYPES = [
-  'application/vnd.docker.distribution.manifest.v2+json',
-  'application/vnd.docker.distribution.manifest.list.v2+json',
-  'application/vnd.oci.image.manifest.v1+json',
-  'application/vnd.oci.image.index.v1+json',
-].join(', ');
-
-/** A manifest, or a list of them (an index) for several platforms. */
-interface ManifestJson {
-  config?: { digest?: string };
-  manifests?: { digest: string; platform?: { os?: string; architecture?: string } }[];
-}
-
-/** An image's configuration blob, as far as micado reads it. */
-interface ImageConfigJson {
-  config?: { ExposedPorts?: Record<string, unknown> };
-}
-
-/**
- * The TCP ports the image `repository:tag` declares it listens on (its EXPOSE lines),
- * lowest first; undefined when the registry does not hold it. Of a multi-platform
- * image, the linux/amd64 one's (or the first's).
- */
-export async function registryExposedPorts(
-  registry: string,
-  repository: string,
-  tag: string,
-): Promise<number[] | undefined> {
-  const base = `http://${registry}/v2/${repository}`;
-  const get = async <T>(path: string, accept?: string): Promise<T | undefined> => {
-    const answer = await fetch(`${base}${path}`, {
-      headers: accept ? { Accept: accept } : {},
-      signal: AbortSignal.timeout(5_000),
-    });
-    if (answer.status === 404) return undefined;
-    if (!answer.ok) throw new Error(`the registry answered ${answer.status} for ${repository}`);
-    return (await answer.json()) as T;
-  };
-  let manifest = await get<ManifestJson>(`/manifests/${tag}`, MANIFEST_TYPES);
-  if (manifest?.manifests) {
-    const entries = manifest.manifests;
-    const chosen =
-      entries.find((m) => m.platform?.os === 'linux' && m.platform.architecture === 'amd64') ??
-      entries[0];
-    manifest = chosen
-      ? await get<ManifestJson>(`/manifests/${chosen.digest}`, MANIFEST_TYPES)
-      : undefined;
-  }
-  const digest = manifest?.config?.digest;
-  if (!digest) return undefined;
-  const image = await get<ImageConfigJson>(`/blobs/${digest}`);
-  const exposed = Object.keys(image?.config?.ExposedPorts ?? {});
-  return exposed
-    .map((key) => /^(\d+)(?:\/tcp)?$/.exec(key)?.[1])
-    .filter((port): port is string => port !== undefined)
-    .map(Number)
-    .filter((port) => port >= 1 && port <= 65_535)
-    .sort((a, b) => a - b);
-}
-
-/** The repositories the registry holds. */
-export async function registryRepositories(registry: string): Promise<string[]> {
-  const repositories: string[] = [];
-  // A page at a time, as the registry's Link header leads.
-  for (let path: string | undefined = '/v2/_catalog?n=1000'; path;) {
-    const answer = await fetch(`http://${registry}${path}`, { signal: AbortSignal.timeout(5_000) });
-    if (!answer.ok) throw new Error(`the registry's catalog answered ${answer.status}`);
-    repositories.push(
-      ...(((await answer.json()) as { repositories?: string[] }).repositories ?? []),
-    );
-    path = /<([^>]+)>;\s*rel="next"/.exec(answer.headers.get('link') ?? '')?.[1];
-  }
-  return repositories;
-}
-
-/**
- * Delete every tag of `repository` (its manifests; the registry's own garbage
- * collection frees the layers). Resolves with the tags deleted.
- */
-export async function deleteRepository(registry: string, repository: string): Promise<string[]> {
-  const base = `http://${registry}/v2/${repository}`;
-  const list = await fetch(`${base}/tags/list`, { signal: AbortSignal.timeout(5_000) });
-  if (!list.ok) return [];
-  const tags = ((await list.json()) as { tags?: string[] | null }).tags ?? [];
-  const deleted: string[] = [];
-  for (const tag of tags) {
-    const head = await fetch(`${base}/manifests/${tag}`, { method: 'HEAD', headers: { Accept: MANIFEST_TYPES }, signal: AbortSignal.timeout(5_000) }); // prettier-ignore
-    const digest = head.headers.get('docker-content-digest');
-    if (!head.ok || !digest) continue;
-    const gone = await fetch(`${base}/manifests/${digest}`, { method: 'DELETE', signal: AbortSignal.timeout(5_000) }); // prettier-ignore
-    if (gone.ok || gone.status === 404) deleted.push(tag);
-  }
-  return deleted;
+/** The registry as a launch asks it: images named after the pull address, read on the push side. */
+export function imageRegistry(layout: ClusterLayout): RegistryApi & { address: string } {
+  return Object.assign(registryPushApi(layout), { address: layout.registry });
 }

@@ -58,6 +58,7 @@ export interface MicadoConfig {
     subnet: string;
   };
   registry: {
+    /** Where nodes pull (read-only); the manager pushes and deletes on port + 1. */
     port: number;
   };
   flavours: Record<string, Flavour>;

@@ -189,8 +189,10 @@ export function validateConfig(config: MicadoConfig): string[] {
     problems.push(`network.subnet ${config.network.subnet} is too small: use /28 or larger`);
   }
   const port = config.registry?.port;
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    problems.push(`registry.port must be a port number (1-65535)`);
+  if (!Number.isInteger(port) || port < 1 || port > 65534) {
+    problems.push(
+      `registry.port must be a port number (1-65534: the manager pushes on the next one)`,
+    );
   }
   const flavours = config.flavours;
   if (!isTree(flavours) || Object.keys(flavours).length === 0) {

@@ -5,7 +5,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { conflictError, messageOf, MicadoError } from '../errors.js';
 import type { SwarmClient, SwarmNode, SwarmService } from '../swarm/index.js';
-import { registryExposedPorts, registryHas } from '../cluster/private-registry.js';
 import { containerServiceSpec, type LaunchRequest } from './container-spec.js';
 import { routePath } from './route-address.js';
 import { chooseContainerName } from './container-names.js';
@@ -21,22 +20,31 @@ import { CONTAINER_LABEL } from '../swarm/labels.js';
 /** How often a waiting CLI looks at the tasks: Swarm has no event for task progress. */
 const WATCH_INTERVAL_MS = 25;
 
+/** What a launch asks of the private registry (cluster/registry-api.ts answers). */
+export interface ImageRegistry {
+  /** host:port nodes pull from: every image name starts with it. */
+  address: string;
+  digest(repository: string, tag: string): Promise<string | undefined>;
+  exposedPorts(repository: string, tag: string): Promise<number[] | undefined>;
+}
+
 /**
  * Launch a container; resolves with its name (`asked.name` when given, else the
- * client's next: `chooseContainerName`).
+ * client's next: `chooseContainerName`). The service names its image by the digest
+ * the registry holds now, so a later push changes nothing until the next launch.
  */
 export async function launchContainer(
   manager: SwarmClient,
-  registry: string,
+  registry: ImageRegistry,
   asked: Omit<LaunchRequest, 'name'> & { name?: string },
   /** A last word on the launch, given every container: a problem refuses it (a client's quota). */
   allowed?: (containers: SwarmService[]) => string | undefined,
 ): Promise<string> {
-  const repository = asked.image.name.slice(registry.length + 1).replace(/:[^:]+$/, '');
+  const repository = asked.image.name.slice(registry.address.length + 1).replace(/:[^:]+$/, '');
   const tag = asked.image.name.slice(asked.image.name.lastIndexOf(':') + 1);
-  const [services, found] = await Promise.all([
+  const [services, digest] = await Promise.all([
     manager.listServices({ label: [CONTAINER_LABEL.name] }),
-    registryHas(registry, repository, tag),
+    registry.digest(repository, tag),
   ]);
   const name = chooseContainerName(
     asked.client,
@@ -44,9 +52,9 @@ export async function launchContainer(
     new Set(services.map((s) => s.name)),
     asked.name,
   );
-  if (!found) {
+  if (!digest) {
     throw conflictError(
-      `image '${asked.image.given}' is not in the private registry: build it with micado build, or push it to ${registry}`,
+      `image '${asked.image.given}' is not in the private registry: build it with micado build, or push it to ${registry.address}`,
     );
   }
   if (asked.domain) {
@@ -72,6 +80,7 @@ export async function launchContainer(
   if (problem) throw conflictError(problem);
   const request: LaunchRequest = {
     ...asked,
+    image: { ...asked.image, name: `${asked.image.name}@${digest}` },
     name,
     containerPort: asked.containerPort ?? (await exposedPortFor(asked, registry, repository, tag)),
   };
@@ -85,12 +94,12 @@ export async function launchContainer(
  */
 async function exposedPortFor(
   asked: Omit<LaunchRequest, 'name'>,
-  registry: string,
+  registry: ImageRegistry,
   repository: string,
   tag: string,
 ): Promise<number | undefined> {
   if (!asked.domain || asked.port !== undefined) return undefined;
-  const exposed = await registryExposedPorts(registry, repository, tag);
+  const exposed = await registry.exposedPorts(repository, tag);
   if (!exposed || exposed.length === 0) {
     throw conflictError(
       `image '${asked.image.given}' exposes no port for the proxy to reach: give the port it listens on with -p PORT (or --container-port PORT)`,

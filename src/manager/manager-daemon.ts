@@ -23,7 +23,7 @@ import { DashboardFeed } from '../dashboard/dashboard-feed.js';
 import { dashboardInputs } from '../dashboard/dashboard-inputs.js';
 import { dashboardAssetsDir, dashboardHandler } from '../dashboard/dashboard-server.js';
 import { storeWithChanges } from '../dashboard/store-changes.js';
-import { scrub } from '../clients/scrub.js';
+import { scrub, type ScrubDeps } from '../clients/scrub.js';
 import { configError, messageOf } from '../errors.js';
 import { isCronExpression, onSchedule } from '../host/cron-schedule.js';
 
@@ -33,6 +33,8 @@ export interface ManagerDaemonDeps {
   store: Store;
   /** Where new nodes join. */
   entry: SwarmEntry;
+  /** The private registry, as the scrub deletes from it. */
+  registry: ScrubDeps['registry'];
   log: (line: string) => void;
 }
 
@@ -117,7 +119,7 @@ export async function runManagerDaemon(
   });
   const scrubbing = onSchedule(config.clients.scrubSchedule, 'micado-scrub', async () => {
     try {
-      const removed = await scrub({ manager, store, registry: entry.registry, now: now(),
+      const removed = await scrub({ manager, store, registry: deps.registry, now: now(),
           keepStoppedMs: config.clients.keepStoppedDays * 86_400_000 }); // prettier-ignore
       log(`scrub: ${removed.length === 0 ? 'nothing due' : `removed ${removed.join('; ')}`}`);
       for (const line of removed)

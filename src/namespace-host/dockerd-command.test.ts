@@ -31,19 +31,18 @@ describe('dockerd command', () => {
     expect(argv).toContain('--ip-masq=false');
   });
 
-  it('advertises capacity, labels and only the registry it is given', () => {
+  it('advertises capacity and labels, and trusts no registry over plain HTTP', () => {
     const argv = dockerdArgv({
       ...base,
       capacity: flavourCapacity({ cpus: 1.5, memoryMb: 512 }),
       labels: { 'micado.instance': 'i-1', 'micado.pool': 'application' },
-      insecureRegistries: ['10.232.0.2:5000'],
     });
     expect(valuesOf(argv, '--node-generic-resource')).toEqual([
       'micado.cpu_milli=1500',
       'micado.mem_mb=512',
     ]);
     expect(valuesOf(argv, '--label')).toEqual(['micado.instance=i-1', 'micado.pool=application']);
-    expect(valuesOf(argv, '--insecure-registry')).toEqual(['10.232.0.2:5000']);
+    expect(argv.some((arg) => arg.includes('insecure'))).toBe(false);
   });
 
   it('enters cgroup, network and UTS namespaces by exec, keeping the daemon pid', () => {

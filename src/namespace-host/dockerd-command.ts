@@ -15,8 +15,6 @@ export interface DockerdOptions {
   capacity?: Resources;
   /** Engine labels (--label), how a node announces its instance, pool, flavour, tag. */
   labels?: Record<string, string>;
-  /** Registries this daemon may reach over plain HTTP: micado's own, nothing wider. */
-  insecureRegistries?: string[];
   /**
    * Give containers a bridge (docker0, inside the node's own namespace) so ports can be
    * published on the node. Workers need it; the manager runs no containers.
@@ -51,9 +49,6 @@ export function dockerdArgv(options: DockerdOptions): string[] {
   }
   for (const [key, value] of Object.entries(options.labels ?? {})) {
     argv.push('--label', `${key}=${value}`);
-  }
-  for (const registry of options.insecureRegistries ?? []) {
-    argv.push('--insecure-registry', registry);
   }
   return argv;
 }

@@ -42,10 +42,7 @@ export interface LocalHostRecord {
   process?: ProcessRecord;
 }
 
-export type EngineExtras = Pick<
-  DockerdOptions,
-  'capacity' | 'labels' | 'insecureRegistries' | 'containerBridge'
->;
+export type EngineExtras = Pick<DockerdOptions, 'capacity' | 'labels' | 'containerBridge'>;
 
 export const socketOf = (host: Pick<LocalHostRecord, 'dir'>) => join(host.dir, 'docker.sock');
 export const logOf = (host: Pick<LocalHostRecord, 'dir'>) => join(host.dir, 'dockerd.log');

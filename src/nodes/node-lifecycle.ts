@@ -16,6 +16,7 @@ import {
 } from '../cloud/cloud-driver.js';
 import type { TlsMaterial } from '../host/certificates.js';
 import { NODE_LABEL } from '../swarm/labels.js';
+import type { RegistryCredentials } from '../swarm/index.js';
 
 /**
  * Where a new node joins (the manager's swarm address and the registry it pulls from),
@@ -23,6 +24,11 @@ import { NODE_LABEL } from '../swarm/labels.js';
  */
 export interface SwarmEntry extends Omit<NodeBootstrap, 'joinToken' | 'tls'> {
   issueTls(instance: string): Promise<TlsMaterial>;
+  /**
+   * The registry's pull account, for what the manager pulls onto a node's engine
+   * before its first task (tasks get it from Swarm, with their service).
+   */
+  pullAuths?: Record<string, RegistryCredentials>;
 }
 
 export interface ProvisionedNode {

@@ -136,7 +136,7 @@ export class NodeProvisioner {
         const endpoint = driver.engineAddress!(instance);
         const engine =
           endpoint &&
-          connectEngine(engineAt(this.deps.config, endpoint, instance), { timeoutMs: 1000 });
+          connectEngine(engineAt(this.deps.config, endpoint, instance), { timeoutMs: 1000, registryAuths: this.deps.entry.pullAuths }); // prettier-ignore
         if (
           engine &&
           (await engine.ping().then(
@@ -163,7 +163,7 @@ export class NodeProvisioner {
   ): Promise<string | undefined> {
     const address = nodeEngineAddress(this.deps.config, node);
     if (images.length === 0 || !address) return undefined;
-    const engine = connectEngine(address);
+    const engine = connectEngine(address, { registryAuths: this.deps.entry.pullAuths });
     const started = this.deps.now();
     try {
       for (const image of images) await engine.pullImage(image);

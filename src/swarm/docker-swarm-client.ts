@@ -29,6 +29,17 @@ import type {
 export interface EngineOptions {
   /** Abandon any one request after this long. */
   timeoutMs?: number;
+  /**
+   * The account to present to each registry (by host:port) when this engine pushes,
+   * pulls or builds, and with each service made or re-imaged, so Swarm hands it to the
+   * nodes that pull the service's image.
+   */
+  registryAuths?: Record<string, RegistryCredentials>;
+}
+
+export interface RegistryCredentials {
+  username: string;
+  password: string;
 }
 
 export type EngineAddress =
@@ -90,8 +101,10 @@ function serverIdentity(name: string) {
 
 export class DockerSwarmClient implements SwarmClient {
   private readonly docker: Docker;
+  private readonly registryAuths: Record<string, RegistryCredentials>;
 
   constructor(address: EngineAddress, options: EngineOptions = {}) {
+    this.registryAuths = options.registryAuths ?? {};
     const timeout = options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs };
     this.docker =
       'socketPath' in address
@@ -189,9 +202,18 @@ export class DockerSwarmClient implements SwarmClient {
     await call(`remove node ${id}`, () => this.docker.getNode(id).remove({ force }));
   }
 
+  /**
+   * The auth header's content for an image's registry. The engine insists on one even
+   * for a registry that needs none, so a registry without an account gets its name alone.
+   */
+  private authFor(image: string): Record<string, string> {
+    const serveraddress = image.split('/')[0]!;
+    return { ...this.registryAuths[serveraddress], serveraddress };
+  }
+
   async createService(spec: ServiceSpec): Promise<string> {
     const created = await call(`create service ${spec.name}`, () =>
-      this.docker.createService(serviceBody(spec)),
+      this.docker.createService(this.authFor(spec.image), serviceBody(spec)),
     );
     return (created as { id?: string; ID?: string }).id ?? (created as { ID: string }).ID;
   }
@@ -226,7 +248,10 @@ export class DockerSwarmClient implements SwarmClient {
             spec.TaskTemplate.ForceUpdate = (spec.TaskTemplate.ForceUpdate ?? 0) + 1;
           return spec;
         },
-        (version, spec) => service.update({ _query: { version }, _body: spec }),
+        (version, spec) =>
+          change.image === undefined
+            ? service.update({ _query: { version }, _body: spec })
+            : service.update({ authconfig: this.authFor(change.image), _query: { version }, _body: spec }), // prettier-ignore
       ),
     );
   }
@@ -254,8 +279,11 @@ export class DockerSwarmClient implements SwarmClient {
     tag: string,
     onProgress?: (p: BuildProgress) => void,
   ): Promise<void> {
-    const stream = await call(`build ${tag}`, () =>
-      this.docker.buildImage(context, { t: tag, rm: true, forcerm: true }),
+    const stream = await call(
+      `build ${tag}`,
+      () =>
+      // Every account goes with a build: its FROM may be pulled from either address.
+      this.docker.buildImage(context, { t: tag, rm: true, forcerm: true, registryconfig: this.registryAuths }), // prettier-ignore
     );
     await followProgress(stream as unknown as Readable, `build ${tag}`, onProgress);
   }
@@ -276,16 +304,15 @@ export class DockerSwarmClient implements SwarmClient {
   }
 
   async pushImage(name: string, onProgress?: (p: BuildProgress) => void): Promise<void> {
-    // The engine insists on an auth header even for a registry that needs none.
     const stream = await call(`push ${name}`, () =>
-      this.docker.getImage(name).push({ authconfig: { serveraddress: name.split('/')[0] } }),
+      this.docker.getImage(name).push({ authconfig: this.authFor(name) }),
     );
     await followProgress(stream as unknown as Readable, `push ${name}`, onProgress);
   }
 
   async pullImage(name: string): Promise<void> {
     const stream = await call(`pull ${name}`, () =>
-      this.docker.pull(name, { authconfig: { serveraddress: name.split('/')[0] } }),
+      this.docker.pull(name, { authconfig: this.authFor(name) }),
     );
     await followProgress(stream as unknown as Readable, `pull ${name}`);
   }

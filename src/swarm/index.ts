@@ -7,7 +7,7 @@ import {
 import type { SwarmClient } from './swarm-client.js';
 
 export type * from './swarm-client.js';
-export type { EngineAddress, EngineOptions } from './docker-swarm-client.js';
+export type { EngineAddress, EngineOptions, RegistryCredentials } from './docker-swarm-client.js';
 export { isNotFound } from './docker-swarm-client.js';
 export * from './capacity.js';
 

@@ -55,7 +55,6 @@ export async function bareNode(
     capacity: flavourCapacity({ cpus: 1, memoryMb: 512 }),
     labels: { ...labels, bare: name },
     // As micado's nodes: it pulls from the private registry and can run containers.
-    insecureRegistries: [layout.registry],
     containerBridge: true,
   });
   host.process = spawnDaemon(

@@ -11,7 +11,8 @@ import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { MicadoConfig } from '../../src/config/config.js';
 import { clusterLayout } from '../../src/cluster/cluster-layout.js';
-import { connectEngine, type SwarmClient } from '../../src/swarm/index.js';
+import type { SwarmClient } from '../../src/swarm/index.js';
+import { connectManagerEngine } from '../../src/cluster/manager-engine.js';
 
 export const CLI = join(import.meta.dirname, '../../dist/bin/micado.js');
 
@@ -60,7 +61,7 @@ export class TestCluster {
   }
 
   manager(): SwarmClient {
-    return connectEngine({ socketPath: this.layout.managerSocket });
+    return connectManagerEngine(this.layout);
   }
 
   micado(...args: string[]): Promise<CliResult> {

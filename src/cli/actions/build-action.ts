@@ -6,6 +6,7 @@ import { checkContainerName } from '../../containers/container-names.js';
 import type { CommandContext } from '../context.js';
 import type { BuildOptions } from './actions.js';
 import { managerFor } from './manager-connection.js';
+import { pushName } from '../../cluster/private-registry.js';
 
 export async function buildAction(
   { config, output }: CommandContext,
@@ -28,8 +29,11 @@ export async function buildAction(
       const step = p.stream?.trim();
       if (step?.startsWith('Step ')) progress?.phase(`building ${name}: ${step}`);
     });
+    // Pushed on the registry's read-write address; nodes pull it by `image`.
+    const pushed = pushName(layout, image);
     progress?.phase(`pushing ${image}`);
-    await manager.pushImage(image);
+    await manager.tagImage(image, pushed.replace(/:latest$/, ''), 'latest');
+    await manager.pushImage(pushed);
   } finally {
     progress?.done();
   }

@@ -21,6 +21,7 @@ import type {
   ScrubOptions,
 } from './actions.js';
 import { scrub } from '../../clients/scrub.js';
+import { registryPushApi } from '../../cluster/private-registry.js';
 import { managerFor } from './manager-connection.js';
 import { logEvent } from './event-log.js';
 import { CONTAINER_LABEL } from '../../swarm/labels.js';
@@ -129,7 +130,7 @@ export async function scrubAction(ctx: CommandContext, options: ScrubOptions): P
   const store = await openStore(config);
   let removed: string[];
   try {
-    removed = await scrub({ manager, store, registry: layout.registry, now: Date.now(), keepStoppedMs: Number(days) * 86_400_000 }); // prettier-ignore
+    removed = await scrub({ manager, store, registry: registryPushApi(layout), now: Date.now(), keepStoppedMs: Number(days) * 86_400_000 }); // prettier-ignore
   } finally {
     await store.close();
   }

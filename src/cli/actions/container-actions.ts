@@ -13,6 +13,7 @@ import {
   runOrRemove,
 } from '../../containers/container-operations.js';
 import { resolveImage } from '../../containers/image-reference.js';
+import { imageRegistry } from '../../cluster/private-registry.js';
 import { parseCpuMilli, parseMemoryMb } from '../../containers/quantities.js';
 import type { CommandContext } from '../context.js';
 import type { ExtendOptions, LaunchOptions, QuitOptions, RemoveOptions } from './actions.js';
@@ -54,7 +55,7 @@ export async function launchAction(ctx: CommandContext, options: LaunchOptions):
     });
   const name = await launchContainer(
     manager,
-    layout.registry,
+    imageRegistry(layout),
     {
       ...(options.containerName !== undefined ? { name: options.containerName } : {}),
       client,

@@ -1,5 +1,6 @@
 /** `micado manager`: runs the manager daemon in the foreground until SIGTERM or SIGINT. */
 import { clusterLayout, swarmEntry } from '../../cluster/cluster-layout.js';
+import { registryPushApi } from '../../cluster/private-registry.js';
 import { messageOf } from '../../errors.js';
 import { runManagerDaemon } from '../../manager/manager-daemon.js';
 import { checkSchedule } from '../../monitor/monitor.js';
@@ -28,6 +29,7 @@ export async function managerAction(
         manager,
         store,
         entry: swarmEntry(layout),
+        registry: registryPushApi(layout),
         log,
       },
       stopped,

@@ -4,13 +4,9 @@ import type { MicadoConfig } from '../../config/config.js';
 import { nodeEngineOf } from '../../nodes/node-engine.js';
 import { clusterLayout, type ClusterLayout } from '../../cluster/cluster-layout.js';
 import { readState } from '../../cluster/cluster-state.js';
+import { connectManagerEngine } from '../../cluster/manager-engine.js';
 import { isRunning } from '../../host/process.js';
-import {
-  connectEngine,
-  type SwarmClient,
-  type SwarmNode,
-  type SwarmService,
-} from '../../swarm/index.js';
+import { type SwarmClient, type SwarmNode, type SwarmService } from '../../swarm/index.js';
 
 /**
  * The manager's engine, or a clear error when the cluster is not up (a host's own
@@ -21,7 +17,7 @@ export function connectManager(layout: ClusterLayout): SwarmClient {
   const process = state?.manager?.process;
   if (!state?.engine && (!process || !isRunning(process)))
     throw hostError('the cluster is not up: run micado up first');
-  return connectEngine({ socketPath: layout.managerSocket });
+  return connectManagerEngine(layout);
 }
 
 export function managerFor(config: MicadoConfig): { layout: ClusterLayout; manager: SwarmClient } {
