@@ -20,7 +20,7 @@ export async function benchBurst(): Promise<string[][]> {
     pools: { default: { driver: 'local', flavour: 'small', min: 0, max: N } },
     // The bench gives its nodes back itself: the manager must not race it.
     // Its bare-Swarm side joins nodes by hand, which the manager would remove as rogue.
-    autoscaler: { scaleDownUnneededMs: 3_600_000, removeRogueNodes: false },
+    autoscaler: { scaleDownUnneededMs: 3_600_000, removeRogueNodes: false, rotateJoinToken: false },
   });
   const bareHosts: LocalHostRecord[] = [];
   try {

@@ -26,7 +26,9 @@ async function cli(cluster: TestCluster, ...args: string[]) {
 
 export async function benchFoundation(): Promise<string[][]> {
   // Its bare-Swarm side joins nodes by hand, which the manager would remove as rogue.
-  const cluster = new TestCluster({ autoscaler: { removeRogueNodes: false } });
+  const cluster = new TestCluster({
+    autoscaler: { removeRogueNodes: false, rotateJoinToken: false },
+  });
   const rows: string[][] = [];
   // micado does not know the bare hosts: the bench removes them itself, whatever happens.
   const bareHosts: LocalHostRecord[] = [];

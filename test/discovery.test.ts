@@ -1,14 +1,15 @@
 /**
  * The service catalog on a real cluster, read by clients no one here wrote: the
- * consul npm client (a blocking watch), Debian's python3-consul, and Debian's
- * Prometheus discovering a container and scraping it (through http_sd_configs: Debian
- * builds Prometheus without consul_sd_configs, "until its Debian package is back in
- * shape", says its changelog). The
+ * consul npm client (a blocking watch, on the manager's loopback listener), and, on the
+ * catalog's own listener off loopback (TLS from the cluster's CA, the read token),
+ * Debian's python3-consul and Debian's Prometheus discovering a container and scraping
+ * it (through http_sd_configs: Debian builds Prometheus without consul_sd_configs,
+ * "until its Debian package is back in shape", says its changelog). The
  * same read assertions run against a real Consul agent the manager registers into
  * when MICADO_TEST_CONSUL_URL is set.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Consul from 'consul';
@@ -126,11 +127,35 @@ describe('service discovery', () => {
     expect((await cluster.manager().listServices()).map((s) => s.name)).toEqual([SERVICE]);
   });
 
-  it("is read by Debian's python3-consul", async () => {
-    const [host, port] = listen.split(':');
+  /** The catalog's own listener, as nodes and outside clients reach it, and what it asks. */
+  const offLoopback = () => ({
+    listen: cluster.layout.catalogListen,
+    token: readFileSync(join(cluster.config.stateDir, 'read.token'), 'utf8').trim(),
+    ca: cluster.layout.tls.caCert,
+  });
+
+  it('answers nothing off loopback without the read token, nor over plain HTTP', async () => {
+    const { listen: catalog, token, ca } = offLoopback();
+    const ask = (path: string, headers: Record<string, string> = {}) =>
+      run('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', ca, ...Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]), `https://${catalog}${path}`]); // prettier-ignore
+    for (const path of [
+      '/v1/catalog/services',
+      `/v1/health/service/${SERVICE}`,
+      '/prometheus/targets',
+    ])
+      expect((await ask(path)).stdout).toBe('403');
+    expect((await ask('/v1/catalog/services', { 'X-Consul-Token': 'guess' })).stdout).toBe('403');
+    expect((await ask('/v1/catalog/services', { 'X-Consul-Token': token })).stdout).toBe('200');
+    const plain = await run('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', `http://${catalog}/v1/catalog/services?token=${token}`]); // prettier-ignore
+    expect(plain.stdout).not.toBe('200');
+  });
+
+  it("is read by Debian's python3-consul, with the read token over TLS", async () => {
+    const { listen: catalog, token, ca } = offLoopback();
+    const [host, port] = catalog.split(':');
     const script = [
       'import consul, json',
-      `c = consul.Consul(host="${host}", port=${port})`,
+      `c = consul.Consul(host="${host}", port=${port}, scheme="https", verify="${ca}", token="${token}")`,
       '_, services = c.catalog.services()',
       `_, healthy = c.health.service("${SERVICE}", passing=True)`,
       '_, nodes = c.catalog.nodes()',
@@ -146,13 +171,14 @@ describe('service discovery', () => {
     });
   });
 
-  it("lets Debian's Prometheus discover the container and scrape it", async () => {
+  it("lets Debian's Prometheus discover the container and scrape it, with the read token over TLS", async () => {
+    const { listen: catalog, token, ca } = offLoopback();
     const config = join(work, 'prometheus.yml');
     writeFileSync(config, [
       'global: { scrape_interval: 1s, evaluation_interval: 1s }',
       'scrape_configs:',
       '  - job_name: micado',
-      `    http_sd_configs: [{ url: "http://${listen}/prometheus/targets", refresh_interval: 1s }]`,
+      `    http_sd_configs: [{ url: "https://${catalog}/prometheus/targets", refresh_interval: 1s, authorization: { credentials: "${token}" }, tls_config: { ca_file: "${ca}" } }]`,
       '    relabel_configs: [{ source_labels: [__meta_micado_service], target_label: service }]',
     ].join('\n')); // prettier-ignore
     const web = `127.0.0.1:${20_000 + Math.floor(Math.random() * 10_000)}`;

@@ -17,7 +17,7 @@ import { NODE_LABEL } from '../src/swarm/labels.js';
 import { bareNode } from './support/bare-node.js';
 import { readRegistryAccounts, type RegistryAccount } from '../src/cluster/registry-accounts.js';
 import { pushName, registryPushApi } from '../src/cluster/private-registry.js';
-import { TestCluster, eventually } from './support/test-cluster.js';
+import { TestCluster, eventually, run } from './support/test-cluster.js';
 
 function tarOf(files: Record<string, string>): Readable {
   const tar = pack();
@@ -49,21 +49,27 @@ describe('the perimeter', () => {
   const handMade: LocalHostRecord[] = [];
 
   beforeAll(async () => {
+    // The manager's listener off loopback too, on the host's end of micado's bridge.
+    const gateway = cluster.layout.gatewayCidr.split('/')[0]!;
+    cluster.configure({ manager: { listen: `${gateway}:${cluster.config.manager.listen.split(':')[1]}` } }); // prettier-ignore
     const up = await cluster.micado('up');
     expect(up.code, up.stderr).toBe(0);
   });
 
   afterAll(async () => {
-    for (const host of handMade) {
-      await destroyLocalHost(host, 5_000).catch(() => undefined);
-      rmSync(join(host.dir, '..'), { recursive: true, force: true });
-    }
+    // Every hand-made host is stopped before their directories go (they share a parent).
+    for (const host of handMade) await destroyLocalHost(host, 5_000).catch(() => undefined);
+    for (const host of handMade) rmSync(join(host.dir, '..'), { recursive: true, force: true });
     await cluster.destroy();
     expect(await cluster.leftovers()).toEqual([]);
   });
 
-  it('boots nodes with no join token or key on any command line, and leaves no token file behind', async () => {
-    const { worker: token } = await cluster.manager().joinTokens();
+  it('boots ten nodes with no join token, key, password or read token on any command line, and leaves no token file behind', async () => {
+    const { worker: first } = await cluster.manager().joinTokens();
+    // Every token any boot is given (rotated after each), and every other secret of the cluster's.
+    const tokens = new Set([first]);
+    const { pull, push } = readRegistryAccounts(cluster.layout.registryDir);
+    const secrets = [pull.password, push.password, readFileSync(join(cluster.config.stateDir, 'read.token'), 'utf8').trim()];
     // Every process's command line, read from /proc as fast as it can be while nodes boot.
     const seen = new Set<string>();
     let booting = true;
@@ -73,8 +79,8 @@ describe('the perimeter', () => {
         for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
           try {
             const line = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
-            // The token itself, or a PEM key (as text, or base64 as a --tls bundle carries it).
-            if (line.includes(token) || /PRIVATE KEY|LS0tLS1CRUdJTi/.test(line)) seen.add(line);
+            // A token or password itself, or a PEM key (as text, or base64 as a --tls bundle carries it).
+            if ([...tokens, ...secrets].some((t) => line.includes(t)) || /PRIVATE KEY|LS0tLS1CRUdJTi/.test(line)) seen.add(line); // prettier-ignore
           } catch {
             // gone meanwhile
           }
@@ -84,18 +90,34 @@ describe('the perimeter', () => {
       }
     })();
     const started: string[] = [];
-    for (const tag of ['w1', 'w2', 'w3']) {
-      const start = await cluster.micado('start', '-f', 'small', '-t', tag, '--json');
+    for (let n = 1; n <= 10; n++) {
+      const start = await cluster.micado('start', '-f', 'small', '-t', `w${n}`, '--json');
       expect(start.code, start.stderr).toBe(0);
       started.push(JSON.parse(start.stdout).instance.id as string);
+      tokens.add((await cluster.manager().joinTokens()).worker);
     }
     booting = false;
     await sampling;
     expect(samples).toBeGreaterThan(10);
+    // A new worker token after every boot: eleven in all.
+    expect(tokens.size).toBe(11);
     expect([...seen]).toEqual([]);
     for (const id of started)
       expect(existsSync(join(cluster.config.stateDir, 'nodes', id, 'join-token'))).toBe(false);
   }); // prettier-ignore
+
+  it('rotates the worker join token once a start is done: one read before it joins nothing', async () => {
+    const manager = cluster.manager();
+    const { worker: before } = await manager.joinTokens();
+    const start = await cluster.micado('start', '-f', 'small', '-t', 'rotated', '--json');
+    expect(start.code, start.stderr).toBe(0);
+    const { worker: after } = await manager.joinTokens();
+    expect(after).not.toBe(before);
+    await expect(bareNode(cluster, 2, { token: before }, handMade, 'stale', {}, false)).rejects.toThrow(/token|invalid|denied/i); // prettier-ignore
+    expect((await manager.listNodes({ role: ['worker'] })).map((n) => n.address)).not.toContain(handMade.at(-1)!.address); // prettier-ignore
+    const stop = await cluster.micado('stop', '-t', 'rotated');
+    expect(stop.code, stop.stderr).toBe(0);
+  }, 60_000);
 
   it("removes a node joined by hand with the join token and a machine's name within 10 s, recording it", async () => {
     const manager = cluster.manager();
@@ -178,5 +200,61 @@ describe('the perimeter', () => {
       expect(inspected).not.toContain(Buffer.from(pull.password).toString('base64').slice(0, 16));
       await cluster.micado('remove', '-n', 'container-victim');
     }, 120_000);
+  });
+
+  describe('the listeners off loopback', () => {
+    /** The status of `url` as curl gets it (trusting the cluster's CA), with `headers`. */
+    const status = async (url: string, headers: Record<string, string> = {}) =>
+      (await run('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', cluster.layout.tls.caCert,
+        ...Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]), url])).stdout; // prettier-ignore
+    const tokens = () => ({
+      read: readFileSync(join(cluster.config.stateDir, 'read.token'), 'utf8').trim(),
+      operator: readFileSync(join(cluster.config.stateDir, 'dashboard.token'), 'utf8').trim(),
+    });
+
+    it("answers the manager's paths to no one without a token, and only over TLS", async () => {
+      const base = `https://${cluster.config.manager.listen}`;
+      for (const path of [
+        '/metrics',
+        '/v1/catalog/services',
+        '/prometheus/targets',
+        '/dashboard/state',
+      ])
+        expect([path, await status(`${base}${path}`)]).toEqual([path, '401']);
+      expect(await status(`${base}/healthz`)).toBe('200');
+      expect(await status(`http://${cluster.config.manager.listen}/metrics`)).not.toBe('200');
+    });
+
+    it('opens the catalog and the metrics to the read token, and the dashboard to the operator token only', async () => {
+      const base = `https://${cluster.config.manager.listen}`;
+      const { read, operator } = tokens();
+      expect(read).not.toBe(operator);
+      for (const path of ['/metrics', '/v1/catalog/services', '/prometheus/targets'])
+        expect([path, await status(`${base}${path}`, { authorization: `Bearer ${read}` })]).toEqual(
+          [path, '200'],
+        );
+      expect(await status(`${base}/dashboard/state`, { authorization: `Bearer ${read}` })).toBe(
+        '401',
+      );
+      expect(await status(`${base}/dashboard/state`, { authorization: `Bearer ${operator}` })).toBe(
+        '200',
+      );
+    });
+
+    it("answers the catalog's own listener to no one without the read token", async () => {
+      const base = `https://${cluster.layout.catalogListen}`;
+      expect(await status(`${base}/v1/catalog/services`)).toBe('403');
+      expect(await status(`${base}/v1/catalog/services`, { 'X-Consul-Token': tokens().read })).toBe(
+        '200',
+      );
+    });
+
+    it('sets a Secure session cookie that is not the token', async () => {
+      const { operator } = tokens();
+      const login = await run('curl', ['-sS', '-o', '/dev/null', '-D', '-', '--cacert', cluster.layout.tls.caCert, '--data-urlencode', `token=${operator}`, `https://${cluster.config.manager.listen}/dashboard/login`]); // prettier-ignore
+      const cookie = /^set-cookie: (.*)$/im.exec(login.stdout)?.[1] ?? '';
+      expect(cookie).toMatch(/HttpOnly; SameSite=Strict; Path=\/; Max-Age=\d+; Secure/);
+      expect(cookie).not.toContain(operator);
+    });
   });
 });

@@ -12,7 +12,7 @@
 #              --pool POOL --flavour FLAVOUR (--tls BUNDLE | --tls-file FILE | --tls-dir DIR)
 #              [--tag TAG]
 #              [--role worker|proxy] [--address ADDRESS] [--cpus N] [--memory-mb MB]
-#              [--label KEY=VALUE]... [--catalog URL]
+#              [--label KEY=VALUE]... [--catalog URL] [--catalog-token-file FILE]
 #              [--root DIR] [--cgroup-parent PATH] [--ready-timeout SECONDS]
 #
 # The engine's certificate comes as --tls (the cluster's CA, the node's certificate
@@ -25,14 +25,16 @@
 # --catalog (the manager's catalog, http://HOST:8500) is for what runs beside the engine
 # (the proxy's route agent); a worker needs none. --token-file names a file (mode 600)
 # holding the join token, so the token is on no command line: it is read, and the file
-# removed once the node has joined.
+# removed once the node has joined. --catalog-token-file names a file (mode 600) with the
+# read token an https catalog asks: it is moved to ROOT/catalog/token, beside the
+# cluster's CA as ROOT/catalog/ca.pem, for the route agent of a proxy.
 set -eu
 
 me=execute.sh
 say() { echo "$me: $*" >&2; }
 usage() { say "$1 (usage: $me --manager HOST:PORT --token TOKEN --registry HOST:PORT --instance ID --pool POOL --flavour FLAVOUR ...)"; exit 2; }
 
-manager='' token='' token_file='' registry='' instance='' pool='' flavour='' tag='' address=''
+manager='' token='' token_file='' catalog_token_file='' registry='' instance='' pool='' flavour='' tag='' address=''
 cpus='' memory_mb='' tls='' tls_dir='' tls_file='' root=/var/lib/micado-node cgroup_parent=''
 ready_timeout=30 labels='' role=worker catalog=''
 while [ $# -gt 0 ]; do
@@ -46,6 +48,7 @@ while [ $# -gt 0 ]; do
     --manager) manager=$value ;;
     --token) token=$value ;;
     --token-file) token_file=$value ;;
+    --catalog-token-file) catalog_token_file=$value ;;
     --registry) registry=$value ;;
     --instance) instance=$value ;;
     --pool) pool=$value ;;
@@ -117,6 +120,13 @@ fi
 for f in ca.pem cert.pem key.pem; do
   [ -r "$tls_dir/$f" ] || { say "$tls_dir/$f is missing"; exit 1; }
 done
+# What reads an https catalog on this node (a proxy's route agent): its token and CA.
+if [ -n "$catalog_token_file" ]; then
+  [ -r "$catalog_token_file" ] || usage "--catalog-token-file $catalog_token_file cannot be read"
+  (umask 077 && mkdir -p "$root/catalog" && cp "$catalog_token_file" "$root/catalog/token" &&
+    cp "$tls_dir/ca.pem" "$root/catalog/ca.pem") || { say "cannot keep the catalog's token in $root/catalog"; exit 1; }
+  rm -f "$catalog_token_file"
+fi
 # openssl answers while the engine starts (it is a process of its own, not free); the
 # join waits for its word.
 openssl verify -CAfile "$tls_dir/ca.pem" -purpose sslserver -verify_hostname "$instance" \

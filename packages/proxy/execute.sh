@@ -8,7 +8,8 @@
 # a non-zero exit, the engine stopped.
 #
 #   execute.sh --manager HOST:2377 --token TOKEN --registry HOST:PORT --instance ID
-#              --pool POOL --flavour FLAVOUR --tls BUNDLE --catalog http://HOST:8500
+#              --pool POOL --flavour FLAVOUR --tls BUNDLE --catalog http(s)://HOST:8500
+#              [--catalog-token-file FILE]   (the read token of an https catalog)
 #              [--certificate BUNDLE | --certificate-dir DIR]
 #              [--address ADDRESS] [--root DIR] ...      (see the node package's README)
 set -eu
@@ -44,7 +45,7 @@ for word in "$@"; do
   esac
   previous=$word
 done
-case "$catalog" in http://*) ;; *) say "--catalog must be the manager's catalog, http://HOST:PORT"; exit 2 ;; esac
+case "$catalog" in http://* | https://*) ;; *) say "--catalog must be the manager's catalog, http(s)://HOST:PORT"; exit 2 ;; esac
 # The tarball packs the node's boot script and the agent beside this script; a checkout
 # has them where they are built.
 boot=$here/node-execute.sh agent=$here/route-agent.js
@@ -109,12 +110,15 @@ if ! out=$(nginx -c "$conf/nginx.conf" -p "$conf" 2>&1); then
   [ -r "$root/dockerd.pid" ] && kill "$(cat "$root/dockerd.pid")" 2>/dev/null
   exit 1
 fi
+# An https catalog's token and CA, kept by the node's boot (never on a command line).
+catalog_dir=''
+[ ! -r "$root/catalog/token" ] || catalog_dir="$root/catalog"
 # The agent, supervised: nginx keeps serving the last routes while it is away.
 (
   while :; do
     # An agent that dies (or is killed) is started again, whatever its exit status.
     node "$agent" --catalog "$catalog" --address "$address" --dir "$conf" \
-      ${certificate_dir:+--certificate-dir "$certificate_dir"} || true
+      ${certificate_dir:+--certificate-dir "$certificate_dir"} ${catalog_dir:+--catalog-dir "$catalog_dir"} || true
     sleep 1
   done
 ) </dev/null >>"$conf/logs/route-agent.log" 2>&1 &

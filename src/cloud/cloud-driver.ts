@@ -32,8 +32,10 @@ export interface NodeBootstrap {
   joinToken: string;
   /** host:port of the private registry every node pulls from. */
   registry: string;
-  /** The catalog's Consul API, http://HOST:PORT, for what runs on nodes (the proxy's routes). */
+  /** The catalog's Consul API, http(s)://HOST:PORT, for what runs on nodes (the proxy's routes). */
   catalog: string;
+  /** The read token an https catalog asks (off loopback); never on a command line. */
+  catalogToken?: string;
   /** The node engine's own certificate and key, and the cluster's CA. */
   tls: TlsMaterial;
   /** A proxy's: the certificate and key it serves its domains with over HTTPS. */

@@ -66,7 +66,10 @@ export class CloudBrokerInstanceDriver extends CloudBrokerMachines<VmRecord> {
         instanceTypeId: instanceType,
         keyPairId,
         openedPorts: definition.openedPorts,
-        userData: nodeUserData({ ...bootParameters(request, boot), tag: request.tag ?? '' }),
+        userData: nodeUserData(
+          { ...bootParameters(request, boot), tag: request.tag ?? '' },
+          boot.catalogToken,
+        ),
       }),
     );
     record.cloudId = vm.id;

@@ -17,7 +17,11 @@ const quoted = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
 /** A here-document's end: no token, base64 bundle or name ever holds it. */
 const END = 'MICADO_SECRET_END';
 
-export function nodeUserData(parameters: Partial<NodeBootParameters>): string {
+export function nodeUserData(
+  parameters: Partial<NodeBootParameters>,
+  /** The read token an https catalog asks (a proxy's route agent reads it). */
+  catalogToken?: string,
+): string {
   const { token, tls, ...open } = parameters;
   const words = bootArguments(open).map(quoted).join(' ');
   const secret = (file: string, value: string | undefined) => {
@@ -34,8 +38,9 @@ export function nodeUserData(parameters: Partial<NodeBootParameters>): string {
     `trap 'rm -rf "$secrets"' EXIT`,
     ...secret('join-token', token),
     ...secret('tls', tls),
+    ...secret('catalog-token', catalogToken),
     // Arguments after the rendered ones are the machine's own (a local node's address).
-    `"\${MICADO_NODE_HOME:-${NODE_HOME}}/execute.sh" ${words}${token ? ' --token-file "$secrets/join-token"' : ''}${tls ? ' --tls-file "$secrets/tls"' : ''} "$@"`,
+    `"\${MICADO_NODE_HOME:-${NODE_HOME}}/execute.sh" ${words}${token ? ' --token-file "$secrets/join-token"' : ''}${tls ? ' --tls-file "$secrets/tls"' : ''}${catalogToken ? ' --catalog-token-file "$secrets/catalog-token"' : ''} "$@"`,
     '',
   ].join('\n');
 }

@@ -123,7 +123,15 @@ export async function clusterDown(
     }
     removeEmptyCgroup(layout.config.cluster.name);
     const { stateDir } = layout.config;
-    for (const dir of ['nodes', 'instances', EMULATOR_RECORDS, 'addresses', 'cloudbroker', 'tls']) {
+    for (const dir of [
+      'nodes',
+      'instances',
+      EMULATOR_RECORDS,
+      'addresses',
+      'cloudbroker',
+      'tls',
+      'joins',
+    ]) {
       rmSync(join(stateDir, dir), { recursive: true, force: true });
     }
     removeState(layout.stateFile);

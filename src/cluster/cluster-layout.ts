@@ -5,6 +5,8 @@
  * (a VM's, `manager.engine`), advertised at `manager.advertise`.
  */
 import { existsSync } from 'node:fs';
+import { isLoopback, listenerTokens } from '../host/listener-access.js';
+import { tokenFiles } from '../config/token-files.js';
 import { join } from 'node:path';
 import { readRegistryAccounts, registryAccountsFile } from './registry-accounts.js';
 import type { MicadoConfig } from '../config/config.js';
@@ -93,8 +95,15 @@ export function swarmEntry(layout: ClusterLayout): SwarmEntry {
   return {
     managerAddress: layout.swarmAddress,
     registry: layout.registry,
-    catalog: `http://${layout.catalogListen}`,
+    // Off loopback the catalog speaks TLS and asks for the read token (listener-access.ts).
+    catalog: `${isLoopback(layout.catalogListen) ? 'http' : 'https'}://${layout.catalogListen}`,
+    ...(isLoopback(layout.catalogListen)
+      ? {}
+      : { catalogToken: listenerTokens(tokenFiles(layout.config), layout.catalogListen)!.read }),
     issueTls: (instance) => issueNodeCertificate(layout.tls, instance),
+    ...(layout.config.autoscaler.rotateJoinToken
+      ? { joinsDir: join(layout.config.stateDir, 'joins') }
+      : {}),
     ...(existsSync(registryAccountsFile(layout.registryDir))
       ? { pullAuths: { [layout.registry]: readRegistryAccounts(layout.registryDir).pull } }
       : {}),

@@ -2,17 +2,10 @@
  * What `up` made, recorded as it makes it (before each step), so that `down` and a
  * rolled-back `up` remove exactly that. A lock file keeps two ups or downs apart.
  */
-import {
-  mkdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-  openSync,
-  closeSync,
-} from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { hostError } from '../errors.js';
+import { tryLock } from '../host/file-lock.js';
 import type { ProcessRecord } from '../host/process.js';
 import type { LocalHostRecord } from '../namespace-host/local-host.js';
 
@@ -55,30 +48,8 @@ export function removeState(file: string): void {
 
 /** Take the cluster lock; a lock left by a process that is gone is taken over. */
 export function takeLock(file: string): () => void {
-  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(file, 'wx', 0o600);
-      writeFileSync(fd, String(process.pid));
-      closeSync(fd);
-      return () => rmSync(file, { force: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const holder = Number(readFileSync(file, 'utf8'));
-      if (holder > 0 && holder !== process.pid && alive(holder)) {
-        throw hostError(`another micado up or down is running (pid ${holder}): wait for it`);
-      }
-      rmSync(file, { force: true });
-    }
-  }
+  const release = tryLock(file);
+  if (typeof release === 'function') return release;
+  if (release > 0) throw hostError(`another micado up or down is running (pid ${release}): wait for it`); // prettier-ignore
   throw hostError(`could not take the cluster lock ${file}`);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }

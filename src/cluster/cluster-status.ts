@@ -8,6 +8,7 @@ import { nodeStatus, type NodeStatus } from '../nodes/node-status.js';
 import { type ClusterLayout } from './cluster-layout.js';
 import { readState } from './cluster-state.js';
 import { registryServes } from './private-registry.js';
+import { listenerUrl } from '../host/listener-access.js';
 
 export type { NodeStatus };
 
@@ -37,7 +38,7 @@ export async function clusterStatus(layout: ClusterLayout): Promise<ClusterStatu
     registry: { state: state?.registry ? 'not answering' : 'absent', address: layout.registry },
     autoscaler: {
       state: !state?.autoscaler ? 'absent' : isRunning(state.autoscaler) ? 'running' : 'stopped',
-      address: `http://${layout.config.manager.listen}`,
+      address: listenerUrl(layout.config.manager.listen),
       pid: state?.autoscaler?.pid,
     },
     baseImage: layout.baseImage,

@@ -40,6 +40,7 @@ import {
 import { baseRootfs } from './base-image.js';
 import { startManagerProcess } from './manager-process.js';
 import { connectManagerEngine } from './manager-engine.js';
+import { listenerUrl } from '../host/listener-access.js';
 import { NODE_LABEL } from '../swarm/labels.js';
 
 export interface UpStep {
@@ -283,7 +284,7 @@ async function ensureAutoscaler(
     return record({
       component: 'autoscaler',
       outcome: 'already up',
-      detail: `http://${layout.config.manager.listen}, pid ${state.autoscaler.pid}`,
+      detail: `${listenerUrl(layout.config.manager.listen)}, pid ${state.autoscaler.pid}`,
     });
   }
   const process = await startManagerProcess(layout);
@@ -296,7 +297,7 @@ async function ensureAutoscaler(
   record({
     component: 'autoscaler',
     outcome: 'made',
-    detail: `http://${layout.config.manager.listen}, pid ${process.pid}`,
+    detail: `${listenerUrl(layout.config.manager.listen)}, pid ${process.pid}`,
   });
 }
 

@@ -8,6 +8,7 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hostError } from '../errors.js';
 import { httpStatus } from '../host/http-probe.js';
+import { listenerUrl } from '../host/listener-access.js';
 import { isRunning, spawnDaemon, type ProcessRecord } from '../host/process.js';
 import type { ClusterLayout } from './cluster-layout.js';
 
@@ -44,7 +45,8 @@ export async function startManagerProcess(layout: ClusterLayout): Promise<Proces
   );
   // Up returns once the manager answers, or says why it did not.
   const deadline = Date.now() + config.local.readyTimeoutMs;
-  const url = `http://${config.manager.listen}/healthz`;
+  const url = `${listenerUrl(config.manager.listen)}/healthz`;
+  const ca = readFileSync(layout.tls.caCert);
   while (Date.now() < deadline) {
     if (!isRunning(record)) {
       const last = readFileSync(log, 'utf8').trim().split('\n').pop() ?? '';
@@ -52,7 +54,7 @@ export async function startManagerProcess(layout: ClusterLayout): Promise<Proces
         `the micado manager exited at once (${last.replace(/^\S+ /, '')}); see ${log}`,
       );
     }
-    if ((await httpStatus(url, { timeoutMs: 1000 })) !== undefined) return record;
+    if ((await httpStatus(url, { timeoutMs: 1000, ca })) !== undefined) return record;
     await new Promise((r) => setTimeout(r, 50));
   }
   throw hostError(`the micado manager did not answer on ${url}; see ${log}`);

@@ -84,7 +84,7 @@ export async function startRegistry(
   const tls = await issueServerCertificate(
     layout.tls,
     `micado ${layout.config.cluster.name} registry`,
-    layout.managerAddress,
+    [layout.managerAddress],
     join(dir, 'tls'),
   );
   trustRegistry(layout);

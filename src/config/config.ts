@@ -142,6 +142,11 @@ export interface MicadoConfig {
      * leaked token); false only reports it (a bench that joins bare nodes by hand).
      */
     removeRogueNodes: boolean;
+    /**
+     * Rotate the swarm's worker join token once no node start is on its way, so a
+     * leaked token joins nothing; false keeps it (a bench that joins bare nodes by hand).
+     */
+    rotateJoinToken: boolean;
   };
   clients: {
     /** The limits of a client with no record (`micado client add`); {} is unlimited. */
@@ -168,10 +173,15 @@ export interface MicadoConfig {
     /** host:port of /healthz, /metrics and the dashboard; loopback unless said otherwise. */
     listen: string;
     /**
-     * The dashboard's token (mode 600, made on the manager's first start), asked when
-     * `listen` is not loopback. Empty: STATE_DIR/dashboard.token.
+     * The operator's token (mode 600, made on first need): the dashboard and every
+     * listener off loopback. Empty: STATE_DIR/dashboard.token.
      */
     dashboardTokenFile: string;
+    /**
+     * The read token (mode 600, made on first need): the catalog, Prometheus' targets
+     * and /metrics off loopback; proxies get it at boot. Empty: STATE_DIR/read.token.
+     */
+    readTokenFile: string;
     /**
      * The engine the swarm's manager runs on. Empty: micado makes one, in a namespace on
      * its bridge (the local cluster). unix:///PATH: that engine, a VM's own, with the
@@ -236,10 +246,17 @@ export const DEFAULT_CONFIG: MicadoConfig = {
     maxMemoryMb: 4_194_304,
     seedImages: 3,
     removeRogueNodes: true,
+    rotateJoinToken: true,
   },
   clients: { defaults: {}, scrubSchedule: '30 3 * * *', keepStoppedDays: 7 },
   discovery: { listen: '', resyncMs: 5_000, consulUrl: '', consulTokenFile: '' },
-  manager: { listen: '127.0.0.1:9465', dashboardTokenFile: '', engine: '', advertise: '' },
+  manager: {
+    listen: '127.0.0.1:9465',
+    dashboardTokenFile: '',
+    readTokenFile: '',
+    engine: '',
+    advertise: '',
+  },
   local: { readyTimeoutMs: 30_000, stopGraceMs: 10_000 },
 };
 

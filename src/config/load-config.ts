@@ -242,10 +242,11 @@ export function validateConfig(config: MicadoConfig): string[] {
   }
   problems.push(...validatePools(config));
   const autoscaler = config.autoscaler ?? ({} as MicadoConfig['autoscaler']);
-  for (const key of ['dryRun', 'removeRogueNodes'] as const)
+  const switches = ['dryRun', 'removeRogueNodes', 'rotateJoinToken'] as const;
+  for (const key of switches)
     if (typeof autoscaler[key] !== 'boolean') problems.push(`autoscaler.${key} must be true or false`); // prettier-ignore
   for (const [key, value] of Object.entries(autoscaler)) {
-    if (key === 'dryRun' || key === 'removeRogueNodes') continue;
+    if ((switches as readonly string[]).includes(key)) continue;
     if (!(typeof value === 'number' && value >= 0)) {
       problems.push(`autoscaler.${key} must be a number of at least 0`);
     }

@@ -3,21 +3,45 @@
  * script and style, the state as JSON (`/dashboard/state`) and live
  * (`/dashboard/stream`, Server-Sent Events). Read-only.
  *
- * On loopback anyone on the machine may look. On any other address a token is required
- * (`dashboard.tokenFile`, mode 600, made on first start): as `Authorization: Bearer`,
- * or through the login form, which sets an HttpOnly cookie. Without it: 401 and
- * nothing else, not even the page's shell.
+ * On loopback anyone on the machine may look. On any other address the operator's
+ * token is required (manager/listener-access.ts): as `Authorization: Bearer`, or
+ * through the login form, which sets a cookie holding a session (random, kept here for
+ * SESSION_MS), never the token itself: HttpOnly, SameSite=Strict, and Secure when the
+ * listener speaks TLS. Without either: 401 and nothing else, not even the page's shell.
  */
-import { timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DashboardFeed } from './dashboard-feed.js';
+import { sameToken } from '../host/listener-access.js';
 
 export interface DashboardAccess {
   /** undefined: no token asked (a loopback listen). */
   token: string | undefined;
+  /** The listener speaks TLS: the session cookie is Secure. */
+  secure?: boolean;
+}
+
+/** How long a login lasts. */
+export const SESSION_MS = 12 * 3_600_000;
+
+/** Logins: a random id per login, with when it ends. */
+class Sessions {
+  private readonly ends = new Map<string, number>();
+
+  open(now = Date.now()): string {
+    for (const [id, end] of this.ends) if (end <= now) this.ends.delete(id);
+    const id = randomBytes(32).toString('base64url');
+    this.ends.set(id, now + SESSION_MS);
+    return id;
+  }
+
+  valid(id: string | undefined, now = Date.now()): boolean {
+    const end = id === undefined ? undefined : this.ends.get(id);
+    return end !== undefined && end > now;
+  }
 }
 
 const ASSETS: Record<string, string> = {
@@ -52,21 +76,22 @@ export function dashboardHandler(feed: DashboardFeed, access: DashboardAccess, a
     return body;
   };
 
+  const sessions = new Sessions();
   return async (request: IncomingMessage, response: ServerResponse): Promise<boolean> => {
     const url = new URL(request.url ?? '/', 'http://dashboard');
     const path = url.pathname;
-    if (path === '/dashboard/login') return login(request, response, access);
+    if (path === '/dashboard/login') return login(request, response, access, sessions);
     const known = path in ASSETS || path === '/dashboard/state' || path === '/dashboard/stream';
     if (!known) return false;
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       response.writeHead(405, { allow: 'GET, HEAD' }).end();
       return true;
     }
-    if (!allowed(request, access)) {
+    if (!allowed(request, access, sessions)) {
       if (path === '/') return loginForm(response, false);
       response
         .writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Bearer' })
-        .end('the dashboard needs its token: see dashboard.tokenFile\n');
+        .end("the dashboard needs the operator's token: see manager.dashboardTokenFile\n");
       return true;
     }
     if (path === '/dashboard/state') {
@@ -91,20 +116,14 @@ export function dashboardHandler(feed: DashboardFeed, access: DashboardAccess, a
   };
 }
 
-function allowed(request: IncomingMessage, access: DashboardAccess): boolean {
+function allowed(request: IncomingMessage, access: DashboardAccess, sessions: Sessions): boolean {
   if (access.token === undefined) return true;
-  const bearer = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
-  const cookie = (request.headers.cookie ?? '')
+  const session = (request.headers.cookie ?? '')
     .split(';')
     .map((c) => c.trim().split('='))
     .find(([name]) => name === COOKIE)?.[1];
-  return [bearer, cookie].some((given) => given !== undefined && same(given, access.token!));
-}
-
-function same(given: string, token: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(token);
-  return a.length === b.length && timingSafeEqual(a, b);
+  const bearer = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
+  return sessions.valid(session) || sameToken(bearer, access.token);
 }
 
 /** POST /dashboard/login (form field `token`): a cookie for the page, then back to it. */
@@ -112,6 +131,7 @@ async function login(
   request: IncomingMessage,
   response: ServerResponse,
   access: DashboardAccess,
+  sessions: Sessions,
 ): Promise<boolean> {
   if (request.method !== 'POST') {
     response.writeHead(405, { allow: 'POST' }).end();
@@ -123,11 +143,12 @@ async function login(
     if (body.length > 4096) break;
   }
   const given = new URLSearchParams(body).get('token') ?? '';
-  if (access.token === undefined || !same(given, access.token)) return loginForm(response, true);
+  if (access.token === undefined || !sameToken(given, access.token)) return loginForm(response, true); // prettier-ignore
+  const secure = access.secure ? '; Secure' : '';
   response
     .writeHead(303, {
       location: '/',
-      'set-cookie': `${COOKIE}=${access.token}; HttpOnly; SameSite=Strict; Path=/`,
+      'set-cookie': `${COOKIE}=${sessions.open()}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${SESSION_MS / 1000}${secure}`,
     })
     .end();
   return true;
@@ -137,7 +158,7 @@ function loginForm(response: ServerResponse, wrong: boolean): boolean {
   response.writeHead(401, { 'content-type': TYPES.html!, ...SECURITY_HEADERS }).end(
     `<!doctype html><meta charset="utf-8"><title>micado</title>
 <form method="post" action="/dashboard/login" style="font:16px system-ui;margin:4em auto;width:22em">
-<p>The micado dashboard needs its token (the file named by <code>dashboard.tokenFile</code>).</p>
+<p>The micado dashboard needs the operator's token (the file named by <code>manager.dashboardTokenFile</code>, STATE_DIR/dashboard.token unless set).</p>
 ${wrong ? '<p style="color:#b00">That is not the token.</p>' : ''}
 <input name="token" type="password" autocomplete="current-password" style="width:100%" autofocus>
 <p><button>Open the dashboard</button></p></form>`,

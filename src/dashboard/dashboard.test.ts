@@ -1,11 +1,10 @@
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SwarmNode, SwarmService, SwarmTask } from '../swarm/index.js';
-import { dashboardAccess } from './dashboard-access.js';
 import { DashboardFeed } from './dashboard-feed.js';
 import { dashboardHandler } from './dashboard-server.js';
 import { dashboardState, type DashboardReading } from './dashboard-state.js';
@@ -130,6 +129,13 @@ describe('the dashboard off loopback', () => {
     expect(right.status).toBe(303);
     const cookie = right.headers.get('set-cookie')!;
     expect(cookie).toMatch(/HttpOnly; SameSite=Strict/);
+    // A session of its own, not the token: a cookie that leaks does not give the token away.
+    expect(cookie).not.toContain(token);
+    expect(cookie).not.toMatch(/Secure/);
+    // A session made up opens nothing.
+    expect(
+      (await fetch(`${base}/`, { headers: { cookie: 'micado_dashboard=made-up' } })).status,
+    ).toBe(401);
     const page = await fetch(`${base}/`, { headers: { cookie: cookie.split(';')[0]! } });
     expect(page.status).toBe(200);
     expect(page.headers.get('content-security-policy')).toContain("default-src 'self'");
@@ -139,17 +145,5 @@ describe('the dashboard off loopback', () => {
     const answer = await fetch(`${base}/dashboard/state`, { headers: { authorization: `Bearer ${token}` } }); // prettier-ignore
     expect(answer.status).toBe(200);
     expect(((await answer.json()) as { cluster: string }).cluster).toBe('demo');
-  });
-
-  it('makes its token file mode 600 on first need, and refuses one others may read', () => {
-    const config = { stateDir: work, manager: { listen: '0.0.0.0:9465', dashboardTokenFile: '' } } as never; // prettier-ignore
-    const made = dashboardAccess(config);
-    expect(made.token).toMatch(/^[A-Za-z0-9_-]{32}$/);
-    expect(statSync(join(work, 'dashboard.token')).mode & 0o777).toBe(0o600);
-    expect(dashboardAccess(config).token).toBe(made.token);
-    const loose = join(work, 'loose.token');
-    writeFileSync(loose, 'x'.repeat(32), { mode: 0o644 });
-    expect(() => dashboardAccess({ stateDir: work, manager: { listen: '10.0.0.1:9465', dashboardTokenFile: loose } } as never)).toThrow(/may be read by others: chmod 600/); // prettier-ignore
-    expect(dashboardAccess({ stateDir: work, manager: { listen: '127.0.0.1:9465', dashboardTokenFile: '' } } as never).token).toBeUndefined(); // prettier-ignore
   });
 });

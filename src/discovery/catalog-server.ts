@@ -4,10 +4,10 @@
  * address nodes reach (`discovery.listen`): proxies read their routes there, and it
  * serves nothing but the catalog.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { hostError } from '../errors.js';
 import { BLOCKING_PER_ADDRESS, serveConsul, type ConsulIdentity } from './consul-api.js';
-import { limited, PerAddressLimit } from '../host/http-limits.js';
+import { limitedServer, PerAddressLimit, type ListenerTls } from '../host/http-limits.js';
 import { PROMETHEUS_SD_PATH, servePrometheusTargets } from './prometheus-sd.js';
 import type { ServiceCatalog } from './service-catalog.js';
 
@@ -29,25 +29,38 @@ export function catalogHandler(catalog: ServiceCatalog, identity: ConsulIdentity
   };
 }
 
+/** Who may read the catalog alone, and over what (off loopback: a token, and TLS). */
+export interface CatalogGuard {
+  mayRead(request: IncomingMessage): boolean;
+  tls?: ListenerTls;
+}
+
 /** The catalog alone, on `listen` (address:port). */
-export async function serveCatalog(listen: string, handler: CatalogHandler): Promise<Server> {
-  const server = limited(
-    createServer((request, response) => {
-      if (request.method !== 'GET' && request.method !== 'HEAD') {
-        response.writeHead(405, { allow: 'GET, HEAD' }).end();
-        return;
-      }
-      handler(request, response)
-        .then(
-          (served) =>
-            served ||
-            response
-              .writeHead(404, { 'content-type': 'text/plain' })
-              .end('the catalog is under /v1/\n'),
-        )
-        .catch(() => response.headersSent || response.writeHead(500).end());
-    }),
-  );
+export async function serveCatalog(
+  listen: string,
+  handler: CatalogHandler,
+  guard?: CatalogGuard,
+): Promise<Server> {
+  const server = limitedServer((request, response) => {
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      response.writeHead(405, { allow: 'GET, HEAD' }).end();
+      return;
+    }
+    if (guard && !guard.mayRead(request)) {
+      // As Consul answers a request whose token it does not know.
+      response.writeHead(403, { 'content-type': 'text/plain' }).end('ACL not found\n');
+      return;
+    }
+    handler(request, response)
+      .then(
+        (served) =>
+          served ||
+          response
+            .writeHead(404, { 'content-type': 'text/plain' })
+            .end('the catalog is under /v1/\n'),
+      )
+      .catch(() => response.headersSent || response.writeHead(500).end());
+  }, guard?.tls);
   const colon = listen.lastIndexOf(':');
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>

@@ -118,18 +118,20 @@ export async function issueNodeCertificate(
 
 /**
  * Issue a server certificate of the cluster's CA for a service of the manager's (the
- * registry), valid for `host` (an address or a name), written into `dir` as cert.pem
- * and key.pem (mode 600).
+ * registry, a listener), valid for each of `hosts` (addresses or names), written into
+ * `dir` as cert.pem and key.pem (mode 600).
  */
 export async function issueServerCertificate(
   files: ClusterTlsFiles,
   name: string,
-  host: string,
+  hosts: string[],
   dir: string,
 ): Promise<{ cert: string; key: string }> {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const out = { cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') };
-  const san = /^[\d.]+$/.test(host) || host.includes(':') ? `IP:${host}` : `DNS:${host}`;
+  const san = hosts
+    .map((host) => (/^[\d.]+$/.test(host) || host.includes(':') ? `IP:${host}` : `DNS:${host}`))
+    .join(',');
   await sign(files, out, name, [`subjectAltName=${san}`, 'extendedKeyUsage=serverAuth']);
   chmodSync(out.key, 0o600);
   return out;

@@ -4,13 +4,29 @@
  * request (not for an answer: a blocking query or the dashboard's feed may take
  * minutes to answer), and a cap on what one address may keep waiting at once.
  */
-import type { Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
+import { readFileSync } from 'node:fs';
 
 export const HTTP_LIMITS = {
   maxConnections: 4096,
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
 };
+
+/** A listener's certificate and key files: it speaks TLS. */
+export interface ListenerTls {
+  cert: string;
+  key: string;
+}
+
+/** An HTTP listener with the limits, speaking TLS when given a certificate. */
+export function limitedServer(handler: RequestListener, tls?: ListenerTls): Server {
+  const server = tls
+    ? (createTlsServer({ cert: readFileSync(tls.cert), key: readFileSync(tls.key) }, handler) as unknown as Server) // prettier-ignore
+    : createServer(handler);
+  return limited(server);
+}
 
 /** The listener's limits (before it listens). */
 export function limited(server: Server): Server {

@@ -4,6 +4,7 @@
  * a CLI call ~50 ms.
  */
 import { request, type IncomingHttpHeaders } from 'node:http';
+import { request as tlsRequest } from 'node:https';
 
 export type HttpAnswer =
   { status: number; headers: IncomingHttpHeaders; failure?: undefined } | { failure: string };
@@ -17,12 +18,19 @@ const FAILURES: Record<string, string> = {
 /** One request, its body left unread: the status and headers, or why none came. */
 export function httpAsk(
   url: string,
-  options: { method?: string; headers?: Record<string, string>; timeoutMs: number },
+  options: {
+    method?: string;
+    headers?: Record<string, string>;
+    timeoutMs: number;
+    /** For an https URL: the CA its certificate must come from. */
+    ca?: string | Buffer;
+  },
 ): Promise<HttpAnswer> {
   return new Promise((resolve) => {
-    const req = request(
+    const ask = url.startsWith('https:') ? tlsRequest : request;
+    const req = ask(
       url,
-      { method: options.method ?? 'GET', headers: options.headers, timeout: options.timeoutMs, agent: false }, // prettier-ignore
+      { method: options.method ?? 'GET', headers: options.headers, timeout: options.timeoutMs, agent: false, ...(options.ca ? { ca: options.ca } : {}) }, // prettier-ignore
       (res) => {
         res.resume();
         resolve({ status: res.statusCode ?? 0, headers: res.headers });
@@ -39,7 +47,7 @@ export function httpAsk(
 /** The status `url` answers with; undefined when it does not answer. */
 export async function httpStatus(
   url: string,
-  options: { method?: string; headers?: Record<string, string>; timeoutMs: number },
+  options: Parameters<typeof httpAsk>[1],
 ): Promise<number | undefined> {
   const answer = await httpAsk(url, options);
   return answer.failure === undefined ? answer.status : undefined;

@@ -14,11 +14,19 @@ import type { SwarmEntry } from '../nodes/node-lifecycle.js';
 import { NodeProvisioner } from '../nodes/node-provisioner.js';
 import type { Store } from '../store/store.js';
 import type { SwarmClient } from '../swarm/index.js';
-import { serveStatus } from './status-server.js';
+import { refuse, serveStatus } from './status-server.js';
 import { ServiceCatalog } from '../discovery/service-catalog.js';
 import { catalogHandler, serveCatalog } from '../discovery/catalog-server.js';
 import { ConsulRegistrar, readConsulToken } from '../discovery/consul-registrar.js';
-import { dashboardAccess } from '../dashboard/dashboard-access.js';
+import {
+  listenerCertificate,
+  listenerTokens,
+  listenerUrl,
+  mayRead,
+} from '../host/listener-access.js';
+import { tokenFiles } from '../config/token-files.js';
+import { clusterTlsFiles } from '../host/certificates.js';
+import type { IncomingMessage } from 'node:http';
 import { DashboardFeed } from '../dashboard/dashboard-feed.js';
 import { dashboardInputs } from '../dashboard/dashboard-inputs.js';
 import { dashboardAssetsDir, dashboardHandler } from '../dashboard/dashboard-server.js';
@@ -48,7 +56,14 @@ export async function runManagerDaemon(
   // Every write the manager makes to the store is news for the dashboard's open pages.
   let dashboardChanged = () => {};
   const store = storeWithChanges(deps.store, () => dashboardChanged());
-  const access = dashboardAccess(config);
+  // Off loopback, each listener speaks TLS and asks for a token (listener-access.ts).
+  const catalogListen = new URL(entry.catalog).host;
+  const managerTokens = listenerTokens(tokenFiles(config), config.manager.listen);
+  const catalogTokens = listenerTokens(tokenFiles(config), catalogListen);
+  const clusterTls = clusterTlsFiles(config.stateDir);
+  const managerTls = managerTokens && (await listenerCertificate(clusterTls, 'manager', config.manager.listen)); // prettier-ignore
+  const catalogTls = catalogTokens && (await listenerCertificate(clusterTls, 'catalog', catalogListen)); // prettier-ignore
+  const access = { token: managerTokens?.operator, secure: managerTls !== undefined };
   if (!isCronExpression(config.clients.scrubSchedule))
     throw configError(`clients.scrubSchedule '${config.clients.scrubSchedule}' is not a cron expression: use e.g. '30 3 * * *' (daily at 03:30)`); // prettier-ignore
   const drivers = configuredDrivers(config);
@@ -101,11 +116,20 @@ export async function runManagerDaemon(
       return autoscaler.lastError ?? `no reconcile cycle has finished in ${staleAfter / 1000} s`;
     },
     metrics: () => autoscaler.metrics.render(),
-    more: async (request, response) =>
-      (await dashboard(request, response)) ||
-      ((request.method === 'GET' || request.method === 'HEAD') && catalogApi(request, response)),
+    mayRead: (request) => mayRead(request, managerTokens),
+    tls: managerTls,
+    more: async (request, response) => {
+      if (await dashboard(request, response)) return true;
+      if (request.method !== 'GET' && request.method !== 'HEAD') return false;
+      if (!mayRead(request, managerTokens)) {
+        refuse(response);
+        return true;
+      }
+      return catalogApi(request, response);
+    },
   });
-  const catalogServer = await serveCatalog(new URL(entry.catalog).host, catalogApi).catch(
+  const catalogGuard = catalogTokens && { mayRead: (r: IncomingMessage) => mayRead(r, catalogTokens), tls: catalogTls }; // prettier-ignore
+  const catalogServer = await serveCatalog(catalogListen, catalogApi, catalogGuard).catch(
     (err: unknown) => {
       server.close();
       throw err;
@@ -145,7 +169,7 @@ export async function runManagerDaemon(
       .join(', ');
     log(
       `manager up${config.autoscaler.dryRun ? ' in dry-run' : ''}: pools ${pools || 'none'}; ` +
-        `store ${store.description}; http://${config.manager.listen}/metrics`,
+        `store ${store.description}; ${listenerUrl(config.manager.listen)}/metrics`,
     );
     log(`${await stopped}: stopping`);
   } finally {

@@ -2,9 +2,9 @@
  * The manager's HTTP face: /healthz for supervisors, /metrics for Prometheus, and
  * whatever else `more` serves (the dashboard, the catalog's Consul-compatible /v1/).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { hostError } from '../errors.js';
-import { limited } from '../host/http-limits.js';
+import { limitedServer, type ListenerTls } from '../host/http-limits.js';
 
 export interface StatusSource {
   /** undefined when healthy, else why not. */
@@ -12,6 +12,17 @@ export interface StatusSource {
   metrics(): string;
   /** Serve another path; resolves false when it is not one of its own. */
   more?(request: IncomingMessage, response: ServerResponse): Promise<boolean>;
+  /** Whether the request may read /metrics (a token off loopback); all may when absent. */
+  mayRead?(request: IncomingMessage): boolean;
+  /** Speak TLS with this certificate (off loopback). */
+  tls?: ListenerTls;
+}
+
+/** The answer to a request without the token it needs. */
+export function refuse(response: ServerResponse): void {
+  response
+    .writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Bearer realm="micado"' })
+    .end("a token is needed here: the read token (manager.readTokenFile) or the operator's\n");
 }
 
 function failed(response: ServerResponse): boolean {
@@ -35,7 +46,7 @@ export async function serveStatus(listen: string, source: StatusSource): Promise
   const colon = listen.lastIndexOf(':');
   const host = listen.slice(0, colon);
   const port = Number(listen.slice(colon + 1));
-  const server = limited(createServer((request, response) => void answer(request, response)));
+  const server = limitedServer((request, response) => void answer(request, response), source.tls);
   const answer = async (request: IncomingMessage, response: ServerResponse) => {
     // On loopback, a Host that is not a loopback name is a page in a browser that had
     // its domain rebound to 127.0.0.1, reading what is only this machine's to read.
@@ -55,6 +66,7 @@ export async function serveStatus(listen: string, source: StatusSource): Promise
         .writeHead(problem ? 503 : 200, { 'content-type': 'text/plain; charset=utf-8' })
         .end(problem ? `unhealthy: ${problem}\n` : 'ok\n');
     } else if (path === '/metrics') {
+      if (source.mayRead && !source.mayRead(request)) return refuse(response);
       response
         .writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' })
         .end(source.metrics());

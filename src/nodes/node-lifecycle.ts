@@ -5,7 +5,7 @@
  * then stops the machine and removes the node.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { MicadoError } from '../errors.js';
+import { MicadoError, messageOf } from '../errors.js';
 import { PLACED_TASK_STATES, type OrchestratorSwarm, type SwarmNode } from '../swarm/index.js';
 import {
   nodeLabels,
@@ -17,6 +17,7 @@ import {
 import type { TlsMaterial } from '../host/certificates.js';
 import { NODE_LABEL } from '../swarm/labels.js';
 import type { RegistryCredentials } from '../swarm/index.js';
+import { JoinTokens } from './join-tokens.js';
 
 /**
  * Where a new node joins (the manager's swarm address and the registry it pulls from),
@@ -29,6 +30,11 @@ export interface SwarmEntry extends Omit<NodeBootstrap, 'joinToken' | 'tls'> {
    * before its first task (tasks get it from Swarm, with their service).
    */
   pullAuths?: Record<string, RegistryCredentials>;
+  /**
+   * Where starts mark themselves so the worker token is rotated once none is on its way
+   * (`JoinTokens`); undefined: the token is never rotated.
+   */
+  joinsDir?: string;
 }
 
 export interface ProvisionedNode {
@@ -51,17 +57,12 @@ export async function startNode(
   /** Hears the machine as soon as the driver has made it, before the node is Ready. */
   onMachine?: (instance: Instance) => Promise<void>,
 ): Promise<ProvisionedNode> {
-  const { managerAddress, registry, catalog, certificate } = entry;
+  const { managerAddress, registry, catalog, catalogToken, certificate } = entry;
+  const tokens = entry.joinsDir ? new JoinTokens(manager, entry.joinsDir) : undefined;
+  const token = tokens ? tokens.take(request.id) : manager.joinTokens().then((t) => t.worker);
   // Made while the driver makes the machine: it waits for them only to boot it.
-  const bootstrap = Promise.all([manager.joinTokens(), entry.issueTls(request.id)]).then(
-    ([{ worker }, tls]) => ({
-      managerAddress,
-      registry,
-      catalog,
-      joinToken: worker,
-      tls,
-      certificate,
-    }),
+  const bootstrap = Promise.all([token, entry.issueTls(request.id)]).then(
+    ([joinToken, tls]) => ({ managerAddress, registry, catalog, catalogToken, joinToken, tls, certificate }), // prettier-ignore
   );
   bootstrap.catch(() => undefined);
   const abort = new AbortController();
@@ -87,6 +88,20 @@ export async function startNode(
   } finally {
     clearTimeout(timer);
     abort.abort();
+    // Joined or given up: the token it was given may go (once no other start needs it).
+    if (
+      tokens &&
+      (await token.then(
+        () => true,
+        () => false,
+      ))
+    ) {
+      await tokens
+        .done(request.id)
+        .catch((err: unknown) =>
+          onPhase?.(`the worker join token was not rotated: ${messageOf(err)}`),
+        );
+    }
   }
 }
 

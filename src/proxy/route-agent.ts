@@ -25,8 +25,11 @@ interface HealthEntry {
 }
 
 export interface RouteAgentOptions {
-  /** The catalog's Consul API, http://HOST:PORT. */
+  /** The catalog's Consul API, http://HOST:PORT, or https:// off the manager's loopback. */
   catalogUrl: string;
+  /** The read token the catalog asks off loopback, and the CA of its certificate. */
+  catalogToken?: string;
+  catalogCa?: string;
   listen: ProxyListen;
   nginx: NginxControl;
   log: (line: string) => void;
@@ -50,7 +53,7 @@ export class RouteAgent {
   private watchProblem: string | undefined;
 
   constructor(private readonly options: RouteAgentOptions) {
-    this.consul = consulClient(options.catalogUrl);
+    this.consul = consulClient(options.catalogUrl, options.catalogToken, options.catalogCa);
   }
 
   start(): void {

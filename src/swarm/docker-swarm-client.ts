@@ -151,6 +151,16 @@ export class DockerSwarmClient implements SwarmClient {
     return { worker: raw.JoinTokens.Worker, manager: raw.JoinTokens.Manager };
   }
 
+  async rotateWorkerToken(): Promise<void> {
+    await call('swarm update', async () => {
+      const raw = await this.docker.swarmInspect();
+      await this.docker.swarmUpdate({
+        _query: { version: raw.Version.Index, rotateWorkerToken: true },
+        _body: raw.Spec,
+      });
+    });
+  }
+
   async joinSwarm(managerAddr: string, token: string, advertiseAddr: string): Promise<void> {
     await call('swarm join', () =>
       this.docker.swarmJoin({

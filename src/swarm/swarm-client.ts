@@ -181,6 +181,8 @@ export interface SwarmClient {
   initSwarm(advertiseAddr: string): Promise<string>;
   /** The worker and manager join tokens of the swarm this manager runs. */
   joinTokens(): Promise<{ worker: string; manager: string }>;
+  /** Make a new worker join token; the old one joins no node any more. */
+  rotateWorkerToken(): Promise<void>;
   /** Join this engine to a swarm as the token says. */
   joinSwarm(managerAddr: string, token: string, advertiseAddr: string): Promise<void>;
   /** Leave the swarm (force for the last manager). */
@@ -252,6 +254,7 @@ export interface SwarmClient {
 export type OrchestratorSwarm = Pick<
   SwarmClient,
   | 'joinTokens'
+  | 'rotateWorkerToken'
   | 'listNodes'
   | 'updateNode'
   | 'removeNode'

@@ -23,8 +23,16 @@ export class FakeSwarm implements OrchestratorSwarm {
   failNodeUpdates = 0;
   private listeners = new Set<(event: EngineEvent) => void>();
 
+  /** Rotations so far: the worker token names how many. */
+  rotations = 0;
+
   async joinTokens() {
-    return { worker: 'SWMTKN-worker-fake', manager: 'SWMTKN-manager-fake' };
+    return { worker: `SWMTKN-worker-fake-${this.rotations}`, manager: 'SWMTKN-manager-fake' };
+  }
+
+  async rotateWorkerToken() {
+    this.rotations++;
+    this.calls.push('rotateWorkerToken');
   }
 
   async listNodes(filters: ListFilters = {}): Promise<SwarmNode[]> {

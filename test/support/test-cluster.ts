@@ -112,6 +112,10 @@ export class TestCluster {
       const point = line.split(' ')[4];
       if (point?.startsWith(stateDir)) found.push(`mount ${point}`);
     }
+    // The registry's trust for the engines of this host (written by up and node boots).
+    for (const address of [this.layout.registry, this.layout.registryPush]) {
+      if (existsSync(join('/etc/docker/certs.d', address))) found.push(`certs.d ${address}`);
+    }
     for (const hierarchy of readdirSync('/sys/fs/cgroup')) {
       if (existsSync(join('/sys/fs/cgroup', hierarchy, name)))
         found.push(`cgroup ${hierarchy}/${name}`);

@@ -78,6 +78,8 @@ export class LocalCloudDriver implements CloudDriver {
         const tokenFile = join(host.dir, 'join-token');
         writeFileSync(tokenFile, boot.joinToken, { mode: 0o600 });
         const served = boot.certificate && writeServedCertificate(boot.certificate, join(host.dir, 'certificate')); // prettier-ignore
+        const catalogTokenFile = join(host.dir, 'catalog-token');
+        if (boot.catalogToken) writeFileSync(catalogTokenFile, boot.catalogToken, { mode: 0o600 });
         return [
           ...bootArguments({ ...bootParameters(request, boot), token: '', tls: '', certificate: '' }), // prettier-ignore
           '--token-file',
@@ -85,6 +87,7 @@ export class LocalCloudDriver implements CloudDriver {
           '--tls-dir',
           tlsDir,
           ...(served ? ['--certificate-dir', served] : []),
+          ...(boot.catalogToken ? ['--catalog-token-file', catalogTokenFile] : []),
           ...Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
         ];
       },
