@@ -1,7 +1,7 @@
 /**
  * micado's benchmarks, each measured side by side with its baseline in one run (this
  * machine is shared and noisy: compare the ratios, not the absolute times).
- * `npm run bench [foundation|containers|cloudbroker|monitor|autoscaler|warm|burst|storm|discovery|proxy|ports|dashboard|clients]`.
+ * `npm run bench [foundation|containers|cloudbroker|monitor|autoscaler|warm|burst|storm|discovery|proxy|ports|dashboard|clients|registry]`.
  */
 import { benchAutoscaler } from './autoscaler.js';
 import { benchBurst } from './burst.js';
@@ -14,6 +14,7 @@ import { benchFoundation } from './foundation.js';
 import { benchMonitor } from './monitor.js';
 import { benchPorts } from './ports.js';
 import { benchProxy } from './proxy.js';
+import { benchRegistry } from './registry.js';
 import { benchStorm } from './storm.js';
 import { benchWarm } from './warm.js';
 
@@ -31,6 +32,7 @@ const suites: Record<string, () => Promise<string[][]>> = {
   ports: benchPorts,
   dashboard: benchDashboard,
   clients: benchClients,
+  registry: benchRegistry,
 };
 
 const chosen = process.argv.slice(2);

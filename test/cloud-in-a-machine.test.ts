@@ -23,6 +23,7 @@ import { clusterLayout } from '../src/cluster/cluster-layout.js';
 import { createCgroup, removeEmptyCgroup } from '../src/host/cgroup.js';
 import { createBridge, createNamespace, deleteLink } from '../src/host/network.js';
 import { processRecordOf } from '../src/host/process.js';
+import { ensureClusterTls, issueServerCertificate } from '../src/host/certificates.js';
 import { TestCluster, run, type CliResult } from './support/test-cluster.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -32,7 +33,7 @@ const PASSWORD = 'A-cloud-in-a-machine-0';
 const APPLICATION = (name: string, executable: string) => `
     <application>
       <name>${name}</name><software>DSCR ${executable.split('/')[0]}</software><executable>${executable}</executable>
-      <parameters>--manager {manager} --token {token} --registry {registry} --instance {instance} --pool {pool} --flavour {flavour} --tag {tag} --catalog {catalog} --tls {tls}</parameters>
+      <parameters>--manager {manager} --registry {registry} --instance {instance} --pool {pool} --flavour {flavour} --tag {tag} --catalog {catalog} --boot {boot} --ca {ca}</parameters>
     </application>`;
 const CLOUD_SETUP = `<cloudsetup>
   <clouds><cloud><name>CloudSigma</name><provider>CloudSigma Zurich</provider><region>zrh</region>
@@ -106,8 +107,14 @@ describe('a cloud in a machine, from the tarballs', () => {
       catalog,
       new LocalNodeBackend(host.config, scriptOf),
     );
-    // The VM reaches the broker over the bridge, at the host's end of it.
-    const url = await emulator.listen(0, layout.gatewayCidr.split('/')[0]);
+    // The VM reaches the broker over the bridge, at the host's end of it, over TLS (a
+    // plain http URL off loopback is refused), with a certificate of a CA of the
+    // platform's own, which the VM's micado is told to trust (cloudbroker.caFile).
+    const gateway = layout.gatewayCidr.split('/')[0]!;
+    const platformCa = await ensureClusterTls(join(work, 'platform'), 'platform');
+    const served = await issueServerCertificate(platformCa, 'cloudbroker emulator', [gateway], join(work, 'platform', 'served')); // prettier-ignore
+    const url = await emulator.listen(0, gateway, { cert: readFileSync(served.cert, 'utf8'), key: readFileSync(served.key, 'utf8') }); // prettier-ignore
+    const caFile = platformCa.caCert;
     writeFileSync(
       vmConfig,
       JSON.stringify({
@@ -116,7 +123,7 @@ describe('a cloud in a machine, from the tarballs', () => {
         pools: {
           cb: { driver: 'cloudbroker', cloud: 'CloudSigma', application: 'Node DSCR', flavour: 'small', min: 0, max: 2 },
         },
-        cloudbroker: { url, setupFile, credentialsFile, pollIntervalMs: 50, provisionTimeoutMs: 60_000 },
+        cloudbroker: { url, caFile, setupFile, credentialsFile, pollIntervalMs: 50, provisionTimeoutMs: 60_000 },
         autoscaler: { scanIntervalMs: 500 },
       }),
     ); // prettier-ignore

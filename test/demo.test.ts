@@ -111,7 +111,7 @@ describe('the README demo', () => {
     const launch = await cluster.micado('launch', '-i', 'container-demo', '-n', 'demo', '-p', '8080', '--memory', '300m', '-d', 'demo.local', '-s', 'sleep', '-a', '3600'); // prettier-ignore
     expect(launch.code, launch.stderr).toBe(0);
     const result = await demo();
-    expect(result.code).toBe(1);
+    expect(result.code, result.stderr).toBe(1);
     expect(result.stderr.trim().split('\n')).toEqual([
       expect.stringMatching(
         /^demo: container-demo did not answer on its node's port, http:\/\/\S+:8080\/ \(curl: \(\d+\) .*\)$/,

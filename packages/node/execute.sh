@@ -13,6 +13,7 @@
 #              [--tag TAG]
 #              [--role worker|proxy] [--address ADDRESS] [--cpus N] [--memory-mb MB]
 #              [--label KEY=VALUE]... [--catalog URL] [--catalog-token-file FILE]
+#              [--boot CODE --ca CA --catalog https://HOST:PORT]   (instead of the token and --tls)
 #              [--root DIR] [--cgroup-parent PATH] [--ready-timeout SECONDS]
 #
 # The engine's certificate comes as --tls (the cluster's CA, the node's certificate
@@ -27,14 +28,18 @@
 # holding the join token, so the token is on no command line: it is read, and the file
 # removed once the node has joined. --catalog-token-file names a file (mode 600) with the
 # read token an https catalog asks: it is moved to ROOT/catalog/token, beside the
-# cluster's CA as ROOT/catalog/ca.pem, for the route agent of a proxy.
+# cluster's CA as ROOT/catalog/ca.pem, for the route agent of a proxy. --boot names a
+# one-time code for the join token and the --tls bundle (a CloudBroker job's arguments,
+# which the platform keeps, carry it instead of them): they are fetched once from the
+# catalog, over TLS checked against --ca (the cluster's CA, base64; public), and the
+# code is dead after.
 set -eu
 
 me=execute.sh
 say() { echo "$me: $*" >&2; }
 usage() { say "$1 (usage: $me --manager HOST:PORT --token TOKEN --registry HOST:PORT --instance ID --pool POOL --flavour FLAVOUR ...)"; exit 2; }
 
-manager='' token='' token_file='' catalog_token_file='' registry='' instance='' pool='' flavour='' tag='' address=''
+manager='' token='' token_file='' catalog_token_file='' boot='' ca='' registry='' instance='' pool='' flavour='' tag='' address=''
 cpus='' memory_mb='' tls='' tls_dir='' tls_file='' root=/var/lib/micado-node cgroup_parent=''
 ready_timeout=30 labels='' role=worker catalog=''
 while [ $# -gt 0 ]; do
@@ -49,6 +54,8 @@ while [ $# -gt 0 ]; do
     --token) token=$value ;;
     --token-file) token_file=$value ;;
     --catalog-token-file) catalog_token_file=$value ;;
+    --boot) boot=$value ;;
+    --ca) ca=$value ;;
     --registry) registry=$value ;;
     --instance) instance=$value ;;
     --pool) pool=$value ;;
@@ -76,6 +83,17 @@ if [ -n "$tls_file" ]; then
 fi
 if [ -n "$token_file" ]; then
   token=$(cat "$token_file" 2>/dev/null) || usage "--token-file $token_file cannot be read"
+fi
+if [ -n "$boot" ]; then
+  case "$catalog" in https://*) ;; *) usage "--boot needs --catalog https://HOST:PORT, the catalog it is fetched from" ;; esac
+  [ -n "$ca" ] || usage "--boot needs --ca, the cluster's CA the catalog's certificate comes from"
+  case "$boot" in *[!A-Za-z0-9_-]*) usage "--boot is not a boot code" ;; esac
+  mkdir -p "$root" && chmod 700 "$root"
+  printf '%s' "$ca" | base64 -d >"$root/boot-ca.pem" 2>/dev/null || usage "--ca is not base64"
+  secrets=$(curl -sS -f --max-time 30 --cacert "$root/boot-ca.pem" "$catalog/v1/micado/boot/$boot" 2>&1) ||
+    { say "the boot secrets could not be fetched from $catalog: $(printf '%s' "$secrets" | tail -n 1)"; exit 1; }
+  token=$(printf '%s\n' "$secrets" | sed -n 1p)
+  tls=$(printf '%s\n' "$secrets" | sed -n 2p)
 fi
 for name in manager token registry instance pool flavour; do
   eval "value=\$$name"

@@ -59,6 +59,13 @@ export interface NodeBootParameters {
   tls: string;
   /** A proxy's HTTPS certificate and key, one after the other, in base64; '' for none. */
   certificate: string;
+  /**
+   * A one-time code for the join token and the --tls bundle, fetched from the catalog
+   * at boot (`{boot}` of a job template, whose arguments the platform keeps); '' for none.
+   */
+  boot: string;
+  /** The cluster's CA (public), base64: how a node booted by code trusts the catalog. */
+  ca: string;
 }
 
 export function bootParameters(
@@ -78,6 +85,8 @@ export function bootParameters(
     certificate: bootstrap.certificate
       ? Buffer.from(`${bootstrap.certificate.cert}${bootstrap.certificate.key}`).toString('base64')
       : '',
+    boot: '',
+    ca: Buffer.from(bootstrap.tls.ca).toString('base64'),
   };
 }
 
@@ -93,9 +102,15 @@ export const BOOT_PARAMETERS = [
   'catalog',
   'tls',
   'certificate',
+  'boot',
+  'ca',
 ] as const satisfies readonly (keyof NodeBootParameters)[];
-/** Those a node may boot without: a tag, the catalog and a certificate (a proxy's). */
-export const OPTIONAL_BOOT_PARAMETERS: readonly string[] = ['tag', 'catalog', 'certificate'];
+
+/**
+ * The secrets a boot's own body must carry (a file, a here-document), never its
+ * arguments: a job's arguments carry `boot` (a one-time code for them) instead.
+ */
+export const SECRET_BOOT_PARAMETERS: readonly string[] = ['token', 'tls'];
 
 /** Boot parameters as execute.sh's words: `--name value` for each one given. */
 export function bootArguments(parameters: Partial<NodeBootParameters>): string[] {

@@ -75,7 +75,8 @@ describe('cloudsetup.xml', () => {
       'clouds/cloud[2]/flavours has no flavour',
       'applications/application[1]/executable is missing',
       'applications/application[1]/parameters: unknown placeholder {secret}',
-      'applications/application[1]/parameters lack {manager} {registry} {instance} {pool} {flavour} {tls}',
+      "applications/application[1]/parameters: {token} would leave a node's secret in the platform's job records: use --boot {boot} --ca {ca} --catalog {catalog}",
+      'applications/application[1]/parameters lack {manager} {registry} {instance} {pool} {flavour} {catalog} {boot} {ca}',
       "cloud 'A' is defined twice",
     ]) {
       expect(message).toContain(problem);
@@ -119,9 +120,11 @@ describe('cloudsetup.xml', () => {
       catalog: 'http://10.0.0.1:8500',
       tls: 'QkFTRTY0',
       certificate: '',
+      boot: 'code',
+      ca: 'Q0E=',
     };
-    expect(renderParameters('--manager {manager} --token {token} --tag {tag}', values)).toBe(
-      '--manager 10.0.0.2:2377 --token SWMTKN-x --tag t1',
+    expect(renderParameters('--manager {manager} --boot {boot} --tag {tag}', values)).toBe(
+      '--manager 10.0.0.2:2377 --boot code --tag t1',
     );
     expect(renderParameters(undefined, values)).toBeUndefined();
   });

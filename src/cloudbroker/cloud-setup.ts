@@ -9,7 +9,7 @@
  * (a job of an application's executable, as the manual's "Node DSCR"). Without `<api>`,
  * a cloud that names a deployment uses instances, and one that does not, jobs.
  */
-import { BOOT_PARAMETERS, OPTIONAL_BOOT_PARAMETERS } from '../cloud/cloud-driver.js';
+import { BOOT_PARAMETERS, SECRET_BOOT_PARAMETERS } from '../cloud/cloud-driver.js';
 import { readFileSync, statSync } from 'node:fs';
 import { configError } from '../errors.js';
 import { asList, parseXml } from './cloudbroker-xml.js';
@@ -50,8 +50,12 @@ export interface Credentials {
 
 /** What a parameter template may use: a node's boot parameters. */
 export const PLACEHOLDERS = BOOT_PARAMETERS;
-/** What the node package cannot boot without. */
-const REQUIRED_PLACEHOLDERS = PLACEHOLDERS.filter((p) => !OPTIONAL_BOOT_PARAMETERS.includes(p));
+/**
+ * What a job's node cannot boot without: its secrets come by the one-time code
+ * `{boot}`, fetched from the catalog (`{catalog}`), trusted by the CA (`{ca}`).
+ */
+const REQUIRED_PLACEHOLDERS = ['manager', 'registry', 'instance', 'pool', 'flavour', 'catalog', 'boot', 'ca']; // prettier-ignore
+const TEMPLATE = '--manager {manager} --registry {registry} --instance {instance} --pool {pool} --flavour {flavour} --tag {tag} --catalog {catalog} --boot {boot} --ca {ca}'; // prettier-ignore
 export type Placeholders = Record<(typeof PLACEHOLDERS)[number], string>;
 
 type Tree = Record<string, unknown>;
@@ -137,7 +141,11 @@ export function validateCloudSetup(document: Tree, file: string): CloudSetup {
     const parameters = text(application, 'parameters');
     const used = [...(parameters ?? '').matchAll(/\{([^}]*)\}/g)].map(([, name]) => name!);
     for (const name of used) {
-      if (!(PLACEHOLDERS as readonly string[]).includes(name)) {
+      if (SECRET_BOOT_PARAMETERS.includes(name)) {
+        problems.push(
+          `${where}/parameters: {${name}} would leave a node's secret in the platform's job records: use --boot {boot} --ca {ca} --catalog {catalog} (the node fetches its secrets once, by that code)`,
+        );
+      } else if (!(PLACEHOLDERS as readonly string[]).includes(name)) {
         problems.push(
           `${where}/parameters: unknown placeholder {${name}} (use ${PLACEHOLDERS.map((p) => `{${p}}`).join(' ')})`,
         );
@@ -146,7 +154,7 @@ export function validateCloudSetup(document: Tree, file: string): CloudSetup {
     const lacking = REQUIRED_PLACEHOLDERS.filter((name) => !used.includes(name));
     if (lacking.length > 0) {
       problems.push(
-        `${where}/parameters lack ${lacking.map((p) => `{${p}}`).join(' ')}: a node boots with --manager {manager} --token {token} --registry {registry} --instance {instance} --pool {pool} --flavour {flavour} --tag {tag} --tls {tls}`,
+        `${where}/parameters lack ${lacking.map((p) => `{${p}}`).join(' ')}: a node boots with ${TEMPLATE}`,
       );
     }
     return {

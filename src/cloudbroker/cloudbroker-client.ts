@@ -5,6 +5,8 @@
  * state change whose answer went wrong asks the job where it is, so a retried start
  * can never pay for a second VM. Callers repeat whole steps (see transient-retry.ts).
  */
+import { Agent } from 'node:https';
+import { rootCertificates } from 'node:tls';
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import { setTimeout as delay } from 'node:timers/promises';
 import { CloudBrokerError, faultOf } from './cloudbroker-error.js';
@@ -24,6 +26,8 @@ export interface CloudBrokerClientOptions {
   baseUrl: string;
   email: string;
   password: string;
+  /** PEM certificates to trust beside the system's roots (a private platform's CA). */
+  ca?: string;
   timeoutMs?: number;
   /** Attempts of a read, the first included. */
   readAttempts?: number;
@@ -106,7 +110,7 @@ const MAX_BODY_BYTES = 4 * 1024 * 1024;
 export class CloudBrokerClient {
   private readonly http: AxiosInstance;
   private readonly options: Required<
-    Omit<CloudBrokerClientOptions, 'baseUrl' | 'email' | 'password'>
+    Omit<CloudBrokerClientOptions, 'baseUrl' | 'email' | 'password' | 'ca'>
   >;
   private readonly ids = new Map<string, Promise<string>>();
 
@@ -129,6 +133,8 @@ export class CloudBrokerClient {
       maxContentLength: MAX_BODY_BYTES,
       maxBodyLength: MAX_BODY_BYTES,
       maxRedirects: 0,
+      // A private platform's CA is trusted beside the system's roots, not instead of them.
+      ...(options.ca ? { httpsAgent: new Agent({ ca: [...rootCertificates, options.ca] }) } : {}),
       validateStatus: () => true,
       headers: { Accept: 'application/xml', 'Content-Type': 'application/xml' },
     });

@@ -1,8 +1,8 @@
 /** A CloudBroker cloud by name, from the set-up files: its driver, ready to use. */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { MicadoConfig } from '../config/config.js';
 import { resolveName } from '../config/names.js';
-import { configError, usageError } from '../errors.js';
+import { configError, messageOf, usageError } from '../errors.js';
 import { CloudBrokerClient } from './cloudbroker-client.js';
 import { CloudBrokerDriver } from './cloudbroker-driver.js';
 import { CloudBrokerInstanceDriver } from './cloudbroker-instance-driver.js';
@@ -42,11 +42,24 @@ export function cloudBrokerDriver(
       `cloud ${cloudName} is on CloudBroker, but no platform URL is set: set MICADO_CB_URL or cloudbroker.url`,
     );
   const credentials = readCredentials(credentialsFile);
+  const { caFile } = config.cloudbroker;
   const client = new CloudBrokerClient({
     baseUrl: url,
     ...credentials,
     timeoutMs: config.cloudbroker.requestTimeoutMs,
+    ...(caFile ? { ca: readCaFile(caFile) } : {}),
   });
   if (cloud.api === 'instances') return new CloudBrokerInstanceDriver(config, cloud, client);
   return new CloudBrokerDriver(config, cloud, application, client);
+}
+
+/** The platform's CA file (cloudbroker.caFile), read once: a missing one is a config error. */
+function readCaFile(file: string): string {
+  try {
+    const pem = readFileSync(file, 'utf8');
+    if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new Error('no PEM certificate in it');
+    return pem;
+  } catch (err) {
+    throw configError(`cloudbroker.caFile ${file} cannot be used (${messageOf(err)}): give a PEM file of the platform's CA`); // prettier-ignore
+  }
 }

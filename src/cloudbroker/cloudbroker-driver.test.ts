@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../config/config.js';
 import { CloudBrokerClient } from './cloudbroker-client.js';
+import { OneTimeSecrets } from '../host/one-time-secrets.js';
+import { bootSecretsDir } from '../config/token-files.js';
+import { tlsBundle } from '../cloud/cloud-driver.js';
 import { CloudBrokerDriver } from './cloudbroker-driver.js';
 import { catalogFromSetup } from './emulator/catalog.js';
 import { CloudBrokerEmulator, type EmulatedJob } from './emulator/cloudbroker-emulator.js';
@@ -24,7 +27,7 @@ const SETUP: CloudSetup = {
       name: 'Node',
       software: 'node-sw',
       executable: 'run.sh',
-      parameters: '--instance {instance} --token {token}',
+      parameters: '--instance {instance} --boot {boot}',
     },
   ],
 };
@@ -82,8 +85,8 @@ async function setUp(timing: { provisionTimeoutMs?: number; stopTimeoutMs?: numb
 }
 
 describe('CloudBroker driver', () => {
-  it('starts a job with the rendered parameters and reports the machine', async () => {
-    const { emulator, driver } = await setUp();
+  it('starts a job with the rendered parameters, its secrets behind a one-time code, and reports the machine', async () => {
+    const { emulator, driver, config } = await setUp();
     const instance = await driver.start(
       { id: 'i-1', cloud: 'C1', pool: 'application', flavour: 'small', tag: 't1' },
       BOOTSTRAP,
@@ -100,9 +103,15 @@ describe('CloudBroker driver', () => {
     expect(job).toMatchObject({
       name: 'micado-i-1',
       instanceTypeId: 'type-small',
-      arguments: '--instance i-1 --token SWMTKN-secret',
+      arguments: expect.stringMatching(/^--instance i-1 --boot [A-Za-z0-9_-]{43}$/),
       status: 'running',
     });
+    // What the platform keeps holds no secret; the code gives them out once.
+    expect(job!.arguments).not.toContain('SWMTKN');
+    const code = job!.arguments!.split(' ').pop()!;
+    const secrets = new OneTimeSecrets(bootSecretsDir(config));
+    expect(secrets.take(code)).toBe(`SWMTKN-secret\n${tlsBundle(BOOTSTRAP.tls)}\n`);
+    expect(secrets.take(code)).toBeUndefined();
     expect(await driver.list()).toMatchObject([{ id: 'i-1', state: 'running' }]);
   });
 

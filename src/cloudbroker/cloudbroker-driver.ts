@@ -5,9 +5,12 @@
  * finds its job instead of paying for another VM.
  */
 import type { MicadoConfig } from '../config/config.js';
+import { bootSecretsDir } from '../config/token-files.js';
+import { OneTimeSecrets } from '../host/one-time-secrets.js';
 import { MicadoError, usageError } from '../errors.js';
 import {
   bootParameters,
+  tlsBundle,
   type Instance,
   type InstanceRequest,
   type InstanceState,
@@ -71,6 +74,12 @@ export class CloudBrokerDriver extends CloudBrokerMachines<JobRecord> {
       ]),
     );
     const boot = await bootstrap;
+    // The job's arguments, which the platform keeps, carry a one-time code for the node's
+    // secrets, never the secrets: the node fetches them from the catalog once, at boot.
+    const code = new OneTimeSecrets(bootSecretsDir(this.config)).put(
+      `${boot.joinToken}\n${tlsBundle(boot.tls)}\n`,
+      this.config.cloudbroker.provisionTimeoutMs,
+    );
     // Safe to repeat: a create looks the job up by its unique name first.
     const job = await step('create', () =>
       this.client.createJob({
@@ -83,6 +92,9 @@ export class CloudBrokerDriver extends CloudBrokerMachines<JobRecord> {
         permanentlyRunning: true,
         arguments: renderParameters(application.parameters, {
           ...bootParameters(request, boot),
+          token: '',
+          tls: '',
+          boot: code,
           tag: request.tag ?? '',
         }),
       }),

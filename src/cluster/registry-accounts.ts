@@ -6,7 +6,8 @@
  * the registry's data, so they live as long as the images they guard.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { createWhole } from '../host/whole-file.js';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import { hostError } from '../errors.js';
@@ -36,12 +37,8 @@ export function ensureRegistryAccounts(registryDir: string): RegistryAccounts {
       pull: account('micado-pull'),
       push: account('micado-push'),
     };
-    try {
-      writeFileSync(file, `${JSON.stringify(accounts, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
-    } catch (err) {
-      // Another `up` made them first: theirs count.
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
+    // Another `up` may make them first: theirs count.
+    createWhole(file, `${JSON.stringify(accounts, null, 2)}\n`);
   }
   return readRegistryAccounts(registryDir);
 }

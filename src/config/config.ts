@@ -73,8 +73,13 @@ export interface MicadoConfig {
     maxContextMb: number;
   };
   cloudbroker: {
-    /** The platform's base URL; no default, so nothing is ever sent anywhere unasked. */
+    /**
+     * The platform's base URL; no default, so nothing is ever sent anywhere unasked.
+     * https://, or http:// on loopback only (the account's password goes with every request).
+     */
     url: string;
+    /** A PEM file of a CA to trust for the platform beside the system's (a private one). */
+    caFile: string;
     setupFile: string;
     credentialsFile: string;
     /** How long one request may take before it counts as failed (reads are retried). */
@@ -212,6 +217,7 @@ export const DEFAULT_CONFIG: MicadoConfig = {
   containers: { cpuMilli: 100, memoryMb: 64, launchTimeoutMs: 600_000, maxContextMb: 512 },
   cloudbroker: {
     url: '',
+    caFile: '',
     setupFile: '/etc/micado/cloudsetup.xml',
     credentialsFile: '/etc/micado/cbcredentials',
     requestTimeoutMs: 10_000,
@@ -268,6 +274,7 @@ export const ENV_SETTINGS = {
   MICADO_SUBNET: 'network.subnet',
   MICADO_REGISTRY_PORT: 'registry.port',
   MICADO_CB_URL: 'cloudbroker.url',
+  MICADO_CB_CA_FILE: 'cloudbroker.caFile',
   MICADO_CB_SETUP: 'cloudbroker.setupFile',
   MICADO_CB_CREDENTIALS: 'cloudbroker.credentialsFile',
   MICADO_MONGO_URL: 'store.mongoUrl',

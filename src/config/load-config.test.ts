@@ -158,4 +158,16 @@ describe('loadConfig', () => {
     const file = configFile(JSON.stringify(pools ? {} : { pools: {} }));
     expect(() => loadConfig({ file, env: {}, flags: settings })).toThrow(message);
   }); // prettier-ignore
+
+  it.each([
+    ['https://cloudbroker.example/', true],
+    ['http://127.0.0.1:8440/', true],
+    ['http://localhost:8440/', true],
+    ['http://10.0.0.1:8440/', false],
+    ['http://cloudbroker.example/', false],
+  ])('takes cloudbroker.url %s only over TLS or on loopback (%s)', (url, taken) => {
+    const load = () => loadConfig({ env: { MICADO_CB_URL: url } });
+    if (taken) expect(load().cloudbroker.url).toBe(url);
+    else expect(load).toThrow(/would send the account's password over plain HTTP: use https:\/\//);
+  });
 });

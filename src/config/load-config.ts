@@ -220,6 +220,10 @@ export function validateConfig(config: MicadoConfig): string[] {
   const url = config.cloudbroker?.url;
   if (url && !/^https?:\/\/[^\s/]+(\/[^\s]*)?$/.test(url)) {
     problems.push(`cloudbroker.url must be an http(s) URL, got ${JSON.stringify(url)}`);
+  } else if (url && url.startsWith('http://') && !isLoopbackHost(new URL(url).hostname)) {
+    problems.push(
+      `cloudbroker.url ${url} would send the account's password over plain HTTP: use https:// (plain http only on loopback, as for the emulator)`,
+    );
   }
   for (const key of ['connectTimeoutMs', 'historyHours', 'eventDays', 'usageDays'] as const) {
     if (!(config.store?.[key] > 0)) problems.push(`store.${key} must be a positive number`);
@@ -292,4 +296,9 @@ export function validateConfig(config: MicadoConfig): string[] {
       problems.push(`clients.defaults.${key} must be a whole number, 0 or more`);
   }
   return problems;
+}
+
+/** A host name or address on this machine's loopback. */
+function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
 }

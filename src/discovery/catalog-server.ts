@@ -10,6 +10,7 @@ import { BLOCKING_PER_ADDRESS, serveConsul, type ConsulIdentity } from './consul
 import { limitedServer, PerAddressLimit, type ListenerTls } from '../host/http-limits.js';
 import { PROMETHEUS_SD_PATH, servePrometheusTargets } from './prometheus-sd.js';
 import type { ServiceCatalog } from './service-catalog.js';
+import type { OneTimeSecrets } from '../host/one-time-secrets.js';
 
 export type CatalogHandler = (
   request: IncomingMessage,
@@ -33,7 +34,14 @@ export function catalogHandler(catalog: ServiceCatalog, identity: ConsulIdentity
 export interface CatalogGuard {
   mayRead(request: IncomingMessage): boolean;
   tls?: ListenerTls;
+  /**
+   * A booting node's secrets, each handed out once by its code at
+   * `/v1/micado/boot/CODE` (the code is the credential: no token is asked).
+   */
+  bootSecrets?: Pick<OneTimeSecrets, 'take'>;
 }
+
+export const BOOT_SECRETS_PATH = '/v1/micado/boot/';
 
 /** The catalog alone, on `listen` (address:port). */
 export async function serveCatalog(
@@ -44,6 +52,17 @@ export async function serveCatalog(
   const server = limitedServer((request, response) => {
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       response.writeHead(405, { allow: 'GET, HEAD' }).end();
+      return;
+    }
+    const path = request.url?.split('?')[0] ?? '';
+    if (guard?.bootSecrets && path.startsWith(BOOT_SECRETS_PATH)) {
+      const secret = guard.bootSecrets.take(path.slice(BOOT_SECRETS_PATH.length));
+      response
+        .writeHead(secret === undefined ? 404 : 200, {
+          'content-type': 'text/plain',
+          'cache-control': 'no-store',
+        }) // prettier-ignore
+        .end(secret ?? 'no such boot code: it was taken, or its time is up\n');
       return;
     }
     if (guard && !guard.mayRead(request)) {

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { IncomingMessage } from 'node:http';
+import { spawn } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { listenerTokens, mayRead } from './listener-access.js';
 import { tokenFiles } from '../config/token-files.js';
@@ -51,4 +52,27 @@ describe('listener access', () => {
     expect(mayRead(request({ authorization: `Bearer ${tokens.read}x` }), tokens)).toBe(false);
     expect(mayRead(request({ authorization: `Basic ${tokens.read}` }), tokens)).toBe(false);
   });
+
+  it('gives every process the same whole token when many make it at once', async () => {
+    const file = join(work, 'raced.token');
+    const script = `import { ensureTokenFile } from ${JSON.stringify(join(import.meta.dirname, 'listener-access.ts'))}; console.log(ensureTokenFile(${JSON.stringify(file)}, 'a test'));`; // prettier-ignore
+    const runs = Array.from(
+      { length: 6 },
+      () =>
+        new Promise<{ code: number | null; out: string }>((resolve) => {
+          const child = spawn(join(import.meta.dirname, '../../node_modules/.bin/tsx'), [
+            '--eval',
+            script,
+          ]);
+          let out = '';
+          child.stdout.on('data', (d: Buffer) => (out += d));
+          child.stderr.on('data', (d: Buffer) => (out += d));
+          child.on('close', (code) => resolve({ code, out: out.trim() }));
+        }),
+    );
+    const results = await Promise.all(runs);
+    expect(results.map((r) => r.code)).toEqual(Array(6).fill(0));
+    expect(new Set(results.map((r) => r.out)).size).toBe(1);
+    expect(results[0]!.out).toMatch(/^[A-Za-z0-9_-]{32}$/);
+  }, 30_000);
 });

@@ -15,7 +15,8 @@
  * Consul's clients do (`X-Consul-Token`, or `?token=`) or as a bearer.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { createWhole } from './whole-file.js';
 import type { IncomingMessage } from 'node:http';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
@@ -28,14 +29,7 @@ export const isLoopback = (listen: string) =>
 
 /** The token in `file`, made (32 random characters, mode 600) if there is none. */
 export function ensureTokenFile(file: string, opens: string): string {
-  if (!existsSync(file)) {
-    try {
-      writeFileSync(file, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' }); // prettier-ignore
-    } catch (err) {
-      // Another process made it first: theirs counts.
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-  }
+  if (!existsSync(file)) createWhole(file, `${randomBytes(24).toString('base64url')}\n`);
   if ((statSync(file).mode & 0o077) !== 0)
     throw usageError(`${file} may be read by others: chmod 600 it (it opens ${opens})`);
   const token = readFileSync(file, 'utf8').trim();

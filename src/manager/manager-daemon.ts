@@ -24,8 +24,9 @@ import {
   listenerUrl,
   mayRead,
 } from '../host/listener-access.js';
-import { tokenFiles } from '../config/token-files.js';
+import { bootSecretsDir, tokenFiles } from '../config/token-files.js';
 import { clusterTlsFiles } from '../host/certificates.js';
+import { OneTimeSecrets } from '../host/one-time-secrets.js';
 import type { IncomingMessage } from 'node:http';
 import { DashboardFeed } from '../dashboard/dashboard-feed.js';
 import { dashboardInputs } from '../dashboard/dashboard-inputs.js';
@@ -128,7 +129,11 @@ export async function runManagerDaemon(
       return catalogApi(request, response);
     },
   });
-  const catalogGuard = catalogTokens && { mayRead: (r: IncomingMessage) => mayRead(r, catalogTokens), tls: catalogTls }; // prettier-ignore
+  const catalogGuard = catalogTokens && {
+    mayRead: (r: IncomingMessage) => mayRead(r, catalogTokens),
+    tls: catalogTls,
+    bootSecrets: new OneTimeSecrets(bootSecretsDir(config)),
+  };
   const catalogServer = await serveCatalog(catalogListen, catalogApi, catalogGuard).catch(
     (err: unknown) => {
       server.close();

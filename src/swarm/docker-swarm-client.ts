@@ -327,6 +327,10 @@ export class DockerSwarmClient implements SwarmClient {
     await followProgress(stream as unknown as Readable, `pull ${name}`);
   }
 
+  async removeImage(name: string): Promise<void> {
+    await call(`remove image ${name}`, () => this.docker.getImage(name).remove({ force: true }));
+  }
+
   async hasImage(name: string): Promise<boolean> {
     try {
       await this.docker.getImage(name).inspect();

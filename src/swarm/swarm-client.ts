@@ -222,6 +222,8 @@ export interface SwarmClient {
   /** Pull an image (registry/repository:tag, or @digest) into this engine. */
   pullImage(name: string): Promise<void>;
   hasImage(name: string): Promise<boolean>;
+  /** Remove an image from this engine, with its layers no other image holds. */
+  removeImage(name: string): Promise<void>;
 
   /** Containers of this engine (running ones, unless filters say otherwise). */
   listContainers(filters?: ListFilters): Promise<EngineContainer[]>;

@@ -30,6 +30,8 @@ export async function bareNode(
   labels: Record<string, string> = {},
   /** Wait until the swarm sees it Ready (a rogue may be removed before it is seen). */
   waitReady = true,
+  /** More dockerd arguments (a bench's plain-HTTP registry to trust). */
+  engineArgs: string[] = [],
 ): Promise<LocalHostRecord> {
   const { config, layout } = cluster;
   const host: LocalHostRecord = {
@@ -58,7 +60,7 @@ export async function bareNode(
     containerBridge: true,
   });
   host.process = spawnDaemon(
-    namespacedArgv(createCgroup(`${host.cgroup}/daemon`), host.namespace, host.namespace, argv),
+    namespacedArgv(createCgroup(`${host.cgroup}/daemon`), host.namespace, host.namespace, [...argv, ...engineArgs]), // prettier-ignore
     join(host.dir, 'log'),
   );
   const engine = connectEngine({ socketPath: socket });

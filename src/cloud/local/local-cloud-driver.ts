@@ -81,7 +81,7 @@ export class LocalCloudDriver implements CloudDriver {
         const catalogTokenFile = join(host.dir, 'catalog-token');
         if (boot.catalogToken) writeFileSync(catalogTokenFile, boot.catalogToken, { mode: 0o600 });
         return [
-          ...bootArguments({ ...bootParameters(request, boot), token: '', tls: '', certificate: '' }), // prettier-ignore
+          ...bootArguments({ ...bootParameters(request, boot), token: '', tls: '', certificate: '', ca: '' }), // prettier-ignore
           '--token-file',
           tokenFile,
           '--tls-dir',

@@ -8,6 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { XMLBuilder, XMLParser } from 'fast-xml-parser';
 import type { JobSpec } from '../cloudbroker-client.js';
@@ -144,12 +145,18 @@ export class CloudBrokerEmulator {
     private readonly backend: NodeBackend,
   ) {}
 
-  /** Listen on loopback; resolves with the base URL. */
-  async listen(port = 0, host = '127.0.0.1'): Promise<string> {
-    this.server = createServer((req, res) => void this.handle(req, res));
+  /**
+   * Listen (on loopback unless told); resolves with the base URL. With a certificate
+   * and key (PEM), over TLS, as the platform is reached anywhere but on loopback.
+   */
+  async listen(port = 0, host = '127.0.0.1', tls?: { cert: string; key: string }): Promise<string> {
+    const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
+    this.server = tls
+      ? (createTlsServer(tls, handler) as unknown as Server)
+      : createServer(handler);
     await new Promise<void>((resolve) => this.server!.listen(port, host, resolve));
     const address = this.server.address() as AddressInfo;
-    return `http://${host}:${address.port}/`;
+    return `${tls ? 'https' : 'http'}://${host}:${address.port}/`;
   }
 
   /** Stop listening, wait for jobs in flight, and stop every node still running. */
