@@ -22,7 +22,7 @@ import { pack } from 'tar-stream';
 import { median, ms, timed } from './measure.js';
 import { httpStatus } from '../src/host/http-probe.js';
 
-const TURNS = 5;
+const TURNS = 9;
 
 function tarOf(files: Record<string, string>): Readable {
   const tar = pack();

@@ -189,6 +189,7 @@ export function nodeLabels(request: InstanceRequest, driver: string): Record<str
   };
   if (request.tag) labels[NODE_LABEL.tag] = request.tag;
   labels[NODE_LABEL.cloud] = request.cloud ?? driver;
+  labels[NODE_LABEL.member] = 'true';
   return labels;
 }
 

@@ -110,7 +110,12 @@ export function containerServiceSpec(request: LaunchRequest): ServiceSpec {
     env: request.environment,
     replicas: request.replicas,
     reservations: resourcesOf(request),
-    constraints: request.location ? [nodeLabelIs(NODE_LABEL.pool, request.location)] : [],
+    // Only on the manager's machines (a node joined by hand has not the label), and on
+    // the pool asked for.
+    constraints: [
+      nodeLabelIs(NODE_LABEL.member, 'true'),
+      ...(request.location ? [nodeLabelIs(NODE_LABEL.pool, request.location)] : []),
+    ],
   };
   // A script replaces the image's command; arguments go to whichever runs.
   if (request.script) spec.command = [request.script];

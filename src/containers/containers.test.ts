@@ -197,7 +197,8 @@ describe('launch options', () => {
       env: ['MODE=prod'],
       replicas: 1,
       reservations: { 'micado.cpu_milli': 500, 'micado.mem_mb': 300 },
-      constraints: ['node.labels.micado.pool==application'],
+      // Only on the manager's own machines, whatever else was asked.
+      constraints: ['node.labels.micado.member==true', 'node.labels.micado.pool==application'],
       command: ['/usr/src/app/app.sh'],
       args: ['user', 'host_ip'],
       // Reached through the proxy only: a node port per task, the engine's choice.

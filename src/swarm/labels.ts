@@ -24,6 +24,12 @@ export const NODE_LABEL = {
   warm: 'micado.warm',
   /** Set by the manager (to the time) so Swarm's scheduler looks at the node again. */
   nudged: 'micado.nudged',
+  /**
+   * 'true', a node label the manager alone sets, on the machines it started once they
+   * join: every container is constrained to it, so Swarm places nothing on a node that
+   * joined by hand (a rogue) even before the manager removes it.
+   */
+  member: 'micado.member',
 } as const;
 
 /** Labels of a container (a Swarm service `micado launch` made). */
