@@ -65,15 +65,8 @@ export class LocalCloudDriver implements CloudDriver {
     // The node package announces its instance, pool, flavour, tag and engine itself.
     const labels = nodeLabels(request, this.name);
     // Membership is the manager's word alone, on the node once it joins: never the engine's.
-    for (const own of [
-      NODE_LABEL.instance,
-      NODE_LABEL.pool,
-      NODE_LABEL.flavour,
-      NODE_LABEL.tag,
-      NODE_LABEL.member,
-    ])
-      // prettier-ignore
-      delete labels[own];
+    const own = [NODE_LABEL.instance, NODE_LABEL.pool, NODE_LABEL.flavour, NODE_LABEL.tag];
+    for (const label of [...own, NODE_LABEL.member]) delete labels[label];
     const script = packageFile(request.pool === PROXY_POOL ? 'proxy' : 'node', 'execute.sh');
     return this.startMachine(
       request,
