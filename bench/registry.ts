@@ -5,7 +5,8 @@
  * one as an insecure registry, the only way an engine pulls plain HTTP), each image is
  * pulled from one, removed, pulled from the other, removed, turns alternating which
  * goes first. Two images: the base image (a few MB: the cost of the handshakes and the
- * account checks per request shows) and one with a 32 MB layer (throughput).
+ * account checks per request shows) and one with a 32 MB layer (throughput). Also what
+ * rotating the worker join token, which every node start does once Ready, costs.
  */
 import { join } from 'node:path';
 import { TestCluster } from '../test/support/test-cluster.js';
@@ -86,6 +87,10 @@ export async function benchRegistry(): Promise<string[][]> {
         [`registry: ${label} TLS+account / plain`, (s / o).toFixed(2), 'same run, turns alternated'],
       ); // prettier-ignore
     }
+    // What a start pays after Ready for its token to be rotated (nodes/join-tokens.ts).
+    const rotations: number[] = [];
+    for (let turn = 0; turn < TURNS; turn++) rotations.push(await timed(() => manager.rotateWorkerToken())); // prettier-ignore
+    rows.push(['perimeter: worker token rotation (after Ready)', ms(median(rotations)), `median of ${TURNS}`]); // prettier-ignore
     return rows;
   } finally {
     if (plain) await stopProcess(plain, 2_000);

@@ -90,12 +90,15 @@ describe('the perimeter', () => {
       }
     })();
     const started: string[] = [];
+    const seconds: number[] = [];
     for (let n = 1; n <= 10; n++) {
       const start = await cluster.micado('start', '-f', 'small', '-t', `w${n}`, '--json');
       expect(start.code, start.stderr).toBe(0);
       started.push(JSON.parse(start.stdout).instance.id as string);
+      seconds.push(JSON.parse(start.stdout).seconds as number);
       tokens.add((await cluster.manager().joinTokens()).worker);
     }
+    console.log(`start -> Ready, labelled, token rotated: ${seconds.map((s) => `${(s * 1000).toFixed(0)} ms`).join(', ')}`); // prettier-ignore
     booting = false;
     await sampling;
     expect(samples).toBeGreaterThan(10);
