@@ -51,6 +51,10 @@ describe('listener access', () => {
     expect(mayRead(request({ 'x-consul-token': 'anonymous' }), tokens)).toBe(false);
     expect(mayRead(request({ authorization: `Bearer ${tokens.read}x` }), tokens)).toBe(false);
     expect(mayRead(request({ authorization: `Basic ${tokens.read}` }), tokens)).toBe(false);
+    // Consul's open /v1/status/, and no way around the token through it.
+    expect(mayRead(request({}, '/v1/status/leader'), tokens)).toBe(true);
+    expect(mayRead(request({}, '/v1/status/../catalog/services'), tokens)).toBe(false);
+    expect(mayRead(request({}, '/v1/status/%2e%2e/catalog/services'), tokens)).toBe(false);
   });
 
   it('gives every process the same whole token when many make it at once', async () => {

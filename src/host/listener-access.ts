@@ -84,7 +84,10 @@ export function listenerTokens(
  * /v1/status/ asks no token: it says where the servers are, which every node knows.
  */
 export function mayRead(request: IncomingMessage, tokens: ListenerTokens | undefined): boolean {
-  if (!tokens || (request.url ?? '').startsWith('/v1/status/')) return true;
+  if (!tokens) return true;
+  // The path as the catalog reads it (`..` resolved): `/v1/status/../catalog/…` is the catalog.
+  if (new URL(request.url ?? '/', 'http://listener').pathname.startsWith('/v1/status/'))
+    return true;
   const given = presentedToken(request);
   return sameToken(given, tokens.read) || sameToken(given, tokens.operator);
 }
