@@ -177,6 +177,8 @@ newline='
   printf '],\n'
   # A node needs no NAT or firewall rules of the host: published ports use host mode.
   printf '  "iptables": false,\n  "ip-masq": false,\n  "ip-forward": false,\n'
+  # No process of a container gains privileges it did not start with (setuid, file caps).
+  printf '  "no-new-privileges": true,\n'
   printf '  "shutdown-timeout": 5,\n  "log-level": "warn"\n}\n'
 } > "$root/daemon.json"
 set +f

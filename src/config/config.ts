@@ -71,6 +71,11 @@ export interface MicadoConfig {
     launchTimeoutMs: number;
     /** Largest build context accepted from a tarball. */
     maxContextMb: number;
+    /** Processes one container may hold at once (a fork bomb stops there). */
+    pidsLimit: number;
+    /** Its log is rotated past this size, and this many files of it are kept. */
+    logMaxSizeMb: number;
+    logMaxFiles: number;
   };
   cloudbroker: {
     /**
@@ -214,7 +219,15 @@ export const DEFAULT_CONFIG: MicadoConfig = {
     medium: { cpus: 2, memoryMb: 2048 },
     large: { cpus: 4, memoryMb: 8192 },
   },
-  containers: { cpuMilli: 100, memoryMb: 64, launchTimeoutMs: 600_000, maxContextMb: 512 },
+  containers: {
+    cpuMilli: 100,
+    memoryMb: 64,
+    launchTimeoutMs: 600_000,
+    maxContextMb: 512,
+    pidsLimit: 512,
+    logMaxSizeMb: 10,
+    logMaxFiles: 3,
+  },
   cloudbroker: {
     url: '',
     caFile: '',

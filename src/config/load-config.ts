@@ -204,7 +204,16 @@ export function validateConfig(config: MicadoConfig): string[] {
       }
     }
   }
-  for (const key of ['cpuMilli', 'memoryMb', 'launchTimeoutMs', 'maxContextMb'] as const) {
+  for (const key of [
+    'cpuMilli',
+    'memoryMb',
+    'launchTimeoutMs',
+    'maxContextMb',
+    'pidsLimit',
+    'logMaxSizeMb',
+    'logMaxFiles',
+  ] as const) {
+    // prettier-ignore
     if (!(config.containers?.[key] > 0))
       problems.push(`containers.${key} must be a positive number`);
   }

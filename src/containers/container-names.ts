@@ -2,7 +2,8 @@
  * Names: a container is a Swarm service named in the manual's `container-NAME` pattern.
  * A client's first container is `container-CLIENT`, as in the manual; a client may have
  * more, each `container-CLIENT-IMAGE` after its image (`container-acme-db` for
- * `container-db`), unless the launch names it (`--container-name container-NAME`).
+ * `container-db`), unless the launch names it (`--container-name container-CLIENT-NAME`):
+ * a name a client chooses is its own, so it can never take another client's.
  */
 import { conflictError, usageError } from '../errors.js';
 
@@ -32,9 +33,18 @@ export function chooseContainerName(
   image: string,
   taken: ReadonlySet<string>,
   asked?: string,
+  /** Every client that has containers: a name of theirs is not another's to take. */
+  clients: ReadonlySet<string> = new Set(),
 ): string {
   if (asked !== undefined) {
     checkContainerName(asked);
+    const own = containerNameFor(client);
+    if (asked !== own && !asked.startsWith(`${own}-`))
+      throw usageError(`--container-name ${asked} is not client ${client}'s: name it ${own}-NAME`);
+    // `container-acme-corp` is client acme-corp's first name, not acme's to take.
+    const other = [...clients].find((c) => c !== client && c.startsWith(`${client}-`) && (asked === `container-${c}` || asked.startsWith(`container-${c}-`))); // prettier-ignore
+    if (other !== undefined)
+      throw conflictError(`--container-name ${asked} is a name of client ${other}'s: choose another ${own}-NAME`); // prettier-ignore
     if (taken.has(asked))
       throw conflictError(`container '${asked}' already exists: quit it with micado quit -n ${asked} --rm, or choose another name`); // prettier-ignore
     return asked;

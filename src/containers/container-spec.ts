@@ -10,6 +10,7 @@
  * published on a node port the engine chooses per task, so its replicas may share a node.
  */
 import { usageError } from '../errors.js';
+import { DEFAULT_CONFIG, type MicadoConfig } from '../config/config.js';
 import { resourcesOf, type ServiceSpec } from '../swarm/index.js';
 import { isHostName, isRoutePath, routePath } from './route-address.js';
 import { CONTAINER_LABEL, NODE_LABEL, nodeLabelIs } from '../swarm/labels.js';
@@ -34,8 +35,18 @@ export interface LaunchRequest {
   environment: string[];
   cpuMilli: number;
   memoryMb: number;
+  /** May use more CPU than it reserves, when the node has it (`--cpu-burst`). */
+  cpuBurst?: boolean;
   replicas: number;
+  /** What else the kernel holds it to (config `containers.*`; their defaults when absent). */
+  limits?: Pick<MicadoConfig['containers'], 'pidsLimit' | 'logMaxSizeMb' | 'logMaxFiles'>;
 }
+
+/**
+ * Capabilities no container keeps: NET_RAW would let one forge packets on its node's
+ * network, and read its neighbours' traffic.
+ */
+export const DROPPED_CAPABILITIES = ['CAP_NET_RAW'];
 
 const ENVIRONMENT = /^[A-Za-z_][A-Za-z0-9_]*=/;
 const LOCATION = /^[a-z][a-z0-9-]{0,31}$/;
@@ -116,6 +127,20 @@ export function containerServiceSpec(request: LaunchRequest): ServiceSpec {
       nodeLabelIs(NODE_LABEL.member, 'true'),
       ...(request.location ? [nodeLabelIs(NODE_LABEL.pool, request.location)] : []),
     ],
+  };
+  // What it reserved is what it gets: past its memory it is OOM-killed, its neighbours
+  // live; its CPU is held to its reservation unless it may burst; a fork bomb stops at
+  // its pids limit; its log is rotated.
+  const limits = request.limits ?? DEFAULT_CONFIG.containers;
+  spec.limits = {
+    memoryBytes: request.memoryMb * 1_048_576,
+    ...(request.cpuBurst ? {} : { nanoCpus: request.cpuMilli * 1_000_000 }),
+    pids: limits.pidsLimit,
+  };
+  spec.capabilityDrop = DROPPED_CAPABILITIES;
+  spec.logging = {
+    driver: 'json-file',
+    options: { 'max-size': `${limits.logMaxSizeMb}m`, 'max-file': String(limits.logMaxFiles) },
   };
   // A script replaces the image's command; arguments go to whichever runs.
   if (request.script) spec.command = [request.script];

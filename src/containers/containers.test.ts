@@ -38,14 +38,20 @@ describe("a client's containers", () => {
     expect(chooseContainerName('acme', 'container-web', none)).toBe('container-acme');
     expect(chooseContainerName('acme', 'container-db', new Set(['container-acme']))).toBe('container-acme-db');
     expect(chooseContainerName('acme', '10.0.0.2:5000/team/Redis_Cache:7', new Set(['container-acme']))).toBe('container-acme-redis-cache');
-    expect(chooseContainerName('acme', 'container-db', none, 'container-orders')).toBe('container-orders');
+    expect(chooseContainerName('acme', 'container-db', none, 'container-acme-orders')).toBe('container-acme-orders');
+    expect(chooseContainerName('acme', 'container-db', none, 'container-acme')).toBe('container-acme');
   }); // prettier-ignore
 
   it('refuses a name taken, saying how to choose one', () => {
     expect(() => chooseContainerName('acme', 'container-db', new Set(['container-acme', 'container-acme-db']))).toThrow(
       /^client acme already has container-acme and container-acme-db: name this one with --container-name container-NAME$/,
     );
-    expect(() => chooseContainerName('acme', 'x', new Set(['container-orders']), 'container-orders')).toThrow(/container 'container-orders' already exists/);
+    expect(() => chooseContainerName('acme', 'x', new Set(['container-acme-orders']), 'container-acme-orders')).toThrow(/container 'container-acme-orders' already exists/);
+    // Never another client's name: not another's prefix, nor a longer client's first name.
+    expect(() => chooseContainerName('acme', 'x', none, 'container-orders')).toThrow(/^--container-name container-orders is not client acme's: name it container-acme-NAME$/);
+    expect(() => chooseContainerName('acme', 'x', none, 'container-bob-x')).toThrow(/is not client acme's/);
+    expect(() => chooseContainerName('acme', 'x', none, 'container-acme-corp', new Set(['acme-corp']))).toThrow(/^--container-name container-acme-corp is a name of client acme-corp's: choose another container-acme-NAME$/);
+    expect(() => chooseContainerName('acme', 'x', none, 'container-acme-corp-db', new Set(['acme-corp']))).toThrow(/client acme-corp's/);
     expect(() => chooseContainerName('acme', 'x', none, 'orders')).toThrow(/must look like container-NAME/);
   }); // prettier-ignore
 });
@@ -203,7 +209,27 @@ describe('launch options', () => {
       args: ['user', 'host_ip'],
       // Reached through the proxy only: a node port per task, the engine's choice.
       ports: [{ target: 8080, published: 0, mode: 'host' }],
+      // Held to what it reserved, with the defaults' pids limit and log rotation.
+      limits: { memoryBytes: 300 * 1_048_576, nanoCpus: 500_000_000, pids: 512 },
+      capabilityDrop: ['CAP_NET_RAW'],
+      logging: { driver: 'json-file', options: { 'max-size': '10m', 'max-file': '3' } },
     });
+  });
+
+  it('lets a container burst past its CPU reservation when asked, never past its memory', () => {
+    const spec = containerServiceSpec({
+      name: 'container-b',
+      client: 'b',
+      image: { given: 'container-b', name: `${REGISTRY}/container-b:latest` },
+      environment: [],
+      cpuMilli: 250,
+      memoryMb: 64,
+      cpuBurst: true,
+      replicas: 2,
+      limits: { pidsLimit: 100, logMaxSizeMb: 1, logMaxFiles: 2 },
+    });
+    expect(spec.limits).toEqual({ memoryBytes: 64 * 1_048_576, pids: 100 });
+    expect(spec.logging?.options).toEqual({ 'max-size': '1m', 'max-file': '2' });
   });
 });
 

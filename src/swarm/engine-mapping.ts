@@ -106,13 +106,23 @@ export function serviceBody(spec: ServiceSpec): Record<string, unknown> {
   if (spec.command) containerSpec.Command = spec.command;
   if (spec.args) containerSpec.Args = spec.args;
   if (spec.env) containerSpec.Env = spec.env;
+  if (spec.capabilityDrop) containerSpec.CapabilityDrop = spec.capabilityDrop;
+  const limits = spec.limits ?? {};
   const body: Record<string, unknown> = {
     Name: spec.name,
     Labels: spec.labels ?? {},
     TaskTemplate: {
       ContainerSpec: containerSpec,
-      Resources: { Reservations: { GenericResources: genericResources(spec.reservations ?? {}) } },
+      Resources: {
+        Reservations: { GenericResources: genericResources(spec.reservations ?? {}) },
+        Limits: {
+          ...(limits.memoryBytes ? { MemoryBytes: limits.memoryBytes } : {}),
+          ...(limits.nanoCpus ? { NanoCPUs: limits.nanoCpus } : {}),
+          ...(limits.pids ? { Pids: limits.pids } : {}),
+        },
+      },
       Placement: { Constraints: spec.constraints ?? [] },
+      ...(spec.logging ? { LogDriver: { Name: spec.logging.driver, Options: spec.logging.options } } : {}), // prettier-ignore
     },
     Mode: { Replicated: { Replicas: spec.replicas ?? 1 } },
   };

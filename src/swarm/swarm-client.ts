@@ -44,6 +44,12 @@ export interface ServiceSpec {
   reservations?: Resources;
   constraints?: string[];
   ports?: PublishedPort[];
+  /** What the kernel holds each task to (cgroup limits). */
+  limits?: { memoryBytes?: number; nanoCpus?: number; pids?: number };
+  /** Capabilities each task's container drops. */
+  capabilityDrop?: string[];
+  /** Where a task's output goes, and how much of it is kept. */
+  logging?: { driver: string; options: Record<string, string> };
 }
 
 export interface PublishedPort {

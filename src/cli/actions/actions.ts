@@ -49,6 +49,7 @@ export interface LaunchOptions extends Json {
   environment: string[];
   cpu?: string;
   memory?: string;
+  cpuBurst?: boolean;
   replicas?: string;
   detach?: boolean;
 }

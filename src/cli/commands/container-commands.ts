@@ -47,7 +47,14 @@ export function registerLaunch(program: Command, run: Run<LaunchOptions>): void 
     )
     .option('-e, --environment <KEY=VALUE>', 'environment variable (repeatable)', collect, [])
     .option('--cpu <cpus>', 'CPUs to reserve per replica, e.g. 0.5 or 500m')
-    .option('--memory <size>', 'memory to reserve per replica, e.g. 300m or 1g')
+    .option(
+      '--memory <size>',
+      'memory to reserve per replica, e.g. 300m or 1g; a replica past it is killed',
+    )
+    .option(
+      '--cpu-burst',
+      'let a replica use more CPU than it reserves when its node has it (default: held to --cpu)',
+    )
     .option('--replicas <n>', 'number of replicas', undefined)
     .option('--ttl <duration>', "remove it after this long, e.g. 24h (default: its client's)")
     .option('--wait', 'wait until every replica runs, showing progress (default)')
