@@ -122,7 +122,7 @@ describe('service discovery', () => {
     const launch = await cluster.micado('launch', '-i', IMAGE, '-n', 'rival', '-d', 'Shop.Example');
     expect(launch.code).toBe(1);
     expect(launch.stderr.trim()).toBe(
-      `micado: domain Shop.Example is already served by ${SERVICE}: choose another domain, share it with --path /PREFIX, or quit ${SERVICE}`,
+      'micado: domain Shop.Example belongs to client shop: choose another domain, or have the operator hand it over (micado client set -n rival --domain shop.example)',
     );
     expect((await cluster.manager().listServices()).map((s) => s.name)).toEqual([SERVICE]);
   });

@@ -100,8 +100,8 @@ describe('the proxy', () => {
     expect((await ask('shop.example')).status).toBe(200);
   }); // prettier-ignore
 
-  it('shares a domain between containers that say so, by path prefix, and refuses a prefix taken', async () => {
-    const api = await cluster.micado('launch', '-i', IMAGE, '-n', 'api', '-d', 'shop.example', '--path', '/api', '-p', '8083', '-e', 'PORT=8083');
+  it("shares a domain between its client's containers by path prefix, and refuses a prefix taken and another client on any path of it", async () => {
+    const api = await cluster.micado('launch', '-i', IMAGE, '-n', 'shop', '--container-name', 'container-shop-api', '-d', 'shop.example', '--path', '/api', '-p', '8083', '-e', 'PORT=8083');
     expect(api.code, api.stderr).toBe(0);
     const served = await eventually(async () => {
       const answer = await ask('shop.example', '/api/');
@@ -110,13 +110,17 @@ describe('the proxy', () => {
     const shop = await ask('shop.example');
     expect(shop.status).toBe(200);
     expect(served.body).not.toBe(shop.body);
-    const info = (await cluster.micado('info', '-s', 'container-api')).stdout;
+    const info = (await cluster.micado('info', '-s', 'container-shop-api')).stdout;
     expect(info).toMatch(/^ {2}domain {7}shop\.example\/api \(served\)$/m);
     expect(info).toMatch(/^ {2}upstream {5}\d+\.\d+\.\d+\.\d+:\d+$/m);
-    const again = await cluster.micado('launch', '-i', IMAGE, '-n', 'api2', '-d', 'shop.example', '--path', '/api/', '-p', '8084');
+    const again = await cluster.micado('launch', '-i', IMAGE, '-n', 'shop', '--container-name', 'container-shop-api2', '-d', 'shop.example', '--path', '/api/', '-p', '8084');
     expect(again.code).toBe(1);
-    expect(again.stderr.trim()).toBe('micado: shop.example/api is already served by container-api: choose another path, or quit container-api');
-    const quit = await cluster.micado('quit', '-n', 'container-api', '--rm');
+    expect(again.stderr.trim()).toBe('micado: shop.example/api is already served by container-shop-api: choose another path, or quit container-shop-api');
+    // Another client takes no path of the domain: its users' cookies are the owner's.
+    const thief = await cluster.micado('launch', '-i', IMAGE, '-n', 'thief', '-d', 'Shop.Example', '--path', '/login', '-p', '8085');
+    expect([thief.code, thief.stderr.trim()]).toEqual([1, 'micado: domain Shop.Example belongs to client shop: choose another domain, or have the operator hand it over (micado client set -n thief --domain shop.example)']);
+    expect((await cluster.manager().listServices()).map((s) => s.name)).not.toContain('container-thief');
+    const quit = await cluster.micado('quit', '-n', 'container-shop-api', '--rm');
     expect(quit.code, quit.stderr).toBe(0);
     // What was under the prefix is the whole domain's again.
     expect(await eventually(async () => {

@@ -16,6 +16,7 @@ import {
   type ContainerView,
 } from './container-view.js';
 import { CONTAINER_LABEL } from '../swarm/labels.js';
+import type { Store } from '../store/store.js';
 
 /** How often a waiting CLI looks at the tasks: Swarm has no event for task progress. */
 const WATCH_INTERVAL_MS = 25;
@@ -39,6 +40,8 @@ export async function launchContainer(
   asked: Omit<LaunchRequest, 'name'> & { name?: string },
   /** A last word on the launch, given every container: a problem refuses it (a client's quota). */
   allowed?: (containers: SwarmService[]) => string | undefined,
+  /** Who owns which domain (the store): a launch on a domain claims it for its client. */
+  domains?: Pick<Store, 'claimDomain' | 'setDomainOwner'>,
 ): Promise<string> {
   const repository = asked.image.name.slice(registry.address.length + 1).replace(/:[^:]+$/, '');
   const tag = asked.image.name.slice(asked.image.name.lastIndexOf(':') + 1);
@@ -51,6 +54,7 @@ export async function launchContainer(
     asked.image.given,
     new Set(services.map((s) => s.name)),
     asked.name,
+    new Set(services.map((s) => s.labels[CONTAINER_LABEL.client]).filter((c) => c !== undefined)),
   );
   if (!digest) {
     throw conflictError(
@@ -58,8 +62,12 @@ export async function launchContainer(
     );
   }
   if (asked.domain) {
-    // A domain and path name one application: the proxy could not tell two apart.
+    // A domain is its first client's, every path of it: another client's container on
+    // it (launched before ownership was recorded) refuses the launch as the record would.
     const domain = asked.domain.toLowerCase();
+    const other = services.find((s) => s.labels[CONTAINER_LABEL.domain]?.toLowerCase() === domain && s.labels[CONTAINER_LABEL.client] !== asked.client); // prettier-ignore
+    if (other) throw conflictError(domainTaken(asked.domain, other.labels[CONTAINER_LABEL.client] ?? other.name, asked.client)); // prettier-ignore
+    // A domain and path name one application: the proxy could not tell two apart.
     const path = routePath(asked.path);
     const holder = services.find(
       (s) =>
@@ -84,9 +92,25 @@ export async function launchContainer(
     name,
     containerPort: asked.containerPort ?? (await exposedPortFor(asked, registry, repository, tag)),
   };
-  await manager.createService(containerServiceSpec(request));
+  // The domain's owner is asked last, at once: of two launches at the same moment on a
+  // free domain, one client takes it. A launch that then fails gives back what it took.
+  let claimed = false;
+  if (asked.domain && domains) {
+    const claim = await domains.claimDomain(asked.domain.toLowerCase(), asked.client);
+    if (claim.owner !== asked.client) throw conflictError(domainTaken(asked.domain, claim.owner, asked.client)); // prettier-ignore
+    claimed = claim.claimed;
+  }
+  try {
+    await manager.createService(containerServiceSpec(request));
+  } catch (err) {
+    if (claimed) await domains!.setDomainOwner(asked.domain!.toLowerCase(), undefined).catch(() => undefined); // prettier-ignore
+    throw err;
+  }
   return name;
 }
+
+const domainTaken = (domain: string, owner: string, client: string) =>
+  `domain ${domain} belongs to client ${owner}: choose another domain, or have the operator hand it over (micado client set -n ${client} --domain ${domain.toLowerCase()})`;
 
 /**
  * The port a container with a domain and no port of its own listens on: the image's

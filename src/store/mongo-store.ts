@@ -86,6 +86,7 @@ export class MongoStore implements Store {
   private readonly containersColl: Collection<ContainerDoc>;
   private readonly policiesColl: Collection<PolicyDoc>;
   private readonly clientsColl: Collection<ClientDoc>;
+  private readonly domainsColl: Collection<{ _id: string; client: string }>;
   private readonly samplesColl: Collection<SampleDoc>;
   private readonly eventsColl: Collection<EventDoc>;
   private readonly intentsColl: Collection<IntentDoc>;
@@ -101,6 +102,7 @@ export class MongoStore implements Store {
     this.policiesColl = db.collection('imagecontainer');
     // The original manager's collection name.
     this.clientsColl = db.collection('clients');
+    this.domainsColl = db.collection('domains');
     this.samplesColl = db.collection('samples');
     this.eventsColl = db.collection('events');
     this.intentsColl = db.collection('intents');
@@ -279,6 +281,35 @@ export class MongoStore implements Store {
 
   async clients(): Promise<ClientRecord[]> {
     return this.guard(() => this.clientsColl.find({}, NO_ID).sort({ _id: 1 }).toArray());
+  }
+
+  async claimDomain(domain: string, client: string): Promise<{ owner: string; claimed: boolean }> {
+    return this.guard(async () => {
+      let claimed = false;
+      try {
+        const result = await this.domainsColl.updateOne({ _id: domain }, { $setOnInsert: { client } }, { upsert: true }); // prettier-ignore
+        claimed = result.upsertedCount > 0;
+      } catch (err) {
+        // Two upserts of one new _id at once: the other took it (duplicate key).
+        if ((err as { code?: number }).code !== 11000) throw err;
+      }
+      const owner = (await this.domainsColl.findOne({ _id: domain }))!.client;
+      return { owner, claimed };
+    });
+  }
+
+  async setDomainOwner(domain: string, client: string | undefined): Promise<void> {
+    await this.guard(async () => {
+      if (client === undefined) await this.domainsColl.deleteOne({ _id: domain });
+      else await this.domainsColl.replaceOne({ _id: domain }, { client }, { upsert: true });
+    });
+  }
+
+  async domainOwners(): Promise<{ domain: string; client: string }[]> {
+    return this.guard(
+      async () =>
+      (await this.domainsColl.find().sort({ _id: 1 }).toArray()).map((d) => ({ domain: d._id, client: d.client })), // prettier-ignore
+    );
   }
 
   async putImagePolicy(policy: ImagePolicy): Promise<void> {

@@ -46,6 +46,7 @@ const SCHEMA = `
   CREATE TABLE IF NOT EXISTS containers (id TEXT PRIMARY KEY, node TEXT NOT NULL, doc TEXT NOT NULL);
   CREATE TABLE IF NOT EXISTS image_policies (image TEXT PRIMARY KEY, doc TEXT NOT NULL);
   CREATE TABLE IF NOT EXISTS clients (name TEXT PRIMARY KEY, doc TEXT NOT NULL);
+  CREATE TABLE IF NOT EXISTS domains (domain TEXT PRIMARY KEY, client TEXT NOT NULL);
   CREATE TABLE IF NOT EXISTS samples (
     at INTEGER NOT NULL, kind TEXT NOT NULL, subject TEXT NOT NULL,
     cpu_milli REAL, memory_mb REAL NOT NULL, client TEXT, pool TEXT, replicas INTEGER,
@@ -233,6 +234,29 @@ export class SqliteStore implements Store {
 
   async clients(): Promise<ClientRecord[]> {
     return this.docs<ClientRecord>('SELECT doc FROM clients ORDER BY name');
+  }
+
+  async claimDomain(domain: string, client: string): Promise<{ owner: string; claimed: boolean }> {
+    // One immediate transaction: no other writer between the insert and the read.
+    return this.write(() => {
+      const claimed =
+        this.db.prepare('INSERT OR IGNORE INTO domains (domain, client) VALUES (?, ?)').run(domain, client).changes > 0; // prettier-ignore
+      const { client: owner } = this.db.prepare('SELECT client FROM domains WHERE domain = ?').get(domain) as { client: string }; // prettier-ignore
+      return { owner, claimed };
+    });
+  }
+
+  async setDomainOwner(domain: string, client: string | undefined): Promise<void> {
+    this.write(
+      () =>
+      client === undefined
+        ? this.db.prepare('DELETE FROM domains WHERE domain = ?').run(domain)
+        : this.db.prepare('INSERT OR REPLACE INTO domains (domain, client) VALUES (?, ?)').run(domain, client), // prettier-ignore
+    );
+  }
+
+  async domainOwners(): Promise<{ domain: string; client: string }[]> {
+    return this.db.prepare('SELECT domain, client FROM domains ORDER BY domain').all() as { domain: string; client: string }[]; // prettier-ignore
   }
 
   async putImagePolicy(policy: ImagePolicy): Promise<void> {

@@ -181,6 +181,24 @@ export function storeContract(name: string, backend: StoreBackend): void {
       expect((await store.clients()).map((c) => c.name)).toEqual(['acme']);
     });
 
+    it('gives a domain to the first client that claims it, at once, until it is handed over', async () => {
+      const store = await open();
+      // Ten claims at the same moment: one takes it, every one hears the same owner.
+      const claims = await Promise.all(Array.from({ length: 10 }, (_, i) => store.claimDomain('shop.example', `c${i}`))); // prettier-ignore
+      expect(claims.filter((c) => c.claimed)).toHaveLength(1);
+      const owner = claims.find((c) => c.claimed)!.owner;
+      expect(new Set(claims.map((c) => c.owner))).toEqual(new Set([owner]));
+      expect(await store.claimDomain('shop.example', owner)).toEqual({ owner, claimed: false });
+      await store.setDomainOwner('shop.example', 'buyer');
+      expect(await store.claimDomain('shop.example', owner)).toEqual({
+        owner: 'buyer',
+        claimed: false,
+      });
+      expect(await store.domainOwners()).toEqual([{ domain: 'shop.example', client: 'buyer' }]);
+      await store.setDomainOwner('shop.example', undefined);
+      expect(await store.domainOwners()).toEqual([]);
+    });
+
     it('appends history and answers by subject and time', async () => {
       const store = await open();
       await store.writeRefresh(

@@ -200,6 +200,17 @@ export interface Store {
   /** Clients by name. */
   clients(): Promise<ClientRecord[]>;
 
+  /**
+   * The client that owns `domain`, which `client` takes if no one does, at once (two
+   * claims at the same moment: one takes it, the other hears the owner). `claimed`
+   * says whether this call took it.
+   */
+  claimDomain(domain: string, client: string): Promise<{ owner: string; claimed: boolean }>;
+  /** Give `domain` to `client` (the operator's hand-over), or to no one (undefined). */
+  setDomainOwner(domain: string, client: string | undefined): Promise<void>;
+  /** Every domain owned, by domain. */
+  domainOwners(): Promise<{ domain: string; client: string }[]>;
+
   putImagePolicy(policy: ImagePolicy): Promise<void>;
   removeImagePolicy(image: string): Promise<boolean>;
   imagePolicies(): Promise<ImagePolicy[]>;

@@ -56,6 +56,8 @@ async function save(ctx: CommandContext, options: ClientOptions, adding: boolean
       updatedAt: now,
     }; // prettier-ignore
     await store.putClient(record);
+    // The operator's word on a domain is a hand-over: it is the client's from now on.
+    if (record.domain && record.domain !== known?.domain) await store.setDomainOwner(record.domain.toLowerCase(), name); // prettier-ignore
   } finally {
     await store.close();
   }
@@ -89,6 +91,9 @@ export async function clientRemoveAction(
       output.line(`container ${service.name} is stopped and removed`);
     }
     await store!.removeClient(name);
+    // Its domains are free again.
+    for (const { domain, client } of await store!.domainOwners())
+      if (client === name) await store!.setDomainOwner(domain, undefined);
   } finally {
     await store?.close();
   }

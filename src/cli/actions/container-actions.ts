@@ -25,6 +25,9 @@ import { expiryOf, timeLeft } from '../../clients/time-limits.js';
 import { parseDuration } from '../../clients/client-limits.js';
 import type { SwarmService } from '../../swarm/index.js';
 import { CapacityProgress } from './capacity-progress.js';
+import { openStore } from '../../store/open-store.js';
+import { withLock } from '../../host/file-lock.js';
+import { join } from 'node:path';
 import { CONTAINER_LABEL } from '../../swarm/labels.js';
 
 export const QUIT_TIMEOUT_MS = 60_000;
@@ -53,28 +56,37 @@ export async function launchAction(ctx: CommandContext, options: LaunchOptions):
       each: { cpuMilli, memoryMb },
       pool: options.location,
     });
-  const name = await launchContainer(
-    manager,
-    imageRegistry(layout),
-    {
-      ...(options.containerName !== undefined ? { name: options.containerName } : {}),
-      client,
-      image: { given: options.image, name: image.name },
-      location: options.location,
-      script: options.script,
-      arguments: options.arguments,
-      domain: options.domain,
-      path: options.path,
-      port: parsePort(options.port),
-      containerPort: parsePort(options.containerPort, 'container port'),
-      environment: options.environment,
-      cpuMilli,
-      memoryMb,
-      replicas,
-      expiresAt,
-    },
-    quota,
-  );
+  // The store records who owns each domain; a launch on one claims it. Launches take
+  // turns (a lock every micado process shares) from the names and quotas they read to
+  // the service they make: ten at once against a limit of three make three.
+  const name = await withLock(join(config.stateDir, 'launch.lock'), 60_000, async () => {
+    const store = await openStore(config);
+    return launchContainer(
+      manager,
+      imageRegistry(layout),
+      {
+        ...(options.containerName !== undefined ? { name: options.containerName } : {}),
+        client,
+        image: { given: options.image, name: image.name },
+        location: options.location,
+        script: options.script,
+        arguments: options.arguments,
+        domain: options.domain,
+        path: options.path,
+        port: parsePort(options.port),
+        containerPort: parsePort(options.containerPort, 'container port'),
+        environment: options.environment,
+        cpuMilli,
+        memoryMb,
+        cpuBurst: options.cpuBurst === true,
+        replicas,
+        expiresAt,
+        limits: config.containers,
+      },
+      quota,
+      store,
+    ).finally(() => store.close());
+  });
   if (options.detach) {
     await logEvent(ctx, { action: 'launch', subject: name, message: `launched ${image.name}` });
     if (options.json) return output.json({ name, state: 'launched' });
