@@ -252,14 +252,16 @@ describe('autoscaler on the local cluster', () => {
     ]); // prettier-ignore
     expect((await cluster.micado('build', '-n', 'container-hog', '-f', file)).code).toBe(0);
     const policy = await cluster.micado(
-      'policy', 'set', '-i', 'container-hog', '--min', '1', '--max', '3', '--memory-high', '50', '--memory-low', '10', '--cpu-high', '1000', '--cpu-low', '1',
+      'policy', 'set', '-i', 'container-hog', '--min', '1', '--max', '3', '--memory-high', '25', '--memory-low', '5', '--cpu-high', '1000', '--cpu-low', '1',
     ); // prettier-ignore
     expect(policy.code, policy.stderr).toBe(0);
     expect(policy.stdout).toBe(
-      'policy for image container-hog: replicas 1-3; up over cpu 1000% or memory 50%, down under cpu 1% and memory 10% of reserved\n',
+      'policy for image container-hog: replicas 1-3; up over cpu 1000% or memory 25%, down under cpu 1% and memory 5% of reserved\n',
     );
     const launch = await cluster.micado(
-      'launch', '-i', 'container-hog', '-n', 'hog', '-e', 'HOG_MB=80', '--memory', '100m',
+      // Room to spare: the shell doubles its buffer while it fills, and a container is
+      // killed past what it reserved.
+      'launch', '-i', 'container-hog', '-n', 'hog', '-e', 'HOG_MB=80', '--memory', '250m', '--cpu-burst',
     ); // prettier-ignore
     expect(launch.code, launch.stderr).toBe(0);
     const replicas = async () => {
@@ -268,9 +270,9 @@ describe('autoscaler on the local cluster', () => {
       );
       return info.replicas as { desired: number; running: number };
     };
-    // 80 MB of 100 reserved is over 50%: up to the max of 3, and no further.
+    // 80 MB of 250 reserved is over 25%: up to the max of 3, and no further.
     await eventually(async () => ((await replicas()).running === 3 ? true : undefined), 60_000);
-    // Under a container's own policy (low mark 90%), 80% is low: back down to its min.
+    // Under a container's own policy (low mark 90%), 32% is low: back down to its min.
     const own = await cluster.micado(
       'policy', 'set', '-n', 'container-hog', '--min', '2', '--max', '3', '--memory-high', '95', '--memory-low', '90', '--cpu-high', '1000', '--cpu-low', '1',
     ); // prettier-ignore
@@ -282,19 +284,19 @@ describe('autoscaler on the local cluster', () => {
     // busy machine shows while the hog fills its memory varies; the rule does not).
     const moves = (await events(cluster)).filter((e) => e.action === 'replicas');
     const first =
-      /^container-hog: 1 → (\d) replicas \(cpu (\d+)%, memory (\d+)% of reserved per replica, over 1000%\/50%\)$/.exec(
+      /^container-hog: 1 → (\d) replicas \(cpu (\d+)%, memory (\d+)% of reserved per replica, over 1000%\/25%\)$/.exec(
         moves[0]?.message ?? '',
       );
     expect(first, moves[0]?.message).not.toBeNull();
     const [to, cpu, memory] = first!.slice(1).map(Number) as [number, number, number];
     // Figures are printed rounded: the rule may land on either side of half a percent.
     const wanted = [-0.5, 0.5].map((d) =>
-      Math.min(3, Math.ceil(Math.max((cpu + d) / 1000, (memory + d) / 50))),
+      Math.min(3, Math.ceil(Math.max((cpu + d) / 1000, (memory + d) / 25))),
     );
     expect(to).toBeGreaterThan(1);
     expect(wanted).toContain(to);
     const list = await cluster.micado('policy', 'list');
-    expect(list.stdout).toMatch(/image container-hog +1-3 +1\/1000 +10\/50/);
+    expect(list.stdout).toMatch(/image container-hog +1-3 +1\/1000 +5\/25/);
     expect(list.stdout).toMatch(/container-hog +2-3 +1\/1000 +90\/95/);
     expect((await cluster.micado('quit', '-n', 'container-hog', '--rm')).code).toBe(0);
   });
