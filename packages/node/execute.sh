@@ -150,6 +150,23 @@ fi
 openssl verify -CAfile "$tls_dir/ca.pem" -purpose sslserver -verify_hostname "$instance" \
   "$tls_dir/cert.pem" >"$root/tls-check.log" 2>&1 &
 tls_check=$!
+# Containers on a node never reach one another across its bridges: a client's containers
+# reach their own over the client's overlay network, and everyone's only through the
+# ports they publish. The engine runs without iptables (a node needs no NAT), so the
+# rule that keeps a bridge's containers apart (what the engine's icc=false would add) is
+# ours; bridged frames pass iptables through br_netfilter.
+isolate_bridges() {
+  nf=/proc/sys/net/bridge/bridge-nf-call-iptables
+  [ -e "$nf" ] || modprobe br_netfilter 2>/dev/null || true
+  [ -e "$nf" ] || { echo "the kernel has no br_netfilter"; return 1; }
+  [ "$(cat "$nf")" = 1 ] || echo 1 >"$nf" || return 1
+  for bridge in docker0 docker_gwbridge; do
+    iptables -C FORWARD -i "$bridge" -o "$bridge" -j DROP 2>/dev/null ||
+      iptables -I FORWARD -i "$bridge" -o "$bridge" -j DROP || return 1
+  done
+}
+isolate_bridges >"$root/isolation.log" 2>&1 &
+isolation=$!
 pidfile="$root/dockerd.pid"
 log="$root/dockerd.log"
 
@@ -215,6 +232,8 @@ if ! wait "$tls_check"; then
   why=$(printf '%s\n' "$checked" | sed -n 's/^error [0-9]* at [0-9]* depth lookup: //p' | head -n 1)
   fail "the engine's certificate cannot serve instance $instance: ${why:-$(printf '%s' "$checked" | tail -n 1)}"
 fi
+wait "$isolation" ||
+  fail "cannot keep containers apart on this node's bridges: $(tail -n 1 "$root/isolation.log"); install Debian's iptables"
 until [ -S "$socket" ]; do alive; done
 join_request() {
   printf '{"ListenAddr": "0.0.0.0:2377", "AdvertiseAddr": "%s", "RemoteAddrs": ["%s"], "JoinToken": "%s"}' \

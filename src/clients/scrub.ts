@@ -2,14 +2,15 @@
  * The daily scrub (`clients.scrubSchedule`): what is due for removal, removed, each
  * removal one line. Containers stopped (quit, not removed) for longer than
  * `clients.keepStoppedDays`; and the images of clients that were removed, no
- * container uses any more: the repositories named after the client by the manual's
- * convention (`container-CLIENT`, `container-CLIENT-…`), found by the `client-remove`
- * events of the events log.
+ * container uses any more: the repositories of the client's own namespace (`CLIENT/…`,
+ * where only builds for it write; image-ownership.ts), its owner matched whole, never
+ * by a prefix of its name. Removed clients are found by the `client-remove` events.
  */
 import { currentTasks, isContainer } from '../containers/container-view.js';
 import type { Store } from '../store/store.js';
 import type { OrchestratorSwarm } from '../swarm/index.js';
 import type { RegistryApi } from '../cluster/registry-api.js';
+import { imageOwner } from '../containers/image-ownership.js';
 
 export interface ScrubDeps {
   manager: OrchestratorSwarm;
@@ -43,8 +44,8 @@ export async function scrub(deps: ScrubDeps): Promise<string[]> {
     containers.map((s) => s.image.replace(/^[^/]+\//, '').replace(/[:@].*$/, '')),
   );
   for (const repository of await deps.registry.repositories()) {
-    const owner = [...gone].find((c) => repository === `container-${c}` || repository.startsWith(`container-${c}-`)); // prettier-ignore
-    if (!owner || used.has(repository)) continue;
+    const owner = imageOwner(repository);
+    if (owner === undefined || !gone.has(owner) || used.has(repository)) continue;
     const tags = await deps.registry.deleteRepository(repository);
     if (tags.length > 0) removed.push(`image ${repository} (${tags.join(', ')}) of removed client ${owner}`); // prettier-ignore
   }

@@ -4,6 +4,7 @@
  * pushed to the registry are kept for the next `up` unless `purge` is set. A host's own
  * engine (`manager.engine`) is left running, out of the swarm micado made on it.
  */
+import { sweepBuildSandboxes } from './build-sandbox.js';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CloudDriver } from '../cloud/cloud-driver.js';
@@ -121,6 +122,8 @@ export async function clusterDown(
       await deleteLink(layout.config.network.bridge);
       report.bridge = true;
     }
+    // A build running now is stopped with the engine it builds on.
+    await sweepBuildSandboxes(layout, true);
     removeEmptyCgroup(layout.config.cluster.name);
     const { stateDir } = layout.config;
     for (const dir of [
@@ -131,6 +134,7 @@ export async function clusterDown(
       'cloudbroker',
       'tls',
       'joins',
+      'builds',
     ]) {
       rmSync(join(stateDir, dir), { recursive: true, force: true });
     }

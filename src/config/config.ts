@@ -77,6 +77,18 @@ export interface MicadoConfig {
     logMaxSizeMb: number;
     logMaxFiles: number;
   };
+  /**
+   * `micado build` runs in a sandbox of its own (cluster/build-sandbox.ts): an engine
+   * whose layers live on a file system of `diskMb`, its steps with no network, held to
+   * these limits, stopped after `timeoutMs`.
+   */
+  build: {
+    memoryMb: number;
+    cpus: number;
+    pidsLimit: number;
+    diskMb: number;
+    timeoutMs: number;
+  };
   cloudbroker: {
     /**
      * The platform's base URL; no default, so nothing is ever sent anywhere unasked.
@@ -159,7 +171,11 @@ export interface MicadoConfig {
     rotateJoinToken: boolean;
   };
   clients: {
-    /** The limits of a client with no record (`micado client add`); {} is unlimited. */
+    /**
+     * The limits of a client with no record, and where `micado client add` starts; {}
+     * is unlimited. By default one launch cannot ask for a fleet: 20 containers, 50
+     * replicas, 16 CPUs and 16 GB reserved.
+     */
     defaults: ClientLimits;
     /** When the manager scrubs (cron): stopped containers, and removed clients' images. */
     scrubSchedule: string;
@@ -228,6 +244,7 @@ export const DEFAULT_CONFIG: MicadoConfig = {
     logMaxSizeMb: 10,
     logMaxFiles: 3,
   },
+  build: { memoryMb: 2048, cpus: 1, pidsLimit: 512, diskMb: 8192, timeoutMs: 900_000 },
   cloudbroker: {
     url: '',
     caFile: '',
@@ -267,7 +284,11 @@ export const DEFAULT_CONFIG: MicadoConfig = {
     removeRogueNodes: true,
     rotateJoinToken: true,
   },
-  clients: { defaults: {}, scrubSchedule: '30 3 * * *', keepStoppedDays: 7 },
+  clients: {
+    defaults: { containers: 20, replicas: 50, cpuMilli: 16_000, memoryMb: 16_384 },
+    scrubSchedule: '30 3 * * *',
+    keepStoppedDays: 7,
+  },
   discovery: { listen: '', resyncMs: 5_000, consulUrl: '', consulTokenFile: '' },
   manager: {
     listen: '127.0.0.1:9465',

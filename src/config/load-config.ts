@@ -217,6 +217,9 @@ export function validateConfig(config: MicadoConfig): string[] {
     if (!(config.containers?.[key] > 0))
       problems.push(`containers.${key} must be a positive number`);
   }
+  for (const key of ['memoryMb', 'cpus', 'pidsLimit', 'diskMb', 'timeoutMs'] as const) {
+    if (!(config.build?.[key] > 0)) problems.push(`build.${key} must be a positive number`);
+  }
   for (const key of [
     'requestTimeoutMs',
     'provisionTimeoutMs',

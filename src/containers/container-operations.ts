@@ -17,6 +17,8 @@ import {
 } from './container-view.js';
 import { CONTAINER_LABEL } from '../swarm/labels.js';
 import type { Store } from '../store/store.js';
+import { ensureClientNetwork, releaseClientNetwork } from './client-network.js';
+import { launchCandidates } from './image-ownership.js';
 
 /** How often a waiting CLI looks at the tasks: Swarm has no event for task progress. */
 const WATCH_INTERVAL_MS = 25;
@@ -43,12 +45,17 @@ export async function launchContainer(
   /** Who owns which domain (the store): a launch on a domain claims it for its client. */
   domains?: Pick<Store, 'claimDomain' | 'setDomainOwner'>,
 ): Promise<string> {
-  const repository = asked.image.name.slice(registry.address.length + 1).replace(/:[^:]+$/, '');
+  const named = asked.image.name.slice(registry.address.length + 1).replace(/:[^:]+$/, '');
   const tag = asked.image.name.slice(asked.image.name.lastIndexOf(':') + 1);
-  const [services, digest] = await Promise.all([
+  // The client's own image of the name, else the shared one; never another client's.
+  const candidates = launchCandidates(asked.client, named);
+  const [services, digests] = await Promise.all([
     manager.listServices({ label: [CONTAINER_LABEL.name] }),
-    registry.digest(repository, tag),
+    Promise.all(candidates.map((r) => registry.digest(r, tag))),
   ]);
+  const found = digests.findIndex((d) => d !== undefined);
+  const repository = candidates[Math.max(found, 0)]!;
+  const digest = digests[found];
   const name = chooseContainerName(
     asked.client,
     asked.image.given,
@@ -88,7 +95,7 @@ export async function launchContainer(
   if (problem) throw conflictError(problem);
   const request: LaunchRequest = {
     ...asked,
-    image: { ...asked.image, name: `${asked.image.name}@${digest}` },
+    image: { ...asked.image, name: `${registry.address}/${repository}:${tag}@${digest}` },
     name,
     containerPort: asked.containerPort ?? (await exposedPortFor(asked, registry, repository, tag)),
   };
@@ -101,6 +108,7 @@ export async function launchContainer(
     claimed = claim.claimed;
   }
   try {
+    await ensureClientNetwork(manager, asked.client);
     await manager.createService(containerServiceSpec(request));
   } catch (err) {
     if (claimed) await domains!.setDomainOwner(asked.domain!.toLowerCase(), undefined).catch(() => undefined); // prettier-ignore
@@ -212,7 +220,10 @@ export async function quitContainer(
     }
     await sleep(WATCH_INTERVAL_MS * 2);
   }
-  if (remove) await manager.removeService(service.id);
+  if (remove) {
+    await manager.removeService(service.id);
+    await releaseClientNetwork(manager, service.labels[CONTAINER_LABEL.client]);
+  }
 }
 
 /** Remove a stopped container; a running one is refused. */
@@ -224,6 +235,7 @@ export async function removeContainer(manager: SwarmClient, service: SwarmServic
     );
   }
   await manager.removeService(service.id);
+  await releaseClientNetwork(manager, service.labels[CONTAINER_LABEL.client]);
 }
 
 /** Every container (stopped ones too with `all`), newest last. */

@@ -14,6 +14,7 @@ import { DEFAULT_CONFIG, type MicadoConfig } from '../config/config.js';
 import { resourcesOf, type ServiceSpec } from '../swarm/index.js';
 import { isHostName, isRoutePath, routePath } from './route-address.js';
 import { CONTAINER_LABEL, NODE_LABEL, nodeLabelIs } from '../swarm/labels.js';
+import { clientNetwork } from './client-network.js';
 
 export interface LaunchRequest {
   name: string;
@@ -138,6 +139,8 @@ export function containerServiceSpec(request: LaunchRequest): ServiceSpec {
     pids: limits.pidsLimit,
   };
   spec.capabilityDrop = DROPPED_CAPABILITIES;
+  // Its client's network and no other: its own services by name, no one else's.
+  spec.networks = [clientNetwork(request.client)];
   spec.logging = {
     driver: 'json-file',
     options: { 'max-size': `${limits.logMaxSizeMb}m`, 'max-file': String(limits.logMaxFiles) },

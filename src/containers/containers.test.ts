@@ -213,6 +213,8 @@ describe('launch options', () => {
       limits: { memoryBytes: 300 * 1_048_576, nanoCpus: 500_000_000, pids: 512 },
       capabilityDrop: ['CAP_NET_RAW'],
       logging: { driver: 'json-file', options: { 'max-size': '10m', 'max-file': '3' } },
+      // Its client's network, and no other.
+      networks: ['micado-client-client'],
     });
   });
 

@@ -4,7 +4,15 @@
  * node, children of children included, so `stop` can leave nothing running even after
  * a crash, and so every cgroup directory micado made can be removed.
  */
-import { existsSync, readdirSync, readFileSync, rmdirSync, mkdirSync, statSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { killPid } from './process.js';
 
@@ -92,4 +100,49 @@ export function removeEmptyCgroup(rel: string): void {
     const dir = join(hierarchy, rel);
     if (existsSync(dir) && subtree(dir).length === 1) removeDir(dir);
   }
+}
+
+export interface CgroupLimits {
+  memoryBytes: number;
+  /** CPU time per wall-clock second, in CPUs (1.5: one and a half). */
+  cpus: number;
+  pids: number;
+}
+
+const CPU_PERIOD_US = 100_000;
+
+/**
+ * Make cgroup `rel` with limits on all it holds, children included: memory (swap
+ * counted in, where the kernel accounts it), CPU time and the number of tasks. cgroup
+ * v2 writes them in one directory, once the controllers are handed down to it; v1 in
+ * each controller's hierarchy.
+ */
+export function createLimitedCgroup(rel: string, limits: CgroupLimits): void {
+  const quota = `${Math.max(1000, Math.round(limits.cpus * CPU_PERIOD_US))}`;
+  if (existsSync(join(ROOT, 'cgroup.controllers'))) {
+    const parts = rel.split('/');
+    for (let depth = 0; depth < parts.length; depth++) {
+      const dir = join(ROOT, ...parts.slice(0, depth));
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'cgroup.subtree_control'), '+memory +pids +cpu');
+    }
+    const dir = join(ROOT, rel);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'memory.max'), String(limits.memoryBytes));
+    if (existsSync(join(dir, 'memory.swap.max'))) writeFileSync(join(dir, 'memory.swap.max'), '0');
+    writeFileSync(join(dir, 'pids.max'), String(limits.pids));
+    writeFileSync(join(dir, 'cpu.max'), `${quota} ${CPU_PERIOD_US}`);
+    return;
+  }
+  const write = (controller: string, file: string, value: string) => {
+    const dir = join(ROOT, controller, rel);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, file), value);
+  };
+  write('memory', 'memory.limit_in_bytes', String(limits.memoryBytes));
+  if (existsSync(join(ROOT, 'memory', rel, 'memory.memsw.limit_in_bytes')))
+    write('memory', 'memory.memsw.limit_in_bytes', String(limits.memoryBytes));
+  write('pids', 'pids.max', String(limits.pids));
+  write('cpu', 'cpu.cfs_period_us', String(CPU_PERIOD_US));
+  write('cpu', 'cpu.cfs_quota_us', quota);
 }

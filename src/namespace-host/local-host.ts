@@ -153,8 +153,8 @@ export async function destroyLocalHost(host: LocalHostRecord, graceMs: number): 
 }
 
 /** Wait for the socket to appear (woken by the directory watch) and the engine to answer. */
-async function waitForEngine(
-  host: LocalHostRecord,
+export async function waitForEngine(
+  host: Pick<LocalHostRecord, 'dir' | 'namespace'>,
   process: ProcessRecord,
   timeoutMs: number,
 ): Promise<void> {
@@ -189,7 +189,7 @@ async function waitForEngine(
   }
 }
 
-function lastLogLine(host: LocalHostRecord): string {
+function lastLogLine(host: Pick<LocalHostRecord, 'dir'>): string {
   try {
     const lines = readFileSync(logOf(host), 'utf8').trim().split('\n');
     return lines[lines.length - 1] ?? 'no output';

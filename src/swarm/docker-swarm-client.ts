@@ -9,6 +9,7 @@ import { versionedUpdate } from './versioned-update.js';
 import type {
   AttachedIo,
   BuildProgress,
+  BuildStepLimits,
   ContainerStats,
   EngineContainer,
   EngineEvent,
@@ -288,12 +289,21 @@ export class DockerSwarmClient implements SwarmClient {
     context: Readable,
     tag: string,
     onProgress?: (p: BuildProgress) => void,
+    steps?: BuildStepLimits,
   ): Promise<void> {
+    const limits = steps && {
+      networkmode: steps.network,
+      // Swap counted in: a step gets this much memory, and no more from swap.
+      memory: steps.memoryBytes,
+      memswap: steps.memoryBytes,
+      cpuperiod: 100_000,
+      cpuquota: Math.round(steps.cpus * 100_000),
+    };
     const stream = await call(
       `build ${tag}`,
       () =>
       // Every account goes with a build: its FROM may be pulled from either address.
-      this.docker.buildImage(context, { t: tag, rm: true, forcerm: true, registryconfig: this.registryAuths }), // prettier-ignore
+      this.docker.buildImage(context, { t: tag, rm: true, forcerm: true, registryconfig: this.registryAuths, ...limits }), // prettier-ignore
     );
     await followProgress(stream as unknown as Readable, `build ${tag}`, onProgress);
   }
@@ -325,6 +335,33 @@ export class DockerSwarmClient implements SwarmClient {
       this.docker.pull(name, { authconfig: this.authFor(name) }),
     );
     await followProgress(stream as unknown as Readable, `pull ${name}`);
+  }
+
+  async ensureOverlayNetwork(name: string, labels: Record<string, string>): Promise<void> {
+    // The engine's name filter matches parts of names: the exact one is looked for.
+    const exists = async () =>
+      (await read('list networks', () => this.docker.listNetworks({ filters: JSON.stringify({ name: [name] }) })))
+        .some((n) => n.Name === name); // prettier-ignore
+    if (await exists()) return;
+    try {
+      await this.docker.createNetwork({ Name: name, Driver: 'overlay', Labels: labels, CheckDuplicate: true }); // prettier-ignore
+    } catch (err) {
+      // Made meanwhile by another process: as good as made here.
+      if ((err as { statusCode?: number }).statusCode === 409 && (await exists())) return;
+      throw dockerError(`create network ${name}: ${engineMessage(err)}`, err);
+    }
+  }
+
+  async removeNetwork(name: string): Promise<boolean> {
+    try {
+      await this.docker.getNetwork(name).remove();
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return true;
+      // In use by a service, or a task still being torn down.
+      if ([403, 409].includes((err as { statusCode?: number }).statusCode ?? 0)) return false;
+      throw dockerError(`remove network ${name}: ${engineMessage(err)}`, err);
+    }
   }
 
   async removeImage(name: string): Promise<void> {

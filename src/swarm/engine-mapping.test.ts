@@ -30,6 +30,24 @@ describe('engine mapping', () => {
     });
   });
 
+  it('puts a service on its networks, its name resolving to its tasks (no virtual IP)', () => {
+    const body = serviceBody({
+      name: 'db',
+      image: 'reg:5000/db:1',
+      networks: ['micado-client-acme'],
+      ports: [{ target: 5432, published: 0, mode: 'host' }],
+    });
+    expect(body).toMatchObject({
+      TaskTemplate: { Networks: [{ Target: 'micado-client-acme' }] },
+      EndpointSpec: {
+        Mode: 'dnsrr',
+        Ports: [{ TargetPort: 5432, Protocol: 'tcp', PublishMode: 'host' }],
+      },
+    });
+    expect(serviceBody({ name: 'a', image: 'b', networks: ['n'] }).EndpointSpec).toEqual({ Mode: 'dnsrr' }); // prettier-ignore
+    expect(serviceBody({ name: 'a', image: 'b' }).EndpointSpec).toBeUndefined();
+  });
+
   it('sums discrete resources and counts named ones', () => {
     expect(
       resourcesOf([

@@ -122,20 +122,25 @@ export function serviceBody(spec: ServiceSpec): Record<string, unknown> {
         },
       },
       Placement: { Constraints: spec.constraints ?? [] },
+      ...(spec.networks ? { Networks: spec.networks.map((Target) => ({ Target })) } : {}),
       ...(spec.logging ? { LogDriver: { Name: spec.logging.driver, Options: spec.logging.options } } : {}), // prettier-ignore
     },
     Mode: { Replicated: { Replicas: spec.replicas ?? 1 } },
   };
+  const endpoint: Record<string, unknown> = {};
+  // On an overlay, a service's name resolves to its tasks' addresses (DNS round robin):
+  // a virtual IP would need IPVS, which a node's kernel may lack, and micado publishes
+  // in host mode, which needs no mesh.
+  if (spec.networks && spec.networks.length > 0) endpoint.Mode = 'dnsrr';
   if (spec.ports && spec.ports.length > 0) {
-    body.EndpointSpec = {
-      Ports: spec.ports.map((p) => ({
-        TargetPort: p.target,
-        // Absent, not 0: the engine then chooses a port per task.
-        ...(p.published > 0 ? { PublishedPort: p.published } : {}),
-        Protocol: p.protocol ?? 'tcp',
-        PublishMode: p.mode ?? 'ingress',
-      })),
-    };
+    endpoint.Ports = spec.ports.map((p) => ({
+      TargetPort: p.target,
+      // Absent, not 0: the engine then chooses a port per task.
+      ...(p.published > 0 ? { PublishedPort: p.published } : {}),
+      Protocol: p.protocol ?? 'tcp',
+      PublishMode: p.mode ?? 'ingress',
+    }));
   }
+  if (Object.keys(endpoint).length > 0) body.EndpointSpec = endpoint;
   return body;
 }

@@ -50,6 +50,16 @@ export interface ServiceSpec {
   capabilityDrop?: string[];
   /** Where a task's output goes, and how much of it is kept. */
   logging?: { driver: string; options: Record<string, string> };
+  /** Overlay networks (names) each task joins; its service name resolves on them. */
+  networks?: string[];
+}
+
+/** What each step of a build (a RUN's container) is held to. */
+export interface BuildStepLimits {
+  /** No network at all: a step cannot fetch what the build context does not hold. */
+  network: 'none';
+  memoryBytes: number;
+  cpus: number;
 }
 
 export interface PublishedPort {
@@ -209,6 +219,11 @@ export interface SwarmClient {
   updateService(idOrName: string, change: ServiceUpdate): Promise<void>;
   removeService(idOrName: string): Promise<void>;
 
+  /** The swarm's overlay network `name`, made with `labels` when there is none yet. */
+  ensureOverlayNetwork(name: string, labels: Record<string, string>): Promise<void>;
+  /** Remove network `name`; false when a service or task still uses it. Gone already: true. */
+  removeNetwork(name: string): Promise<boolean>;
+
   listTasks(filters?: ListFilters): Promise<SwarmTask[]>;
 
   /** Create an image from a root filesystem tarball. */
@@ -218,6 +233,7 @@ export interface SwarmClient {
     context: Readable,
     tag: string,
     onProgress?: (p: BuildProgress) => void,
+    steps?: BuildStepLimits,
   ): Promise<void>;
   /** An image as a `docker save` tarball. */
   saveImage(name: string): Promise<Readable>;

@@ -68,6 +68,19 @@ export class TestCluster {
     return this.micadoWithInput(undefined, ...args);
   }
 
+  /** Run the CLI with more in its environment (another MICADO_CONFIG, say). */
+  micadoWithEnv(env: NodeJS.ProcessEnv, ...args: string[]): Promise<CliResult> {
+    return new Promise((resolve) => {
+      execFile(
+        'node',
+        [CLI, ...args],
+        { env: { ...this.env, ...env }, timeout: 120_000 },
+        (error, stdout, stderr) => // prettier-ignore
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }), // prettier-ignore
+      ).stdin?.end('');
+    });
+  }
+
   /** Run the CLI with `input` on its standard input (without: an empty pipe). */
   micadoWithInput(input: string | undefined, ...args: string[]): Promise<CliResult> {
     return new Promise((resolve) => {

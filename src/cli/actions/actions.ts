@@ -92,6 +92,10 @@ export interface CopyOptions {
 export interface BuildOptions extends Json {
   name: string;
   filename: string;
+  /** Build for this client: the image goes to its own namespace (CLIENT/NAME). */
+  client?: string;
+  /** Build for every client (the default without --client), said outright. */
+  shared?: boolean;
 }
 
 export interface MonitorOptions extends Json {

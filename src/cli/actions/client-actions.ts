@@ -51,7 +51,8 @@ async function save(ctx: CommandContext, options: ClientOptions, adding: boolean
       name,
       domain: options.domain === undefined ? known?.domain : options.domain || undefined,
       membership: options.membership === undefined ? known?.membership : options.membership || undefined,
-      limits: limitsFrom(options, known?.limits),
+      // A new client starts from the defaults; a flag's `none` lifts one.
+      limits: limitsFrom(options, known?.limits ?? config.clients.defaults),
       createdAt: known?.createdAt ?? now,
       updatedAt: now,
     }; // prettier-ignore

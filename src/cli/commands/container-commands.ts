@@ -161,6 +161,11 @@ export function registerBuild(program: Command, run: Run<BuildOptions>): void {
       '-f, --filename <tarball>',
       'tarball holding the directory container-NAME/ with a Dockerfile',
     )
+    .option(
+      '--client <client>',
+      'build for this client: the image is its own (CLIENT/container-NAME), launched only for it',
+    )
+    .option('--shared', 'build an image every client may launch (the default without --client)')
     .option('--json', 'print the result as JSON')
     .action(run);
 }
