@@ -16,6 +16,7 @@ import { benchPorts } from './ports.js';
 import { benchProxy } from './proxy.js';
 import { benchRegistry } from './registry.js';
 import { benchStorm } from './storm.js';
+import { benchBuilds, benchTenants } from './tenants.js';
 import { benchWarm } from './warm.js';
 
 const suites: Record<string, () => Promise<string[][]>> = {
@@ -33,6 +34,8 @@ const suites: Record<string, () => Promise<string[][]>> = {
   dashboard: benchDashboard,
   clients: benchClients,
   registry: benchRegistry,
+  tenants: benchTenants,
+  builds: benchBuilds,
 };
 
 const chosen = process.argv.slice(2);

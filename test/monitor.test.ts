@@ -58,12 +58,14 @@ describe('monitor', () => {
     const file = await tarball(work, 'hog.tar', hogFiles(base));
     const build = await cluster.micado('build', '-n', 'container-hog', '-f', file);
     expect(build.code, build.stderr).toBe(0);
-    for (const [name, mb] of [
-      ['hog40', '40'],
-      ['hog120', '120'],
+    // Each reserves room for what its shell holds while it fills (up to twice the
+    // variable): a container is held to what it reserved.
+    for (const [name, mb, reserved] of [
+      ['hog40', '40', '150m'],
+      ['hog120', '120', '300m'],
     ] as const) {
       const launch = await cluster.micado(
-        'launch', '-i', 'container-hog', '-n', name, '-e', `HOG_MB=${mb}`, '--memory', '200m',
+        'launch', '-i', 'container-hog', '-n', name, '-e', `HOG_MB=${mb}`, '--memory', reserved,
       ); // prettier-ignore
       expect(launch.code, launch.stderr).toBe(0);
     }
@@ -110,10 +112,10 @@ describe('monitor', () => {
       0,
     );
     const table = await cluster.micado('list', '-c');
-    expect(table.stdout).toMatch(/container-hog120 .* \d+(\.\d+)?\/200 /);
+    expect(table.stdout).toMatch(/container-hog120 .* \d+(\.\d+)?\/300 /);
     const info = await cluster.micado('info', '-s', 'container-hog120');
     expect(info.stdout).toMatch(
-      /usage +cpu [\d.]+m of 100m, memory 1\d\d(\.\d+)? of 200 MB reserved \(1 replica/,
+      /usage +cpu [\d.]+m of 100m, memory 1\d\d(\.\d+)? of 300 MB reserved \(1 replica/,
     );
   });
 
