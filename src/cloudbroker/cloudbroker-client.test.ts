@@ -156,10 +156,10 @@ describe('CloudBroker client', () => {
       /one; two/,
     ],
     [
-      'an unknown type',
+      'a 400 of an unknown type (refused: asked again, refused again)',
       400,
       '<errors><error>odd</error><type>mystery</type></errors>',
-      'protocol',
+      'refused',
       /odd/,
     ],
     ['malformed XML', 200, '<jobs><job><id>1</id></jobs', 'protocol', /malformed XML/],

@@ -10,7 +10,8 @@ export type CloudBrokerFault =
   | 'missing rights' // the account may not do this
   | 'wrong status' // the record is not in a state that allows it
   | 'not found' // no such record
-  | 'unavailable' // timeouts, refused connections, 5xx: worth retrying
+  | 'unavailable' // timeouts, refused connections, 5xx, 408, 429: worth retrying
+  | 'refused' // any other 4xx: the request as made is wrong (a flavour the cloud lacks); asked again, refused again
   | 'protocol'; // an answer that is not what the API sends (malformed, unexpected)
 
 export class CloudBrokerError extends MicadoError {
@@ -40,6 +41,11 @@ export function faultOf(
   if (status === 404 || messages.some((m) => /404: record not found/i.test(m))) return 'not found';
   if (status === 401) return 'authentication';
   if (status === 403) return 'missing rights';
+  // Timed out, or too many requests: the same request may pass later.
+  if (status === 408 || status === 429) return 'unavailable';
+  // A conflict with the record's state, which changes by itself (a VM still starting).
+  if (status === 409) return 'wrong status';
+  if (status >= 400 && status < 500) return 'refused';
   if (status >= 500) return 'unavailable';
   return 'protocol';
 }
