@@ -12,7 +12,7 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
-packages=(docker.io docker-registry busybox-static iproute2 util-linux mount openssl curl nginx libnginx-mod-http-lua python3-consul python3-requests prometheus wrk chromium)
+packages=(docker.io docker-registry busybox-static iproute2 iptables e2fsprogs util-linux mount openssl curl nginx libnginx-mod-http-lua python3-consul python3-requests prometheus wrk chromium)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -4,7 +4,7 @@
 # only those missing; a second run changes nothing.
 set -eu
 here=$(dirname "$0")
-"$here/install-missing.sh" deploy.sh docker.io iproute2 hostname openssl curl
+"$here/install-missing.sh" deploy.sh docker.io iptables iproute2 hostname openssl curl
 # execute.sh runs the node's engine with a configuration of its own (its own data
 # root, socket and TLS): the image should not also start the distribution's
 # docker.service on the swarm's ports.

@@ -4,6 +4,6 @@
 # Node.js for the route agent. Idempotent, as the node package's.
 set -eu
 here=$(dirname "$0")
-"$here/install-missing.sh" deploy.sh docker.io iproute2 hostname openssl curl nginx \
+"$here/install-missing.sh" deploy.sh docker.io iptables iproute2 hostname openssl curl nginx \
   libnginx-mod-http-lua nodejs
 echo "deploy.sh: the proxy package is ready; boot with execute.sh (see README.md)"

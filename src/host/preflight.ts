@@ -12,6 +12,11 @@ const PROGRAMS: [string, string][] = [
   ['nsenter', 'util-linux'],
   ['unshare', 'util-linux'],
   ['umount', 'mount'],
+  // A build's sandbox: its file system, loop-mounted.
+  ['mkfs.ext4', 'e2fsprogs'],
+  ['mount', 'mount'],
+  // A node keeps its containers apart on its bridges (execute.sh).
+  ['iptables', 'iptables'],
   ['dockerd', 'docker.io'],
   ['containerd', 'containerd'],
   ['docker-registry', 'docker-registry'],
