@@ -124,7 +124,8 @@ describe('container commands', () => {
   it('keeps clients with their limits, and refuses a launch past them, creating nothing', async () => {
     const add = await cluster.micado('client', 'add', '-n', 'acme', '--membership', 'gold', '--max-containers', '1', '--max-memory', '200m');
     expect(add.code, add.stderr).toBe(0);
-    expect(add.stdout.trim()).toBe('client acme added: 1 containers, 200 MB');
+    // A new client starts from the defaults (clients.defaults), its flags on top.
+    expect(add.stdout.trim()).toBe('client acme added: 1 containers, 50 replicas, 16000m CPU, 200 MB');
     const first = await cluster.micado('launch', '-i', 'container-web', '-n', 'acme', '--memory', '100m', '--detach');
     expect(first.code, first.stderr).toBe(0);
     const before = (await cluster.manager().listServices()).map((s) => s.name).sort();
