@@ -169,7 +169,8 @@ export async function nodeOfInstance(
 
 /**
  * Drain the instance's node (its tasks move elsewhere or wait), stop the machine, and
- * remove the node from the swarm.
+ * remove the node from the swarm. The one way a node is given back: `micado stop` and
+ * the autoscaler's scale-down both come here.
  */
 export async function stopNode(
   manager: OrchestratorSwarm,
@@ -184,6 +185,9 @@ export async function stopNode(
   // marks the node down, and waiting for a drain would only run out the deadline.
   const alive = node?.state === 'ready' && instance?.state !== 'failed';
   if (node && alive) {
+    // Marked first, by hand as by the autoscaler: the catalog stops offering its tasks,
+    // so the proxies drop its upstreams before the drain moves them.
+    await manager.updateNode(node.id, { labels: { [NODE_LABEL.scalingDown]: 'true' } });
     onPhase?.(`draining ${node.hostname}`);
     await manager.updateNode(node.id, { availability: 'drain' });
     await waitDrained(manager, node.id, drainTimeoutMs);
