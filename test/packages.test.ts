@@ -49,7 +49,7 @@ describe('packages', () => {
     const deploy = await run(join(work, 'node/deploy.sh'), []);
     expect(deploy.code, deploy.stderr).toBe(0);
     expect(deploy.stdout).toMatch(
-      /^deploy.sh: docker.io iproute2 hostname openssl curl already installed$/m,
+      /^deploy.sh: docker.io iptables iproute2 hostname openssl curl already installed$/m,
     );
     const execute = await run(join(work, 'node/execute.sh'), ['--instance', 'i-1']);
     expect(execute.code).not.toBe(0);

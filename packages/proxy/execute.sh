@@ -10,16 +10,18 @@
 #   execute.sh --manager HOST:2377 --token TOKEN --registry HOST:PORT --instance ID
 #              --pool POOL --flavour FLAVOUR --tls BUNDLE --catalog http(s)://HOST:8500
 #              [--catalog-token-file FILE]   (the read token of an https catalog)
-#              [--certificate BUNDLE | --certificate-dir DIR]
+#              [--certificate BUNDLE | --certificate-file FILE | --certificate-dir DIR]
 #              [--address ADDRESS] [--root DIR] ...      (see the node package's README)
 set -eu
 me=execute.sh
 say() { echo "$me: $*" >&2; }
 here=$(cd "$(dirname "$0")" && pwd)
-root=/var/lib/micado-node address='' catalog='' certificate='' certificate_dir=''
-# --certificate (the served certificate, its chain and its key, in base64: one word) and
-# --certificate-dir (cert.pem and key.pem) are this script's own: taken out of what is
-# passed on to the node's boot. A parameter followed by another is empty, as there.
+root=/var/lib/micado-node address='' catalog='' certificate='' certificate_dir='' certificate_file=''
+# --certificate (the served certificate, its chain and its key, in base64: one word),
+# --certificate-file (a file, mode 600, holding that word: the key on no command line;
+# read, then removed) and --certificate-dir (cert.pem and key.pem) are this script's
+# own: taken out of what is passed on to the node's boot. A parameter followed by
+# another is empty, as there.
 taking=''
 for word do
   shift
@@ -32,6 +34,7 @@ for word do
   case "$word" in
     --certificate) taking=certificate && continue ;;
     --certificate-dir) taking=certificate_dir && continue ;;
+    --certificate-file) taking=certificate_file && continue ;;
   esac
   set -- "$@" "$word"
 done
@@ -65,6 +68,11 @@ cp "$here/micado_routes.lua" "$conf/micado_routes.lua"
 # agent through a control listener on this machine's loopback only, into shared
 # memory: replicas come and go without a reload (see nginx.conf.in).
 sed -e "s|@ROOT@|$conf|g" -e "s|@CONTROL@|127.0.0.1:8480|g" "$here/nginx.conf.in" >"$conf/nginx.conf"
+if [ -n "$certificate_file" ]; then
+  [ -r "$certificate_file" ] || { say "--certificate-file $certificate_file cannot be read"; exit 2; }
+  certificate=$(cat "$certificate_file")
+  rm -f "$certificate_file"
+fi
 # HTTPS on 443 when a certificate is given: unpacked (the key mode 600) for nginx.
 tls_lines='' tls_listen=''
 if [ -n "$certificate" ]; then

@@ -174,6 +174,19 @@ describe('CloudBroker instance driver', () => {
     const userData = nodeUserData({ instance: 'i-1', tag: "it's" });
     expect(userDataArguments(userData)).toEqual(['--instance', 'i-1', '--tag', "it's"]);
   });
+
+  it('boots a proxy from the proxy package, its served key in a file and never on a command line', () => {
+    const bundle = Buffer.from('-----BEGIN CERTIFICATE-----\nx\n-----BEGIN PRIVATE KEY-----\ny\n').toString('base64'); // prettier-ignore
+    const proxy = nodeUserData({ instance: 'i-2', pool: 'proxy', certificate: bundle, token: 'SWMTKN-1-abc' }); // prettier-ignore
+    const boot = proxy.split('\n').find((l) => l.includes('/execute.sh"'))!;
+    expect(boot).toMatch(/^"\$\{MICADO_PROXY_HOME:-\/opt\/micado\/proxy\}\/execute\.sh" /);
+    expect(boot).toContain('--certificate-file "$secrets/certificate"');
+    expect(boot).not.toContain(bundle);
+    expect(boot).not.toContain('SWMTKN');
+    expect(proxy).toContain(`cat > "$secrets/certificate" <<'MICADO_SECRET_END'\n${bundle}\nMICADO_SECRET_END`); // prettier-ignore
+    const worker = nodeUserData({ instance: 'i-3', pool: 'application' });
+    expect(worker).toContain('"${MICADO_NODE_HOME:-/opt/micado/node}/execute.sh" ');
+  });
 });
 
 describe('the emulator, as a client in another language calls it', () => {

@@ -1,15 +1,19 @@
 /**
  * The cloud-init user-data an instance cloud's node boots from: a script that runs
- * the node package's execute.sh (baked into the image by its deploy.sh, at
- * /opt/micado/node unless MICADO_NODE_HOME says otherwise) with the node's boot
- * parameters. It holds the join token and the node's key: it is as secret as they
- * are, and is never logged, recorded or shown. On the VM they go into files only root
- * reads (a directory of mode 700, removed once the boot has ended), never onto the
- * boot's command line, which every process of the VM could read.
+ * the execute.sh of the package of the node's role (baked into the image by its
+ * deploy.sh: the node package at /opt/micado/node unless MICADO_NODE_HOME says
+ * otherwise; a proxy's at /opt/micado/proxy, MICADO_PROXY_HOME) with the node's boot
+ * parameters. It holds the join token and the node's key (and a proxy's served key):
+ * it is as secret as they are, and is never logged, recorded or shown. On the VM they
+ * go into files only root reads (a directory of mode 700, removed once the boot has
+ * ended; what outlives the boot, execute.sh moves), never onto the boot's command line,
+ * which every process of the VM could read.
  */
 import { bootArguments, type NodeBootParameters } from '../cloud/cloud-driver.js';
+import { PROXY_POOL } from '../config/config.js';
 
 export const NODE_HOME = '/opt/micado/node';
+export const PROXY_HOME = '/opt/micado/proxy';
 
 /** One shell word, whatever it holds. */
 const quoted = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
@@ -22,7 +26,8 @@ export function nodeUserData(
   /** The read token an https catalog asks (a proxy's route agent reads it). */
   catalogToken?: string,
 ): string {
-  const { token, tls, ...open } = parameters;
+  const { token, tls, certificate, ...open } = parameters;
+  const home = open.pool === PROXY_POOL ? `\${MICADO_PROXY_HOME:-${PROXY_HOME}}` : `\${MICADO_NODE_HOME:-${NODE_HOME}}`; // prettier-ignore
   const words = bootArguments(open).map(quoted).join(' ');
   const secret = (file: string, value: string | undefined) => {
     if (!value) return [];
@@ -39,8 +44,9 @@ export function nodeUserData(
     ...secret('join-token', token),
     ...secret('tls', tls),
     ...secret('catalog-token', catalogToken),
+    ...secret('certificate', certificate),
     // Arguments after the rendered ones are the machine's own (a local node's address).
-    `"\${MICADO_NODE_HOME:-${NODE_HOME}}/execute.sh" ${words}${token ? ' --token-file "$secrets/join-token"' : ''}${tls ? ' --tls-file "$secrets/tls"' : ''}${catalogToken ? ' --catalog-token-file "$secrets/catalog-token"' : ''} "$@"`,
+    `"${home}/execute.sh" ${words}${token ? ' --token-file "$secrets/join-token"' : ''}${tls ? ' --tls-file "$secrets/tls"' : ''}${catalogToken ? ' --catalog-token-file "$secrets/catalog-token"' : ''}${certificate ? ' --certificate-file "$secrets/certificate"' : ''} "$@"`,
     '',
   ].join('\n');
 }

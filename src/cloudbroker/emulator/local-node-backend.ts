@@ -3,7 +3,8 @@
  * own dockerd) booted as a CloudBroker VM boots: the job's executable (the node
  * package's execute.sh) is run with the job's arguments exactly as the job holds them;
  * a VM of the instance API runs its cloud-init user-data, as cloud-init runs a user
- * script, with the node package where a VM image has it (MICADO_NODE_HOME).
+ * script, with the node and proxy packages where a VM image has them
+ * (MICADO_NODE_HOME, MICADO_PROXY_HOME).
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -59,7 +60,10 @@ export class LocalNodeBackend implements NodeBackend {
       { id: machine, pool: argumentOf(words, 'pool') ?? 'application', flavour },
       () => [],
       script,
-      { MICADO_NODE_HOME: dirname(packageFile('node', 'execute.sh')) },
+      {
+        MICADO_NODE_HOME: dirname(packageFile('node', 'execute.sh')),
+        MICADO_PROXY_HOME: dirname(packageFile('proxy', 'execute.sh')),
+      },
     );
     return instance.address!;
   }
