@@ -3,8 +3,11 @@
 // boots it), the shared installer deploy.sh uses, and what each boots with: the proxy
 // carries the node's execute.sh (it joins as a node does), the manager carries micado
 // itself (the build, with the production dependencies the build leaves outside it,
-// and the Node.js ABI its native store was built for).
+// and the Node.js ABI its native store was built for). The manager and the proxy carry
+// the Node.js runtime they were built and tested with (runtime/node: this one), so a
+// VM needs no Node.js of its own: Debian 12 ships 18, and micado needs 20.
 import {
+  chmodSync,
   cpSync,
   createWriteStream,
   existsSync,
@@ -75,12 +78,24 @@ function stageManager(dir) {
   writeFileSync(join(app, 'NODE_ABI'), `${process.versions.modules}\n`);
 }
 
+/** The Node.js running this script, which built and tested micado: one binary. */
+function stageRuntime(dir) {
+  mkdirSync(join(dir, 'runtime'), { recursive: true });
+  cpSync(process.execPath, join(dir, 'runtime/node'));
+  chmodSync(join(dir, 'runtime/node'), 0o755);
+  writeFileSync(join(dir, 'runtime/VERSION'), `${process.version}\n`);
+}
+
 const EXTRAS = {
-  manager: stageManager,
+  manager: (dir) => {
+    stageManager(dir);
+    stageRuntime(dir);
+  },
   node: () => undefined,
   proxy: (dir) => {
     cpSync('packages/node/execute.sh', join(dir, 'node-execute.sh'));
     cpSync('dist/route-agent/route-agent.js', join(dir, 'route-agent.js'));
+    stageRuntime(dir);
   },
 };
 

@@ -28,9 +28,9 @@ describe('packages', () => {
   const tarball = (role: string) => join(ROOT, 'dist/packages', `micado-${role}-${version}.tar.gz`);
 
   it.each([
-    ['manager', ['execute.sh', 'deploy.sh', 'install-missing.sh', 'micado/dist/bin/micado.js'], ['README.md', 'micado/NODE_ABI', 'micado/node_modules/better-sqlite3/package.json', 'micado/dist/dashboard/index.html', 'micado/dist/dashboard/app.js']],
+    ['manager', ['execute.sh', 'deploy.sh', 'install-missing.sh', 'micado/dist/bin/micado.js'], ['README.md', 'micado/NODE_ABI', 'micado/node_modules/better-sqlite3/package.json', 'micado/dist/dashboard/index.html', 'micado/dist/dashboard/app.js', 'runtime/node', 'runtime/VERSION']],
     ['node', ['execute.sh', 'deploy.sh', 'install-missing.sh'], ['README.md']],
-    ['proxy', ['execute.sh', 'deploy.sh', 'install-missing.sh', 'node-execute.sh'], ['README.md', 'route-agent.js', 'micado_routes.lua', 'nginx.conf.in']],
+    ['proxy', ['execute.sh', 'deploy.sh', 'install-missing.sh', 'node-execute.sh'], ['README.md', 'route-agent.js', 'micado_routes.lua', 'nginx.conf.in', 'runtime/node']],
   ])('packs the %s package with its scripts executable and owned by root', async (role, scripts, files) => {
     if (role === 'manager') {
       const made = await run('node', [join(ROOT, 'scripts/package.mjs')]);

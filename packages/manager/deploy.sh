@@ -5,6 +5,6 @@
 # packages only, those missing only: a second run changes nothing.
 set -eu
 here=$(dirname "$0")
-"$here/install-missing.sh" deploy.sh docker.io docker-registry nodejs iproute2 util-linux mount e2fsprogs \
+"$here/install-missing.sh" deploy.sh docker.io docker-registry iproute2 util-linux mount e2fsprogs \
   openssl busybox-static
 echo "deploy.sh: the manager package is ready; boot with execute.sh (see README.md)"

@@ -38,19 +38,25 @@ while [ $# -gt 0 ]; do
 done
 case "$engine" in '' | unix:///*) ;; *) usage "--engine must be unix:///PATH, got '$engine'" ;; esac
 
-# micado's native store was built for one Node.js ABI: a node of another cannot load it.
-command -v node >/dev/null || { say "Node.js is not installed: run deploy.sh"; exit 1; }
+# The package's own Node.js (runtime/node), else the machine's; micado's native store
+# was built for one Node.js ABI, and a node of another cannot load it.
+node=$here/runtime/node
+[ -x "$node" ] || node=$(command -v node) || { say "Node.js is missing: the package carries runtime/node; repack it, or install Node.js $(cat "$here/micado/NODE_ABI" 2>/dev/null)"; exit 1; }
 packed=$(cat "$here/micado/NODE_ABI")
-have=$(node -p process.versions.modules)
+have=$("$node" -p process.versions.modules) || { say "$node does not run on this machine"; exit 1; }
 [ "$have" = "$packed" ] || {
-  say "micado was packed for Node.js ABI $packed, this machine's node $(node -v) is ABI $have: pack it with this Node.js"
+  say "micado was packed for Node.js ABI $packed, $node ($("$node" -v)) is ABI $have: pack it with this Node.js"
   exit 1
 }
 [ -n "$address" ] || address=$(hostname -I 2>/dev/null | awk '{print $1}')
 [ -n "$address" ] || { say "cannot tell this machine's address: pass --address"; exit 1; }
 
+# micado on PATH, run by the package's Node.js whatever node PATH holds.
 mkdir -p "$bin_dir"
-ln -sf "$here/micado/dist/bin/micado.js" "$bin_dir/micado"
+rm -f "$bin_dir/micado"
+printf '#!/bin/sh\nexec "%s" "%s" "$@"\n' "$node" "$here/micado/dist/bin/micado.js" > "$bin_dir/micado.$$"
+chmod 755 "$bin_dir/micado.$$"
+mv "$bin_dir/micado.$$" "$bin_dir/micado"
 
 # The engine: the machine's own when told, else one of the package's. Either trusts
 # the registry through /etc/docker/certs.d, which micado up writes with the cluster's CA.

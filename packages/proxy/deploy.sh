@@ -5,5 +5,5 @@
 set -eu
 here=$(dirname "$0")
 "$here/install-missing.sh" deploy.sh docker.io iptables iproute2 hostname openssl curl nginx \
-  libnginx-mod-http-lua nodejs
+  libnginx-mod-http-lua
 echo "deploy.sh: the proxy package is ready; boot with execute.sh (see README.md)"
