@@ -55,7 +55,9 @@ boot=$here/node-execute.sh agent=$here/route-agent.js
 [ -x "$boot" ] || boot=$here/../node/execute.sh
 [ -r "$agent" ] || agent=$here/../../dist/route-agent/route-agent.js
 command -v nginx >/dev/null || { say "nginx is not installed: run deploy.sh"; exit 1; }
-command -v node >/dev/null || { say "Node.js is not installed (the route agent needs it): run deploy.sh"; exit 1; }
+# The package's own Node.js for the route agent (runtime/node), else the machine's.
+node=$here/runtime/node
+[ -x "$node" ] || node=$(command -v node) || { say "Node.js is missing (the route agent needs it): the package carries runtime/node; repack it"; exit 1; }
 [ -r "$agent" ] || { say "the route agent is missing beside $0"; exit 1; }
 [ -r /usr/lib/nginx/modules/ngx_http_lua_module.so ] ||
   { say "nginx's Lua module is not installed (libnginx-mod-http-lua): run deploy.sh"; exit 1; }
@@ -125,7 +127,7 @@ catalog_dir=''
 (
   while :; do
     # An agent that dies (or is killed) is started again, whatever its exit status.
-    node "$agent" --catalog "$catalog" --address "$address" --dir "$conf" \
+    "$node" "$agent" --catalog "$catalog" --address "$address" --dir "$conf" \
       ${certificate_dir:+--certificate-dir "$certificate_dir"} ${catalog_dir:+--catalog-dir "$catalog_dir"} || true
     sleep 1
   done
