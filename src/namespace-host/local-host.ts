@@ -4,9 +4,18 @@
  * Creation and destruction are idempotent, so a half-made host from a crash is
  * finished off by the same destroy.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, watch } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  watch,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { hostError } from '../errors.js';
@@ -120,6 +129,41 @@ export async function bootNodeHost(
   const process = processRecordOf(pid);
   if (!process) throw hostError(`dockerd of ${host.namespace} is gone after its boot`);
   return process;
+}
+
+/**
+ * Make the namespace and run `script` in it in the background, as a cloud VM runs its
+ * boot script (cloud-init's user-data, a job's executable): the machine is up as soon
+ * as its namespace has its address, whatever the script then does. Its output goes to
+ * the host's boot.log; it may start daemons or not, succeed or fail: the machine stays.
+ */
+export async function launchOnHost(
+  host: LocalHostRecord,
+  script: string,
+  args: string[],
+  size: MachineSize,
+  env?: Record<string, string>,
+): Promise<void> {
+  if (!(await namespaceExists(host.namespace))) await createNamespace(host);
+  mkdirSync(host.dir, { recursive: true, mode: 0o700 });
+  const procs = createCgroup(`${host.cgroup}/daemon`);
+  const argv = [script, ...args,
+    '--address', host.address, '--cpus', String(size.cpus), '--memory-mb', String(size.memoryMb),
+    '--root', host.dir, '--cgroup-parent', `/${host.cgroup}/containers`,
+  ]; // prettier-ignore
+  const [file, ...rest] = namespacedArgv(procs, host.namespace, host.namespace, argv);
+  const log = openSync(join(host.dir, 'boot.log'), 'a', 0o600);
+  try {
+    const child = spawn(file!, rest, {
+      detached: true,
+      stdio: ['ignore', log, log],
+      env: { ...globalThis.process.env, ...env },
+    });
+    child.on('error', () => undefined);
+    child.unref();
+  } finally {
+    closeSync(log);
+  }
 }
 
 /**

@@ -4,12 +4,12 @@
  * execute.sh: it joins the swarm as a worker, advertising its flavour's capacity as
  * generic resources, its engine reachable over mutual TLS.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROXY_POOL, type MicadoConfig } from '../../config/config.js';
 import { MicadoError, usageError } from '../../errors.js';
 import { parseSubnet } from '../../host/ipv4.js';
-import { isRunning } from '../../host/process.js';
+import { isRunning, processRecordOf } from '../../host/process.js';
 import {
   bootArguments,
   bootParameters,
@@ -27,6 +27,7 @@ import { packageFile } from '../../host/package-files.js';
 import { ENGINE_TLS_PORT } from '../../namespace-host/dockerd-command.js';
 import {
   bootNodeHost,
+  launchOnHost,
   destroyLocalHost,
   vethName,
   type LocalHostRecord,
@@ -107,6 +108,8 @@ export class LocalCloudDriver implements CloudDriver {
     boot: (host: LocalHostRecord) => string[] | Promise<string[]>,
     script = packageFile('node', 'execute.sh'),
     env?: Record<string, string>,
+    /** Up once the machine is, its script left running on its own (a cloud VM's boot). */
+    detached = false,
   ): Promise<Instance> {
     const flavour = this.config.flavours[request.flavour];
     if (!flavour) throw usageError(`unknown flavour '${request.flavour}'`);
@@ -139,9 +142,16 @@ export class LocalCloudDriver implements CloudDriver {
       state: 'starting',
       createdAt: new Date().toISOString(),
       host,
+      ...(detached ? { vm: true } : {}),
     };
     this.records.write(record);
     try {
+      if (detached) {
+        await launchOnHost(host, script, await boot(host), flavour, env);
+        record.state = 'running';
+        this.records.write(record);
+        return publicView(record);
+      }
       host.process = await bootNodeHost(
         host,
         script,
@@ -168,6 +178,8 @@ export class LocalCloudDriver implements CloudDriver {
     if (!record) return;
     record.state = 'stopping';
     this.records.write(record);
+    // A VM's engine, if its boot started one, is let shut down as on a power-off's ACPI signal.
+    if (record.vm && !record.host.process) record.host.process = engineOf(record.host);
     await destroyLocalHost(record.host, this.config.local.stopGraceMs);
     this.records.releaseAddress(record.host.address);
     this.records.remove(id);
@@ -190,8 +202,20 @@ export class LocalCloudDriver implements CloudDriver {
 }
 
 /** The record as the driver interface shows it; a dead daemon shows as failed. */
+/** The engine a machine's boot script started (it wrote dockerd.pid), if it runs. */
+function engineOf(host: LocalHostRecord) {
+  try {
+    return processRecordOf(Number(readFileSync(join(host.dir, 'dockerd.pid'), 'utf8').trim()));
+  } catch {
+    return undefined;
+  }
+}
+
 function publicView(record: LocalInstanceRecord): Instance {
   const { host, ...instance } = record;
-  const dead = record.state === 'running' && (!host.process || !isRunning(host.process));
+  const up = record.vm
+    ? existsSync(`/var/run/netns/${host.namespace}`)
+    : host.process !== undefined && isRunning(host.process);
+  const dead = record.state === 'running' && !up;
   return { ...instance, state: dead ? 'failed' : record.state };
 }

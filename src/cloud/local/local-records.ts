@@ -21,6 +21,11 @@ import type { LocalHostRecord } from '../../namespace-host/local-host.js';
 
 export interface LocalInstanceRecord extends Instance {
   host: LocalHostRecord;
+  /**
+   * A machine as a cloud VM is: up while its namespace is, whatever its boot script
+   * did (the emulator's VMs and jobs); else up while its node's engine runs.
+   */
+  vm?: boolean;
 }
 
 /** Address index 1 is the host's end of the bridge, 2 the manager; instances start at 3. */

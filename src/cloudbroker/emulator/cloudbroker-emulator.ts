@@ -20,9 +20,12 @@ import {
 } from '../cloudbroker-resources.js';
 
 export interface NodeBackend {
-  /** Boot a node for a job's instance; resolves with its address. */
+  /** Make a job's machine and run its executable on it; resolves with its address once it is up. */
   start(instanceId: string, job: EmulatedJob, flavour: string): Promise<string>;
-  /** Boot a VM of the instance API from its cloud-init user-data; resolves with its address. */
+  /**
+   * Make a VM of the instance API and run its cloud-init user-data on it; resolves with
+   * its address once it is up (the user-data runs on, its outcome the VM's own business).
+   */
   boot(instanceId: string, userData: string, flavour: string): Promise<string>;
   stop(instanceId: string): Promise<void>;
 }
@@ -406,7 +409,7 @@ export class CloudBrokerEmulator {
       instance.status = 'running';
       instance.vm!.runningAt = performance.now();
     } catch {
-      // Its user-data failed: the VM stays, as a real one would, halted by the platform.
+      // No machine could be made for it: the platform halts it.
       instance.status = 'halted';
     }
   }

@@ -1,10 +1,12 @@
 /**
- * The emulator's machines: each instance is a local node (network namespace with its
- * own dockerd) booted as a CloudBroker VM boots: the job's executable (the node
- * package's execute.sh) is run with the job's arguments exactly as the job holds them;
- * a VM of the instance API runs its cloud-init user-data, as cloud-init runs a user
- * script, with the node and proxy packages where a VM image has them
- * (MICADO_NODE_HOME, MICADO_PROXY_HOME).
+ * The emulator's machines: each instance is a local machine (a network namespace with
+ * an address on the bridge) that runs what a CloudBroker VM runs: a job's executable
+ * with the job's arguments exactly as the job holds them; a VM of the instance API its
+ * cloud-init user-data, as cloud-init runs a user script, with the node and proxy
+ * packages where a VM image has them (MICADO_NODE_HOME, MICADO_PROXY_HOME). The
+ * machine is up once it has its address, whatever the script then does (boots a
+ * micado node, or anything else; succeeds or fails): its output is in the machine's
+ * boot.log, as cloud-init's is in the VM's.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -45,6 +47,8 @@ export class LocalNodeBackend implements NodeBackend {
       { id: machine, pool: argumentOf(words, 'pool') ?? 'application', flavour },
       () => words,
       this.scriptOf(job),
+      undefined,
+      true,
     );
     return instance.address!;
   }
@@ -64,6 +68,7 @@ export class LocalNodeBackend implements NodeBackend {
         MICADO_NODE_HOME: dirname(packageFile('node', 'execute.sh')),
         MICADO_PROXY_HOME: dirname(packageFile('proxy', 'execute.sh')),
       },
+      true,
     );
     return instance.address!;
   }
