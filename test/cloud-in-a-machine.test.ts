@@ -7,8 +7,17 @@
  * port 80. Outside programs check it: Docker's own CLI against the VM's engine, and
  * curl against the proxy.
  */
-import { execFile } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,7 +33,7 @@ import { createCgroup, removeEmptyCgroup } from '../src/host/cgroup.js';
 import { createBridge, createNamespace, deleteLink } from '../src/host/network.js';
 import { processRecordOf } from '../src/host/process.js';
 import { ensureClusterTls, issueServerCertificate } from '../src/host/certificates.js';
-import { TestCluster, run, type CliResult } from './support/test-cluster.js';
+import { TestCluster, eventually, run, type CliResult } from './support/test-cluster.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
@@ -61,6 +70,7 @@ describe('a cloud in a machine, from the tarballs', () => {
   const engine = `unix://${join(vm.dir, 'engine', 'docker.sock')}`;
   let emulator: CloudBrokerEmulator;
   const outputs: CliResult[] = [];
+  const pathBefore = process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin';
 
   /** Run a command on the manager's VM: in its namespace and cgroup, under its name. */
   const onVm = (argv: string[], env: Record<string, string> = {}) =>
@@ -90,6 +100,11 @@ describe('a cloud in a machine, from the tarballs', () => {
       const tarball = join(ROOT, 'dist/packages', `micado-${role}-${version}.tar.gz`);
       expect((await run('tar', ['-xzf', tarball, '-C', work])).code).toBe(0);
     }
+    // No Node.js on the machines from here on, as on a Debian 12 VM (whose 18 micado
+    // cannot use): a `node` first on PATH that refuses to run. The packages bring their own.
+    mkdirSync(join(work, 'no-node'));
+    writeFileSync(join(work, 'no-node', 'node'), '#!/bin/sh\necho "node: not on this machine" >&2\nexit 127\n', { mode: 0o755 }); // prettier-ignore
+    process.env.PATH = `${join(work, 'no-node')}:${pathBefore}`;
     await createBridge(host.config.network.bridge, layout.gatewayCidr);
     await createNamespace(vm);
 
@@ -130,6 +145,7 @@ describe('a cloud in a machine, from the tarballs', () => {
   });
 
   afterAll(async () => {
+    process.env.PATH = pathBefore;
     try {
       const down = await micado('down', '--purge');
       expect(down.code, down.stderr).toBe(0);
@@ -195,7 +211,7 @@ describe('a cloud in a machine, from the tarballs', () => {
     expect(execute.stdout.trim()).toBe('reached');
   }); // prettier-ignore
 
-  it('boots a proxy node from the proxy tarball: role proxy, no capacity, nginx answering on port 80', async () => {
+  it("boots a proxy node from the proxy tarball: role proxy, no capacity, serving a domain from the VM's https catalog on its own Node.js", async () => {
     const start = await micado('start', '-c', 'CloudSigma', '-a', 'Proxy DSCR', '-f', 'small', '-t', 'proxy01',
       '-n', 'proxy', '--json');
     expect(start.code, start.stderr).toBe(0);
@@ -208,5 +224,24 @@ describe('a cloud in a machine, from the tarballs', () => {
     // only the default route to give.
     const answer = await run('curl', ['-s', '-H', 'Host: shop.example', '-w', '%{http_code}', `http://${proxy.address}/`]);
     expect(answer.stdout).toBe('micado proxy: no application is served at this address\n404');
+    // A container on a domain is served through it: the route agent runs, on the Node.js
+    // the proxy package carries (no other is on this machine's PATH).
+    const launch = await micado('launch', '-i', 'micado/base', '-n', 'shop', '-d', 'shop.example', '--container-port', '80',
+      '--memory', '16m', '-s', 'httpd', '-a', '-f', '-a', '-p', '-a', '80', '-a', '-h', '-a', '/etc');
+    expect(launch.code, launch.stderr).toBe(0);
+    const runtimes = readdirSync('/proc').filter((pid) => /^\d+$/.test(pid)).flatMap((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('route-agent.js') ? [readlinkSync(`/proc/${pid}/exe`)] : [];
+      } catch {
+        return []; // exited meanwhile
+      }
+    }); // prettier-ignore
+    expect(runtimes).toContain(join(work, 'proxy', 'runtime', 'node'));
+    let page = { stdout: '' };
+    const served = await eventually(async () => {
+      page = await run('curl', ['-s', '-H', 'Host: shop.example', '-w', ' %{http_code}', `http://${proxy.address}/hostname`]);
+      return page.stdout.endsWith(' 200') ? page.stdout : undefined;
+    }, 30_000).catch(() => `never served; last answer: ${page.stdout}; agent: ${execFileSync('sh', ['-c', `tail -n 5 ${host.config.stateDir}/nodes/*/nginx/logs/route-agent.log; ls ${host.config.stateDir}/nodes/*/`]).toString()}`);
+    expect(served).toMatch(/^[0-9a-f]{12}\n 200$/);
   }); // prettier-ignore
 });

@@ -29,10 +29,10 @@
 # removed once the node has joined. --catalog-token-file names a file (mode 600) with the
 # read token an https catalog asks: it is moved to ROOT/catalog/token, beside the
 # cluster's CA as ROOT/catalog/ca.pem, for the route agent of a proxy. --boot names a
-# one-time code for the join token and the --tls bundle (a CloudBroker job's arguments,
-# which the platform keeps, carry it instead of them): they are fetched once from the
-# catalog, over TLS checked against --ca (the cluster's CA, base64; public), and the
-# code is dead after.
+# one-time code for the join token, the --tls bundle and the catalog's read token (a
+# CloudBroker job's arguments, which the platform keeps, carry it instead of them): they
+# are fetched once from the catalog, over TLS checked against --ca (the cluster's CA,
+# base64; public), and the code is dead after.
 set -eu
 
 me=execute.sh
@@ -94,6 +94,12 @@ if [ -n "$boot" ]; then
     { say "the boot secrets could not be fetched from $catalog: $(printf '%s' "$secrets" | tail -n 1)"; exit 1; }
   token=$(printf '%s\n' "$secrets" | sed -n 1p)
   tls=$(printf '%s\n' "$secrets" | sed -n 2p)
+  # The catalog's read token, when the manager gave one: kept as --catalog-token-file would.
+  read_token=$(printf '%s\n' "$secrets" | sed -n 3p)
+  if [ -n "$read_token" ] && [ -z "$catalog_token_file" ]; then
+    catalog_token_file="$root/catalog-token.$$"
+    (umask 077 && printf '%s\n' "$read_token" >"$catalog_token_file")
+  fi
 fi
 for name in manager token registry instance pool flavour; do
   eval "value=\$$name"

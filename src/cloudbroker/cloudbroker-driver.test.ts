@@ -110,7 +110,8 @@ describe('CloudBroker driver', () => {
     expect(job!.arguments).not.toContain('SWMTKN');
     const code = job!.arguments!.split(' ').pop()!;
     const secrets = new OneTimeSecrets(bootSecretsDir(config));
-    expect(secrets.take(code)).toBe(`SWMTKN-secret\n${tlsBundle(BOOTSTRAP.tls)}\n`);
+    // A line each: join token, TLS bundle, catalog read token (none here).
+    expect(secrets.take(code)).toBe(`SWMTKN-secret\n${tlsBundle(BOOTSTRAP.tls)}\n\n`);
     expect(secrets.take(code)).toBeUndefined();
     expect(await driver.list()).toMatchObject([{ id: 'i-1', state: 'running' }]);
   });

@@ -76,8 +76,10 @@ export class CloudBrokerDriver extends CloudBrokerMachines<JobRecord> {
     const boot = await bootstrap;
     // The job's arguments, which the platform keeps, carry a one-time code for the node's
     // secrets, never the secrets: the node fetches them from the catalog once, at boot.
+    // A line each: the join token, the TLS bundle, and the catalog's read token (a
+    // proxy's route agent reads an https catalog with it).
     const code = new OneTimeSecrets(bootSecretsDir(this.config)).put(
-      `${boot.joinToken}\n${tlsBundle(boot.tls)}\n`,
+      `${boot.joinToken}\n${tlsBundle(boot.tls)}\n${boot.catalogToken ?? ''}\n`,
       this.config.cloudbroker.provisionTimeoutMs,
     );
     // Safe to repeat: a create looks the job up by its unique name first.
