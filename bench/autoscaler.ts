@@ -10,7 +10,6 @@
  *   service); micado's share is the difference. Ready -> running is reported for both,
  *   run by run, to see what makes a run slow.
  */
-import { clientNetwork, ensureClientNetwork } from '../src/containers/client-network.js';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -147,7 +146,6 @@ async function benchCycle(): Promise<string[][]> {
     const image = cluster.layout.baseImage;
     // Every node is new, so both sides pull the (small, local) base image once.
     const { worker: token } = await manager.joinTokens();
-    await ensureClientNetwork(manager, 'cycle');
     const store = SqliteStore.open(join(cluster.config.stateDir, 'micado.db'));
     const micado: {
       total: number;
@@ -163,12 +161,10 @@ async function benchCycle(): Promise<string[][]> {
       const name = `container-cycle${i}`;
       const t0 = performance.now();
       const wall0 = Date.now();
-      // On its client's network, as a launched container is (bare: none).
       const id = await manager.createService({
         name, image, command: ['sleep', '600'],
         labels: { [CONTAINER_LABEL.name]: name, [CONTAINER_LABEL.client]: 'cycle' },
         reservations: { 'micado.mem_mb': 400, 'micado.cpu_milli': 100 },
-        networks: [clientNetwork('cycle')],
       }); // prettier-ignore
       const { placed, pulled, running } = await waitRunning(cluster, id);
       const intent = (await store.intents({ since: wall0 - 1000 })).at(-1)!;
@@ -228,7 +224,6 @@ async function benchCycle(): Promise<string[][]> {
       const id = await manager.createService({
         name, image, command: ['sleep', '600'], labels: { [CONTAINER_LABEL.name]: name, [CONTAINER_LABEL.client]: 'cycle' },
         reservations: { 'micado.mem_mb': 400, 'micado.cpu_milli': 100 },
-        networks: [clientNetwork('cycle')],
       }); // prettier-ignore
       const { placed, pulled, running } = await waitRunning(cluster, id);
       const intent = (await store.intents({ since: wall0 - 1000 })).at(-1)!;

@@ -113,36 +113,53 @@ describe('tenants apart', () => {
     expect(await cluster.manager().hasImage(`${cluster.layout.registry}/alpha/container-app:latest`)).toBe(false); // prettier-ignore
   }, 240_000);
 
-  it("keeps containers of different clients from reaching each other, while a client's own reach each other by name", async () => {
-    // container-alpha (serving /says) and container-beta run from the test above.
-    expect(
-      (await launch('alpha', '--container-name', 'container-alpha-peer', ...sleeper)).code,
-    ).toBe(0);
-    expect(await ask('container-alpha-peer', 'container-alpha')).toBe('alpha');
-    // Beta's container knows neither the name nor, by any of its addresses, the container.
-    // (Its name is unknown there: the lookup fails, or waits on a resolver that is not there.)
-    expect(await ask('container-beta', 'container-alpha')).toMatch(/bad address|timed out/);
-    // Its addresses: on its client's overlay (eth0), and on the node's gateway bridge.
-    const addresses = (await cluster.micado('execute', '-n', 'container-alpha', '--shell', '-c', "ip -4 -o addr | awk '$2 != \"lo\" {print $2, $4}'")).stdout // prettier-ignore
-      .trim().split('\n').map((line) => line.replace(/\/\d+$/, '').split(' ') as [string, string]); // prettier-ignore
-    expect(addresses.map(([device]) => device)).toEqual(['eth0', 'eth1']);
+  it("keeps containers from reaching each other over a node's bridge, and a client's private network its own", async () => {
+    // container-alpha and container-beta (from the test above) sit on their node's bridge:
+    // neither reaches the other, at any of its addresses.
+    const addressesOf = async (name: string) =>
+      (await cluster.micado('execute', '-n', name, '--shell', '-c', "ip -4 -o addr | awk '$2 != \"lo\" {print $2, $4}'")).stdout // prettier-ignore
+        .trim().split('\n').map((line) => line.replace(/\/\d+$/, '').split(' ') as [string, string]); // prettier-ignore
+    const [[, bridged]] = (await addressesOf('container-alpha')) as [[string, string]];
+    expect(await ask('container-beta', bridged)).toMatch(/timed out/);
+    expect(await ask('container-gamma', bridged)).toMatch(/timed out/);
+    // On alpha's private network, its containers reach each other by name; beta's own
+    // private network knows neither the name nor the addresses.
+    const own = ['--private-network', '--memory', '16m'];
+    expect((await cluster.micado('launch', '-i', 'container-app', '-n', 'alpha', '--container-name', 'container-alpha-web', ...own)).code).toBe(0); // prettier-ignore
+    expect((await launch('alpha', '--container-name', 'container-alpha-peer', '--private-network', ...sleeper)).code).toBe(0); // prettier-ignore
+    expect((await launch('beta', '--container-name', 'container-beta-peer', '--private-network', ...sleeper)).code).toBe(0); // prettier-ignore
+    expect(await ask('container-alpha-peer', 'container-alpha-web')).toBe('alpha');
+    expect(await ask('container-beta-peer', 'container-alpha-web')).toMatch(
+      /bad address|timed out/,
+    );
+    const addresses = await addressesOf('container-alpha-web');
+    expect(addresses.map(([device]) => device)).toEqual(['eth0', 'eth1']); // its overlay, the node's gateway bridge
     for (const [device, address] of addresses) {
-      // The node's bridges carry nothing between containers: the overlay is the way.
       if (device === 'eth0') expect(await ask('container-alpha-peer', address)).toBe('alpha');
+      expect(await ask('container-beta-peer', address)).toMatch(/timed out/);
       expect(await ask('container-beta', address)).toMatch(/timed out/);
     }
     // Over the overlay, across nodes: two replicas on a fixed port never share a node.
     expect((await cluster.micado('start', '-f', 'small', '-t', 'w2')).code).toBe(0);
-    const far = await launch('alpha', '--container-name', 'container-alpha-far', '-p', '8099', '--replicas', '2', ...sleeper); // prettier-ignore
+    const far = await launch('alpha', '--container-name', 'container-alpha-far', '--private-network', '-p', '8099', '--replicas', '2', ...sleeper); // prettier-ignore
     expect(far.code, far.stderr).toBe(0);
     for (const replica of ['1', '2']) {
-      const reply = await cluster.micado('execute', '-n', 'container-alpha-far', '-r', replica, '--shell', '-c', "printf 'GET /says HTTP/1.0\\r\\n\\r\\n' | nc -w 2 container-alpha 80 | tail -n 1"); // prettier-ignore
+      const reply = await cluster.micado('execute', '-n', 'container-alpha-far', '-r', replica, '--shell', '-c', "printf 'GET /says HTTP/1.0\\r\\n\\r\\n' | nc -w 2 container-alpha-web 80 | tail -n 1"); // prettier-ignore
       expect(reply.stdout.trim()).toBe('alpha');
     }
-    for (const name of ['container-alpha-far', 'container-alpha-peer'])
+    for (const name of [
+      'container-alpha-far',
+      'container-alpha-peer',
+      'container-alpha-web',
+      'container-beta-peer',
+    ])
       expect((await cluster.micado('quit', '-n', name, '--rm')).code).toBe(0);
     expect((await cluster.micado('stop', '-t', 'w2')).code).toBe(0);
-  }, 120_000);
+    // The client's network goes with its last container on it.
+    expect((await cluster.manager().listServices()).map((s) => s.name)).toContain(
+      'container-alpha',
+    );
+  }, 180_000);
 
   it("refuses a path of another client's domain, and lets the owner add paths", async () => {
     const first = await launch('alpha', '--container-name', 'container-alpha-shop', '-d', 'shop.example', '--container-port', '80', ...httpd); // prettier-ignore

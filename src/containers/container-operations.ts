@@ -108,7 +108,7 @@ export async function launchContainer(
     claimed = claim.claimed;
   }
   try {
-    await ensureClientNetwork(manager, asked.client);
+    if (asked.privateNetwork) await ensureClientNetwork(manager, asked.client);
     await manager.createService(containerServiceSpec(request));
   } catch (err) {
     if (claimed) await domains!.setDomainOwner(asked.domain!.toLowerCase(), undefined).catch(() => undefined); // prettier-ignore

@@ -38,6 +38,8 @@ export interface LaunchRequest {
   memoryMb: number;
   /** May use more CPU than it reserves, when the node has it (`--cpu-burst`). */
   cpuBurst?: boolean;
+  /** Joins its client's overlay network, where its containers resolve by name (`--private-network`). */
+  privateNetwork?: boolean;
   replicas: number;
   /** What else the kernel holds it to (config `containers.*`; their defaults when absent). */
   limits?: Pick<MicadoConfig['containers'], 'pidsLimit' | 'logMaxSizeMb' | 'logMaxFiles'>;
@@ -139,8 +141,9 @@ export function containerServiceSpec(request: LaunchRequest): ServiceSpec {
     pids: limits.pidsLimit,
   };
   spec.capabilityDrop = DROPPED_CAPABILITIES;
-  // Its client's network and no other: its own services by name, no one else's.
-  spec.networks = [clientNetwork(request.client)];
+  // Asked for: its client's network and no other (its own containers by name). Without
+  // it, on its node's bridge, where no container reaches another (execute.sh).
+  if (request.privateNetwork) spec.networks = [clientNetwork(request.client)];
   spec.logging = {
     driver: 'json-file',
     options: { 'max-size': `${limits.logMaxSizeMb}m`, 'max-file': String(limits.logMaxFiles) },

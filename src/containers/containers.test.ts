@@ -213,8 +213,6 @@ describe('launch options', () => {
       limits: { memoryBytes: 300 * 1_048_576, nanoCpus: 500_000_000, pids: 512 },
       capabilityDrop: ['CAP_NET_RAW'],
       logging: { driver: 'json-file', options: { 'max-size': '10m', 'max-file': '3' } },
-      // Its client's network, and no other.
-      networks: ['micado-client-client'],
     });
   });
 
@@ -232,6 +230,10 @@ describe('launch options', () => {
     });
     expect(spec.limits).toEqual({ memoryBytes: 64 * 1_048_576, pids: 100 });
     expect(spec.logging?.options).toEqual({ 'max-size': '1m', 'max-file': '2' });
+    // On its node's bridge unless it asks for its client's network.
+    expect(spec.networks).toBeUndefined();
+    const joined = containerServiceSpec({ name: 'container-b', client: 'b', image: { given: 'container-b', name: `${REGISTRY}/container-b:latest` }, environment: [], cpuMilli: 250, memoryMb: 64, replicas: 1, privateNetwork: true }); // prettier-ignore
+    expect(joined.networks).toEqual(['micado-client-b']);
   });
 });
 

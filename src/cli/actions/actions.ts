@@ -50,6 +50,7 @@ export interface LaunchOptions extends Json {
   cpu?: string;
   memory?: string;
   cpuBurst?: boolean;
+  privateNetwork?: boolean;
   replicas?: string;
   detach?: boolean;
 }

@@ -79,6 +79,7 @@ export async function launchAction(ctx: CommandContext, options: LaunchOptions):
         cpuMilli,
         memoryMb,
         cpuBurst: options.cpuBurst === true,
+        privateNetwork: options.privateNetwork === true,
         replicas,
         expiresAt,
         limits: config.containers,

@@ -55,6 +55,10 @@ export function registerLaunch(program: Command, run: Run<LaunchOptions>): void 
       '--cpu-burst',
       'let a replica use more CPU than it reserves when its node has it (default: held to --cpu)',
     )
+    .option(
+      '--private-network',
+      "join the client's own network, where its containers reach each other by name",
+    )
     .option('--replicas <n>', 'number of replicas', undefined)
     .option('--ttl <duration>', "remove it after this long, e.g. 24h (default: its client's)")
     .option('--wait', 'wait until every replica runs, showing progress (default)')
