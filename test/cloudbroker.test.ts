@@ -223,6 +223,18 @@ describe('CloudBroker through the emulator', () => {
     expect((await micado('stop', '-t', 'vmproxy')).code).toBe(0);
   }, 90_000);
 
+  it("fails a start at once on the platform's refusal (422), quoting it, leaving nothing", async () => {
+    emulator.faults.refusedCreates = 1;
+    const started = Date.now();
+    const refused = await micado('start', '-c', 'CloudSigmaVM', '-f', 'small', '-t', 'vmrefused', '-n', 'application'); // prettier-ignore
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+    expect(refused.stderr).toContain('the instance type is not available in this region');
+    expect(JSON.parse((await micado('list', '-i', '--json')).stdout).instances).toEqual([]);
+    expect(await workers()).toEqual([]);
+  });
+
   it('survives 5xx bursts, timeouts and latency on reads', async () => {
     emulator.faults = { ...NO_FAULTS, match: /^GET/, serverErrors: 2, timeouts: 1, latencyMs: 20 };
     const begun = Date.now();

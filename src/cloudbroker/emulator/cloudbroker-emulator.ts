@@ -56,6 +56,8 @@ export interface EmulatorFaults {
   errorBodies: number;
   /** The next N job creates make the job but answer 502, as if the answer were lost. */
   lostCreates: number;
+  /** The next N instance creates are refused with 422, as a cloud out of a flavour refuses. */
+  refusedCreates: number;
   /** Instances never get an address. */
   neverAddress: boolean;
   /** Submitted jobs fail instead of starting. */
@@ -120,6 +122,7 @@ export const NO_FAULTS: EmulatorFaults = {
   malformed: 0,
   errorBodies: 0,
   lostCreates: 0,
+  refusedCreates: 0,
   neverAddress: false,
   failJobs: false,
 };
@@ -220,7 +223,8 @@ export class CloudBrokerEmulator {
   }
 
   private take(
-    fault: 'timeouts' | 'serverErrors' | 'malformed' | 'errorBodies' | 'lostCreates',
+    fault:
+      'timeouts' | 'serverErrors' | 'malformed' | 'errorBodies' | 'lostCreates' | 'refusedCreates',
   ): boolean {
     if (this.faults[fault] <= 0) return false;
     this.faults[fault]--;
@@ -349,6 +353,8 @@ export class CloudBrokerEmulator {
   private createInstance(body: string, loseAnswer: boolean): [number, string] {
     const fields = (parser.parse(body) as { instance?: Record<string, string> }).instance;
     if (!fields) throw new Refusal(422, errors(['an <instance> element is required'], undefined));
+    if (this.take('refusedCreates'))
+      throw new Refusal(422, errors(['the instance type is not available in this region'], undefined)); // prettier-ignore
     // Both spellings occur in what clients send (deployment-id, deployment_id).
     const get = (name: string) => String(fields[name] ?? fields[name.replace(/-/g, '_')] ?? '');
     const missing = ['deployment-id', 'instance-type-id'].filter((f) => !get(f));
