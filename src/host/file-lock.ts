@@ -1,8 +1,10 @@
 /**
- * Locks between micado's processes on one host: a file made with O_EXCL holding the
- * holder's pid. A lock whose holder is gone is taken over, so a crash never leaves one.
+ * Locks between micado's processes on one host: a file holding the holder's pid,
+ * made whole and linked into place (a link fails when the file exists). A lock whose
+ * holder is gone is taken over, so a crash never leaves one.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -10,19 +12,34 @@ import { setTimeout as sleep } from 'node:timers/promises';
 export function tryLock(file: string): (() => void) | number {
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   for (let attempt = 0; attempt < 2; attempt++) {
+    // Written whole under a name of its own, then linked into place: no process ever
+    // reads the lock empty (and takes an empty one for a dead holder's).
+    const scratch = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    writeFileSync(scratch, String(process.pid), { mode: 0o600 });
     try {
-      const fd = openSync(file, 'wx', 0o600);
-      writeFileSync(fd, String(process.pid));
-      closeSync(fd);
+      linkSync(scratch, file);
       return () => rmSync(file, { force: true });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const holder = Number(readFileSync(file, 'utf8'));
-      if (holder > 0 && holder !== process.pid && pidAlive(holder)) return holder;
-      rmSync(file, { force: true });
+    } finally {
+      rmSync(scratch, { force: true });
     }
+    const held = readHolder(file);
+    if (held === undefined) continue; // let go meanwhile
+    if (held > 0 && held !== process.pid && pidAlive(held)) return held;
+    // A dead holder's: removed only if it is still that one's.
+    if (readHolder(file) === held) rmSync(file, { force: true });
   }
   return 0;
+}
+
+function readHolder(file: string): number | undefined {
+  try {
+    return Number(readFileSync(file, 'utf8'));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
 }
 
 /** Run `critical` holding the lock, waiting up to `waitMs` for it. */
