@@ -87,6 +87,12 @@ export interface MachineSize {
   memoryMb: number;
 }
 
+/** What a VM would know of itself, as a boot script's arguments: address, size, where its files go. */
+const machineArguments = (host: LocalHostRecord, size: MachineSize) => [
+  '--address', host.address, '--cpus', String(size.cpus), '--memory-mb', String(size.memoryMb),
+  '--root', host.dir, '--cgroup-parent', `/${host.cgroup}/containers`,
+]; // prettier-ignore
+
 /**
  * Make the namespace and boot a node in it the way every node boots: the node
  * package's execute.sh (`script`), inside the host's cgroup, namespace and hostname,
@@ -108,9 +114,7 @@ export async function bootNodeHost(
   if (!(await namespaceExists(host.namespace))) await createNamespace(host);
   mkdirSync(host.dir, { recursive: true, mode: 0o700 });
   const procs = createCgroup(`${host.cgroup}/daemon`);
-  const argv = [script, ...(await parameters),
-    '--address', host.address, '--cpus', String(size.cpus), '--memory-mb', String(size.memoryMb),
-    '--root', host.dir, '--cgroup-parent', `/${host.cgroup}/containers`,
+  const argv = [script, ...(await parameters), ...machineArguments(host, size),
     '--ready-timeout', String(Math.max(1, Math.ceil(timeoutMs / 1000))),
   ]; // prettier-ignore
   const [file, ...args] = namespacedArgv(procs, host.namespace, host.namespace, argv);
@@ -147,10 +151,7 @@ export async function launchOnHost(
   if (!(await namespaceExists(host.namespace))) await createNamespace(host);
   mkdirSync(host.dir, { recursive: true, mode: 0o700 });
   const procs = createCgroup(`${host.cgroup}/daemon`);
-  const argv = [script, ...args,
-    '--address', host.address, '--cpus', String(size.cpus), '--memory-mb', String(size.memoryMb),
-    '--root', host.dir, '--cgroup-parent', `/${host.cgroup}/containers`,
-  ]; // prettier-ignore
+  const argv = [script, ...args, ...machineArguments(host, size)];
   const [file, ...rest] = namespacedArgv(procs, host.namespace, host.namespace, argv);
   const log = openSync(join(host.dir, 'boot.log'), 'a', 0o600);
   try {
