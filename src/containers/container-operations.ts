@@ -56,38 +56,24 @@ export async function launchContainer(
   const found = digests.findIndex((d) => d !== undefined);
   const repository = candidates[Math.max(found, 0)]!;
   const digest = digests[found];
-  const name = chooseContainerName(
-    asked.client,
-    asked.image.given,
-    new Set(services.map((s) => s.name)),
-    asked.name,
-    new Set(services.map((s) => s.labels[CONTAINER_LABEL.client]).filter((c) => c !== undefined)),
-  );
+  const near = neighbourhood(services, asked.client, asked.domain, routePath(asked.path));
+  const name = chooseContainerName(asked.client, asked.image.given, near.names, asked.name, near.clients); // prettier-ignore
   if (!digest) {
     throw conflictError(
       `image '${asked.image.given}' is not in the private registry: build it with micado build, or push it to ${registry.address}`,
     );
   }
-  if (asked.domain) {
-    // A domain is its first client's, every path of it: another client's container on
-    // it (launched before ownership was recorded) refuses the launch as the record would.
-    const domain = asked.domain.toLowerCase();
-    const other = services.find((s) => s.labels[CONTAINER_LABEL.domain]?.toLowerCase() === domain && s.labels[CONTAINER_LABEL.client] !== asked.client); // prettier-ignore
-    if (other) throw conflictError(domainTaken(asked.domain, other.labels[CONTAINER_LABEL.client] ?? other.name, asked.client)); // prettier-ignore
-    // A domain and path name one application: the proxy could not tell two apart.
+  // A domain is its first client's, every path of it: another client's container on it
+  // (launched before ownership was recorded) refuses the launch as the record would.
+  if (near.domainHolder) throw conflictError(domainTaken(asked.domain!, near.domainHolder, asked.client)); // prettier-ignore
+  // A domain and path name one application: the proxy could not tell two apart.
+  if (near.pathHolder) {
     const path = routePath(asked.path);
-    const holder = services.find(
-      (s) =>
-        s.labels[CONTAINER_LABEL.domain]?.toLowerCase() === domain &&
-        s.labels[CONTAINER_LABEL.path] === path,
+    throw conflictError(
+      path
+        ? `${asked.domain}${path} is already served by ${near.pathHolder}: choose another path, or quit ${near.pathHolder}`
+        : `domain ${asked.domain} is already served by ${near.pathHolder}: choose another domain, share it with --path /PREFIX, or quit ${near.pathHolder}`,
     );
-    if (holder) {
-      throw conflictError(
-        path
-          ? `${asked.domain}${path} is already served by ${holder.name}: choose another path, or quit ${holder.name}`
-          : `domain ${asked.domain} is already served by ${holder.name}: choose another domain, share it with --path /PREFIX, or quit ${holder.name}`,
-      );
-    }
   }
   // A node port (-p) another container publishes too is no refusal: two tasks of it never
   // share a node, and a task pending on its port is the autoscaler's reason for a node.
@@ -115,6 +101,39 @@ export async function launchContainer(
     throw err;
   }
   return name;
+}
+
+/**
+ * What a launch must know of the containers there are, in one pass over them: the names
+ * it could collide with (only `container-CLIENT…` ones: every name it may take starts
+ * so), the clients whose names start with this one's (`acme-corp` for `acme`), and who
+ * else serves the domain or its path. A launch among 10,000 containers builds no set
+ * of them all.
+ */
+function neighbourhood(
+  services: SwarmService[],
+  client: string,
+  domain: string | undefined,
+  path: string | undefined,
+) {
+  // prettier-ignore
+  const own = `container-${client}`;
+  const longer = `${client}-`;
+  const wanted = domain?.toLowerCase();
+  const names = new Set<string>();
+  const clients = new Set<string>();
+  let domainHolder: string | undefined;
+  let pathHolder: string | undefined;
+  for (const service of services) {
+    const labels = service.labels;
+    const owner = labels[CONTAINER_LABEL.client];
+    if (service.name.startsWith(own)) names.add(service.name);
+    if (owner?.startsWith(longer)) clients.add(owner);
+    if (wanted === undefined || labels[CONTAINER_LABEL.domain]?.toLowerCase() !== wanted) continue;
+    if (owner !== client) domainHolder ??= owner ?? service.name;
+    if (labels[CONTAINER_LABEL.path] === path) pathHolder ??= service.name;
+  }
+  return { names, clients, domainHolder, pathHolder };
 }
 
 const domainTaken = (domain: string, owner: string, client: string) =>

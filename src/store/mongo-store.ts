@@ -79,7 +79,7 @@ function redact(message: string, url: string): string {
 
 export class MongoStore implements Store {
   readonly description: string;
-  private readonly client: MongoClient;
+  private readonly mongo: MongoClient;
   private readonly url: string;
   private readonly retention: Retention;
   private readonly instancesColl: Collection<InstanceDoc>;
@@ -93,7 +93,7 @@ export class MongoStore implements Store {
   private readonly usageColl: Collection<UsageDoc>;
 
   private constructor(client: MongoClient, db: Db, url: string, retention: Retention) {
-    this.client = client;
+    this.mongo = client;
     this.url = url;
     this.description = mongoWhere(url);
     this.retention = retention;
@@ -164,7 +164,7 @@ export class MongoStore implements Store {
   /** A TTL index on its time; an existing one with another expiry is changed in place. */
   private async ttlIndex(collection: Expiring, expiryMs: number): Promise<void> {
     const seconds = Math.max(1, Math.round(expiryMs / 1000));
-    const coll = this.client.db(this.samplesColl.dbName).collection(collection);
+    const coll = this.mongo.db(this.samplesColl.dbName).collection(collection);
     const field = collection === 'usage' ? 'start' : 'at';
     try {
       await coll.createIndex({ [field]: 1 }, { name: 'expiry', expireAfterSeconds: seconds });
@@ -172,7 +172,7 @@ export class MongoStore implements Store {
       const code = (err as { code?: number }).code;
       // IndexOptionsConflict / IndexKeySpecsConflict: the retention was changed.
       if (code !== 85 && code !== 86) throw err;
-      await this.client.db(coll.dbName).command({
+      await this.mongo.db(coll.dbName).command({
         collMod: collection,
         index: { name: 'expiry', expireAfterSeconds: seconds },
       });
@@ -281,6 +281,10 @@ export class MongoStore implements Store {
 
   async clients(): Promise<ClientRecord[]> {
     return this.guard(() => this.clientsColl.find({}, NO_ID).sort({ _id: 1 }).toArray());
+  }
+
+  async client(name: string): Promise<ClientRecord | undefined> {
+    return this.guard(async () => (await this.clientsColl.findOne({ _id: name }, NO_ID)) ?? undefined); // prettier-ignore
   }
 
   async claimDomain(domain: string, client: string): Promise<{ owner: string; claimed: boolean }> {
@@ -405,7 +409,7 @@ export class MongoStore implements Store {
   }
 
   async close(): Promise<void> {
-    await this.client.close();
+    await this.mongo.close();
   }
 
   private async intentList(filter: Document): Promise<ProvisioningIntent[]> {

@@ -236,6 +236,13 @@ export class SqliteStore implements Store {
     return this.docs<ClientRecord>('SELECT doc FROM clients ORDER BY name');
   }
 
+  async client(name: string): Promise<ClientRecord | undefined> {
+    return this.read(() => {
+      const row = this.db.prepare('SELECT doc FROM clients WHERE name = ?').get(name) as { doc: string } | undefined; // prettier-ignore
+      return row ? (JSON.parse(row.doc) as ClientRecord) : undefined;
+    });
+  }
+
   async claimDomain(domain: string, client: string): Promise<{ owner: string; claimed: boolean }> {
     // One immediate transaction: no other writer between the insert and the read.
     return this.write(() => {

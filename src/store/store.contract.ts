@@ -176,6 +176,8 @@ export function storeContract(name: string, backend: StoreBackend): void {
         updatedAt: 2000,
       });
       expect(clients[1]!.limits).toEqual({});
+      expect(await store.client('acme')).toEqual(clients[0]);
+      expect(await store.client('nobody')).toBeUndefined();
       expect(await store.removeClient('beta')).toBe(true);
       expect(await store.removeClient('beta')).toBe(false);
       expect((await store.clients()).map((c) => c.name)).toEqual(['acme']);

@@ -199,6 +199,8 @@ export interface Store {
   removeClient(name: string): Promise<boolean>;
   /** Clients by name. */
   clients(): Promise<ClientRecord[]>;
+  /** One client's record (a launch reads its own, not every client's). */
+  client(name: string): Promise<ClientRecord | undefined>;
 
   /**
    * The client that owns `domain`, which `client` takes if no one does, at once (two

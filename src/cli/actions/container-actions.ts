@@ -19,7 +19,7 @@ import type { CommandContext } from '../context.js';
 import type { ExtendOptions, LaunchOptions, QuitOptions, RemoveOptions } from './actions.js';
 import { findContainer, managerFor } from './manager-connection.js';
 import { logEvent } from './event-log.js';
-import { clientLimits } from './client-limits-of.js';
+import { clientLimits, limitsIn } from './client-limits-of.js';
 import { clientUsage, quotaProblem } from '../../clients/client-quota.js';
 import { expiryOf, timeLeft } from '../../clients/time-limits.js';
 import { parseDuration } from '../../clients/client-limits.js';
@@ -46,47 +46,50 @@ export async function launchAction(ctx: CommandContext, options: LaunchOptions):
   const { layout, manager } = managerFor(config);
   const image = resolveImage(options.image, layout.registry);
   const started = performance.now();
-  const limits = await clientLimits(config, client);
-  const expiresAt = expiryOf(options.ttl, limits, Date.now());
   const replicas = options.replicas === undefined ? 1 : Number(options.replicas);
-  const quota = (containers: SwarmService[]) =>
-    quotaProblem(client, limits, clientUsage(containers, client), {
-      containers: 1,
-      replicas,
-      each: { cpuMilli, memoryMb },
-      pool: options.location,
-    });
   // The store records who owns each domain; a launch on one claims it. Launches take
   // turns (a lock every micado process shares) from the names and quotas they read to
   // the service they make: ten at once against a limit of three make three.
   const name = await withLock(join(config.stateDir, 'launch.lock'), 60_000, async () => {
     const store = await openStore(config);
-    return launchContainer(
-      manager,
-      imageRegistry(layout),
-      {
-        ...(options.containerName !== undefined ? { name: options.containerName } : {}),
-        client,
-        image: { given: options.image, name: image.name },
-        location: options.location,
-        script: options.script,
-        arguments: options.arguments,
-        domain: options.domain,
-        path: options.path,
-        port: parsePort(options.port),
-        containerPort: parsePort(options.containerPort, 'container port'),
-        environment: options.environment,
-        cpuMilli,
-        memoryMb,
-        cpuBurst: options.cpuBurst === true,
-        privateNetwork: options.privateNetwork === true,
-        replicas,
-        expiresAt,
-        limits: config.containers,
-      },
-      quota,
-      store,
-    ).finally(() => store.close());
+    try {
+      const limits = await limitsIn(store, config, client);
+      const quota = (containers: SwarmService[]) =>
+        quotaProblem(client, limits, clientUsage(containers, client), {
+          containers: 1,
+          replicas,
+          each: { cpuMilli, memoryMb },
+          pool: options.location,
+        });
+      return await launchContainer(
+        manager,
+        imageRegistry(layout),
+        {
+          ...(options.containerName !== undefined ? { name: options.containerName } : {}),
+          client,
+          image: { given: options.image, name: image.name },
+          location: options.location,
+          script: options.script,
+          arguments: options.arguments,
+          domain: options.domain,
+          path: options.path,
+          port: parsePort(options.port),
+          containerPort: parsePort(options.containerPort, 'container port'),
+          environment: options.environment,
+          cpuMilli,
+          memoryMb,
+          cpuBurst: options.cpuBurst === true,
+          privateNetwork: options.privateNetwork === true,
+          replicas,
+          expiresAt: expiryOf(options.ttl, limits, Date.now()),
+          limits: config.containers,
+        },
+        quota,
+        store,
+      );
+    } finally {
+      await store.close();
+    }
   });
   if (options.detach) {
     await logEvent(ctx, { action: 'launch', subject: name, message: `launched ${image.name}` });
