@@ -50,6 +50,8 @@ export class Autoscaler {
   private lastScaleUp = -Infinity;
   private readonly reported = new Set<string>();
   private readonly pendingSince = new Map<string, number>();
+  /** Since when each joined worker has not been Ready (a reboot, a lost engine). */
+  private readonly unreadySince = new Map<string, number>();
   private readonly givingBack = new Set<string>();
   private lastNudge = -Infinity;
   private lastSweep = -Infinity;
@@ -149,6 +151,10 @@ export class Autoscaler {
     }
     for (const task of view.pending)
       if (!this.pendingSince.has(task.id)) this.pendingSince.set(task.id, now);
+    const unready = new Set(view.nodes.filter((n) => n.role === 'worker' && !n.ready).map((n) => n.id)); // prettier-ignore
+    for (const id of [...this.unreadySince.keys()])
+      if (!unready.has(id)) this.unreadySince.delete(id);
+    for (const id of unready) if (!this.unreadySince.has(id)) this.unreadySince.set(id, now);
 
     if (!this.settings.dryRun) {
       for (const instance of await provisioner.relabel())
@@ -184,6 +190,9 @@ export class Autoscaler {
       poolStates: this.poolStates,
       scaleUpCooldownMs: this.settings.scaleUpCooldownMs,
       now,
+      returning: new Set(
+        [...this.unreadySince].filter(([, since]) => now - since < this.settings.unreadyGraceMs).map(([id]) => id), // prettier-ignore
+      ),
     });
     this.metrics.unplaceable = plan.unplaceable.length;
     for (const { task, why } of plan.unplaceable) {

@@ -70,6 +70,7 @@ function up(
   pools: Record<string, NodePool> = { default: pool() },
   poolStates = new Map<string, PoolState>(),
   limits = LIMITS,
+  returning: ReadonlySet<string> = new Set(),
 ) {
   return planScaleUp({
     view: v,
@@ -79,6 +80,7 @@ function up(
     poolStates,
     scaleUpCooldownMs: 0,
     now: NOW,
+    returning,
   });
 }
 
@@ -213,6 +215,24 @@ describe('scale-up', () => {
     expect(up(view({ nodes, pending: [pending('a', 100)] })).requests).toEqual([
       { pool: 'default', count: 1, for: ['container-a'] },
     ]);
+  });
+
+  it('waits for a node coming back from a reboot, with its room, and only for that', () => {
+    // Two nodes down: r1 within the unready grace (returning), r2 past it.
+    const nodes = [node('r1', { ready: false }), node('r2', { ready: false })];
+    const tasks = [pending('a', 300), pending('b', 300)];
+    const plan = up(
+      view({ nodes, pending: tasks }),
+      undefined,
+      undefined,
+      undefined,
+      new Set(['r1']),
+    );
+    // a waits for r1; b does not fit beside it and gets a new node; r2 counts for nothing.
+    expect(plan.requests).toEqual([{ pool: 'default', count: 1, for: ['container-b'] }]);
+    // A drained or departing node that goes down is not waited for.
+    const leaving = [node('r1', { ready: false, scalingDown: true })];
+    expect(up(view({ nodes: leaving, pending: [pending('a', 100)] }), undefined, undefined, undefined, new Set(['r1'])).requests).toHaveLength(1); // prettier-ignore
   });
 });
 

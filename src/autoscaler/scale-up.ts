@@ -33,6 +33,11 @@ export interface ScaleUpInput {
   poolStates: Map<string, PoolState>;
   scaleUpCooldownMs: number;
   now: number;
+  /**
+   * Joined workers down for less than the unready grace (rebooting): counted as on their
+   * way back, with their capacity, so their tasks wait for them, not for a new node.
+   */
+  returning?: ReadonlySet<string>;
 }
 
 export interface NodeRequest {
@@ -91,14 +96,22 @@ function templatesOf(
   );
 }
 
-/** Ready, schedulable workers, and the nodes asked for that have not joined. */
-function binsOf(view: ClusterView, templates: Templates): { existing: Bin[]; incoming: Bin[] } {
-  const existing = view.nodes
-    .filter((n) => n.role === 'worker' && n.ready && n.active && !n.scalingDown)
-    .map(roomOn);
+/**
+ * Ready, schedulable workers; and on their way, the nodes asked for that have not
+ * joined and the joined ones coming back from a reboot.
+ */
+function binsOf(
+  view: ClusterView,
+  templates: Templates,
+  returning: ReadonlySet<string>,
+): { existing: Bin[]; incoming: Bin[] } {
+  const schedulable = (n: NodeView) => n.role === 'worker' && n.active && !n.scalingDown;
+  const existing = view.nodes.filter((n) => schedulable(n) && n.ready).map(roomOn);
   const incoming = view.incoming
     .filter((i) => templates.has(i.pool))
     .map((i) => emptyRoom(templates.get(i.pool)!.capacity, templates.get(i.pool)!.traits));
+  for (const node of view.nodes)
+    if (schedulable(node) && !node.ready && returning.has(node.id)) incoming.push(roomOn(node));
   return { existing, incoming };
 }
 
@@ -179,7 +192,7 @@ export function planScaleUp(input: ScaleUpInput): ScaleUpPlan {
   const { view, pools, flavours } = input;
   const poolNames = Object.keys(pools);
   const templates = templatesOf(pools, flavours);
-  const { existing, incoming } = binsOf(view, templates);
+  const { existing, incoming } = binsOf(view, templates, input.returning ?? new Set());
   const budget = new Budget(input, templates);
 
   // Each pool's min first: those nodes take tasks like any other.

@@ -137,6 +137,11 @@ export interface MicadoConfig {
     scanIntervalMs: number;
     /** A node not Ready this long after its request is stopped and its pool backed off. */
     provisionTimeoutMs: number;
+    /**
+     * A joined worker that goes down (a reboot, an engine restarted) is counted as coming
+     * back this long: its tasks wait for it rather than for a new node.
+     */
+    unreadyGraceMs: number;
     /** Pool backoff after a failed start: doubles from initial up to max. */
     backoffInitialMs: number;
     backoffMaxMs: number;
@@ -268,6 +273,7 @@ export const DEFAULT_CONFIG: MicadoConfig = {
     dryRun: false,
     scanIntervalMs: 10_000,
     provisionTimeoutMs: 900_000,
+    unreadyGraceMs: 300_000,
     backoffInitialMs: 30_000,
     backoffMaxMs: 1_800_000,
     scaleDownUtilization: 0.5,
