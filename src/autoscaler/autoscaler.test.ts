@@ -106,6 +106,33 @@ describe('reconcile cycles', () => {
     );
   });
 
+  it('waits for a node that goes down (a reboot) for the unready grace, then starts a new one', async () => {
+    const { swarm, cloud, cycle, actions, config } = harness();
+    const web = service('container-web');
+    swarm.services = [web];
+    swarm.tasks = [pendingTask(web)];
+    await cycle();
+    const starts = () => cloud.calls.filter((c) => c.startsWith('start'));
+    expect(starts()).toHaveLength(1);
+    // The node goes down; Swarm makes its task pending again.
+    const node = swarm.nodes[0]!;
+    node.state = 'down';
+    swarm.tasks = [pendingTask(web, 2)];
+    await cycle(1_000);
+    await cycle(config.autoscaler.unreadyGraceMs / 2);
+    expect(starts()).toHaveLength(1);
+    // It comes back as the same node: said, and still one start.
+    node.state = 'ready';
+    await cycle(1_000);
+    expect((await actions()).filter((a) => a.startsWith('node-'))).toEqual(['node-joined', 'node-down', 'node-back']); // prettier-ignore
+    // Down again, and past the grace: the task gets a new node.
+    node.state = 'down';
+    await cycle(1_000);
+    expect(starts()).toHaveLength(1);
+    await cycle(config.autoscaler.unreadyGraceMs);
+    expect(starts()).toHaveLength(2);
+  });
+
   it('keeps a warm node paused for the next task, wakes it with one update, and refills', async () => {
     const { swarm, cloud, cycle, actions, config } = harness();
     config.pools.default!.warm = 1;

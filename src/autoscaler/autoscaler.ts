@@ -151,10 +151,7 @@ export class Autoscaler {
     }
     for (const task of view.pending)
       if (!this.pendingSince.has(task.id)) this.pendingSince.set(task.id, now);
-    const unready = new Set(view.nodes.filter((n) => n.role === 'worker' && !n.ready).map((n) => n.id)); // prettier-ignore
-    for (const id of [...this.unreadySince.keys()])
-      if (!unready.has(id)) this.unreadySince.delete(id);
-    for (const id of unready) if (!this.unreadySince.has(id)) this.unreadySince.set(id, now);
+    await this.followUnready(view, now);
 
     if (!this.settings.dryRun) {
       for (const instance of await provisioner.relabel())
@@ -178,6 +175,42 @@ export class Autoscaler {
       for (const line of await provisioner.sweepOrphans(nodes))
         await this.scalingLog.record(SCALING_ACTION.orphan, 'cluster', line);
     }
+  }
+
+  /**
+   * Joined workers that went down, and since when: for the unready grace, scale-up
+   * counts each as coming back (a reboot), so its tasks wait for it. Said in the log
+   * when one goes and when it is back. A worker already down when the manager started
+   * is counted from then.
+   */
+  private async followUnready(view: ClusterView, now: number): Promise<void> {
+    const graceMs = this.settings.unreadyGraceMs;
+    // Labelled: a node that joined and was Ready once, not one still joining.
+    const workers = view.nodes.filter(
+      (n) => n.role === 'worker' && !n.scalingDown && n.nodeLabels[NODE_LABEL.instance],
+    );
+    for (const node of workers) {
+      const subject = node.instance ?? node.hostname ?? node.id;
+      const since = this.unreadySince.get(node.id);
+      if (!node.ready && since === undefined) {
+        this.unreadySince.set(node.id, now);
+        await this.scalingLog.record(
+          SCALING_ACTION.nodeDown,
+          subject,
+          `node ${node.hostname ?? node.id} is down: its tasks wait for it ${Math.round(graceMs / 1000)} s (autoscaler.unreadyGraceMs) before a new node is started for them`,
+        );
+      } else if (node.ready && since !== undefined) {
+        this.unreadySince.delete(node.id);
+        await this.scalingLog.record(
+          SCALING_ACTION.nodeBack,
+          subject,
+          `node ${node.hostname ?? node.id} is back after ${((now - since) / 1000).toFixed(1)} s`,
+        );
+      }
+    }
+    const present = new Set(workers.map((n) => n.id));
+    for (const id of [...this.unreadySince.keys()])
+      if (!present.has(id)) this.unreadySince.delete(id);
   }
 
   private async scaleUp(view: ClusterView, services: SwarmService[], now: number): Promise<void> {

@@ -27,6 +27,10 @@ export const SCALING_ACTION = {
   warm: 'warm',
   /** A warm node made active for tasks that fit it. */
   warmWoken: 'warm-woken',
+  /** A joined worker gone down (a reboot?): its tasks wait for it, for the unready grace. */
+  nodeDown: 'node-down',
+  /** A worker back from down, as the same node. */
+  nodeBack: 'node-back',
 } as const;
 
 export interface ScalingProgress {

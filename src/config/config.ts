@@ -221,6 +221,11 @@ export interface MicadoConfig {
     engine: string;
     /** With an engine given: the address nodes reach the swarm and the registry at. */
     advertise: string;
+    /**
+     * A file up writes the manager daemon's pid to, whenever it starts it or finds it
+     * running: the PIDFile of the manager package's micado-manager.service. Empty: none.
+     */
+    pidFile: string;
   };
   local: {
     /** How long a local node may take from start to Ready in the swarm. */
@@ -302,6 +307,7 @@ export const DEFAULT_CONFIG: MicadoConfig = {
     readTokenFile: '',
     engine: '',
     advertise: '',
+    pidFile: '',
   },
   local: { readyTimeoutMs: 30_000, stopGraceMs: 10_000 },
 };
@@ -323,5 +329,6 @@ export const ENV_SETTINGS = {
   MICADO_CONSUL_URL: 'discovery.consulUrl',
   MICADO_MANAGER_ENGINE: 'manager.engine',
   MICADO_ADVERTISE: 'manager.advertise',
+  MICADO_MANAGER_PID_FILE: 'manager.pidFile',
   MICADO_DRY_RUN: 'autoscaler.dryRun',
 } as const;
