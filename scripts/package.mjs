@@ -1,7 +1,8 @@
 // Writes the packages for cloud images as tarballs, dist/packages/micado-ROLE-VERSION.tar.gz,
 // each holding ROLE/: the package's own files (deploy.sh bakes the image, execute.sh
-// boots it), the shared installer deploy.sh uses, and what each boots with: the proxy
-// carries the node's execute.sh (it joins as a node does), the manager carries micado
+// boots it), the shared scripts (the installer deploy.sh uses, the service units'
+// helpers), and what each boots with: the proxy carries the node's execute.sh and what
+// its engine's service runs (it joins as a node does), the manager carries micado
 // itself (the build, with the production dependencies the build leaves outside it,
 // and the Node.js ABI its native store was built for). The manager and the proxy carry
 // the Node.js runtime they were built and tested with (runtime/node: this one), so a
@@ -94,6 +95,8 @@ const EXTRAS = {
   node: () => undefined,
   proxy: (dir) => {
     cpSync('packages/node/execute.sh', join(dir, 'node-execute.sh'));
+    // What the node's engine service runs before each start (beside the boot script).
+    cpSync('packages/node/isolate-bridges.sh', join(dir, 'isolate-bridges.sh'));
     cpSync('dist/route-agent/route-agent.js', join(dir, 'route-agent.js'));
     stageRuntime(dir);
   },

@@ -4,8 +4,10 @@
  * autoscaler starts a CloudBroker node (the emulator's job runs the node package's
  * execute.sh with the job's arguments, as a VM would) for a container no node has room
  * for; the proxy package boots a proxy node that joins with no capacity and answers on
- * port 80. Outside programs check it: Docker's own CLI against the VM's engine, and
- * curl against the proxy.
+ * port 80. Outside programs check it: Docker's own CLI against the VM's engine, curl
+ * against the proxy, and systemd's own `systemd-analyze verify` against the services
+ * each boot writes; a node and the manager's VM are then rebooted (the power cut, the
+ * units started again as systemd would) and come back whole.
  */
 import { execFile, execFileSync } from 'node:child_process';
 import {
@@ -34,6 +36,7 @@ import { createBridge, createNamespace, deleteLink } from '../src/host/network.j
 import { processRecordOf } from '../src/host/process.js';
 import { ensureClusterTls, issueServerCertificate } from '../src/host/certificates.js';
 import { TestCluster, eventually, run, type CliResult } from './support/test-cluster.js';
+import { powerOff, startUnit, type Machine } from './support/machine-reboot.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
@@ -91,6 +94,25 @@ describe('a cloud in a machine, from the tarballs', () => {
   const micado = (...args: string[]) =>
     onVm([join(vm.dir, 'bin', 'micado'), ...args], { MICADO_CONFIG: vmConfig });
   const docker = (...args: string[]) => run('docker', ['-H', engine, ...args]);
+  /** systemd's own check of a machine's units: syntax, and that what they run is there. */
+  const verifyUnits = async (dir: string, names: string[]) => {
+    expect(readdirSync(dir).sort()).toEqual([...names].sort());
+    const verified = await run('systemd-analyze', ['verify', ...names.map((n) => join(dir, n))]);
+    expect(verified.code, verified.stderr).toBe(0);
+    expect(verified.stderr).toBe('');
+  };
+  /** The emulator's machine behind a swarm node (its hostname is its namespace's name). */
+  const machineOf = (hostname: string): Machine & { dir: string } => {
+    const records = join(host.config.stateDir, 'emulator-instances');
+    for (const file of readdirSync(records)) {
+      const { host: machine } = JSON.parse(readFileSync(join(records, file), 'utf8'));
+      if (machine.namespace === hostname) return machine;
+    }
+    throw new Error(`no machine of the emulator is node ${hostname}`);
+  };
+  const swarmNodes = async () =>
+    (await docker('node', 'ls', '--format', '{{.ID}} {{.Hostname}} {{.Status}}')).stdout.trim().split('\n').sort(); // prettier-ignore
+  const events = async () => (await micado('events', '--json')).stdout;
 
   beforeAll(async () => {
     mkdirSync(vm.dir, { recursive: true, mode: 0o700 });
@@ -194,6 +216,8 @@ describe('a cloud in a machine, from the tarballs', () => {
       registry: { state: 'running', address: `${vm.address}:5000` },
       autoscaler: { state: 'running' },
     });
+    // What a reboot starts again: the engine's and the manager's services, as systemd reads them.
+    await verifyUnits(join(vm.dir, 'systemd'), ['micado-engine.service', 'micado-manager.service']);
   }); // prettier-ignore
 
   it('runs a container on a CloudBroker node booted from the node tarball', async () => {
@@ -243,5 +267,55 @@ describe('a cloud in a machine, from the tarballs', () => {
       return page.stdout.endsWith(' 200') ? page.stdout : undefined;
     }, 30_000).catch(() => `never served; last answer: ${page.stdout}; agent: ${execFileSync('sh', ['-c', `tail -n 5 ${host.config.stateDir}/nodes/*/nginx/logs/route-agent.log; ls ${host.config.stateDir}/nodes/*/`]).toString()}`);
     expect(served).toMatch(/^[0-9a-f]{12}\n 200$/);
+    // What a reboot starts again on the proxy: its engine, nginx and the route agent.
+    await verifyUnits(join(machineOf(proxy.hostname).dir, 'systemd'), ['micado-node.service', 'micado-proxy-nginx.service', 'micado-route-agent.service']);
+  }); // prettier-ignore
+
+  it('brings a rebooted node back as the same node, with its task, and starts no second instance meanwhile', async () => {
+    const nodesBefore = await swarmNodes();
+    const jobsBefore = emulator.jobs.size;
+    const where = (await docker('service', 'ps', 'container-cloudy', '--filter', 'desired-state=running', '--format', '{{.Node}}')).stdout.trim();
+    const node = machineOf(where);
+    const unit = join(node.dir, 'systemd', 'micado-node.service');
+    await verifyUnits(join(node.dir, 'systemd'), ['micado-node.service']);
+    await powerOff(node);
+    // The swarm sees it down, its task waits, and the manager says it waits for the node.
+    await eventually(async () => ((await swarmNodes()).some((n) => n.endsWith(`${where} Down`)) ? true : undefined), 60_000);
+    await eventually(async () => ((await events()).includes(`node ${where} is down`) ? true : undefined), 30_000);
+    // Its boot: the node's engine service started as systemd starts it.
+    await startUnit(node, unit);
+    await eventually(async () => ((await swarmNodes()).join() === nodesBefore.join() ? true : undefined), 60_000);
+    await eventually(async () => ((await docker('service', 'ps', 'container-cloudy', '--filter', 'desired-state=running', '--format', '{{.CurrentState}} {{.Node}}')).stdout.startsWith('Running') ? true : undefined), 60_000);
+    expect(emulator.jobs.size).toBe(jobsBefore);
+    expect(await events()).toContain(`node ${where} is back`);
+    // Its containers are kept apart again (the kernel forgot the rule at the power cut).
+    const rule = await run('ip', ['netns', 'exec', node.namespace, 'iptables', '-C', 'FORWARD', '-i', 'docker0', '-o', 'docker0', '-j', 'DROP']);
+    expect(rule.code, rule.stderr).toBe(0);
+    const execute = await micado('execute', '-n', 'container-cloudy', '-c', 'echo back');
+    expect(execute.stdout.trim(), execute.stderr).toBe('back');
+  }); // prettier-ignore
+
+  it("brings the manager's rebooted VM back whole: its engine, the swarm with the same nodes, the registry and the manager daemon", async () => {
+    const nodesBefore = await swarmNodes();
+    const jobsBefore = emulator.jobs.size;
+    const journal = join(vm.dir, 'journal.log');
+    const machine: Machine = { namespace: vm.namespace, cgroup: vm.cgroup, hostname: 'manager-vm', journal };
+    await powerOff(machine);
+    // Its boot, in the units' order (micado-manager needs micado-engine).
+    await startUnit(machine, join(vm.dir, 'systemd', 'micado-engine.service'));
+    await eventually(async () => ((await docker('version')).code === 0 ? true : undefined), 60_000).catch((err: Error) => {
+      throw new Error(`${err.message}: the engine's journal ends ${readFileSync(journal, 'utf8').trim().split('\n').slice(-3).join(' / ')}`);
+    });
+    await startUnit(machine, join(vm.dir, 'systemd', 'micado-manager.service'));
+    // systemd follows the daemon by the pid up wrote.
+    const pid = Number(readFileSync(join(vm.dir, 'micado-manager.pid'), 'utf8'));
+    expect(processRecordOf(pid)).toBeDefined();
+    const status = JSON.parse((await micado('status', '--json')).stdout);
+    expect(status).toMatchObject({ manager: { state: 'running' }, registry: { state: 'running' }, autoscaler: { state: 'running', pid } });
+    await eventually(async () => ((await swarmNodes()).join() === nodesBefore.join() ? true : undefined), 60_000);
+    expect(nodesBefore.every((n) => n.endsWith(' Ready'))).toBe(true);
+    expect(emulator.jobs.size).toBe(jobsBefore);
+    const execute = await micado('execute', '-n', 'container-cloudy', '-c', 'echo still here');
+    expect(execute.stdout.trim(), execute.stderr).toBe('still here');
   }); // prettier-ignore
 });

@@ -33,10 +33,21 @@
 # CloudBroker job's arguments, which the platform keeps, carry it instead of them): they
 # are fetched once from the catalog, over TLS checked against --ca (the cluster's CA,
 # base64; public), and the code is dead after.
+#
+# The engine is the service micado-node (common/service-units.sh): on a machine booted
+# by systemd it is enabled and started through systemd, which restarts it after a crash
+# and starts it at every boot, when it rejoins the swarm as the same node from its own
+# state (the join is once). Elsewhere it is started here, and the unit is written to
+# ROOT/systemd all the same.
 set -eu
 
 me=execute.sh
 say() { echo "$me: $*" >&2; }
+here=$(cd "$(dirname "$0")" && pwd)
+# Packed beside this script; in a checkout, in packages/common.
+common=$here
+[ -r "$common/service-units.sh" ] || common=$here/../common
+. "$common/service-units.sh"
 usage() { say "$1 (usage: $me --manager HOST:PORT --token TOKEN --registry HOST:PORT --instance ID --pool POOL --flavour FLAVOUR ...)"; exit 2; }
 
 manager='' token='' token_file='' catalog_token_file='' boot='' ca='' registry='' instance='' pool='' flavour='' tag='' address=''
@@ -156,22 +167,9 @@ fi
 openssl verify -CAfile "$tls_dir/ca.pem" -purpose sslserver -verify_hostname "$instance" \
   "$tls_dir/cert.pem" >"$root/tls-check.log" 2>&1 &
 tls_check=$!
-# Containers on a node never reach one another across its bridges: a client's containers
-# reach their own over the client's overlay network, and everyone's only through the
-# ports they publish. The engine runs without iptables (a node needs no NAT), so the
-# rule that keeps a bridge's containers apart (what the engine's icc=false would add) is
-# ours; bridged frames pass iptables through br_netfilter.
-isolate_bridges() {
-  nf=/proc/sys/net/bridge/bridge-nf-call-iptables
-  [ -e "$nf" ] || modprobe br_netfilter 2>/dev/null || true
-  [ -e "$nf" ] || { echo "the kernel has no br_netfilter"; return 1; }
-  [ "$(cat "$nf")" = 1 ] || echo 1 >"$nf" || return 1
-  for bridge in docker0 docker_gwbridge; do
-    iptables -C FORWARD -i "$bridge" -o "$bridge" -j DROP 2>/dev/null ||
-      iptables -I FORWARD -i "$bridge" -o "$bridge" -j DROP || return 1
-  done
-}
-isolate_bridges >"$root/isolation.log" 2>&1 &
+# Containers on a node never reach one another across its bridges (isolate-bridges.sh),
+# checked while the engine starts.
+"$here/isolate-bridges.sh" >"$root/isolation.log" 2>&1 &
 isolation=$!
 pidfile="$root/dockerd.pid"
 log="$root/dockerd.log"
@@ -212,13 +210,60 @@ certs="/etc/docker/certs.d/$registry"
 mkdir -p "$certs"
 cp "$tls_dir/ca.pem" "$certs/ca.crt.$$" && mv "$certs/ca.crt.$$" "$certs/ca.crt"
 
+# The engine's service: what starts it again after a crash or a reboot. Its lines are
+# this boot's own: the bridges kept apart, a dead engine's files cleared, the engine
+# on its configuration.
+units=$(units_dir "$root")
+dockerd=$(command -v dockerd) || usage "dockerd is not installed: run deploy.sh"
+write_unit "$units" micado-node.service <<UNIT
+[Unit]
+Description=micado node $instance: the Docker engine that keeps it in the cluster's swarm
+Wants=network-online.target
+After=network-online.target
+
+[Service]
+Type=notify
+ExecStartPre=$here/isolate-bridges.sh
+ExecStartPre=$common/clear-dead-engine.sh $root
+ExecStart=$dockerd --config-file $root/daemon.json
+ExecReload=/bin/kill -s HUP \$MAINPID
+Restart=always
+RestartSec=2
+TimeoutStartSec=120
+# As Debian's docker.service: the engine manages its containerd and containers' cgroups.
+Delegate=yes
+KillMode=process
+LimitNOFILE=infinity
+LimitNPROC=infinity
+TasksMax=infinity
+OOMScoreAdjust=-500
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+
 # The engine, in the background, its output in its log (never on ours: a caller
 # waiting for this script must not wait for the engine too).
-dockerd --config-file "$root/daemon.json" </dev/null >>"$log" 2>&1 &
-engine=$!
+"$common/clear-dead-engine.sh" "$root"
+engine=''
+if systemd_booted; then
+  # The distribution's engine would take docker0 and the default socket.
+  retire_unit docker.service docker.socket
+  enable_unit micado-node.service || { say "systemd did not start micado-node.service"; exit 1; }
+  log='the journal (journalctl -u micado-node.service)'
+else
+  dockerd --config-file "$root/daemon.json" </dev/null >>"$log" 2>&1 &
+  engine=$!
+fi
 fail() {
   say "$*"
-  kill "$engine" 2>/dev/null || true
+  if [ -n "$engine" ]; then
+    kill "$engine" 2>/dev/null || true
+  else
+    systemctl disable --now --quiet micado-node.service 2>/dev/null || true
+  fi
+  # Nothing half-made: no service left to start a node that never joined.
+  rm -f "$units/micado-node.service"
   exit 1
 }
 
@@ -228,7 +273,11 @@ fail() {
 # so it is on no command line and in no log.
 waited=0
 alive() {
-  kill -0 "$engine" 2>/dev/null || fail "dockerd exited: $(tail -n 1 "$log" 2>/dev/null)"
+  if [ -n "$engine" ]; then
+    kill -0 "$engine" 2>/dev/null || fail "dockerd exited: $(tail -n 1 "$log" 2>/dev/null)"
+  elif systemctl is-failed --quiet micado-node.service; then
+    fail "micado-node.service failed: $(journalctl -u micado-node.service -n 1 -o cat 2>/dev/null)"
+  fi
   waited=$((waited + 1))
   [ "$waited" -le $((ready_timeout * 50)) ] || fail "dockerd did not answer within $ready_timeout s; see $log"
   sleep 0.02

@@ -12,10 +12,20 @@
 #              [--catalog-token-file FILE]   (the read token of an https catalog)
 #              [--certificate BUNDLE | --certificate-file FILE | --certificate-dir DIR]
 #              [--address ADDRESS] [--root DIR] ...      (see the node package's README)
+#
+# nginx and the route agent are services too (micado-proxy-nginx, micado-route-agent,
+# after the node's micado-node): on a machine booted by systemd they are enabled and
+# started through systemd, which starts them again after a crash or a reboot. Elsewhere
+# they are started here (the agent under a loop of this script's), and the units are
+# written to ROOT/systemd all the same.
 set -eu
 me=execute.sh
 say() { echo "$me: $*" >&2; }
 here=$(cd "$(dirname "$0")" && pwd)
+# Packed beside this script; in a checkout, in packages/common.
+common=$here
+[ -r "$common/service-units.sh" ] || common=$here/../common
+. "$common/service-units.sh"
 root=/var/lib/micado-node address='' catalog='' certificate='' certificate_dir='' certificate_file=''
 # --certificate (the served certificate, its chain and its key, in base64: one word),
 # --certificate-file (a file, mode 600, holding that word: the key on no command line;
@@ -114,15 +124,71 @@ out=$(nginx -t -c "$conf/nginx.conf" -p "$conf" 2>&1) ||
 
 "$boot" "$@" --role proxy
 
-if ! out=$(nginx -c "$conf/nginx.conf" -p "$conf" 2>&1); then
-  say "nginx did not start: $(printf '%s' "$out" | tail -n 1)"
-  # The node joined; a proxy without nginx is no proxy: its engine is stopped.
-  [ -r "$root/dockerd.pid" ] && kill "$(cat "$root/dockerd.pid")" 2>/dev/null
-  exit 1
-fi
 # An https catalog's token and CA, kept by the node's boot (never on a command line).
 catalog_dir=''
 [ ! -r "$root/catalog/token" ] || catalog_dir="$root/catalog"
+nginx=$(command -v nginx)
+units=$(units_dir "$root")
+write_unit "$units" micado-proxy-nginx.service <<UNIT
+[Unit]
+Description=micado proxy: nginx on $address, serving the routes the route agent keeps
+Wants=network-online.target
+After=network-online.target micado-node.service
+
+[Service]
+Type=forking
+PIDFile=$conf/nginx.pid
+ExecStartPre=$nginx -t -q -c $conf/nginx.conf -p $conf
+ExecStart=$nginx -c $conf/nginx.conf -p $conf
+ExecReload=$nginx -s reload -c $conf/nginx.conf -p $conf
+Restart=on-failure
+RestartSec=2
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+write_unit "$units" micado-route-agent.service <<UNIT
+[Unit]
+Description=micado proxy: the route agent, from the manager's catalog to nginx's routes
+After=micado-proxy-nginx.service
+
+[Service]
+ExecStart=$node $agent --catalog $catalog --address $address --dir $conf${certificate_dir:+ --certificate-dir $certificate_dir}${catalog_dir:+ --catalog-dir $catalog_dir}
+Restart=always
+RestartSec=1
+StandardOutput=append:$conf/logs/route-agent.log
+StandardError=append:$conf/logs/route-agent.log
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+
+# The node joined; a proxy without nginx is no proxy: its engine is stopped.
+stop_node() {
+  if systemd_booted; then
+    systemctl disable --now --quiet micado-node.service 2>/dev/null || true
+  elif [ -r "$root/dockerd.pid" ]; then
+    kill "$(cat "$root/dockerd.pid")" 2>/dev/null || true
+  fi
+  rm -f "$units/micado-proxy-nginx.service" "$units/micado-route-agent.service"
+}
+if systemd_booted; then
+  # The distribution's nginx would hold port 80 with its default site.
+  retire_unit nginx.service
+  systemctl daemon-reload && systemctl enable --quiet micado-proxy-nginx.service micado-route-agent.service
+  if ! systemctl start micado-proxy-nginx.service micado-route-agent.service; then
+    say "nginx did not start: $(journalctl -u micado-proxy-nginx.service -n 1 -o cat 2>/dev/null)"
+    stop_node
+    exit 1
+  fi
+  echo "$me: proxy $address:80${certificate_dir:+ and :443} is up (micado-proxy-nginx.service, micado-route-agent.service)"
+  exit 0
+fi
+if ! out=$(nginx -c "$conf/nginx.conf" -p "$conf" 2>&1); then
+  say "nginx did not start: $(printf '%s' "$out" | tail -n 1)"
+  stop_node
+  exit 1
+fi
 # The agent, supervised: nginx keeps serving the last routes while it is away.
 (
   while :; do

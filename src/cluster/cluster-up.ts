@@ -5,7 +5,7 @@
  * (`manager.engine`, a VM's) there is no bridge and no engine to make: the swarm, the
  * registry and the manager daemon are made on that host.
  */
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { MicadoError, hostError, messageOf } from '../errors.js';
 import { conflictingRoutes, createBridge, linkExists } from '../host/network.js';
 import { checkHost } from '../host/preflight.js';
@@ -281,6 +281,7 @@ async function ensureAutoscaler(
   record: Report,
 ) {
   if (state.autoscaler && isRunning(state.autoscaler)) {
+    writePidFile(layout, state.autoscaler.pid);
     return record({
       component: 'autoscaler',
       outcome: 'already up',
@@ -290,6 +291,7 @@ async function ensureAutoscaler(
   const process = await startManagerProcess(layout);
   state.autoscaler = process;
   save();
+  writePidFile(layout, process.pid);
   undo.push(async () => {
     await stopProcess(process, 5_000);
     delete state.autoscaler;
@@ -299,6 +301,14 @@ async function ensureAutoscaler(
     outcome: 'made',
     detail: `${listenerUrl(layout.config.manager.listen)}, pid ${process.pid}`,
   });
+}
+
+/** The daemon's pid where a supervisor reads it (systemd's PIDFile), written whole. */
+function writePidFile(layout: ClusterLayout, pid: number) {
+  const file = layout.config.manager.pidFile;
+  if (!file) return;
+  writeFileSync(`${file}.${process.pid}`, `${pid}\n`);
+  renameSync(`${file}.${process.pid}`, file);
 }
 
 async function ensureBaseImage(layout: ClusterLayout, manager: SwarmClient, record: Report) {

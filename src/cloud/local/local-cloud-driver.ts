@@ -178,8 +178,10 @@ export class LocalCloudDriver implements CloudDriver {
     if (!record) return;
     record.state = 'stopping';
     this.records.write(record);
-    // A VM's engine, if its boot started one, is let shut down as on a power-off's ACPI signal.
-    if (record.vm && !record.host.process) record.host.process = engineOf(record.host);
+    // The engine running now is stopped (let shut down, as on a power-off's ACPI signal):
+    // a VM's, if its boot started one, or one its service started again since.
+    if (!record.host.process || !isRunning(record.host.process))
+      record.host.process = engineOf(record.host);
     await destroyLocalHost(record.host, this.config.local.stopGraceMs);
     this.records.releaseAddress(record.host.address);
     this.records.remove(id);
@@ -201,8 +203,7 @@ export class LocalCloudDriver implements CloudDriver {
   }
 }
 
-/** The record as the driver interface shows it; a dead daemon shows as failed. */
-/** The engine a machine's boot script started (it wrote dockerd.pid), if it runs. */
+/** The engine a machine's boot script, or its service since, started (from its dockerd.pid), if it runs. */
 function engineOf(host: LocalHostRecord) {
   try {
     return processRecordOf(Number(readFileSync(join(host.dir, 'dockerd.pid'), 'utf8').trim()));
@@ -211,11 +212,15 @@ function engineOf(host: LocalHostRecord) {
   }
 }
 
+/**
+ * The record as the driver interface shows it; a dead engine shows as failed, unless
+ * its service started it again (after a crash, or a reboot).
+ */
 function publicView(record: LocalInstanceRecord): Instance {
   const { host, ...instance } = record;
   const up = record.vm
     ? existsSync(`/var/run/netns/${host.namespace}`)
-    : host.process !== undefined && isRunning(host.process);
+    : (host.process !== undefined && isRunning(host.process)) || engineOf(host) !== undefined;
   const dead = record.state === 'running' && !up;
   return { ...instance, state: dead ? 'failed' : record.state };
 }
