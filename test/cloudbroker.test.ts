@@ -8,6 +8,7 @@ import { execFile } from 'node:child_process';
 import {
   chmodSync,
   copyFileSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -222,6 +223,112 @@ describe('CloudBroker through the emulator', () => {
     expect(boot).not.toContain(readFileSync(key, 'base64').slice(0, 40));
     expect((await micado('stop', '-t', 'vmproxy')).code).toBe(0);
   }, 90_000);
+
+  it('serves a cloud-init client written by others (Python requests, as Occopus): VMs run what their user-data runs, at the address it reads, until it stops them', async () => {
+    const catalog = catalogFromSetup(readCloudSetup(setupFile));
+    const deployment = catalog.deployments.find((d) => d.name === 'micado-node-debian12')!.id;
+    const www = join(files, 'www');
+    mkdirSync(www);
+    writeFileSync(join(www, 'index.html'), 'served by cloud-init\n');
+    // Occopus's resource handler: create with base64 cloud-init, poll instances/ID.xml,
+    // read the IP, PUT instances/ID/stop (no .xml). One VM serves a page with busybox;
+    // the other's script fails, which leaves the VM running, as on a real cloud.
+    const script = `
+import base64, os, sys, time, requests
+base, email, password, deployment, itype, www, marker = sys.argv[1:8]
+auth = (email, password)
+xml = {"Content-Type": "application/xml", "Accept": "application/xml"}
+def field(text, name):
+    return text.split("<%s>" % name)[1].split("</%s>" % name)[0]
+def create(name, user_data):
+    body = ("<instance><deployment_id>%s</deployment_id><instance_type_id>%s</instance_type_id><name>%s</name>"
+            "<cloud_init>%s</cloud_init><cloud_init_b64>true</cloud_init_b64></instance>"
+            % (deployment, itype, name, base64.b64encode(user_data.encode()).decode()))
+    r = requests.post(base + "instances.xml", data=body, headers=xml, auth=auth)
+    assert r.status_code == 201, (r.status_code, r.text)
+    return field(r.text, "id")
+def status(vid):
+    return requests.get(base + "instances/%s.xml" % vid, headers=xml, auth=auth).text
+def until(check, what):
+    for _ in range(1200):
+        value = check()
+        if value: return value
+        time.sleep(0.05)
+    sys.exit("never " + what)
+def served(ip):
+    try:
+        return requests.get("http://%s:8080/" % ip, timeout=2)
+    except requests.ConnectionError:
+        return None
+web = create("py-web", "#!/bin/sh\\nexec busybox httpd -f -p 8080 -h %s\\n" % www)
+broken = create("py-broken", "#!/bin/sh\\necho ran > %s\\necho no such package >&2\\nexit 3\\n" % marker)
+ip = field(until(lambda: "<status>running</status>" in status(web) and status(web), "running"), "external-ip-address")
+page = until(lambda: served(ip), "served")
+print("page", page.status_code, page.text.strip())
+until(lambda: os.path.exists(marker), "ran")
+print("broken", field(status(broken), "status"))
+for vid in (web, broken):
+    print("stop", requests.put(base + "instances/%s/stop" % vid, auth=auth).status_code)
+for vid in (web, broken):
+    until(lambda: field(status(vid), "status") == "halted", "halted")
+print("stopped", served(ip) is None)
+again = requests.put(base + "instances/%s/stop" % web, auth=auth)
+print("again", again.status_code, field(again.text, "error"))
+`;
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile('/usr/bin/python3', ['-c', script, cluster.config.cloudbroker.url, EMAIL, PASSWORD, deployment, '0b2e6a5c-4a16-4b4f-8a44-1f6d0d7c1a11', www, join(files, 'broken.ran')],
+        { timeout: 120_000 }, (err, stdout, stderr) => (err ? reject(new Error(stderr || err.message)) : resolve(stdout))),
+    ); // prettier-ignore
+    expect(out.trim().split('\n')).toEqual([
+      'page 200 served by cloud-init',
+      'broken running',
+      'stop 200',
+      'stop 200',
+      'stopped True',
+      'again 422 Instance is halted',
+    ]);
+    // Both VMs are gone with their machines.
+    const machines = [...emulator.instances.values()].filter((i) => i.vm?.name?.startsWith('py-'));
+    expect(machines.map((i) => i.status)).toEqual(['halted', 'halted']);
+    expect((await run('ip', ['netns', 'list'])).stdout).not.toMatch(new RegExp(`${cluster.config.cluster.name}-vm-`)); // prettier-ignore
+  }, 150_000);
+
+  it("serves a job client written by others (Python, names looked up in the platform's lists): a job whose executable is no micado node still runs", async () => {
+    const script = `
+import sys, time, requests, xml.etree.ElementTree as ET
+base, email, password = sys.argv[1:4]
+auth = (email, password)
+def listed(kind, name):
+    records = ET.fromstring(requests.get(base + kind + ".xml?per_page=100", auth=auth).text)
+    return next(r.findtext("id") for r in records if r.findtext("name") == name)
+fields = {"name": "py-job", "software_id": listed("softwares", "DSCR node"),
+          "executable_id": listed("executables", "executable.sh"),
+          "resource_id": listed("resources", "CloudSigma Zurich"), "region_id": listed("regions", "zrh"),
+          "instance_type_id": listed("instance_types", "small"), "arguments": "--greeting hello"}
+body = "<job>%s</job>" % "".join("<%s>%s</%s>" % (k, v, k) for k, v in fields.items())
+r = requests.post(base + "jobs.xml", data=body, headers={"Content-Type": "application/xml"}, auth=auth)
+assert r.status_code == 201, (r.status_code, r.text)
+job = ET.fromstring(r.text).findtext("id")
+def until(status):
+    for _ in range(1200):
+        now = ET.fromstring(requests.get(base + "jobs/%s.xml" % job, auth=auth).text).findtext("status")
+        if now == status: return now
+        time.sleep(0.05)
+    sys.exit("job never %s, last %s" % (status, now))
+print("submit", requests.put(base + "jobs/%s/submit.xml" % job, auth=auth).status_code)
+print("status", until("running"))
+print("stop", requests.put(base + "jobs/%s/stop.xml" % job, auth=auth).status_code)
+print("status", until("completed"))
+print("delete", requests.delete(base + "jobs/%s.xml" % job, auth=auth).status_code)
+`;
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile('/usr/bin/python3', ['-c', script, cluster.config.cloudbroker.url, EMAIL, PASSWORD], { timeout: 120_000 },
+        (err, stdout, stderr) => (err ? reject(new Error(stderr || err.message)) : resolve(stdout))),
+    ); // prettier-ignore
+    expect(out.trim().split('\n')).toEqual(['submit 200', 'status running', 'stop 200', 'status completed', 'delete 200']); // prettier-ignore
+    expect([...emulator.jobs.values()].filter((j) => j.name === 'py-job')).toEqual([]);
+    expect(await workers()).toEqual([]);
+  }, 150_000);
 
   it("fails a start at once on the platform's refusal (422), quoting it, leaving nothing", async () => {
     emulator.faults.refusedCreates = 1;
