@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resourcesOf, serviceBody, toNode, toTask } from './engine-mapping.js';
+import { resourcesOf, serviceBody, toNode, toService, toTask } from './engine-mapping.js';
 
 describe('engine mapping', () => {
   it('builds a service that reserves generic resources and keeps its constraints', () => {
@@ -112,4 +112,15 @@ describe('engine mapping', () => {
     expect(task.error).toMatch(/insufficient resources/);
     expect(task.reservations).toEqual({ 'micado.mem_mb': 400 });
   });
+
+  it.each([
+    ['native only (a stack)', { NanoCPUs: 250_000_000, MemoryBytes: 300 * 2 ** 20 }, { 'micado.cpu_milli': 250, 'micado.mem_mb': 300 }],
+    ['native, rounded up', { MemoryBytes: 1 }, { 'micado.mem_mb': 1 }],
+    ['generic only (micado launch)', { GenericResources: [{ DiscreteResourceSpec: { Kind: 'micado.cpu_milli', Value: 100 } }] }, { 'micado.cpu_milli': 100 }],
+    ['both: the larger of each', { NanoCPUs: 500_000_000, MemoryBytes: 64 * 2 ** 20, GenericResources: [{ DiscreteResourceSpec: { Kind: 'micado.mem_mb', Value: 128 } }, { DiscreteResourceSpec: { Kind: 'micado.cpu_milli', Value: 100 } }] }, { 'micado.cpu_milli': 500, 'micado.mem_mb': 128 }],
+    ['none', undefined, {}],
+  ])('counts what a task reserves, %s', (_, reservations, expected) => {
+    const service = toService({ ID: 's', Spec: { Name: 'shop_web', TaskTemplate: { Resources: { Reservations: reservations } } } }); // prettier-ignore
+    expect(service.reservations).toEqual(expected);
+  }); // prettier-ignore
 });

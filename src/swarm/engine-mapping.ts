@@ -10,6 +10,7 @@ import type {
   SwarmService,
   SwarmTask,
 } from './swarm-client.js';
+import { CPU, MEMORY } from './capacity.js';
 
 interface GenericResource {
   DiscreteResourceSpec?: { Kind: string; Value: number };
@@ -37,6 +38,23 @@ export function genericResources(resources: Resources): GenericResource[] {
     .map(([Kind, Value]) => ({ DiscreteResourceSpec: { Kind, Value } }));
 }
 
+/**
+ * What a task reserves, in micado's units: its generic resources (what `micado launch`
+ * sets), and its native reservations (`docker service create --reserve-cpu/--reserve-memory`,
+ * compose's `deploy.resources.reservations`) as CPU millicores and MB; for each, the
+ * larger of the two. Every part of micado then counts a stack's tasks as it counts its own.
+ */
+export function reservationsOf(
+  reservations: { GenericResources?: GenericResource[] | null; NanoCPUs?: number; MemoryBytes?: number } | undefined, // prettier-ignore
+): Resources {
+  const out = resourcesOf(reservations?.GenericResources);
+  const cpuMilli = Math.ceil((reservations?.NanoCPUs ?? 0) / 1e6);
+  const memoryMb = Math.ceil((reservations?.MemoryBytes ?? 0) / 2 ** 20);
+  if (cpuMilli > (out[CPU] ?? 0)) out[CPU] = cpuMilli;
+  if (memoryMb > (out[MEMORY] ?? 0)) out[MEMORY] = memoryMb;
+  return out;
+}
+
 /* eslint-disable @typescript-eslint/no-explicit-any -- Engine API JSON is untyped at this edge */
 export function toNode(raw: any): SwarmNode {
   return {
@@ -62,7 +80,7 @@ export function toService(raw: any): SwarmService {
     image: task.ContainerSpec?.Image ?? '',
     replicas: raw.Spec?.Mode?.Replicated?.Replicas,
     labels: raw.Spec?.Labels ?? {},
-    reservations: resourcesOf(task.Resources?.Reservations?.GenericResources),
+    reservations: reservationsOf(task.Resources?.Reservations),
     constraints: task.Placement?.Constraints ?? [],
     ports: (raw.Spec?.EndpointSpec?.Ports ?? []).map(toPort),
     command: task.ContainerSpec?.Command ?? [],
@@ -84,7 +102,7 @@ export function toTask(raw: any): SwarmTask {
     message: raw.Status?.Message ?? '',
     error: raw.Status?.Err || undefined,
     containerId: raw.Status?.ContainerStatus?.ContainerID || undefined,
-    reservations: resourcesOf(raw.Spec?.Resources?.Reservations?.GenericResources),
+    reservations: reservationsOf(raw.Spec?.Resources?.Reservations),
     ports: (raw.Status?.PortStatus?.Ports ?? []).map(toPort),
     updatedAt: raw.UpdatedAt ?? '',
   };
