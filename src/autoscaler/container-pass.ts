@@ -18,6 +18,7 @@ import type {
 import { amountOf, type OrchestratorSwarm, type SwarmService } from '../swarm/index.js';
 import { CONTAINER_LABEL } from '../swarm/labels.js';
 import { planReplicas, policyFromLabels } from './replicas.js';
+import { isContainer } from '../containers/container-view.js';
 import type { ScalingLog } from './scaling-log.js';
 import { SCALING_ACTION } from './scaling-progress.js';
 
@@ -44,12 +45,13 @@ export interface ContainerPlan {
 }
 
 export function planContainers(input: ContainerPlanInput): ContainerPlan {
-  const mine = input.services.filter((s) => s.labels[CONTAINER_LABEL.name] !== undefined);
+  // Time limits are micado's launches'; replica policies any service's (a stack's labels).
+  const mine = input.services.filter(isContainer);
   const expire = expired(mine, input.now).map((service) => ({
     service,
     message: `${service.name}: its time limit ran out at ${new Date(expiresAt(service)!).toISOString()}: removed`,
   }));
-  const staying = mine.filter((s) => !expire.some((e) => e.service === s));
+  const staying = input.services.filter((s) => !expire.some((e) => e.service === s));
   const withPolicy = staying.filter(
     (s) =>
       policyFromLabels(s.labels) ||

@@ -15,7 +15,7 @@ import {
   isBackedOff,
   type PoolState,
 } from './pool-state.js';
-import { planReplicas } from './replicas.js';
+import { planReplicas, policyFromLabels } from './replicas.js';
 import { nudgeTargets } from './nudge.js';
 import { planScaleDown } from './scale-down.js';
 import { planScaleUp, poolTraits } from './scale-up.js';
@@ -498,6 +498,23 @@ describe('scale-down', () => {
     const two = [busy('a', 100), busy('b', 100), node('c')];
     expect(down(view({ nodes: two }), { a: long, b: long }).remove.map((n) => n.id)).toEqual(['a']);
   });
+});
+
+describe('replica policy from labels', () => {
+  const D = { minReplicas: 1, cpuHighPercent: 80, cpuLowPercent: 20, memoryHighPercent: 80, memoryLowPercent: 20 }; // prettier-ignore
+  it.each([
+    ['the JSON micado policy set writes', { 'micado.policy': JSON.stringify({ ...D, maxReplicas: 4 }) }, { ...D, maxReplicas: 4 }],
+    ['deploy labels, max alone: the rest as policy set takes them', { 'micado.policy.max': '5' }, { ...D, maxReplicas: 5 }],
+    ['deploy labels, every one', { 'micado.policy.min': '2', 'micado.policy.max': '6', 'micado.policy.cpu-high': '70', 'micado.policy.cpu-low': '10', 'micado.policy.memory-high': '90', 'micado.policy.memory-low': '30' },
+      { minReplicas: 2, maxReplicas: 6, cpuHighPercent: 70, cpuLowPercent: 10, memoryHighPercent: 90, memoryLowPercent: 30 }],
+    ['no max: none', { 'micado.policy.min': '2' }, undefined],
+    ['max under min: none', { 'micado.policy.min': '3', 'micado.policy.max': '2' }, undefined],
+    ['a word for a number: none', { 'micado.policy.max': 'five' }, undefined],
+    ['a low mark over its high one: none', { 'micado.policy.max': '3', 'micado.policy.cpu-low': '90' }, undefined],
+    ['no label: none', {}, undefined],
+  ])('%s', (_, labels, expected) => {
+    expect(policyFromLabels(labels as Record<string, string>)).toEqual(expected);
+  }); // prettier-ignore
 });
 
 describe('replicas', () => {

@@ -8,7 +8,7 @@
  */
 import type { ImagePolicy } from '../store/store.js';
 import type { Usage } from '../monitor/usage.js';
-import { POLICY_LABEL } from '../swarm/labels.js';
+import { POLICY_LABEL, POLICY_LABELS } from '../swarm/labels.js';
 
 export type ReplicaPolicy = Omit<ImagePolicy, 'image'>;
 
@@ -97,9 +97,18 @@ export function planReplicas(input: ReplicaInput): ReplicaChange[] {
   return changes;
 }
 
+/** What `micado policy set` takes when a mark is not given. */
+export const POLICY_DEFAULTS = { minReplicas: 1, cpuHighPercent: 80, cpuLowPercent: 20, memoryHighPercent: 80, memoryLowPercent: 20 }; // prettier-ignore
+
+/**
+ * A service's own policy: the JSON `micado policy set -n` writes, else the deploy labels
+ * of one setting each (a stack's, POLICY_LABELS; max required, the rest defaulted as
+ * policy set does). A policy that does not hold together (max under min, a low mark
+ * over its high one, a word for a number) is none.
+ */
 export function policyFromLabels(labels: Record<string, string>): ReplicaPolicy | undefined {
   const raw = labels[POLICY_LABEL];
-  if (!raw) return undefined;
+  if (!raw) return policyFromDeployLabels(labels);
   try {
     const parsed = JSON.parse(raw) as ReplicaPolicy;
     return typeof parsed.minReplicas === 'number' && typeof parsed.maxReplicas === 'number'
@@ -108,4 +117,26 @@ export function policyFromLabels(labels: Record<string, string>): ReplicaPolicy 
   } catch {
     return undefined;
   }
+}
+
+function policyFromDeployLabels(labels: Record<string, string>): ReplicaPolicy | undefined {
+  if (labels[POLICY_LABELS.max] === undefined) return undefined;
+  const whole = (label: string, fallback: number) => {
+    const value = labels[label];
+    return value === undefined ? fallback : /^\d+$/.test(value.trim()) ? Number(value) : NaN;
+  };
+  const policy: ReplicaPolicy = {
+    minReplicas: whole(POLICY_LABELS.min, POLICY_DEFAULTS.minReplicas),
+    maxReplicas: whole(POLICY_LABELS.max, NaN),
+    cpuHighPercent: whole(POLICY_LABELS.cpuHigh, POLICY_DEFAULTS.cpuHighPercent),
+    cpuLowPercent: whole(POLICY_LABELS.cpuLow, POLICY_DEFAULTS.cpuLowPercent),
+    memoryHighPercent: whole(POLICY_LABELS.memoryHigh, POLICY_DEFAULTS.memoryHighPercent),
+    memoryLowPercent: whole(POLICY_LABELS.memoryLow, POLICY_DEFAULTS.memoryLowPercent),
+  };
+  const holds =
+    Object.values(policy).every(Number.isFinite) &&
+    policy.maxReplicas >= Math.max(1, policy.minReplicas) &&
+    policy.cpuLowPercent < policy.cpuHighPercent &&
+    policy.memoryLowPercent < policy.memoryHighPercent;
+  return holds ? policy : undefined;
 }

@@ -45,8 +45,27 @@ export const CONTAINER_LABEL = {
   expires: 'micado.expires',
 } as const;
 
+/** Labels Docker itself sets, which micado reads: a stack's services carry its name. */
+export const DOCKER_LABEL = {
+  stack: 'com.docker.stack.namespace',
+} as const;
+
 /** A service label that carries its own replica policy (set by `micado policy set -n`). */
 export const POLICY_LABEL = 'micado.policy';
+
+/**
+ * The same policy as deploy labels, one per setting, as a compose file writes them
+ * (`micado.policy.max: "5"`); min and max as replicas, the marks as percentages of
+ * what a replica reserves.
+ */
+export const POLICY_LABELS = {
+  min: 'micado.policy.min',
+  max: 'micado.policy.max',
+  cpuHigh: 'micado.policy.cpu-high',
+  cpuLow: 'micado.policy.cpu-low',
+  memoryHigh: 'micado.policy.memory-high',
+  memoryLow: 'micado.policy.memory-low',
+} as const;
 
 /** A placement constraint: only nodes whose node label `label` is `value`. */
 export function nodeLabelIs(label: string, value: string): string {

@@ -4,14 +4,18 @@
  * (which wins over its image's).
  */
 import { checkContainerName } from '../../containers/container-names.js';
-import { policyFromLabels, type ReplicaPolicy } from '../../autoscaler/replicas.js';
+import {
+  POLICY_DEFAULTS,
+  policyFromLabels,
+  type ReplicaPolicy,
+} from '../../autoscaler/replicas.js';
 import { usageError } from '../../errors.js';
 import { openExistingStore, openStore } from '../../store/open-store.js';
 import type { CommandContext } from '../context.js';
 import type { PolicyListOptions, PolicySetOptions, PolicyTarget } from './actions.js';
 import { findContainer, managerFor } from './manager-connection.js';
 import { logEvent } from './event-log.js';
-import { CONTAINER_LABEL, POLICY_LABEL } from '../../swarm/labels.js';
+import { POLICY_LABEL } from '../../swarm/labels.js';
 
 const IMAGE = /^[a-z0-9][a-z0-9._/-]{0,127}$/;
 
@@ -38,12 +42,16 @@ function whole(value: string | undefined, flag: string, fallback: number | undef
 
 export function policyOf(options: PolicySetOptions): ReplicaPolicy {
   const policy: ReplicaPolicy = {
-    minReplicas: whole(options.min, '--min', 1),
+    minReplicas: whole(options.min, '--min', POLICY_DEFAULTS.minReplicas),
     maxReplicas: whole(options.max, '--max', undefined),
-    cpuHighPercent: whole(options.cpuHigh, '--cpu-high', 80),
-    cpuLowPercent: whole(options.cpuLow, '--cpu-low', 20),
-    memoryHighPercent: whole(options.memoryHigh, '--memory-high', 80),
-    memoryLowPercent: whole(options.memoryLow, '--memory-low', 20),
+    cpuHighPercent: whole(options.cpuHigh, '--cpu-high', POLICY_DEFAULTS.cpuHighPercent),
+    cpuLowPercent: whole(options.cpuLow, '--cpu-low', POLICY_DEFAULTS.cpuLowPercent),
+    memoryHighPercent: whole(
+      options.memoryHigh,
+      '--memory-high',
+      POLICY_DEFAULTS.memoryHighPercent,
+    ),
+    memoryLowPercent: whole(options.memoryLow, '--memory-low', POLICY_DEFAULTS.memoryLowPercent),
   };
   if (policy.maxReplicas < 1 || policy.maxReplicas < policy.minReplicas) {
     throw usageError(
@@ -114,7 +122,7 @@ export async function policyListAction(
   const store = await openExistingStore(config);
   const images = store ? await store.imagePolicies().finally(() => store.close()) : [];
   const { manager } = managerFor(config);
-  const containers = (await manager.listServices({ label: [CONTAINER_LABEL.name] }))
+  const containers = (await manager.listServices())
     .map((s) => ({ container: s.name, policy: policyFromLabels(s.labels) }))
     .filter((c): c is { container: string; policy: ReplicaPolicy } => c.policy !== undefined);
   if (options.json)
