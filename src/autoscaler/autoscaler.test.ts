@@ -133,6 +133,36 @@ describe('reconcile cycles', () => {
     expect(starts()).toHaveLength(2);
   });
 
+  it('makes again a task the scheduler lost: one replica fewer (the waiting task goes), then as many as before', async () => {
+    const { swarm, cloud, cycle, actions } = harness();
+    const web = service('container-web');
+    swarm.services = [web];
+    swarm.tasks = [pendingTask(web)];
+    await cycle();
+    expect(cloud.calls.filter((c) => c.startsWith('start'))).toHaveLength(1);
+    // The node has joined with room; the task still waits, nudged or not.
+    swarm.tasks = [{ ...pendingTask(web), error: undefined, message: 'pending task scheduling' }];
+    await cycle(2_000);
+    await cycle(4_000);
+    // Not before the node has been Ready a while: the scheduler may just be slow.
+    expect(swarm.calls.filter((c) => c.startsWith('updateService'))).toEqual([]);
+    await cycle(2_000);
+    expect(swarm.calls.filter((c) => c.startsWith('updateService'))).toEqual([
+      'updateService svc-container-web {"replicas":0}',
+      'updateService svc-container-web {"replicas":1}',
+    ]);
+    expect(swarm.tasks[0]!.desiredState).toBe('shutdown');
+    expect(await actions()).toContain('task-remade');
+    // A task no Ready node has room for waits for a node, and is never taken for lost.
+    swarm.calls.length = 0;
+    const big = service('container-big', 600);
+    swarm.services = [web, big];
+    swarm.tasks = [pendingTask(big)];
+    await cycle(60_000);
+    await cycle(6_000);
+    expect(swarm.calls.filter((c) => c.startsWith('updateService'))).toEqual([]);
+  });
+
   it('keeps a warm node paused for the next task, wakes it with one update, and refills', async () => {
     const { swarm, cloud, cycle, actions, config } = harness();
     config.pools.default!.warm = 1;

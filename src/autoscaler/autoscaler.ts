@@ -14,7 +14,7 @@ import { nodesStartedRows } from '../monitor/usage-meter.js';
 import type { Store } from '../store/store.js';
 import { type OrchestratorSwarm, type SwarmNode, type SwarmService } from '../swarm/index.js';
 import { buildClusterView, type ClusterView } from './cluster-view.js';
-import { nudgeTargets } from './nudge.js';
+import { lostTasks, nudgeTargets } from './nudge.js';
 import { AutoscalerMetrics } from './metrics.js';
 import { afterFailure, afterSuccess, FRESH_POOL, type PoolState } from './pool-state.js';
 import type { NodeProvisioner, StartOutcome } from '../nodes/node-provisioner.js';
@@ -39,6 +39,8 @@ export interface AutoscalerDeps {
 }
 
 const NUDGE_EVERY_MS = 2000;
+/** A service has a lost task made again at most this often (remakeLost). */
+const REMADE_EVERY_MS = 30_000;
 const SWEEP_EVERY_MS = 60_000;
 
 export class Autoscaler {
@@ -50,10 +52,14 @@ export class Autoscaler {
   private lastScaleUp = -Infinity;
   private readonly reported = new Set<string>();
   private readonly pendingSince = new Map<string, number>();
+  /** Since when each worker has been Ready (as this manager saw it). */
+  private readonly readySince = new Map<string, number>();
   /** Since when each joined worker has not been Ready (a reboot, a lost engine). */
   private readonly unreadySince = new Map<string, number>();
   private readonly givingBack = new Set<string>();
   private lastNudge = -Infinity;
+  /** When each service last had a lost task made again: once per service a while. */
+  private readonly remadeAt = new Map<string, number>();
   private lastSweep = -Infinity;
   /** What each pool's containers run: what a warm node pulls. */
   private readonly poolImages = new PoolImages();
@@ -152,6 +158,10 @@ export class Autoscaler {
     for (const task of view.pending)
       if (!this.pendingSince.has(task.id)) this.pendingSince.set(task.id, now);
     await this.followUnready(view, now);
+    for (const id of [...this.readySince.keys()])
+      if (!view.nodes.some((n) => n.id === id && n.ready)) this.readySince.delete(id);
+    for (const node of view.nodes)
+      if (node.ready && !this.readySince.has(node.id)) this.readySince.set(node.id, now);
 
     if (!this.settings.dryRun) {
       for (const instance of await provisioner.relabel())
@@ -163,6 +173,7 @@ export class Autoscaler {
     }
     await this.scaleUp(view, services, now);
     await this.nudge(view, now);
+    await this.remakeLost(view, services, now);
     await this.scaleDown(view, now);
     await this.containers.run(services, now);
     // Workers that are no machine of the cluster leave the swarm at once (rogue-nodes.ts).
@@ -342,6 +353,49 @@ export class Autoscaler {
         .catch((err: unknown) => this.deps.log(`nudge of ${node.hostname}: ${messageOf(err)}`));
     }
     this.deps.log(`nudged the scheduler on ${[...targets].map((n) => n.hostname).join(', ')}`);
+  }
+
+  /**
+   * Make again the tasks Swarm's scheduler lost (nudge.ts): the service one replica
+   * fewer, which takes the waiting task away (Swarm removes a task that does not run
+   * before one that does), then as many as before, which makes a new task the
+   * scheduler places. Running replicas are not touched.
+   */
+  private async remakeLost(
+    view: ClusterView,
+    services: SwarmService[],
+    now: number,
+  ): Promise<void> {
+    if (this.settings.dryRun) return;
+    const { manager } = this.deps;
+    for (const task of lostTasks(view, this.pendingSince, this.readySince, now)) {
+      const service = services.find((s) => s.name === task.service);
+      const replicas = service?.replicas;
+      if (!service || !replicas || now - (this.remadeAt.get(service.id) ?? -Infinity) < REMADE_EVERY_MS) continue; // prettier-ignore
+      this.remadeAt.set(service.id, now);
+      const waited = ((now - this.pendingSince.get(task.id)!) / 1000).toFixed(1);
+      try {
+        await manager.updateService(service.id, { replicas: replicas - 1 });
+        await this.untilGone(service.id, task.id);
+      } finally {
+        // As many as before, whatever happened between: never fewer than asked.
+        await manager.updateService(service.id, { replicas });
+      }
+      await this.scalingLog.record(
+        SCALING_ACTION.taskRemade,
+        service.name,
+        `a task of ${service.name} waited ${waited} s though a Ready node has room, unseen by Swarm's scheduler: made again`,
+      );
+    }
+  }
+
+  /** Until Swarm no longer wants task `taskId` to run (up to a few seconds). */
+  private async untilGone(serviceId: string, taskId: string): Promise<void> {
+    for (let tries = 0; tries < 50; tries++) {
+      const tasks = await this.deps.manager.listTasks({ service: [serviceId] });
+      if (!tasks.some((t) => t.id === taskId && t.desiredState === 'running')) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
 
   private async scaleDown(view: ClusterView, now: number): Promise<void> {

@@ -31,6 +31,8 @@ export const SCALING_ACTION = {
   nodeDown: 'node-down',
   /** A worker back from down, as the same node. */
   nodeBack: 'node-back',
+  /** A task Swarm's scheduler lost, made again (nudge.ts). */
+  taskRemade: 'task-remade',
 } as const;
 
 export interface ScalingProgress {

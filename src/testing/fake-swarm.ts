@@ -72,7 +72,14 @@ export class FakeSwarm implements OrchestratorSwarm {
   async updateService(name: string, change: { replicas?: number }): Promise<void> {
     this.calls.push(`updateService ${name} ${JSON.stringify(change)}`);
     const service = this.services.find((s) => s.name === name || s.id === name);
-    if (service && change.replicas !== undefined) service.replicas = change.replicas;
+    if (!service || change.replicas === undefined) return;
+    // Fewer replicas: Swarm takes away tasks that do not run before those that do.
+    const wanted = this.tasks
+      .filter((t) => t.serviceId === service.id && t.desiredState === 'running')
+      .sort((a, b) => Number(a.state === 'running') - Number(b.state === 'running'));
+    for (const task of wanted.slice(0, Math.max(0, wanted.length - change.replicas)))
+      task.desiredState = 'shutdown';
+    service.replicas = change.replicas;
   }
 
   async removeService(name: string): Promise<void> {
