@@ -11,9 +11,12 @@ import { pack, extract, type Headers } from 'tar-fs';
 import { usageError } from '../errors.js';
 import type { SwarmClient } from '../swarm/index.js';
 
-/** `NAME:PATH` -> its parts; anything else is a local path. */
+/**
+ * `NAME:PATH` -> its parts (NAME a container's, or a stack's or plain service's); anything
+ * else is a local path. As with `docker cp`, a local path with a colon is written `./a:b`.
+ */
 export function splitRemote(text: string): { container: string; path: string } | undefined {
-  const match = /^(container-[a-z0-9-]+):(.*)$/.exec(text);
+  const match = /^([a-zA-Z0-9][a-zA-Z0-9_.-]*):(.*)$/.exec(text);
   if (!match) return undefined;
   if (!match[2]!.startsWith('/')) {
     throw usageError(`container path '${match[2]}' must be absolute, e.g. ${match[1]}:/tmp/`);

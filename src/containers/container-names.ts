@@ -61,7 +61,21 @@ export function chooseContainerName(
   );
 }
 
-/** Check a name given to quit, remove, logs, info, execute, copy or build. */
+/**
+ * Check the name of a service a command acts on (quit, remove, logs, info, execute,
+ * copy): a container's (`container-NAME`), or any service's Swarm would name (a
+ * stack's `STACK_SERVICE`, a `docker service create --name`).
+ */
+export function checkServiceName(name: string): string {
+  if (!/^[a-zA-Z0-9](?:[a-zA-Z0-9_.-]{0,62})$/.test(name)) {
+    throw usageError(
+      `invalid service name '${name}': a container is container-NAME, a stack's service STACK_SERVICE (letters, digits, '_', '.', '-')`,
+    );
+  }
+  return name;
+}
+
+/** Check a name given to launch --container-name, build or policy. */
 export function checkContainerName(name: string): string {
   if (!CONTAINER.test(name)) {
     throw usageError(

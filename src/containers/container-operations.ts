@@ -8,13 +8,7 @@ import type { SwarmClient, SwarmNode, SwarmService } from '../swarm/index.js';
 import { containerServiceSpec, type LaunchRequest } from './container-spec.js';
 import { routePath } from './route-address.js';
 import { chooseContainerName } from './container-names.js';
-import {
-  containerView,
-  currentTasks,
-  isContainer,
-  launchPhase,
-  type ContainerView,
-} from './container-view.js';
+import { containerView, currentTasks, launchPhase, type ContainerView } from './container-view.js';
 import { CONTAINER_LABEL } from '../swarm/labels.js';
 import type { Store } from '../store/store.js';
 import { ensureClientNetwork, releaseClientNetwork } from './client-network.js';
@@ -50,7 +44,8 @@ export async function launchContainer(
   // The client's own image of the name, else the shared one; never another client's.
   const candidates = launchCandidates(asked.client, named);
   const [services, digests] = await Promise.all([
-    manager.listServices({ label: [CONTAINER_LABEL.name] }),
+    // Every service: a stack's on a domain, or naming the client, counts as a launch's.
+    manager.listServices(),
     Promise.all(candidates.map((r) => registry.digest(r, tag))),
   ]);
   const found = digests.findIndex((d) => d !== undefined);
@@ -257,16 +252,18 @@ export async function removeContainer(manager: SwarmClient, service: SwarmServic
   await releaseClientNetwork(manager, service.labels[CONTAINER_LABEL.client]);
 }
 
-/** Every container (stopped ones too with `all`), newest last. */
+/**
+ * Every service (stopped ones too with `all`), newest last: micado's containers, and
+ * those of stacks and of `docker service create`, each saying where it came from.
+ */
 export async function listContainers(manager: SwarmClient, all: boolean): Promise<ContainerView[]> {
   const [services, tasks, nodes] = await Promise.all([
-    manager.listServices({ label: [CONTAINER_LABEL.name] }),
+    manager.listServices(),
     manager.listTasks({ 'desired-state': ['running'] }),
     manager.listNodes(),
   ]);
   const nodesById = byId(nodes);
   return services
-    .filter(isContainer)
     .map((service) => containerView(service, tasks, nodesById))
     .filter((view) => all || view.state !== 'stopped')
     .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.name.localeCompare(b.name));

@@ -3,13 +3,15 @@
  * Pure, so every state is unit-tested without an engine.
  */
 import type { PublishedPort, SwarmNode, SwarmService, SwarmTask } from '../swarm/index.js';
-import { CONTAINER_LABEL, NODE_LABEL } from '../swarm/labels.js';
+import { CONTAINER_LABEL, DOCKER_LABEL, NODE_LABEL } from '../swarm/labels.js';
 
 export type ContainerState =
   'running' | 'starting' | 'pulling' | 'waiting for capacity' | 'failing' | 'stopped';
 
 export interface ContainerView {
   name: string;
+  /** Where it came from: `micado` (launch), `stack NAME` (docker stack deploy), or `service`. */
+  origin: string;
   client: string;
   image: string;
   state: ContainerState;
@@ -49,8 +51,20 @@ export function currentTasks(tasks: SwarmTask[]): SwarmTask[] {
   return tasks.filter((t) => t.desiredState === 'running' && LIVE.has(t.state));
 }
 
+/** A service `micado launch` made (every other service is one of Swarm's own users'). */
 export function isContainer(service: SwarmService): boolean {
   return service.labels[CONTAINER_LABEL.name] !== undefined;
+}
+
+/** The stack a service belongs to (`docker stack deploy`), if any. */
+export const stackOf = (service: SwarmService): string | undefined =>
+  service.labels[DOCKER_LABEL.stack];
+
+/** Where a service came from: `micado`, `stack NAME`, or `service` (docker service create). */
+export function originOf(service: SwarmService): string {
+  if (isContainer(service)) return 'micado';
+  const stack = stackOf(service);
+  return stack === undefined ? 'service' : `stack ${stack}`;
 }
 
 export function containerView(
@@ -65,8 +79,10 @@ export function containerView(
   const { state, reason } = stateOf(desired, running.length, current, mine);
   return {
     name: service.name,
+    origin: originOf(service),
     client: service.labels[CONTAINER_LABEL.client] ?? '',
-    image: service.labels[CONTAINER_LABEL.image] ?? service.image,
+    // A stack's image names its digest too (image:tag@sha256:…): the name is enough.
+    image: service.labels[CONTAINER_LABEL.image] ?? service.image.replace(/@sha256:[0-9a-f]+$/, ''),
     state,
     replicas: { desired, running: running.length },
     nodes: [

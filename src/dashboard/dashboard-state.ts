@@ -6,7 +6,7 @@
  * environment values, tokens or credentials (the page is read-only and may be shared).
  */
 import type { MicadoConfig } from '../config/config.js';
-import { containerView, isContainer } from '../containers/container-view.js';
+import { containerView } from '../containers/container-view.js';
 import { nodeStatus } from '../nodes/node-status.js';
 import type {
   ContainerRecord,
@@ -152,7 +152,7 @@ export function dashboardState(reading: DashboardReading): DashboardState {
   nodes.sort((a, b) => order(a) - order(b) || a.name.localeCompare(b.name));
 
   const usage = groupBy(reading.usage, (c) => c.service);
-  const containers: ContainerRow[] = reading.services.filter(isContainer).map((service) => {
+  const containers: ContainerRow[] = reading.services.map((service) => {
     const view = containerView(service, reading.tasks, nodesById);
     const mine = reading.tasks.filter(
       (t) => t.serviceId === service.id && t.desiredState === 'running',

@@ -7,7 +7,7 @@
  * Each swarm node is a catalog node with its machine's labels. Pure: every shape is
  * unit-tested without an engine.
  */
-import { currentTasks, isContainer } from '../containers/container-view.js';
+import { currentTasks } from '../containers/container-view.js';
 import type { SwarmNode, SwarmService, SwarmTask } from '../swarm/index.js';
 import { CONTAINER_LABEL, NODE_LABEL } from '../swarm/labels.js';
 
@@ -70,8 +70,8 @@ export function catalogOf(
   const byId = new Map(nodes.map((n) => [n.id, n]));
   return {
     nodes: nodes.map(catalogNode).sort((a, b) => a.name.localeCompare(b.name)),
+    // Every service: a stack's labelled with micado.domain is served as a launch's is.
     services: services
-      .filter(isContainer)
       .map((service) => catalogService(service, tasks, byId))
       .sort((a, b) => a.name.localeCompare(b.name)),
   };

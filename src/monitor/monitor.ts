@@ -12,7 +12,6 @@ import type { MetricSample, Store, UsageRow } from '../store/store.js';
 import { buildRefresh, type StaleNode } from './build-refresh.js';
 import { readNodes, type EngineFor } from './node-readings.js';
 import { UsageMeter } from './usage-meter.js';
-import { CONTAINER_LABEL } from '../swarm/labels.js';
 
 export interface MonitorOptions {
   concurrency: number;
@@ -65,7 +64,8 @@ export class Monitor {
     const [nodes, tasks, services, instances, containers] = await Promise.all([
       manager.listNodes(),
       manager.listTasks({ 'desired-state': ['running'] }),
-      manager.listServices({ label: [CONTAINER_LABEL.name] }),
+      // Every service: a stack's too, so its replicas can follow its load.
+      manager.listServices(),
       store.instances(),
       store.containers(),
     ]);

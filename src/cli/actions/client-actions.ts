@@ -82,7 +82,7 @@ export async function clientRemoveAction(
     const known = store ? (await store.clients()).some((c) => c.name === name) : false;
     if (!known) throw usageError(`no client ${name}: see micado client list`);
     const { manager } = managerFor(config);
-    const theirs = (await manager.listServices({ label: [CONTAINER_LABEL.name] })).filter(
+    const theirs = (await manager.listServices({ label: [CONTAINER_LABEL.client] })).filter(
       (s) => s.labels[CONTAINER_LABEL.client] === name,
     );
     if (theirs.length > 0 && !options.force)
@@ -113,7 +113,8 @@ export async function clientListAction(
   const store = await openExistingStore(config);
   const clients = store ? await store.clients().finally(() => store.close()) : [];
   const { manager } = managerFor(config);
-  const services = await manager.listServices({ label: [CONTAINER_LABEL.name] });
+  // A stack's services that name a client (micado.client) count as its own launches do.
+  const services = await manager.listServices({ label: [CONTAINER_LABEL.client] });
   const rows = clients.map((c) => ({ ...c, usage: clientUsage(services, c.name) }));
   if (options.json) return output.json({ clients: rows, defaults: config.clients.defaults });
   output.table(

@@ -1,7 +1,8 @@
 /** launch, quit and remove: the lifecycle of a container. */
-import { messageOf, usageError } from '../../errors.js';
+import { conflictError, messageOf, usageError } from '../../errors.js';
 import {
   checkContainerName,
+  checkServiceName,
   clientOf,
   containerNameFor,
 } from '../../containers/container-names.js';
@@ -29,6 +30,7 @@ import { openStore } from '../../store/open-store.js';
 import { withLock } from '../../host/file-lock.js';
 import { join } from 'node:path';
 import { CONTAINER_LABEL } from '../../swarm/labels.js';
+import { stackOf } from '../../containers/container-view.js';
 
 export const QUIT_TIMEOUT_MS = 60_000;
 
@@ -126,9 +128,10 @@ export async function launchAction(ctx: CommandContext, options: LaunchOptions):
 
 export async function quitAction(ctx: CommandContext, options: QuitOptions): Promise<void> {
   const { config, output } = ctx;
-  const name = checkContainerName(options.name);
+  const name = checkServiceName(options.name);
   const { manager } = managerFor(config);
   const service = await findContainer(manager, name);
+  if (options.rm) refuseStackRemoval(service);
   const progress = options.json ? undefined : output.progress(`stopping ${name}`);
   await quitContainer(manager, service, options.rm ?? false, QUIT_TIMEOUT_MS).finally(() =>
     progress?.done(),
@@ -144,12 +147,21 @@ export async function quitAction(ctx: CommandContext, options: QuitOptions): Pro
 
 export async function removeAction(ctx: CommandContext, options: RemoveOptions): Promise<void> {
   const { config, output } = ctx;
-  const name = checkContainerName(options.name);
+  const name = checkServiceName(options.name);
   const { manager } = managerFor(config);
-  await removeContainer(manager, await findContainer(manager, name));
+  const service = await findContainer(manager, name);
+  refuseStackRemoval(service);
+  await removeContainer(manager, service);
   await logEvent(ctx, { action: 'remove', subject: name, message: 'removed' });
   if (options.json) return output.json({ name, removed: true });
   output.line(`container ${name} is removed`);
+}
+
+/** A stack's service goes with its stack: removed alone, the next deploy would bring it back. */
+function refuseStackRemoval(service: SwarmService): void {
+  const stack = stackOf(service);
+  if (stack !== undefined)
+    throw conflictError(`${service.name} belongs to stack ${stack}: remove the stack with docker stack rm ${stack}`); // prettier-ignore
 }
 
 /** `micado extend`: a new time limit, from now, within the client's longest. */

@@ -1,7 +1,7 @@
 /** execute and copy: into a running container, on the engine of the node it runs on. */
 import { parse } from 'shell-quote';
 import { usageError } from '../../errors.js';
-import { checkContainerName } from '../../containers/container-names.js';
+import { checkServiceName } from '../../containers/container-names.js';
 import { runningTask } from '../../containers/container-operations.js';
 import { copyIn, copyOut, splitRemote } from '../../containers/container-copy.js';
 import type { CommandContext } from '../context.js';
@@ -43,7 +43,7 @@ export async function executeAction(
   { config, status }: CommandContext,
   options: ExecuteOptions,
 ): Promise<void> {
-  const name = checkContainerName(options.name);
+  const name = checkServiceName(options.name);
   const argv = commandArgv(options);
   const replica = parseReplica(options.replica);
   const { manager } = managerFor(config);
@@ -82,7 +82,7 @@ export async function copyAction(
     );
   }
   const remote = (from ?? to)!;
-  checkContainerName(remote.container);
+  checkServiceName(remote.container);
   const { manager } = managerFor(config);
   const service = await findContainer(manager, remote.container);
   const { node, containerId } = await runningTask(manager, service, parseReplica(options.replica));

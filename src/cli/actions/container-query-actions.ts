@@ -1,6 +1,6 @@
 /** list, info and logs: what the engine knows of containers and nodes. */
 import pLimit from 'p-limit';
-import { checkContainerName } from '../../containers/container-names.js';
+import { checkServiceName } from '../../containers/container-names.js';
 import { listContainers } from '../../containers/container-operations.js';
 import { containerInfo, type ContainerInfo } from '../../containers/container-info.js';
 import { clusterStatus } from '../../cluster/cluster-status.js';
@@ -99,6 +99,7 @@ export async function listAction(
         'MEM (MB) used/rsv',
         'PORTS',
         'DOMAIN',
+        'ORIGIN',
       ],
       containers.map((c) => {
         const replicas = c.usage?.replicas ?? 0;
@@ -116,6 +117,7 @@ export async function listAction(
             : '-',
           c.ports.join(',') || '-',
           c.domain ? `${c.domain}${c.path ?? ''} (${c.proxied})` : '-',
+          c.origin,
         ];
       }),
     );
@@ -175,8 +177,8 @@ export async function infoAction(
     throw usageError('say which container: -s NAME, or -a for all');
   const { manager } = managerFor(config);
   const services = options.service
-    ? [await findContainer(manager, checkContainerName(options.service))]
-    : await manager.listServices({ label: [CONTAINER_LABEL.name] });
+    ? [await findContainer(manager, checkServiceName(options.service))]
+    : await manager.listServices();
   const [tasks, nodes, measured] = await Promise.all([
     manager.listTasks(),
     manager.listNodes(),
@@ -301,7 +303,7 @@ function usageLine(info: ContainerInfo & { usage: Usage | undefined }): string {
 }
 
 export async function logsAction({ config }: CommandContext, options: LogsOptions): Promise<void> {
-  const name = checkContainerName(options.name);
+  const name = checkServiceName(options.name);
   if (options.tail !== undefined && !/^\d+$/.test(options.tail)) {
     throw usageError(`invalid --tail '${options.tail}': give a number of lines`);
   }
