@@ -206,7 +206,11 @@ export class LocalCloudDriver implements CloudDriver {
 /** The engine a machine's boot script, or its service since, started (from its dockerd.pid), if it runs. */
 function engineOf(host: LocalHostRecord) {
   try {
-    return processRecordOf(Number(readFileSync(join(host.dir, 'dockerd.pid'), 'utf8').trim()));
+    const engine = processRecordOf(
+      Number(readFileSync(join(host.dir, 'dockerd.pid'), 'utf8').trim()),
+    );
+    // A killed engine its parent has not reaped yet (a zombie) runs no more.
+    return engine && isRunning(engine) ? engine : undefined;
   } catch {
     return undefined;
   }
