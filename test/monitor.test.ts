@@ -59,13 +59,14 @@ describe('monitor', () => {
     const build = await cluster.micado('build', '-n', 'container-hog', '-f', file);
     expect(build.code, build.stderr).toBe(0);
     // Each reserves room for what its shell holds while it fills (up to twice the
-    // variable): a container is held to what it reserved.
+    // variable): a container is held to what it reserved. Filling takes CPU: each may
+    // use what its node has spare (--cpu-burst), not only the 0.1 CPU it reserves.
     for (const [name, mb, reserved] of [
       ['hog40', '40', '150m'],
       ['hog120', '120', '300m'],
     ] as const) {
       const launch = await cluster.micado(
-        'launch', '-i', 'container-hog', '-n', name, '-e', `HOG_MB=${mb}`, '--memory', reserved,
+        'launch', '-i', 'container-hog', '-n', name, '-e', `HOG_MB=${mb}`, '--memory', reserved, '--cpu-burst',
       ); // prettier-ignore
       expect(launch.code, launch.stderr).toBe(0);
     }
