@@ -1,7 +1,7 @@
 /**
  * micado's benchmarks, each measured side by side with its baseline in one run (this
  * machine is shared and noisy: compare the ratios, not the absolute times).
- * `npm run bench [foundation|containers|cloudbroker|monitor|autoscaler|warm|burst|storm|discovery|proxy|ports|dashboard|clients|registry]`.
+ * `npm run bench [foundation|containers|cloudbroker|monitor|autoscaler|warm|burst|storm|discovery|proxy|ports|dashboard|clients|registry|tenants|builds|stacks]`.
  */
 import { benchAutoscaler } from './autoscaler.js';
 import { benchBurst } from './burst.js';
@@ -15,6 +15,7 @@ import { benchMonitor } from './monitor.js';
 import { benchPorts } from './ports.js';
 import { benchProxy } from './proxy.js';
 import { benchRegistry } from './registry.js';
+import { benchStacks } from './stacks.js';
 import { benchStorm } from './storm.js';
 import { benchBuilds, benchTenants } from './tenants.js';
 import { benchWarm } from './warm.js';
@@ -36,6 +37,7 @@ const suites: Record<string, () => Promise<string[][]>> = {
   registry: benchRegistry,
   tenants: benchTenants,
   builds: benchBuilds,
+  stacks: benchStacks,
 };
 
 const chosen = process.argv.slice(2);
