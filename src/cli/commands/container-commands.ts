@@ -64,6 +64,15 @@ export function registerLaunch(program: Command, run: Run<LaunchOptions>): void 
     .option('--wait', 'wait until every replica runs, showing progress (default)')
     .option('--detach', 'return once the container is created')
     .option('--json', 'print the container as JSON')
+    .addHelpText(
+      'after',
+      `
+--cpu and --memory are reserved as the generic resources every micado node advertises
+(micado.cpu_milli, micado.mem_mb): they bound a node on every driver. A stack's native
+reservations (--reserve-cpu, --reserve-memory) count too, against a cloud flavour's real
+size; on the local driver every node sees the host's memory, so only the generic
+resources bound a local node.`,
+    )
     .action(run);
 }
 
@@ -71,7 +80,10 @@ export function registerQuit(program: Command, run: Run<QuitOptions>): void {
   program
     .command('quit')
     .description('stop a running container (scale it to zero)')
-    .requiredOption('-n, --name <container>', 'container to stop, e.g. container-abc')
+    .requiredOption(
+      '-n, --name <service>',
+      "container to stop, e.g. container-abc, or a stack's service, e.g. shop_web",
+    )
     .option('--rm', "remove it once stopped (the manual's -rm works too)")
     .option('--json', 'print the result as JSON')
     .action(run);
@@ -91,7 +103,10 @@ export function registerRemove(program: Command, run: Run<RemoveOptions>): void 
   program
     .command('remove')
     .description('remove a stopped container')
-    .requiredOption('-n, --name <container>', 'container to remove')
+    .requiredOption(
+      '-n, --name <service>',
+      "container to remove (a stack's services go with docker stack rm)",
+    )
     .option('--json', 'print the result as JSON')
     .action(run);
 }
@@ -111,7 +126,10 @@ export function registerLogs(program: Command, run: Run<LogsOptions>): void {
   program
     .command('logs')
     .description("print a container's logs")
-    .requiredOption('-n, --name <container>', 'container to read the logs of')
+    .requiredOption(
+      '-n, --name <service>',
+      "container (or a stack's service, e.g. shop_web) to read the logs of",
+    )
     .option('-f, --follow', 'keep printing new lines until interrupted or the container is removed')
     .option('--tail <lines>', 'only the last lines')
     .option('-t, --timestamps', 'prefix every line with its time')
@@ -133,7 +151,10 @@ export function registerExecute(program: Command, run: Run<ExecuteOptions>): voi
   program
     .command('execute')
     .description("run a command in a running container; its exit code becomes micado's")
-    .requiredOption('-n, --name <container>', 'container to run the command in')
+    .requiredOption(
+      '-n, --name <service>',
+      "container (or a stack's service, e.g. shop_web) to run the command in",
+    )
     .option('-c, --command <command>', 'command line, split into words (no shell unless --shell)')
     .option('--shell', 'run the command line with /bin/sh -c')
     .option('-r, --replica <n>', 'which replica (default: the first running)')
