@@ -79,6 +79,10 @@ describe("Swarm's own users: a stack deployed with docker stack deploy", () => {
     expect(web).toMatchObject({ origin: 'stack shop', client: 'acme', domain: 'shop.example', replicas: { desired: 2, running: 2 } }); // prettier-ignore
     const ls = await docker(['service', 'ls', '--format', '{{.Name}} {{.Replicas}}']);
     expect(ls.stdout.trim()).toBe('shop_web 2/2');
+    // info, the catalog and the dashboard's feed say where it came from too.
+    expect((await cluster.micado('info', '-s', 'shop_web')).stdout).toMatch(/^ {2}origin +stack shop, client acme$/m); // prettier-ignore
+    const catalog = JSON.parse((await cluster.micado('services', '--json')).stdout) as { services: { name: string; origin: string }[] }; // prettier-ignore
+    expect(catalog.services).toContainEqual(expect.objectContaining({ name: 'shop_web', origin: 'stack shop' })); // prettier-ignore
     // Both replicas answer at the domain, through the proxy.
     const served = new Set<string>();
     await eventually(async () => {

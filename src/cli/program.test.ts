@@ -175,7 +175,7 @@ describe('micado program', () => {
     [['start', '-f', 'small'], "required option '-t, --tag <tag>'"],
     [['stop'], "required option '-t, --tag <tag>'"],
     [['launch', '-i', 'app'], "required option '-n, --name <client>'"],
-    [['quit'], "required option '-n, --name <container>'"],
+    [['quit'], "required option '-n, --name <service>'"],
     [['build', '-n', 'container-a'], "required option '-f, --filename <tarball>'"],
     [['copy', 'only-one'], "missing required argument 'destination'"],
     [['launch-all'], 'unknown command'],

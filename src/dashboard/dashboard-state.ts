@@ -47,6 +47,8 @@ export interface NodeCard {
 
 export interface ContainerRow {
   name: string;
+  /** micado, stack NAME, or service. */
+  origin: string;
   client: string;
   image: string;
   domain: string | undefined;
@@ -160,6 +162,7 @@ export function dashboardState(reading: DashboardReading): DashboardState {
     const measured = usage.get(service.name) ?? [];
     return {
       name: view.name,
+      origin: view.origin,
       client: view.client,
       image: view.image,
       domain: view.domain,

@@ -7,7 +7,7 @@
  * Each swarm node is a catalog node with its machine's labels. Pure: every shape is
  * unit-tested without an engine.
  */
-import { currentTasks } from '../containers/container-view.js';
+import { currentTasks, originOf } from '../containers/container-view.js';
 import type { SwarmNode, SwarmService, SwarmTask } from '../swarm/index.js';
 import { CONTAINER_LABEL, NODE_LABEL } from '../swarm/labels.js';
 
@@ -38,6 +38,8 @@ export interface ServiceInstance {
 
 export interface CatalogService {
   name: string;
+  /** Where it came from: micado, stack NAME, or service. */
+  origin: string;
   client: string;
   image: string;
   domain: string | undefined;
@@ -121,6 +123,7 @@ function catalogService(
   if (path) tags.push(`path=${path}`);
   return {
     name: service.name,
+    origin: originOf(service),
     client,
     image,
     domain,

@@ -29,7 +29,7 @@ const LISTEN = { address: '127.0.0.1', port: port(), httpsPort: port(), certific
 const CONTROL = `127.0.0.1:${port()}`;
 
 const service = (name: string, domain: string | undefined, instances: CatalogService['instances'], path?: string): CatalogService => ({
-  name, client: name, image: 'img', domain, ...(path ? { path } : {}), ports: [8080], tags: [], instances,
+  name, origin: 'micado', client: name, image: 'img', domain, ...(path ? { path } : {}), ports: [8080], tags: [], instances,
 }); // prettier-ignore
 const instance = (address: string, port: number, passing = true) => ({
   id: `x-${address}-${port}`,

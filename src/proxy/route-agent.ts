@@ -169,5 +169,5 @@ export class RouteAgent {
 }
 
 function emptyService(name: string): CatalogService {
-  return { name, client: '', image: '', domain: undefined, ports: [], tags: [], instances: [] };
+  return { name, origin: '', client: '', image: '', domain: undefined, ports: [], tags: [], instances: [] }; // prettier-ignore
 }

@@ -263,6 +263,7 @@ function printInfo(
   output.line(
     `${info.name}: ${info.state}${reason}, ${info.replicas.running}/${info.replicas.desired} running`,
   );
+  output.line(`  origin       ${info.origin}${info.client ? `, client ${info.client}` : ''}`);
   output.line(`  image        ${spec.image}`);
   const command = [...spec.command, ...spec.args];
   if (command.length > 0) output.line(`  command      ${command.join(' ')}`);

@@ -17,10 +17,11 @@ export async function servicesAction(
   const catalog = catalogOf(nodes, services, tasks);
   if (options.json) return output.json(catalog);
   output.table(
-    ['SERVICE', 'CLIENT', 'DOMAIN', 'INSTANCES'],
+    ['SERVICE', 'ORIGIN', 'CLIENT', 'DOMAIN', 'INSTANCES'],
     catalog.services.map((s) => [
       s.name,
-      s.client,
+      s.origin,
+      s.client || '-',
       s.domain ?? '-',
       s.instances
         .map((i) => `${i.node} ${i.address}:${i.port} ${i.passing ? 'passing' : 'critical'}`)

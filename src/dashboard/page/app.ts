@@ -63,7 +63,7 @@ function containerRow(c: ContainerRow): string {
     ? `CPU ${Math.round(c.used.cpuMilli)}/${c.reserved.cpuMilli}m, ${Math.round(c.used.memoryMb)}/${c.reserved.memoryMb} MB`
     : `reserves ${c.reserved.cpuMilli}m, ${c.reserved.memoryMb} MB`;
   return `<tr data-container="${escape(c.name)}" data-state="${escape(c.state)}">
-    <td>${escape(c.name)}</td><td>${escape(c.client)}</td><td>${escape(c.image)}</td><td>${domain}</td>
+    <td>${escape(c.name)}</td><td>${escape(c.origin)}</td><td>${escape(c.client)}</td><td>${escape(c.image)}</td><td>${domain}</td>
     <td class="state">${escape(c.state)}</td><td>${c.replicas.running}/${c.replicas.desired}</td>
     <td>${where || '-'}</td><td>${usage}</td></tr>`; // prettier-ignore
 }
@@ -105,7 +105,7 @@ function render(state: DashboardState) {
   byId('cluster').textContent = state.cluster;
   byId('nodes').innerHTML = state.nodes.map(nodeCard).join('') || '<p>no node</p>';
   byId('containers').innerHTML =
-    '<tr><th>container</th><th>client</th><th>image</th><th>domain</th><th>state</th><th>replicas</th><th>where</th><th>usage</th></tr>' +
+    '<tr><th>container</th><th>origin</th><th>client</th><th>image</th><th>domain</th><th>state</th><th>replicas</th><th>where</th><th>usage</th></tr>' +
     (state.containers.map(containerRow).join('') || '<tr><td colspan="8">no container</td></tr>'); // prettier-ignore
   byId('pools').innerHTML =
     '<tr><th>pool</th><th>nodes</th><th>min–max</th><th>flavour</th><th>backoff</th></tr>' +
