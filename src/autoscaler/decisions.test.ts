@@ -20,6 +20,7 @@ import { nudgeTargets } from './nudge.js';
 import { planScaleDown } from './scale-down.js';
 import { planScaleUp, poolTraits } from './scale-up.js';
 import { PoolImages } from './warm-images.js';
+import { toService, toTask } from '../swarm/engine-mapping.js';
 
 const NOW = 1_000_000_000;
 const FLAVOURS = { small: { cpus: 1, memoryMb: 512 }, large: { cpus: 4, memoryMb: 8192 } };
@@ -297,6 +298,22 @@ describe('the cluster view', () => {
     expect(buildClusterView([joined], [], [], incoming).incoming).toEqual(incoming);
     const labelled = { ...joined, labels: { 'micado.instance': 'i-x', 'micado.pool': 'vm' } };
     expect(buildClusterView([labelled], [], [], incoming).incoming).toEqual([]);
+  });
+
+  it("starts nodes for a stack's tasks that reserve natively, as for micado's own", () => {
+    // Two replicas of `docker stack deploy`'s service reserving 300 MB each (compose's
+    // reservations.memory), pending: the engine's JSON as it comes.
+    const spec = {
+      Resources: { Reservations: { NanoCPUs: 250_000_000, MemoryBytes: 300 * 2 ** 20 } },
+    };
+    const service = toService({ ID: 's', Spec: { Name: 'shop_web', Labels: { 'com.docker.stack.namespace': 'shop' }, TaskTemplate: spec, Mode: { Replicated: { Replicas: 2 } } } }); // prettier-ignore
+    const tasks = [1, 2].map((slot) => toTask({ ID: `t${slot}`, ServiceID: 's', Slot: slot, DesiredState: 'running', Status: { State: 'pending', Err: 'no suitable node (insufficient resources on 1 node)' }, Spec: spec })); // prettier-ignore
+    const built = buildClusterView([], tasks, [service], []);
+    expect(built.pending.map((t) => [t.cpuMilli, t.memoryMb])).toEqual([
+      [250, 300],
+      [250, 300],
+    ]);
+    expect(up(built).requests).toEqual([{ pool: 'default', count: 2, for: ['shop_web'] }]);
   });
 });
 
