@@ -295,6 +295,21 @@ describe('a cloud in a machine, from the tarballs', () => {
     expect(execute.stdout.trim(), execute.stderr).toBe('back');
   }); // prettier-ignore
 
+  it('brings a rebooted proxy back serving: its engine, nginx and the route agent, in their units\' order', async () => {
+    const status = JSON.parse((await micado('status', '--json')).stdout) as { nodes: { role: string; hostname: string; address: string }[] }; // prettier-ignore
+    const proxy = status.nodes.find((n) => n.role === 'proxy')!;
+    const machine = machineOf(proxy.hostname);
+    const page = async () => (await run('curl', ['-s', '-m', '3', '-H', 'Host: shop.example', '-w', ' %{http_code}', `http://${proxy.address}/hostname`])).stdout; // prettier-ignore
+    expect(await page()).toMatch(/ 200$/);
+    await powerOff(machine);
+    expect(await page()).not.toMatch(/ 200$/);
+    for (const unit of ['micado-node.service', 'micado-proxy-nginx.service', 'micado-route-agent.service'])
+      await startUnit(machine, join(machine.dir, 'systemd', unit));
+    // nginx serves the routes it last had at once; the agent follows the catalog again.
+    await eventually(async () => ((await page()).endsWith(' 200') ? true : undefined), 60_000);
+    await eventually(async () => ((await swarmNodes()).some((n) => n.endsWith(`${proxy.hostname} Ready`)) ? true : undefined), 60_000); // prettier-ignore
+  }); // prettier-ignore
+
   it("brings the manager's rebooted VM back whole: its engine, the swarm with the same nodes, the registry and the manager daemon", async () => {
     const nodesBefore = await swarmNodes();
     const jobsBefore = emulator.jobs.size;
