@@ -39,7 +39,8 @@ describe("Swarm's own users: a stack deployed with docker stack deploy", () => {
   beforeAll(async () => {
     cluster.configure({
       pools: { default: { driver: 'local', flavour: 'small', min: 0, max: 4 } },
-      autoscaler: { scanIntervalMs: 500, scaleDownUnneededMs: 2000, scaleDownDelayAfterUpMs: 0, scaleDownCooldownMs: 0, drainTimeoutMs: 10_000 },
+      autoscaler: { scanIntervalMs: 500, scaleDownUnneededMs: 2000, scaleDownDelayAfterUpMs: 0, scaleDownCooldownMs: 0, drainTimeoutMs: 10_000, replicaCooldownMs: 1000 },
+      monitor: { schedule: '* * * * * *' },
     }); // prettier-ignore
     const up = await cluster.micado('up');
     expect(up.code, up.stderr).toBe(0);
@@ -73,7 +74,7 @@ describe("Swarm's own users: a stack deployed with docker stack deploy", () => {
       );
     });
     const autoscaled = (await instances()).filter((i) => i.pool === 'default');
-    expect(autoscaled).toHaveLength(2);
+    expect(autoscaled, (await cluster.micado('events')).stdout).toHaveLength(2);
     // micado's list and Docker's own agree.
     const [web] = (await containers()).filter((c) => c.name === 'shop_web');
     expect(web).toMatchObject({ origin: 'stack shop', client: 'acme', domain: 'shop.example', replicas: { desired: 2, running: 2 } }); // prettier-ignore
@@ -95,6 +96,21 @@ describe("Swarm's own users: a stack deployed with docker stack deploy", () => {
     expect(execute.code, execute.stderr).toBe(0);
     expect([...served].map((s) => s.replace(/ 200$/, '').trim())).toContain(execute.stdout.trim());
   }, 150_000);
+
+  it('follows its load by its labels: its owner lowers the min with docker service update, and an idle replica goes', async () => {
+    // Each replica uses well under 20% of what it reserves: only the min held two.
+    const update = await docker(['service', 'update', '--detach', '--label-add', 'micado.policy.min=1', 'shop_web']); // prettier-ignore
+    expect(update.code, update.stderr).toBe(0);
+    await eventually(async () => {
+      const web = (await containers()).find((c) => c.name === 'shop_web');
+      return web?.replicas.desired === 1 && web.replicas.running === 1 ? true : undefined;
+    }, 60_000);
+    const events = (await cluster.micado('events')).stdout;
+    expect(events).toMatch(
+      /shop_web: 2 → 1 replicas \(cpu \d+%, memory \d+% of reserved per replica, under 20%\/20%\)/,
+    );
+    expect((await ask()).endsWith(' 200')).toBe(true);
+  }, 90_000);
 
   it("refuses to remove one service of a stack, in one line naming the stack's own way", async () => {
     const removed = await cluster.micado('remove', '-n', 'shop_web');
