@@ -25,7 +25,7 @@ import {
   NO_FAULTS,
 } from '../src/cloudbroker/emulator/cloudbroker-emulator.js';
 import { LocalNodeBackend } from '../src/cloudbroker/emulator/local-node-backend.js';
-import { TestCluster, type CliResult } from './support/test-cluster.js';
+import { TestCluster, eventually, type CliResult } from './support/test-cluster.js';
 import { NODE_LABEL } from '../src/swarm/labels.js';
 
 const EMAIL = 'operator@example.org';
@@ -212,8 +212,9 @@ describe('CloudBroker through the emulator', () => {
     expect(node?.engineLabels[NODE_LABEL.role]).toBe('proxy');
     expect(node?.capacity).toEqual({});
     // nginx answers on 443 with the certificate given: no route yet, so 404.
-    const https = await run('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '-m', '5', '--cacert', cert, '--resolve', `shop.example:443:${instance.address}`, 'https://shop.example/']); // prettier-ignore
-    expect(https.stdout).toBe('404');
+    // nginx starts once the node has joined: a moment after the start returns.
+    const https = () => run('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '-m', '5', '--cacert', cert, '--resolve', `shop.example:443:${instance.address}`, 'https://shop.example/']); // prettier-ignore
+    expect(await eventually(async () => ((await https()).stdout === '000' ? undefined : (await https()).stdout), 30_000)).toBe('404'); // prettier-ignore
     // The user-data the VM booted from holds the key in a here-document, never as an argument.
     const kept = join(cluster.config.stateDir, 'emulator', 'user-data');
     const [script] = readdirSync(kept);

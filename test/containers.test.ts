@@ -386,7 +386,8 @@ describe('container commands', () => {
     // [what, argv, exit code, message]: each one line on stderr, and nothing made.
     const corpus: [string, () => Promise<string[]>, number, RegExp][] = [
       ['an unknown container', async () => ['quit', '-n', 'container-nope'], 1, /no container named 'container-nope'/],
-      ['an invalid container name', async () => ['logs', '-n', 'web'], 2, /invalid container name 'web'/],
+      ['an invalid service name', async () => ['logs', '-n', 'web!'], 2, /invalid service name 'web!'/],
+      ['a service that is not there', async () => ['logs', '-n', 'web'], 1, /no container named 'web'/],
       ['an invalid client name', async () => ['launch', '-i', 'micado/base', '-n', 'Bad_Name'], 2, /invalid client name 'Bad_Name'/],
       ['a port out of range', async () => ['launch', '-i', 'micado/base', '-n', 'p1', '-p', '70000'], 2, /invalid port '70000'/],
       ['a malformed environment variable', async () => ['launch', '-i', 'micado/base', '-n', 'e1', '-e', 'NOEQUALS'], 2, /invalid environment 'NOEQUALS': use KEY=VALUE/],
