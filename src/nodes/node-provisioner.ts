@@ -184,7 +184,12 @@ export class NodeProvisioner {
     const promise = this.start(intent, pool, timeoutMs, warm).finally(() =>
       this.running.delete(intent.instance),
     );
-    this.running.set(intent.instance, { pool: intent.pool, flavour: intent.flavour, warm, promise });
+    this.running.set(intent.instance, {
+      pool: intent.pool,
+      flavour: intent.flavour,
+      warm,
+      promise,
+    });
     return promise;
   }
 
