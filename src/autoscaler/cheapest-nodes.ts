@@ -104,26 +104,33 @@ export function cheapestNodes(tasks: Amount[], flavours: PricedFlavour[]): NodeC
   const sorted = [...tasks].sort(largestFirst);
   const unplaceable = sorted.filter((t) => !flavours.some((f) => fits(f.capacity, t)));
   const placeable = sorted.filter((t) => !unplaceable.includes(t));
-  const candidates: { how: string; bins: Bin[] }[] = [];
+  const candidates: Bin[][] = [];
   for (const flavour of flavours) {
     if (placeable.every((t) => fits(flavour.capacity, t)))
-      candidates.push({ how: `${flavour.name} alone`, bins: shrink(packAlone(placeable, flavour), flavours) }); // prettier-ignore
+      candidates.push(shrink(packAlone(placeable, flavour), flavours));
   }
-  candidates.push({ how: 'a mix', bins: shrink(packMixed(placeable, flavours), flavours) });
-  candidates.sort((a, b) => priceOf(a.bins) - priceOf(b.bins) || a.bins.length - b.bins.length);
-  const [best, next] = candidates;
+  candidates.push(shrink(packMixed(placeable, flavours), flavours));
+  candidates.sort((a, b) => priceOf(a) - priceOf(b) || a.length - b.length);
+  const [best] = candidates;
   const counts = new Map<string, { flavour: PricedFlavour; count: number }>();
-  for (const bin of best!.bins) {
+  for (const bin of best!) {
     const entry = counts.get(bin.flavour.name) ?? { flavour: bin.flavour, count: 0 };
     entry.count++;
     counts.set(bin.flavour.name, entry);
   }
-  const price = priceOf(best!.bins);
+  const price = priceOf(best!);
   const nodes = [...counts.values()]
     .sort((a, b) => a.flavour.pricePerHour - b.flavour.pricePerHour)
     .map((e) => ({ flavour: e.flavour.name, count: e.count }));
   const listed = nodes.map((n) => `${n.count} ${n.flavour}`).join(' + ') || 'no node';
-  const against = next ? `; ${next.how} would cost ${priceOf(next.bins).toFixed(2)}/h` : '';
+  // Weighed against each flavour alone, as it packs (the dearest choice a pool of one
+  // flavour would have made): the cheapest of those that costs more.
+  const alone = flavours
+    .filter((f) => placeable.length > 0 && placeable.every((t) => fits(f.capacity, t)))
+    .map((f) => ({ flavour: f, bins: packAlone(placeable, f) }))
+    .filter((a) => priceOf(a.bins) > price)
+    .sort((a, b) => priceOf(a.bins) - priceOf(b.bins))[0];
+  const against = alone ? `; ${alone.bins.length} ${alone.flavour.name} would cost ${priceOf(alone.bins).toFixed(2)}/h` : ''; // prettier-ignore
   return {
     nodes,
     pricePerHour: price,
