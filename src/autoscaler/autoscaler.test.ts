@@ -106,6 +106,24 @@ describe('reconcile cycles', () => {
     );
   });
 
+  it("starts the priced pool's cheapest flavours for what waits, through the driver", async () => {
+    const priced = { small: { cpus: 1, memoryMb: 512, pricePerHour: 1 }, medium: { cpus: 2, memoryMb: 2048, pricePerHour: 3 } }; // prettier-ignore
+    const fake = new FakeSwarm();
+    const { swarm, cloud, cycle, actions, config, log } = harness(undefined, fake, new FakeCloudDriver(fake, priced)); // prettier-ignore
+    config.flavours = priced;
+    config.pools.default!.flavours = ['small', 'medium'];
+    const webs = [1, 2, 3, 4].map((i) => service(`container-w${i}`));
+    swarm.services = webs;
+    swarm.tasks = webs.map((w) => pendingTask(w));
+    await cycle();
+    // Four 300 MB tasks: one medium (3/h) holds them, four small would cost 4/h.
+    expect(
+      [...cloud.instances.values()].map((i) => i.flavour),
+      log.join('\n'),
+    ).toEqual(['medium']);
+    expect(await actions()).toContain('scale-up');
+  });
+
   it('waits for a node that goes down (a reboot) for the unready grace, then starts a new one', async () => {
     const { swarm, cloud, cycle, actions, config } = harness();
     const web = service('container-web');

@@ -263,8 +263,9 @@ export class Autoscaler {
       await this.scalingLog.record(SCALING_ACTION.warmWoken, node.instance ?? node.id, message);
     }
     for (const request of plan.requests) {
-      const pool = config.pools[request.pool]!;
-      const message = `starting ${request.count} ${pool.flavour} node${request.count === 1 ? '' : 's'} in pool ${request.pool} for ${request.for.join(', ')}`;
+      // A pool of several flavours says which, and why (their price).
+      const pool = { ...config.pools[request.pool]!, flavour: request.flavour ?? config.pools[request.pool]!.flavour }; // prettier-ignore
+      const message = `starting ${request.count} ${pool.flavour} node${request.count === 1 ? '' : 's'} in pool ${request.pool} for ${request.for.join(', ')}${request.why ? ` (${request.why})` : ''}`;
       if (this.settings.dryRun) {
         await this.scalingLog.dryRun('scale-up', request.pool, message);
         continue;

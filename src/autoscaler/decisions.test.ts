@@ -237,6 +237,46 @@ describe('scale-up', () => {
   });
 });
 
+describe('a pool of several flavours', () => {
+  const PRICED = {
+    small: { cpus: 1, memoryMb: 512, pricePerHour: 1 },
+    medium: { cpus: 2, memoryMb: 2048, pricePerHour: 3 },
+    large: { cpus: 4, memoryMb: 8192, pricePerHour: 10 },
+  };
+  const mixed = pool({ flavours: ['small', 'medium', 'large'], max: 20 });
+  const plan = (v: ClusterView, p = mixed) =>
+    planScaleUp({ view: v, pools: { default: p }, flavours: PRICED, limits: LIMITS, poolStates: new Map(), scaleUpCooldownMs: 0, now: NOW }); // prettier-ignore
+  const waiting = (n: number, mb = 300) => Array.from({ length: n }, (_, i) => pending(`t${i}`, mb, { service: 'container-web' })); // prettier-ignore
+  const asked = (p: ReturnType<typeof plan>) => p.requests.map((r) => `${r.count} ${r.flavour ?? 'own'}`).sort(); // prettier-ignore
+
+  it.each([
+    ['ten 300 MB tasks: two medium (6/h), not ten small or one large (10/h)', 10, ['2 medium']],
+    ['seven: a medium and a small (4/h)', 7, ['1 medium', '1 small']],
+    ['one: a small', 1, ['1 small']],
+  ])('starts the cheapest set that holds what waits: %s', (_, count, expected) => {
+    const made = plan(view({ pending: waiting(count) }));
+    expect(asked(made)).toEqual(expected);
+    expect(made.requests[0]!.why).toMatch(/the cheapest that holds \d+ tasks?/);
+  });
+
+  it('holds a task only its largest flavour can', () => {
+    expect(asked(plan(view({ pending: waiting(1, 4000) })))).toEqual(['1 large']);
+  });
+
+  it("counts a node on its way at its own flavour's size", () => {
+    // A medium on its way holds six of the seven: one small more.
+    const incoming = [{ pool: 'default', instance: 'i-1', flavour: 'medium' }];
+    expect(asked(plan(view({ pending: waiting(7), incoming })))).toEqual(['1 small']);
+  });
+
+  it('keeps its min at its own flavour, and a one-flavour pool as it was', () => {
+    expect(asked(plan(view({}), { ...mixed, min: 1 }))).toEqual(['1 own']);
+    expect(up(view({ pending: waiting(3) })).requests).toEqual([
+      { pool: 'default', count: 3, for: ['container-web'] },
+    ]);
+  });
+});
+
 describe('host ports', () => {
   const on8080 = (id: string) =>
     pending(id, 50, { service: 'container-web', hostPorts: ['8080/tcp'] });

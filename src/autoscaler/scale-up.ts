@@ -18,6 +18,7 @@ import { satisfies } from './constraints.js';
 import { canHold, emptyRoom, place, roomOn, type Room } from './placement.js';
 import { isBackedOff, FRESH_POOL, type PoolState } from './pool-state.js';
 import { NODE_LABEL } from '../swarm/labels.js';
+import { cheapestNodes, type NodeChoice } from './cheapest-nodes.js';
 
 export interface Limits {
   maxNodes: number;
@@ -42,11 +43,15 @@ export interface ScaleUpInput {
 
 export interface NodeRequest {
   pool: string;
+  /** The flavour of these nodes, when the pool has several (else its flavour). */
+  flavour?: string;
   count: number;
   /** Why: the services whose tasks the new nodes are for, the pool's min or warm buffer. */
   for: string[];
   /** How many of them are to be kept warm (absent: none). */
   warm?: number;
+  /** Why these flavours: their price, and what else was weighed (a pool of several). */
+  why?: string;
 }
 
 export interface ScaleUpPlan {
@@ -63,6 +68,8 @@ export interface ScaleUpPlan {
 interface Bin extends Room {
   /** The pool a node opened by this plan comes from. */
   pool?: string;
+  /** What it takes, when this plan opened it for tasks (its flavour may be chosen later). */
+  taken?: TaskDemand[];
 }
 
 /** What a new node of each pool would be. */
@@ -84,15 +91,25 @@ export function poolTraits(name: string, pool: NodePool): NodeTraits {
   return { role: 'worker', hostname: undefined, nodeLabels: labels, engineLabels: labels };
 }
 
+/** The flavours a pool's new nodes may be: its list, or its one flavour. */
+export const poolFlavours = (pool: NodePool) => pool.flavours ?? [pool.flavour];
+
+/**
+ * What a new node of each pool would be. A pool of several flavours is simulated with
+ * its largest (the most a new node could hold); which flavours to start is weighed
+ * once the plan knows what its new nodes take (cheapest-nodes.ts).
+ */
 function templatesOf(
   pools: Record<string, NodePool>,
   flavours: Record<string, Flavour>,
 ): Templates {
   return new Map(
-    Object.entries(pools).map(([name, pool]) => [
-      name,
-      { traits: poolTraits(name, pool), capacity: flavourAmount(flavours[pool.flavour]!) },
-    ]),
+    Object.entries(pools).map(([name, pool]) => {
+      const largest = poolFlavours(pool)
+        .map((f) => flavourAmount(flavours[f]!))
+        .reduce((a, b) => (b.memoryMb > a.memoryMb || (b.memoryMb === a.memoryMb && b.cpuMilli > a.cpuMilli) ? b : a)); // prettier-ignore
+      return [name, { traits: poolTraits(name, pool), capacity: largest }];
+    }),
   );
 }
 
@@ -103,13 +120,19 @@ function templatesOf(
 function binsOf(
   view: ClusterView,
   templates: Templates,
+  flavours: Record<string, Flavour>,
   returning: ReadonlySet<string>,
 ): { existing: Bin[]; incoming: Bin[] } {
   const schedulable = (n: NodeView) => n.role === 'worker' && n.active && !n.scalingDown;
   const existing = view.nodes.filter((n) => schedulable(n) && n.ready).map(roomOn);
   const incoming = view.incoming
     .filter((i) => templates.has(i.pool))
-    .map((i) => emptyRoom(templates.get(i.pool)!.capacity, templates.get(i.pool)!.traits));
+    .map((i) =>
+      emptyRoom(
+        i.flavour && flavours[i.flavour] ? flavourAmount(flavours[i.flavour]!) : templates.get(i.pool)!.capacity, // prettier-ignore
+        templates.get(i.pool)!.traits,
+      ),
+    );
   for (const node of view.nodes)
     if (schedulable(node) && !node.ready && returning.has(node.id)) incoming.push(roomOn(node));
   return { existing, incoming };
@@ -160,10 +183,13 @@ class Budget {
     return undefined;
   }
 
-  /** Open a node of the pool for `reason` (a service, or the pool's min). */
-  open(name: string, reason: string): Bin {
+  /**
+   * Open a node of the pool for `reason` (a service, or the pool's min), of its
+   * template's size, or `capacity` (the pool's own flavour, for its min and warm nodes).
+   */
+  open(name: string, reason: string, capacity?: Amount): Bin {
     const template = this.templates.get(name)!;
-    const bin: Bin = { ...emptyRoom(template.capacity, template.traits), pool: name };
+    const bin: Bin = { ...emptyRoom(capacity ?? template.capacity, template.traits), pool: name };
     this.opened.push(bin);
     this.count(name, template.capacity);
     const request = this.requests.get(name) ?? { pool: name, count: 0, for: [] };
@@ -171,6 +197,17 @@ class Budget {
     this.requests.set(name, request);
     this.name(bin, reason);
     return bin;
+  }
+
+  /** `planned` task nodes of pool `name` become `choice`'s nodes: one request per flavour. */
+  reprice(name: string, planned: number, choice: NodeChoice, services: string[]): void {
+    const request = this.requests.get(name)!;
+    request.count -= planned;
+    request.for = request.for.filter((f) => !services.includes(f));
+    if (request.count === 0) this.requests.delete(name);
+    for (const { flavour, count } of choice.nodes) {
+      this.requests.set(`${name}/${flavour}`, { pool: name, flavour, count, for: services, why: choice.why }); // prettier-ignore
+    }
   }
 
   /** A node this plan opens is for every service whose task it takes. */
@@ -192,13 +229,15 @@ export function planScaleUp(input: ScaleUpInput): ScaleUpPlan {
   const { view, pools, flavours } = input;
   const poolNames = Object.keys(pools);
   const templates = templatesOf(pools, flavours);
-  const { existing, incoming } = binsOf(view, templates, input.returning ?? new Set());
+  const { existing, incoming } = binsOf(view, templates, flavours, input.returning ?? new Set());
   const budget = new Budget(input, templates);
+  /** A pool's own flavour's size: what its min and warm nodes are. */
+  const own = (name: string) => flavourAmount(flavours[pools[name]!.flavour]!);
 
   // Each pool's min first: those nodes take tasks like any other.
   for (const name of poolNames) {
     while (budget.size(name) < pools[name]!.min && !budget.blocked(name))
-      budget.open(name, `min ${pools[name]!.min}`);
+      budget.open(name, `min ${pools[name]!.min}`, own(name));
   }
   const warm = view.nodes
     .filter((n) => n.role === 'worker' && n.warm && n.ready && n.pool && templates.has(n.pool))
@@ -222,6 +261,7 @@ export function planScaleUp(input: ScaleUpInput): ScaleUpPlan {
       budget.opened.find((b) => canHold(b, task));
     if (placed) {
       place(placed, task);
+      placed.taken?.push(task);
       budget.name(placed, task.service);
       continue;
     }
@@ -241,8 +281,11 @@ export function planScaleUp(input: ScaleUpInput): ScaleUpPlan {
       waiting.push({ task, why: reasons.map((r) => r.why).join('; ') });
       continue;
     }
-    place(budget.open(chosen.name, task.service), task);
+    const bin = budget.open(chosen.name, task.service);
+    place(bin, task);
+    bin.taken = [task];
   }
+  priceNewNodes(input, budget);
 
   // Each pool's warm buffer: warm nodes not woken, and warm ones on their way.
   for (const name of poolNames) {
@@ -251,7 +294,7 @@ export function planScaleUp(input: ScaleUpInput): ScaleUpPlan {
       warm.filter((b) => b.node.pool === name && !activate.some((a) => a.node === b.node)).length +
       view.incoming.filter((i) => i.pool === name && i.warm).length;
     while (kept < wanted && !budget.blocked(name)) {
-      budget.open(name, `warm ${wanted}`);
+      budget.open(name, `warm ${wanted}`, own(name));
       const request = budget.requests.get(name)!;
       request.warm = (request.warm ?? 0) + 1;
       kept++;
@@ -267,4 +310,25 @@ function noPoolWhy(task: TaskDemand, poolNames: string[], templates: Templates):
     return `no pool's nodes satisfy its constraints (${task.constraints.join(', ')})`;
   }
   return `it reserves ${size}, more than a node of ${matching.join(', ')} has`;
+}
+
+/**
+ * For each pool of several flavours, the nodes this plan opened for tasks become the
+ * cheapest set that holds those tasks (cheapest-nodes.ts), one request per flavour,
+ * saying why. Kept as planned (the largest flavour) when the cheapest set would need
+ * more nodes than the pool may still start, or when the tasks publish host ports (two
+ * of a port never share a node, which the pricing does not weigh).
+ */
+function priceNewNodes(input: ScaleUpInput, budget: Budget): void {
+  for (const [name, pool] of Object.entries(input.pools)) {
+    if (poolFlavours(pool).length < 2) continue;
+    const bins = budget.opened.filter((b) => b.pool === name && b.taken);
+    const tasks = bins.flatMap((b) => b.taken!);
+    if (tasks.length === 0 || tasks.some((t) => (t.hostPorts ?? []).length > 0)) continue;
+    const priced = poolFlavours(pool).map((f) => ({ name: f, capacity: flavourAmount(input.flavours[f]!), pricePerHour: input.flavours[f]!.pricePerHour ?? 0 })); // prettier-ignore
+    const choice = cheapestNodes(tasks, priced);
+    const count = choice.nodes.reduce((sum, n) => sum + n.count, 0);
+    if (choice.unplaceable.length > 0 || count > bins.length + (pool.max - budget.size(name))) continue; // prettier-ignore
+    budget.reprice(name, bins.length, choice, [...new Set(tasks.map((t) => t.service))]);
+  }
 }

@@ -20,6 +20,12 @@ export interface Flavour {
   cpus: number;
   /** Memory the node advertises (as micado.mem_mb). */
   memoryMb: number;
+  /**
+   * What a node of it costs per hour, in the cloud's currency: a pool of several
+   * flavours starts the cheapest set that holds what waits. Unset: 0 (the local driver's
+   * flavours cost nothing unless priced).
+   */
+  pricePerHour?: number;
 }
 
 /** The pool of proxy nodes (`micado start -n proxy`): they boot the proxy package. */
@@ -33,6 +39,11 @@ export interface NodePool {
   cloud?: string;
   application?: string;
   flavour: string;
+  /**
+   * The flavours its new nodes may be, cheapest set first (scale-up weighs their
+   * prices); `flavour` is the one `micado start` and the pool's min use. Unset: flavour alone.
+   */
+  flavours?: string[];
   /** Labels its nodes carry (placement constraints can name them). */
   labels?: Record<string, string>;
   min: number;

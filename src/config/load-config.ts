@@ -153,6 +153,21 @@ function validatePools(config: MicadoConfig): string[] {
     } catch {
       problems.push(`${where}.flavour '${String(pool.flavour)}' is not one of flavours`);
     }
+    if (pool.flavours !== undefined) {
+      if (!Array.isArray(pool.flavours) || pool.flavours.length === 0)
+        problems.push(
+          `${where}.flavours must be a list of flavour names, e.g. ["small", "medium"]`,
+        );
+      else
+        pool.flavours = pool.flavours.map((f: unknown) => {
+          try {
+            return resolveName('flavour', String(f), flavours);
+          } catch {
+            problems.push(`${where}.flavours: '${String(f)}' is not one of flavours`);
+            return String(f);
+          }
+        });
+    }
     if (!(Number.isInteger(pool.min) && pool.min >= 0))
       problems.push(`${where}.min must be a whole number of at least 0`);
     if (!(Number.isInteger(pool.max) && pool.max >= pool.min))
@@ -201,6 +216,11 @@ export function validateConfig(config: MicadoConfig): string[] {
     for (const [name, flavour] of Object.entries(flavours)) {
       if (!isTree(flavour) || !(flavour.cpus > 0) || !(flavour.memoryMb > 0)) {
         problems.push(`flavours.${name} needs positive cpus and memoryMb`);
+      } else if (
+        flavour.pricePerHour !== undefined &&
+        !(typeof flavour.pricePerHour === 'number' && flavour.pricePerHour >= 0)
+      ) {
+        problems.push(`flavours.${name}.pricePerHour must be a number of at least 0, e.g. 0.05`);
       }
     }
   }

@@ -62,7 +62,7 @@ describe('the provisioner ledger', () => {
     cloud.holdJoins = true;
     const { outcome } = await provisioner.request('default', POOL);
     const [intent] = await store.intents();
-    expect(provisioner.incoming()).toEqual([{ pool: 'default', instance: intent!.instance, warm: false }]); // prettier-ignore
+    expect(provisioner.incoming()).toEqual([{ pool: 'default', instance: intent!.instance, flavour: 'small', warm: false }]); // prettier-ignore
     await new Promise((r) => setImmediate(r));
     expect(cloud.calls).toEqual([`start ${intent!.instance}`]);
     cloud.join({ id: intent!.instance, pool: 'default', flavour: 'small', tag: intent!.instance, labels: {} }); // prettier-ignore

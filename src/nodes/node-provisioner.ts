@@ -41,6 +41,8 @@ const SEED_POLL_MS = 20;
 export interface IncomingNode {
   pool: string;
   instance: string;
+  /** Its flavour, when the pool's may differ (a pool of several flavours). */
+  flavour?: string;
   /** Asked for to be kept warm (it is paused once Ready). */
   warm?: boolean;
 }
@@ -60,7 +62,7 @@ export class NodeProvisioner {
   /** Starts under way in this process, by instance id. */
   private readonly running = new Map<
     string,
-    { pool: string; warm: boolean; promise: Promise<StartOutcome> }
+    { pool: string; flavour: string; warm: boolean; promise: Promise<StartOutcome> }
   >();
   /** Workers judged machines of micado's (not rogue), by node id. */
   private readonly trusted = new Set<string>();
@@ -75,7 +77,7 @@ export class NodeProvisioner {
 
   /** Nodes asked for that have not joined (or failed) yet. */
   incoming(): IncomingNode[] {
-    return [...this.running].map(([instance, { pool, warm }]) => ({ pool, instance, warm }));
+    return [...this.running].map(([instance, { pool, flavour, warm }]) => ({ pool, instance, flavour, warm })); // prettier-ignore
   }
 
   /** Every start under way, to wait for on shutdown. */
@@ -182,7 +184,12 @@ export class NodeProvisioner {
     const promise = this.start(intent, pool, timeoutMs, warm).finally(() =>
       this.running.delete(intent.instance),
     );
-    this.running.set(intent.instance, { pool: intent.pool, warm, promise });
+    this.running.set(intent.instance, {
+      pool: intent.pool,
+      flavour: intent.flavour,
+      warm,
+      promise,
+    });
     return promise;
   }
 
