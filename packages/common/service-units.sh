@@ -27,3 +27,41 @@ enable_unit() {
 retire_unit() {
   systemctl disable --now --quiet "$@" 2>/dev/null || true
 }
+
+# engine_unit DIR NAME DESCRIPTION DOCKERD DAEMON_JSON [PRE...]: the unit of a Docker
+# engine on its daemon.json (a node's, the manager's), each PRE an ExecStartPre line run
+# before every start (what a dead engine or a reboot left behind).
+engine_unit() {
+  # Positional only: a shell function's variables are the caller's (no local in sh).
+  _pre=''
+  _i=0
+  for _line in "$@"; do
+    _i=$((_i + 1))
+    [ "$_i" -gt 5 ] && _pre="${_pre}ExecStartPre=$_line
+"
+  done
+  write_unit "$1" "$2" <<UNIT
+[Unit]
+Description=$3
+Wants=network-online.target
+After=network-online.target
+
+[Service]
+Type=notify
+${_pre}ExecStart=$4 --config-file $5
+ExecReload=/bin/kill -s HUP \$MAINPID
+Restart=always
+RestartSec=2
+TimeoutStartSec=120
+# As Debian's docker.service: the engine manages its containerd and containers' cgroups.
+Delegate=yes
+KillMode=process
+LimitNOFILE=infinity
+LimitNPROC=infinity
+TasksMax=infinity
+OOMScoreAdjust=-500
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+}

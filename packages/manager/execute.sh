@@ -92,31 +92,9 @@ if [ -z "$engine" ]; then
 }
 JSON
   dockerd=$(command -v dockerd) || { say "dockerd is not installed: run deploy.sh"; exit 1; }
-  write_unit "$units" micado-engine.service <<UNIT
-[Unit]
-Description=micado manager's Docker engine: the swarm's manager and its registry's host
-Wants=network-online.target
-After=network-online.target
-
-[Service]
-Type=notify
-ExecStartPre=$common/clear-dead-engine.sh $dir
-ExecStart=$dockerd --config-file $dir/daemon.json
-ExecReload=/bin/kill -s HUP \$MAINPID
-Restart=always
-RestartSec=2
-TimeoutStartSec=120
-# As Debian's docker.service: the engine manages its containerd and containers' cgroups.
-Delegate=yes
-KillMode=process
-LimitNOFILE=infinity
-LimitNPROC=infinity
-TasksMax=infinity
-OOMScoreAdjust=-500
-
-[Install]
-WantedBy=multi-user.target
-UNIT
+  engine_unit "$units" micado-engine.service \
+    "micado manager's Docker engine: the swarm's manager and its registry's host" \
+    "$dockerd" "$dir/daemon.json" "$common/clear-dead-engine.sh $dir"
   after=micado-engine.service requires=micado-engine.service
   engine="unix://$dir/docker.sock"
   "$common/clear-dead-engine.sh" "$dir"

@@ -215,32 +215,9 @@ cp "$tls_dir/ca.pem" "$certs/ca.crt.$$" && mv "$certs/ca.crt.$$" "$certs/ca.crt"
 # on its configuration.
 units=$(units_dir "$root")
 dockerd=$(command -v dockerd) || usage "dockerd is not installed: run deploy.sh"
-write_unit "$units" micado-node.service <<UNIT
-[Unit]
-Description=micado node $instance: the Docker engine that keeps it in the cluster's swarm
-Wants=network-online.target
-After=network-online.target
-
-[Service]
-Type=notify
-ExecStartPre=$here/isolate-bridges.sh
-ExecStartPre=$common/clear-dead-engine.sh $root
-ExecStart=$dockerd --config-file $root/daemon.json
-ExecReload=/bin/kill -s HUP \$MAINPID
-Restart=always
-RestartSec=2
-TimeoutStartSec=120
-# As Debian's docker.service: the engine manages its containerd and containers' cgroups.
-Delegate=yes
-KillMode=process
-LimitNOFILE=infinity
-LimitNPROC=infinity
-TasksMax=infinity
-OOMScoreAdjust=-500
-
-[Install]
-WantedBy=multi-user.target
-UNIT
+engine_unit "$units" micado-node.service \
+  "micado node $instance: the Docker engine that keeps it in the cluster's swarm" \
+  "$dockerd" "$root/daemon.json" "$here/isolate-bridges.sh" "$common/clear-dead-engine.sh $root"
 
 # The engine, in the background, its output in its log (never on ours: a caller
 # waiting for this script must not wait for the engine too).
