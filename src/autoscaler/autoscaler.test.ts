@@ -10,13 +10,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, type MicadoConfig } from '../config/config.js';
 import { NodeProvisioner } from '../nodes/node-provisioner.js';
 import { SqliteStore } from '../store/sqlite-store.js';
-import { CPU, MEMORY, type SwarmService, type SwarmTask } from '../swarm/index.js';
+import { CPU, MEMORY, type SwarmNode, type SwarmService, type SwarmTask } from '../swarm/index.js';
 import { FakeCloudDriver } from '../testing/fake-cloud-driver.js';
 import { FakeSwarm } from '../testing/fake-swarm.js';
 import { Autoscaler } from './autoscaler.js';
 import { CONTAINER_LABEL } from '../swarm/labels.js';
 
 const T0 = Date.UTC(2026, 10, 22, 12);
+const PRICED = { small: { cpus: 1, memoryMb: 512, pricePerHour: 1 }, medium: { cpus: 2, memoryMb: 2048, pricePerHour: 3 } }; // prettier-ignore
 const dirs: string[] = [];
 const stores: SqliteStore[] = [];
 afterEach(async () => {
@@ -123,6 +124,90 @@ describe('reconcile cycles', () => {
     ).toEqual(['medium']);
     expect(await actions()).toContain('scale-up');
   });
+
+  /**
+   * A medium holding a 1,500 MB task, which then shrinks to 300 MB (the task made again
+   * smaller, running where it was): a small (1/h) would hold it for a third of the price.
+   * Given a store, swarm and cloud, a second manager over them (a restart).
+   */
+  async function shrunkOnMedium(restart?: {
+    store: SqliteStore;
+    swarm: FakeSwarm;
+    cloud: FakeCloudDriver;
+  }) {
+    const fake = restart?.swarm ?? new FakeSwarm();
+    const cloud = restart?.cloud ?? new FakeCloudDriver(fake, PRICED);
+    const h = harness(restart?.store, fake, cloud);
+    h.config.flavours = PRICED;
+    h.config.pools.default!.flavours = ['small', 'medium'];
+    Object.assign(h.config.autoscaler, { consolidation: 'replace', consolidateAfterMs: 0 });
+    if (restart) return h;
+    const web = service('container-web', 1500);
+    h.swarm.services = [web];
+    h.swarm.tasks = [pendingTask(web)];
+    await h.cycle();
+    const [medium] = h.swarm.nodes;
+    web.reservations = { [CPU]: 100, [MEMORY]: 300 };
+    h.swarm.tasks = [{ ...pendingTask(web), state: 'running', nodeId: medium!.id, reservations: web.reservations }]; // prettier-ignore
+    return h;
+  }
+  const instanceOf = (n: SwarmNode) => n.labels['micado.instance'];
+
+  it('replaces a node by a cheaper one: the new one Ready first, then the old one given back', async () => {
+    const { swarm, cloud, cycle, store, log } = await shrunkOnMedium();
+    const medium = instanceOf(swarm.nodes[0]!)!;
+    await cycle(1_000);
+    const small = [...cloud.instances.values()].find((i) => i.flavour === 'small')!.id;
+    expect(cloud.calls).toEqual([`start ${medium}`, `start ${small}`, `stop ${medium}`]);
+    expect(swarm.nodes.map(instanceOf)).toEqual([small]);
+    expect(log.filter((l) => l.startsWith('consolidate'))).toEqual([
+      expect.stringMatching(/^consolidate default: replacing host-i-\w+ of pool default by one small: 1 node \(medium host-i-\w+\) at 3\.00\/h hold 1 task that fit on one small at 1\.00\/h; saves 2\.00\/h, moving 1 task \(score 0\.67\)$/),
+      expect.stringMatching(/^consolidate default: host-i-\w+ is Ready: giving back host-i-\w+ in turn$/),
+    ]); // prettier-ignore
+    expect(await store.openIntents()).toEqual([]);
+    expect((await store.intents()).at(-1)).toMatchObject({ instance: small, state: 'joined', replaces: [medium] }); // prettier-ignore
+    // The task moved stays where it is (minTaskStayHours), and the small is the cheapest.
+    const web = swarm.services[0]!;
+    swarm.tasks = [{ ...pendingTask(web), state: 'running', nodeId: swarm.nodes[0]!.id, reservations: web.reservations }]; // prettier-ignore
+    await cycle(30_000);
+    expect(cloud.calls, log.join('\n')).toHaveLength(3);
+  });
+
+  it.each([
+    ['with the intent recorded, its node not joined', 'intent'],
+    ['with the new node joined, before the old one is paused', 'joined'],
+    ['with the old one paused for its turn, before its drain', 'paused'],
+  ])(
+    'finishes a replace whose manager was killed %s: no node lost, none twice',
+    async (_, step) => {
+      const first = await shrunkOnMedium();
+      const medium = instanceOf(first.swarm.nodes[0]!)!;
+      // The manager dies where the step ends: its next write never happens.
+      if (step === 'intent') first.cloud.holdJoins = true;
+      if (step === 'joined') first.swarm.refuseNodeUpdate = (c) => c.labels?.['micado.consolidating'] === 'true'; // prettier-ignore
+      if (step === 'paused') first.swarm.refuseNodeUpdate = (c) => c.labels?.['micado.scaling-down'] === 'true'; // prettier-ignore
+      // (A held join is waited for until the provisioning timeout: the cycle alone.)
+      if (step === 'intent') await first.autoscaler.cycle(first.clock.now + 1_000);
+      else await first.cycle(1_000);
+      await first.autoscaler.stop();
+      expect(first.swarm.nodes.map(instanceOf)).toContain(medium);
+      const [open] = await first.store.openIntents();
+      if (step !== 'paused') expect(open).toMatchObject({ replaces: [medium] });
+      else
+        expect(first.swarm.nodes.find((n) => instanceOf(n) === medium)?.availability).toBe('pause');
+
+      first.cloud.holdJoins = false;
+      first.swarm.refuseNodeUpdate = undefined;
+      const second = await shrunkOnMedium(first);
+      await second.autoscaler.resume();
+      await second.autoscaler.settled();
+      const smalls = [...first.cloud.instances.values()].filter((i) => i.flavour === 'small');
+      expect(smalls).toHaveLength(1);
+      expect(first.swarm.nodes.map(instanceOf)).toEqual([smalls[0]!.id]);
+      expect([...first.cloud.instances.keys()]).toEqual([smalls[0]!.id]);
+      expect(await first.store.openIntents()).toEqual([]);
+    },
+  );
 
   it('waits for a node that goes down (a reboot) for the unready grace, then starts a new one', async () => {
     const { swarm, cloud, cycle, actions, config } = harness();

@@ -13,7 +13,7 @@ import { messageOf } from '../errors.js';
 import { nodesStartedRows } from '../monitor/usage-meter.js';
 import type { Store } from '../store/store.js';
 import { type OrchestratorSwarm, type SwarmNode, type SwarmService } from '../swarm/index.js';
-import { buildClusterView, type ClusterView } from './cluster-view.js';
+import { buildClusterView, type ClusterView, type NodeView } from './cluster-view.js';
 import { lostTasks, nudgeTargets } from './nudge.js';
 import { AutoscalerMetrics } from './metrics.js';
 import { afterFailure, afterSuccess, FRESH_POOL, type PoolState } from './pool-state.js';
@@ -22,6 +22,9 @@ import { ContainerPass } from './container-pass.js';
 import { ScalingLog } from './scaling-log.js';
 import { planScaleDown } from './scale-down.js';
 import { planScaleUp } from './scale-up.js';
+import { planConsolidation, type Consolidation } from './consolidation.js';
+import { inCronWindow } from '../host/cron-schedule.js';
+import type { ProvisioningIntent } from '../store/store.js';
 import { ReconcileLoop } from './reconcile-loop.js';
 import { PoolImages } from './warm-images.js';
 import { SCALING_ACTION } from './scaling-progress.js';
@@ -42,6 +45,10 @@ const NUDGE_EVERY_MS = 2000;
 /** A service has a lost task made again at most this often (remakeLost). */
 const REMADE_EVERY_MS = 30_000;
 const SWEEP_EVERY_MS = 60_000;
+/** Between two looks at whether every task runs, after a node given back in turn. */
+const PLACED_POLL_MS = 250;
+
+type GivenBack = Pick<SwarmNode, 'id' | 'hostname' | 'engineLabels' | 'labels'>;
 
 export class Autoscaler {
   readonly metrics = new AutoscalerMetrics();
@@ -57,6 +64,13 @@ export class Autoscaler {
   /** Since when each joined worker has not been Ready (a reboot, a lost engine). */
   private readonly unreadySince = new Map<string, number>();
   private readonly givingBack = new Set<string>();
+  /** Nodes given back one at a time (consolidation): the end of the queue. */
+  private inTurn: Promise<void> = Promise.resolve();
+  private queued = 0;
+  /** When each task slot was last moved off a node the manager gave back (minTaskStayHours). */
+  private readonly movedAt = new Map<string, number>();
+  /** When the cluster last changed by the manager's hand: consolidation waits after it. */
+  private lastChange = -Infinity;
   private lastNudge = -Infinity;
   /** When each service last had a lost task made again: once per service a while. */
   private readonly remadeAt = new Map<string, number>();
@@ -120,10 +134,13 @@ export class Autoscaler {
     const { manager, provisioner } = this.deps;
     if (this.settings.dryRun) return;
     for (const resumed of await provisioner.resumeOpenIntents()) this.follow(resumed);
-    for (const node of await manager.listNodes()) {
+    const nodes = await manager.listNodes();
+    for (const node of nodes) {
       if (node.labels[NODE_LABEL.scalingDown] === 'true')
-        this.giveBack(node, 'half drained at start');
+        void this.giveBack(node, 'half drained at start');
     }
+    const waiting = nodes.filter((n) => n.labels[NODE_LABEL.consolidating] === 'true' && n.labels[NODE_LABEL.scalingDown] !== 'true'); // prettier-ignore
+    if (waiting.length > 0) this.giveBackInTurn(waiting, 'consolidation left at start');
   }
 
   /** Stop the loop; resolves once the cycle under way has ended. */
@@ -133,7 +150,8 @@ export class Autoscaler {
 
   /** Node starts and give-backs under way (a stop does not wait for them). */
   async settled(): Promise<void> {
-    await Promise.all([...this.background]);
+    // Work may begin more work (a node Ready hands over the ones it replaces).
+    while (this.background.size > 0) await Promise.all([...this.background]);
   }
 
   /** Run a cycle soon: work of the manager's own has ended (tests drive cycles themselves). */
@@ -175,6 +193,7 @@ export class Autoscaler {
     await this.nudge(view, now);
     await this.remakeLost(view, services, now);
     await this.scaleDown(view, now);
+    await this.consolidate(view, now);
     await this.containers.run(services, now);
     // Workers that are no machine of the cluster leave the swarm at once (rogue-nodes.ts).
     for (const line of await provisioner.removeRogues(nodes)) {
@@ -183,7 +202,9 @@ export class Autoscaler {
     }
     if (now - this.lastSweep >= SWEEP_EVERY_MS && !this.settings.dryRun) {
       this.lastSweep = now;
-      for (const line of await provisioner.sweepOrphans(nodes))
+      // Listed now, not at the cycle's start: a node that joined meanwhile has left the
+      // provisioner's starts, and would look like a machine with no node.
+      for (const line of await provisioner.sweepOrphans(await manager.listNodes()))
         await this.scalingLog.record(SCALING_ACTION.orphan, 'cluster', line);
     }
   }
@@ -273,6 +294,7 @@ export class Autoscaler {
       const seen = Math.min(...view.pending.map((t) => this.pendingSince.get(t.id) ?? now), now);
       this.metrics.decisionSeconds = (now - seen) / 1000;
       this.lastScaleUp = now;
+      this.lastChange = now;
       this.poolStates.set(request.pool, { ...this.poolState(request.pool), lastScaleUp: now });
       await this.scalingLog.record(SCALING_ACTION.scaleUp, request.pool, message);
       await this.deps.store
@@ -304,6 +326,8 @@ export class Autoscaler {
           `node ${outcome.node.hostname} of pool ${pool} is Ready after ${outcome.seconds.toFixed(1)} s${warm ? ', kept warm' : ''}`,
         );
         if (warm) this.seedWarm(outcome.node, pool);
+        if (outcome.intent.replaces?.length)
+          await this.handOver(outcome.intent, outcome.node.hostname);
         if (outcome.labelError) {
           await this.scalingLog.record(
             SCALING_ACTION.relabel,
@@ -321,10 +345,11 @@ export class Autoscaler {
           state === before
             ? `pool already backed off for ${wait} s by a start that failed with it`
             : `pool backed off for ${wait} s`;
+        const kept = outcome.intent.replaces?.length ? `; the nodes it was to replace (${outcome.intent.replaces.join(', ')}) stay` : ''; // prettier-ignore
         await this.scalingLog.record(
           SCALING_ACTION.failure,
           instance,
-          `starting a node in pool ${pool} failed: ${outcome.error}; ${backoff}`,
+          `starting a node in pool ${pool} failed: ${outcome.error}; ${backoff}${kept}`,
         );
       }
       this.wake();
@@ -434,28 +459,19 @@ export class Autoscaler {
       }
       this.poolStates.set(node.pool!, { ...this.poolState(node.pool!), lastScaleDown: now });
       this.unneededSince.delete(node.id);
+      this.lastChange = now;
+      for (const task of node.tasks) if (task.slot) this.movedAt.set(task.slot, now);
       await this.scalingLog.record(SCALING_ACTION.scaleDown, node.instance ?? node.id, message);
       await this.deps.manager.updateNode(node.id, { labels: { [NODE_LABEL.scalingDown]: 'true' } });
-      this.giveBack(
-        {
-          id: node.id,
-          hostname: node.hostname ?? node.id,
-          engineLabels: node.engineLabels,
-          labels: node.nodeLabels,
-        },
-        message,
-      );
+      void this.giveBack(givenBackOf(node), message);
     }
   }
 
-  /** Drain, stop through the driver, remove from the swarm: in the background. */
-  private giveBack(
-    node: Pick<SwarmNode, 'id' | 'hostname' | 'engineLabels' | 'labels'>,
-    why: string,
-  ): void {
-    if (this.givingBack.has(node.id)) return;
+  /** Drain, stop through the driver, remove from the swarm: in the background (resolves when done). */
+  private giveBack(node: GivenBack, why: string): Promise<void> {
+    if (this.givingBack.has(node.id)) return Promise.resolve();
     const machine = machineOfNode(node);
-    if (!machine) return;
+    if (!machine) return Promise.resolve();
     const { instance } = machine;
     const pool = { ...node.engineLabels, ...node.labels }[NODE_LABEL.pool] ?? '?';
     this.givingBack.add(node.id);
@@ -483,6 +499,117 @@ export class Autoscaler {
         this.wake();
       });
     this.track(done);
+    return done;
+  }
+
+  /**
+   * Give nodes back one at a time, each once the tasks the one before moved all run
+   * again: a service whose replicas sat on two of them keeps one serving. Queued
+   * behind what is queued already; a node that has left the swarm by its turn is
+   * skipped (a restart may queue the same node twice).
+   */
+  private giveBackInTurn(nodes: GivenBack[], why: string): void {
+    for (const node of nodes) {
+      this.queued++;
+      this.inTurn = this.inTurn
+        .then(async () => {
+          const present = await this.deps.manager.listNodes();
+          if (!present.some((n) => n.id === node.id)) return;
+          await this.giveBack(node, why);
+          await this.untilAllRun();
+        })
+        .catch((err: unknown) =>
+          this.deps.log(`giving back ${node.hostname} in turn: ${messageOf(err)}`),
+        ) // prettier-ignore
+        .finally(() => this.queued--);
+    }
+    this.track(this.inTurn);
+  }
+
+  /** Until every task Swarm wants running runs (up to the drain timeout). */
+  private async untilAllRun(): Promise<void> {
+    const deadline = this.now() + this.settings.drainTimeoutMs;
+    while (this.now() < deadline) {
+      const tasks = await this.deps.manager.listTasks({ 'desired-state': ['running'] });
+      if (tasks.every((t) => t.state === 'running')) return;
+      await new Promise((resolve) => setTimeout(resolve, PLACED_POLL_MS));
+    }
+  }
+
+  /**
+   * Consolidation (consolidation.ts): outside quiet hours, once the cluster has been
+   * left alone for consolidateAfterMs and nothing is being given back, give back the
+   * nodes others can hold, or start one cheaper node for several (handOver gives them
+   * back once it is Ready). Under dry-run, what it would do and save is logged.
+   */
+  private async consolidate(view: ClusterView, now: number): Promise<void> {
+    const settings = this.settings;
+    if (settings.consolidation === 'off') return;
+    const quiet = settings.consolidationQuietHours;
+    if (quiet !== '' && inCronWindow(quiet, new Date(now))) return;
+    if (now - this.lastChange < settings.consolidateAfterMs) return;
+    if (this.queued > 0 || this.givingBack.size > 0) return;
+    const stayMs = settings.minTaskStayHours * 3_600_000;
+    for (const [slot, at] of this.movedAt) if (now - at >= stayMs) this.movedAt.delete(slot);
+    const plan = planConsolidation({
+      view,
+      pools: this.deps.config.pools,
+      flavours: this.deps.config.flavours,
+      settings,
+      movedAt: this.movedAt,
+      now,
+    });
+    for (const move of plan.moves) {
+      const message = consolidationMessage(move);
+      if (settings.dryRun) {
+        await this.scalingLog.dryRun(SCALING_ACTION.consolidate, move.pool, message);
+        continue;
+      }
+      await this.scalingLog.record(SCALING_ACTION.consolidate, move.pool, message);
+      this.lastChange = now;
+      for (const task of move.moves) if (task.slot) this.movedAt.set(task.slot, now);
+      if (move.kind === 'delete') {
+        await this.pauseForTurn(move.nodes.map((n) => n.id));
+        this.giveBackInTurn(move.nodes.map(givenBackOf), message);
+        continue;
+      }
+      const pool = { ...this.deps.config.pools[move.pool]!, flavour: move.flavour! };
+      const replaces = move.nodes.map((n) => n.instance!);
+      const { outcome } = await this.deps.provisioner.request(move.pool, pool, { replaces });
+      this.follow(outcome);
+    }
+  }
+
+  /** Paused and marked: nothing new is placed on them, what runs is served until its turn. */
+  private async pauseForTurn(ids: string[]): Promise<void> {
+    for (const id of ids) {
+      await this.deps.manager.updateNode(id, {
+        availability: 'pause',
+        labels: { [NODE_LABEL.consolidating]: 'true' },
+      });
+    }
+  }
+
+  /**
+   * A replacement is Ready: the nodes it replaces are paused and marked (durable in the
+   * swarm), then its intent is closed, then they are given back in turn. A manager that
+   * dies between finds the intent still replacing and does it again.
+   */
+  private async handOver(intent: ProvisioningIntent, hostname: string): Promise<void> {
+    const { manager, store } = this.deps;
+    const replaced = (await manager.listNodes()).filter((n) =>
+      intent.replaces!.includes({ ...n.engineLabels, ...n.labels }[NODE_LABEL.instance] ?? ''),
+    );
+    await this.pauseForTurn(replaced.map((n) => n.id));
+    await store.updateIntent(intent.id, { state: 'joined', updatedAt: this.now() });
+    const why = `replaced by ${hostname} (${intent.flavour})`;
+    await this.scalingLog.record(
+      SCALING_ACTION.consolidate,
+      intent.pool,
+      `${hostname} is Ready: giving back ${replaced.map((n) => n.hostname).join(', ') || 'nothing (the nodes it replaces are gone)'} in turn`,
+    );
+    this.lastChange = this.now();
+    this.giveBackInTurn(replaced, why);
   }
 
   /** Pull onto a warm node the images its pool's containers use most, in the background. */
@@ -493,4 +620,25 @@ export class Autoscaler {
     const images = this.poolImages.toSeed(pool, this.settings.seedImages);
     this.track(this.deps.provisioner.pullOnto(node, images).then((said) => said && this.deps.log(said))); // prettier-ignore
   }
+}
+
+/** What a consolidation move does and saves, in one line. */
+function consolidationMessage(move: Consolidation): string {
+  const names = move.nodes.map((n) => n.hostname ?? n.id).join(', ');
+  const tasks = `${move.moves.length} task${move.moves.length === 1 ? '' : 's'}`;
+  const score = Number.isFinite(move.score) ? move.score.toFixed(2) : 'no task moved';
+  const what =
+    move.kind === 'replace'
+      ? `replacing ${names} of pool ${move.pool} by one ${move.flavour}`
+      : `giving back ${names} of pool ${move.pool}`;
+  return `${what}: ${move.why}; saves ${move.savingPerHour.toFixed(2)}/h, moving ${tasks} (score ${score})`;
+}
+
+function givenBackOf(node: NodeView): GivenBack {
+  return {
+    id: node.id,
+    hostname: node.hostname ?? node.id,
+    engineLabels: node.engineLabels,
+    labels: node.nodeLabels,
+  };
 }

@@ -13,7 +13,7 @@ import {
   type SwarmService,
   type SwarmTask,
 } from '../swarm/index.js';
-import { NODE_LABEL } from '../swarm/labels.js';
+import { DO_NOT_DISRUPT_LABEL, NODE_LABEL } from '../swarm/labels.js';
 
 export interface TaskDemand {
   id: string;
@@ -23,6 +23,13 @@ export interface TaskDemand {
   constraints: string[];
   /** Host ports it publishes on its node (PORT/PROTOCOL): one task of them per node. */
   hostPorts?: string[];
+  /**
+   * What stays the same when Swarm makes the task again elsewhere (its service and
+   * slot): what consolidation remembers a move by (minTaskStayHours).
+   */
+  slot?: string;
+  /** Its service says consolidation must not move it (micado.do-not-disrupt). */
+  doNotDisrupt?: boolean;
 }
 
 export interface PendingTask extends TaskDemand {
@@ -42,15 +49,18 @@ export interface NodeView extends NodeTraits {
   id: string;
   instance: string | undefined;
   pool: string | undefined;
+  flavour: string | undefined;
   driver: string | undefined;
   /** Started by the manager: the only nodes it gives back. */
   autoscaled: boolean;
-  /** The manager drained it to give it back (a restart finishes the job). */
+  /** The manager gives it back: drained, or paused for its turn (a restart finishes the job). */
   scalingDown: boolean;
   ready: boolean;
   active: boolean;
   /** Kept warm by the manager: paused and unused until a task needs it. */
   warm: boolean;
+  /** Labelled micado.do-not-disrupt: consolidation leaves it as it is. */
+  doNotDisrupt: boolean;
   capacity: Amount;
   reserved: Amount;
   tasks: TaskDemand[];
@@ -73,6 +83,8 @@ export function demandOf(task: SwarmTask, service: SwarmService | undefined): Ta
     hostPorts: (service?.ports ?? [])
       .filter((p) => p.mode === 'host' && p.published > 0)
       .map((p) => `${p.published}/${p.protocol ?? 'tcp'}`),
+    slot: `${service?.name ?? task.serviceId}.${task.slot ?? task.id}`,
+    doNotDisrupt: service?.labels[DO_NOT_DISRUPT_LABEL] === 'true',
   };
 }
 
@@ -111,12 +123,16 @@ export function buildClusterView(
       engineLabels: node.engineLabels,
       instance,
       pool: labels[NODE_LABEL.pool],
+      flavour: labels[NODE_LABEL.flavour],
       driver: labels[NODE_LABEL.driver],
       autoscaled: labels[NODE_LABEL.autoscaled] === 'true',
-      scalingDown: node.labels[NODE_LABEL.scalingDown] === 'true',
+      scalingDown:
+        node.labels[NODE_LABEL.scalingDown] === 'true' ||
+        node.labels[NODE_LABEL.consolidating] === 'true',
       ready: node.state === 'ready',
       active: node.availability === 'active',
       warm: node.availability === 'pause' && node.labels[NODE_LABEL.warm] === 'true',
+      doNotDisrupt: labels[DO_NOT_DISRUPT_LABEL] === 'true',
       capacity: amountOf(node.capacity),
       reserved: sumOf(mine),
       tasks: mine,

@@ -1,12 +1,7 @@
 /** The autoscaler's decisions: pure functions of (cluster view, settings, now). */
 import { describe, expect, it } from 'vitest';
 import type { NodePool } from '../config/config.js';
-import {
-  buildClusterView,
-  type ClusterView,
-  type NodeView,
-  type PendingTask,
-} from './cluster-view.js';
+import { buildClusterView, type ClusterView, type NodeView } from './cluster-view.js';
 import { satisfies } from './constraints.js';
 import {
   afterFailure,
@@ -21,6 +16,7 @@ import { planScaleDown } from './scale-down.js';
 import { planScaleUp, poolTraits } from './scale-up.js';
 import { PoolImages } from './warm-images.js';
 import { toService, toTask } from '../swarm/engine-mapping.js';
+import { clusterView, nodeView, pendingTask } from '../testing/cluster-views.js';
 
 const NOW = 1_000_000_000;
 const FLAVOURS = { small: { cpus: 1, memoryMb: 512 }, large: { cpus: 4, memoryMb: 8192 } };
@@ -33,38 +29,11 @@ const pool = (change: Partial<NodePool> = {}): NodePool => ({
   ...change,
 });
 
-function pending(id: string, memoryMb: number, change: Partial<PendingTask> = {}): PendingTask {
-  return {
-    id,
-    service: `container-${id}`,
-    cpuMilli: 100,
-    memoryMb,
-    constraints: [],
-    reason: 'no suitable node',
-    ...change,
-  };
-}
-
-function node(id: string, change: Partial<NodeView> = {}): NodeView {
-  const labels = {
-    'micado.pool': 'default',
-    'micado.instance': `i-${id}`,
-    'micado.autoscaled': 'true',
-  };
-  return {
-    id, role: 'worker', hostname: `h-${id}`, nodeLabels: labels, engineLabels: labels,
-    instance: `i-${id}`, pool: 'default', driver: 'local', autoscaled: true, scalingDown: false,
-    ready: true, active: true, warm: false, capacity: { cpuMilli: 1000, memoryMb: 512 },
-    reserved: { cpuMilli: 0, memoryMb: 0 }, tasks: [], ...change,
-  }; // prettier-ignore
-}
-
-const view = (change: Partial<ClusterView>): ClusterView => ({
-  nodes: [],
-  pending: [],
-  incoming: [],
-  ...change,
-});
+const pending = pendingTask;
+const view = clusterView;
+/** A node as these tests wrote it: what it reserves given apart from its tasks. */
+const node = (id: string, change: Partial<NodeView> = {}) =>
+  nodeView(id, { reserved: { cpuMilli: 0, memoryMb: 0 }, ...change });
 
 function up(
   v: ClusterView,

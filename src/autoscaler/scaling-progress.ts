@@ -33,6 +33,8 @@ export const SCALING_ACTION = {
   nodeBack: 'node-back',
   /** A task Swarm's scheduler lost, made again (nudge.ts). */
   taskRemade: 'task-remade',
+  /** Nodes given back, or replaced by a cheaper one, to save money (consolidation.ts). */
+  consolidate: 'consolidate',
 } as const;
 
 export interface ScalingProgress {

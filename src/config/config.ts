@@ -31,6 +31,10 @@ export interface Flavour {
 /** The pool of proxy nodes (`micado start -n proxy`): they boot the proxy package. */
 export const PROXY_POOL = 'proxy';
 
+/** What consolidation may do (autoscaler.consolidation): nothing, delete, or replace too. */
+export const CONSOLIDATION_MODES = ['off', 'delete', 'replace'] as const;
+export type ConsolidationMode = (typeof CONSOLIDATION_MODES)[number];
+
 /** A group of like nodes the manager starts and stops. */
 export interface NodePool {
   /** local or cloudbroker. */
@@ -185,6 +189,22 @@ export interface MicadoConfig {
      * leaked token joins nothing; false keeps it (a bench that joins bare nodes by hand).
      */
     rotateJoinToken: boolean;
+    /**
+     * Consolidation (consolidation.ts): off; delete (give back nodes whose tasks fit on
+     * the others); or replace (also replace a set of nodes by one cheaper new node).
+     */
+    consolidation: ConsolidationMode;
+    /** The saved share of the price over the moved share of the tasks a move must reach. */
+    consolidationMinScore: number;
+    /** Nodes of a pool disrupted at once: at most this many, and this percent (rounded up). */
+    consolidationBudgetNodes: number;
+    consolidationBudgetPercent: number;
+    /** A cron expression: no consolidation in the minutes it matches ('' for none). */
+    consolidationQuietHours: string;
+    /** No consolidation this long after the cluster last changed (a node started or given back). */
+    consolidateAfterMs: number;
+    /** A task consolidation moved is not moved again for this long. */
+    minTaskStayHours: number;
   };
   clients: {
     /**
@@ -305,6 +325,13 @@ export const DEFAULT_CONFIG: MicadoConfig = {
     seedImages: 3,
     removeRogueNodes: true,
     rotateJoinToken: true,
+    consolidation: 'off',
+    consolidationMinScore: 0.5,
+    consolidationBudgetNodes: 3,
+    consolidationBudgetPercent: 20,
+    consolidationQuietHours: '',
+    consolidateAfterMs: 600_000,
+    minTaskStayHours: 24,
   },
   clients: {
     defaults: { containers: 20, replicas: 50, cpuMilli: 16_000, memoryMb: 16_384 },
@@ -342,4 +369,5 @@ export const ENV_SETTINGS = {
   MICADO_ADVERTISE: 'manager.advertise',
   MICADO_MANAGER_PID_FILE: 'manager.pidFile',
   MICADO_DRY_RUN: 'autoscaler.dryRun',
+  MICADO_CONSOLIDATION: 'autoscaler.consolidation',
 } as const;

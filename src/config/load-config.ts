@@ -6,7 +6,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { configError, usageError } from '../errors.js';
 import { parseAddress, parseSubnet, subnetSize } from '../host/ipv4.js';
-import { DEFAULT_CONFIG, ENV_SETTINGS, PROXY_POOL, type MicadoConfig } from './config.js';
+import {
+  CONSOLIDATION_MODES,
+  DEFAULT_CONFIG,
+  ENV_SETTINGS,
+  PROXY_POOL,
+  type MicadoConfig,
+} from './config.js';
 import { resolveName } from './names.js';
 
 export const DEFAULT_CONFIG_FILE = '/etc/micado/config.json';
@@ -281,8 +287,9 @@ export function validateConfig(config: MicadoConfig): string[] {
   const switches = ['dryRun', 'removeRogueNodes', 'rotateJoinToken'] as const;
   for (const key of switches)
     if (typeof autoscaler[key] !== 'boolean') problems.push(`autoscaler.${key} must be true or false`); // prettier-ignore
+  const words = ['consolidation', 'consolidationQuietHours'];
   for (const [key, value] of Object.entries(autoscaler)) {
-    if ((switches as readonly string[]).includes(key)) continue;
+    if ([...switches, ...words].includes(key)) continue;
     if (!(typeof value === 'number' && value >= 0)) {
       problems.push(`autoscaler.${key} must be a number of at least 0`);
     }
@@ -292,6 +299,14 @@ export function validateConfig(config: MicadoConfig): string[] {
   }
   if (!Number.isInteger(autoscaler.seedImages))
     problems.push('autoscaler.seedImages must be a whole number of images, e.g. 3 (0: none)');
+  if (!CONSOLIDATION_MODES.includes(autoscaler.consolidation))
+    problems.push(`autoscaler.consolidation must be one of ${CONSOLIDATION_MODES.join(', ')}, got ${JSON.stringify(autoscaler.consolidation)}`); // prettier-ignore
+  const quiet = autoscaler.consolidationQuietHours;
+  // Its fields are checked by node-cron where the manager starts, as the monitor's.
+  if (typeof quiet !== 'string' || (quiet !== '' && !/^\S+(\s+\S+){4,5}$/.test(quiet.trim())))
+    problems.push(`autoscaler.consolidationQuietHours must be a cron expression such as '* 8-18 * * 1-5' (its minutes are quiet), or '' for none, got ${JSON.stringify(quiet)}`); // prettier-ignore
+  if (!(autoscaler.consolidationBudgetPercent <= 100))
+    problems.push('autoscaler.consolidationBudgetPercent must be at most 100, e.g. 20');
   if (!(autoscaler.scanIntervalMs >= 100))
     problems.push('autoscaler.scanIntervalMs must be at least 100');
   if (!/^[\w.-]+:\d{1,5}$/.test(String(config.manager?.listen))) {

@@ -67,6 +67,9 @@ export async function runManagerDaemon(
   const access = { token: managerTokens?.operator, secure: managerTls !== undefined };
   if (!isCronExpression(config.clients.scrubSchedule))
     throw configError(`clients.scrubSchedule '${config.clients.scrubSchedule}' is not a cron expression: use e.g. '30 3 * * *' (daily at 03:30)`); // prettier-ignore
+  const quiet = config.autoscaler.consolidationQuietHours;
+  if (quiet !== '' && !isCronExpression(quiet))
+    throw configError(`autoscaler.consolidationQuietHours '${quiet}' is not a cron expression: use e.g. '* 8-18 * * 1-5' (weekdays 08:00 to 18:59 quiet), or '' for none`); // prettier-ignore
   const drivers = configuredDrivers(config);
   const provisioner = new NodeProvisioner({ manager, entry, config, store, now, drivers });
   const autoscaler = new Autoscaler({ manager, config, store, provisioner, drivers, log, now });

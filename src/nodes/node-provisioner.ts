@@ -94,7 +94,7 @@ export class NodeProvisioner {
   async request(
     poolName: string,
     pool: NodePool,
-    options: { warm?: boolean; images?: string[] } = {},
+    options: { warm?: boolean; images?: string[]; replaces?: string[] } = {},
   ): Promise<{ outcome: Promise<StartOutcome> }> {
     const { store, now } = this.deps;
     const intent: ProvisioningIntent = {
@@ -108,6 +108,7 @@ export class NodeProvisioner {
       createdAt: now(),
       updatedAt: now(),
       error: undefined,
+      ...(options.replaces ? { replaces: options.replaces } : {}),
     };
     // Before the driver call: a crash from here on finds the intent on restart.
     await store.addIntent(intent);
@@ -219,16 +220,17 @@ export class NodeProvisioner {
         },
       );
       const seconds = (now() - started) / 1000;
-      await store.updateIntent(intent.id, { state: 'joined', updatedAt: now() });
+      const joined = joinedState(intent);
+      await store.updateIntent(intent.id, { state: joined, updatedAt: now() });
       try {
         const labelled = await labelNode(manager, node, request, driver.name, { warm });
-        return { intent: { ...intent, state: 'joined' }, node: labelled, seconds };
+        return { intent: { ...intent, state: joined }, node: labelled, seconds };
       } catch (err) {
         // The node is Ready and runs tasks on its own engine labels: it is kept, and
         // labelled again by a later cycle (relabel), never thrown away for this.
         this.unlabelled.set(node.id, { request, driver: driver.name });
         return {
-          intent: { ...intent, state: 'joined' },
+          intent: { ...intent, state: joined },
           node,
           seconds,
           labelError: messageOf(err),
@@ -261,7 +263,8 @@ export class NodeProvisioner {
 
   /**
    * On start: finish what a previous manager left. An open intent whose node joined is
-   * completed; one still within its time is resumed (the driver makes no second
+   * completed (a replacement's outcome is returned, for the nodes it replaces to be
+   * handed over); one still within its time is resumed (the driver makes no second
    * machine for the same id); one past its time, or for a pool no longer configured,
    * is given back. Returns the resumed starts.
    */
@@ -271,11 +274,18 @@ export class NodeProvisioner {
     for (const intent of await store.openIntents()) {
       const pool = config.pools[intent.pool];
       const node = await nodeOfInstance(manager, intent.instance);
-      if (node?.state === 'ready') {
+      if (node?.state === 'ready' || (node && intent.state === 'replacing')) {
         await manager.updateNode(node.id, {
           labels: nodeLabels(requestOf(intent, pool), intent.driver),
         });
-        await store.updateIntent(intent.id, { state: 'joined', updatedAt: now() });
+        const state = joinedState(intent);
+        if (state !== intent.state) await store.updateIntent(intent.id, { state, updatedAt: now() }); // prettier-ignore
+        if (state === 'replacing') resumed.push(Promise.resolve({ intent: { ...intent, state }, node, seconds: 0 })); // prettier-ignore
+        continue;
+      }
+      if (intent.state === 'replacing') {
+        // The replacement left the swarm first: the nodes it was for stay as they are.
+        await store.updateIntent(intent.id, { state: 'joined', updatedAt: now(), error: 'the node left before the nodes it replaces were handed over' }); // prettier-ignore
         continue;
       }
       const left = intent.createdAt + config.autoscaler.provisionTimeoutMs - now();
@@ -362,6 +372,11 @@ export class NodeProvisioner {
     }
     return done;
   }
+}
+
+/** Where an intent goes once its node joined: a replacement still has nodes to hand over. */
+function joinedState(intent: ProvisioningIntent): 'joined' | 'replacing' {
+  return intent.replaces?.length ? 'replacing' : 'joined';
 }
 
 function requestOf(intent: ProvisioningIntent, pool: NodePool | undefined): InstanceRequest {

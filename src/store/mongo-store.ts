@@ -11,6 +11,7 @@
 import { MongoClient, type Collection, type Db, type Document } from 'mongodb';
 import { MicadoError, configError, messageOf } from '../errors.js';
 import {
+  OPEN_INTENT_STATES,
   DEFAULT_RETENTION,
   type ContainerRecord,
   type EventQuery,
@@ -53,7 +54,6 @@ const USAGE_FIGURES: (keyof UsageFigures)[] = [
 ];
 type Expiring = 'samples' | 'events' | 'usage';
 
-const OPEN_STATES: IntentState[] = ['intended', 'requested'];
 const NO_ID = { projection: { _id: 0 } } as const;
 
 /** The database a MongoDB URL names, or undefined (mongodb://h1:1,h2:2/db?opts → db). */
@@ -401,7 +401,7 @@ export class MongoStore implements Store {
   }
 
   async openIntents(): Promise<ProvisioningIntent[]> {
-    return this.intentList({ state: { $in: OPEN_STATES } });
+    return this.intentList({ state: { $in: OPEN_INTENT_STATES } });
   }
 
   async intents(query: { since?: number } = {}): Promise<ProvisioningIntent[]> {

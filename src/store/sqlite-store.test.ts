@@ -71,4 +71,21 @@ describe('SqliteStore faults', () => {
     expect((await store.usage({ since: 0, until: 1 }))[0]).toMatchObject({ name: 'p', nodeMs: 5 });
     await store.close();
   });
+
+  it('brings a ledger of schema 3 up to date: its intents kept, replacements recorded', async () => {
+    const file = join(dir, 'schema3.db');
+    const Database = (await import('better-sqlite3')).default;
+    const old = new Database(file);
+    old.exec(`CREATE TABLE intents (id TEXT PRIMARY KEY, pool TEXT NOT NULL, driver TEXT NOT NULL,
+      cloud TEXT, flavour TEXT NOT NULL, instance TEXT NOT NULL, state TEXT NOT NULL,
+      created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, error TEXT);
+      INSERT INTO intents VALUES ('1', 'p', 'local', NULL, 'small', 'i-1', 'requested', 5, 6, NULL);`);
+    old.pragma('user_version = 3');
+    old.close();
+    const store = SqliteStore.open(file);
+    expect(await store.openIntents()).toMatchObject([{ id: '1', instance: 'i-1', state: 'requested' }]); // prettier-ignore
+    await store.addIntent({ id: '2', pool: 'p', driver: 'local', cloud: undefined, flavour: 'medium', instance: 'i-2', state: 'intended', createdAt: 7, updatedAt: 7, error: undefined, replaces: ['i-1'] }); // prettier-ignore
+    expect((await store.openIntents())[1]!.replaces).toEqual(['i-1']);
+    await store.close();
+  });
 });

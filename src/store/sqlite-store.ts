@@ -10,6 +10,7 @@
 import Database from 'better-sqlite3';
 import { MicadoError, messageOf } from '../errors.js';
 import {
+  OPEN_INTENT_STATES,
   DEFAULT_RETENTION,
   type ContainerRecord,
   type EventQuery,
@@ -28,9 +29,9 @@ import {
 } from './store.js';
 import { atBothGrains, wholeDays } from './usage-grains.js';
 
-const SCHEMA_VERSION = 3;
+const SCHEMA_VERSION = 4;
 /** What each schema version adds to a store written by the one before it. */
-const MIGRATIONS: Record<number, string> = {
+const MIGRATIONS: Record<number, string | ((db: Database.Database) => void)> = {
   // Reports: a container sample's client, replicas and reservation; a node sample's pool.
   2: `ALTER TABLE samples ADD COLUMN client TEXT;
       ALTER TABLE samples ADD COLUMN pool TEXT;
@@ -39,6 +40,13 @@ const MIGRATIONS: Record<number, string> = {
       ALTER TABLE samples ADD COLUMN reserved_memory_mb REAL;`,
   // Hourly usage: a table of its own, which SCHEMA makes.
   3: '',
+  // Consolidation: the instances a node started to replace others replaces (a store
+  // older than the ledger has no intents table yet, which SCHEMA makes whole).
+  4: (db) => {
+    const columns = db.pragma('table_info(intents)') as { name: string }[];
+    if (columns.length > 0 && !columns.some((c) => c.name === 'replaces'))
+      db.exec('ALTER TABLE intents ADD COLUMN replaces TEXT');
+  },
 };
 
 const SCHEMA = `
@@ -66,11 +74,10 @@ const SCHEMA = `
   CREATE TABLE IF NOT EXISTS intents (
     id TEXT PRIMARY KEY, pool TEXT NOT NULL, driver TEXT NOT NULL, cloud TEXT,
     flavour TEXT NOT NULL, instance TEXT NOT NULL, state TEXT NOT NULL,
-    created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, error TEXT);
+    created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, error TEXT, replaces TEXT);
   CREATE INDEX IF NOT EXISTS intents_by_state ON intents (state);
 `;
 
-const OPEN_STATES: IntentState[] = ['intended', 'requested'];
 /** A usage row's figures, as columns (snake_case) and as the record's fields. */
 const USAGE_FIGURES = [
   ['container_ms', 'containerMs'],
@@ -105,6 +112,7 @@ interface IntentRow {
   created_at: number;
   updated_at: number;
   error: string | null;
+  replaces: string | null;
 }
 
 interface SampleRow {
@@ -146,7 +154,11 @@ export class SqliteStore implements Store {
         );
       }
       // A store of an older version is brought up to date; a new one made whole.
-      if (version > 0) for (let v = version + 1; v <= SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
+      for (let v = version + 1; version > 0 && v <= SCHEMA_VERSION; v++) {
+        const migration = MIGRATIONS[v]!;
+        if (typeof migration === 'string') db.exec(migration);
+        else migration(db);
+      }
       db.exec(SCHEMA);
       if (version < SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
       return new SqliteStore(db, file, retention);
@@ -351,10 +363,15 @@ export class SqliteStore implements Store {
     this.write(() =>
       this.db
         .prepare(
-          `INSERT INTO intents (id, pool, driver, cloud, flavour, instance, state, created_at, updated_at, error)
-           VALUES (@id, @pool, @driver, @cloud, @flavour, @instance, @state, @createdAt, @updatedAt, @error)`,
+          `INSERT INTO intents (id, pool, driver, cloud, flavour, instance, state, created_at, updated_at, error, replaces)
+           VALUES (@id, @pool, @driver, @cloud, @flavour, @instance, @state, @createdAt, @updatedAt, @error, @replaces)`,
         )
-        .run({ ...intent, cloud: intent.cloud ?? null, error: intent.error ?? null }),
+        .run({
+          ...intent,
+          cloud: intent.cloud ?? null,
+          error: intent.error ?? null,
+          replaces: intent.replaces ? JSON.stringify(intent.replaces) : null,
+        }),
     );
   }
 
@@ -373,9 +390,9 @@ export class SqliteStore implements Store {
 
   async openIntents(): Promise<ProvisioningIntent[]> {
     return this.intentRows(
-      `SELECT * FROM intents WHERE state IN (${OPEN_STATES.map(() => '?').join(', ')})
+      `SELECT * FROM intents WHERE state IN (${OPEN_INTENT_STATES.map(() => '?').join(', ')})
        ORDER BY created_at, id`,
-      OPEN_STATES,
+      OPEN_INTENT_STATES,
     );
   }
 
@@ -414,6 +431,7 @@ export class SqliteStore implements Store {
       createdAt: r.created_at,
       updatedAt: r.updated_at,
       error: r.error ?? undefined,
+      ...(r.replaces ? { replaces: JSON.parse(r.replaces) as string[] } : {}),
     }));
   }
 

@@ -364,6 +364,18 @@ export function storeContract(name: string, backend: StoreBackend): void {
       );
     });
 
+    it('keeps a replacement open until the nodes it replaces are handed over', async () => {
+      const store = await open();
+      const replacing = intent('r', { replaces: ['i-a', 'i-b'] });
+      await store.addIntent(replacing);
+      expect(await store.openIntents()).toEqual([replacing]);
+      await store.updateIntent('r', { state: 'replacing', updatedAt: T0 + 5 });
+      expect(await store.openIntents()).toEqual([{ ...replacing, state: 'replacing', updatedAt: T0 + 5 }]); // prettier-ignore
+      await store.updateIntent('r', { state: 'joined', updatedAt: T0 + 6 });
+      expect(await store.openIntents()).toEqual([]);
+      expect((await store.intents())[0]!.replaces).toEqual(['i-a', 'i-b']);
+    });
+
     it('a second connection sees what the first wrote', async () => {
       const first = await open();
       const second = await open();

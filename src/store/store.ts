@@ -137,7 +137,16 @@ export interface EventRecord {
   message: string;
 }
 
-export type IntentState = 'intended' | 'requested' | 'joined' | 'failed' | 'abandoned';
+/**
+ * intended (written before the driver call), requested (the machine exists), joined;
+ * or failed, abandoned. A node started to replace others is `replacing` once joined,
+ * until the nodes it replaces are handed over to be given back (consolidation).
+ */
+export type IntentState =
+  'intended' | 'requested' | 'replacing' | 'joined' | 'failed' | 'abandoned';
+
+/** What a restarted manager must finish. */
+export const OPEN_INTENT_STATES: IntentState[] = ['intended', 'requested', 'replacing'];
 
 /**
  * One node the autoscaler means to start. Written before the driver call and completed
@@ -155,6 +164,8 @@ export interface ProvisioningIntent {
   createdAt: number;
   updatedAt: number;
   error: string | undefined;
+  /** The instances this node replaces: given back once it is Ready (consolidation). */
+  replaces?: string[];
 }
 
 /** One monitor refresh, written at once. */
@@ -241,7 +252,7 @@ export interface Store {
     id: string,
     change: { state: IntentState; updatedAt: number; error?: string },
   ): Promise<void>;
-  /** Intents still intended or requested: what a restarted manager must finish. */
+  /** Intents still intended, requested or replacing: what a restarted manager must finish. */
   openIntents(): Promise<ProvisioningIntent[]>;
   intents(query?: { since?: number }): Promise<ProvisioningIntent[]>;
 

@@ -20,6 +20,11 @@ export const NODE_LABEL = {
   autoscaled: 'micado.autoscaled',
   /** Set by the manager before it drains a node to give it back. */
   scalingDown: 'micado.scaling-down',
+  /**
+   * 'true' on a node consolidation gives back, paused until its turn comes (its tasks
+   * still served; nothing new placed on it): a restarted manager finishes the job.
+   */
+  consolidating: 'micado.consolidating',
   /** 'true' while the manager keeps the node warm: paused, Ready for the next task. */
   warm: 'micado.warm',
   /** Set by the manager (to the time) so Swarm's scheduler looks at the node again. */
@@ -66,6 +71,13 @@ export const POLICY_LABELS = {
   memoryHigh: 'micado.policy.memory-high',
   memoryLow: 'micado.policy.memory-low',
 } as const;
+
+/**
+ * 'true' on a service (a deploy label) or a node: consolidation never moves the
+ * service's tasks, nor empties the node, to save money (scale-down of an idle node and
+ * an operator's `micado stop` still may).
+ */
+export const DO_NOT_DISRUPT_LABEL = 'micado.do-not-disrupt';
 
 /** A placement constraint: only nodes whose node label `label` is `value`. */
 export function nodeLabelIs(label: string, value: string): string {

@@ -21,6 +21,11 @@ export class FakeSwarm implements OrchestratorSwarm {
   readonly calls: string[] = [];
   /** The next N node updates fail, as an engine that keeps refusing them would. */
   failNodeUpdates = 0;
+  /** Node updates it says yes to fail too (a manager that dies before making them). */
+  refuseNodeUpdate?: (change: {
+    labels?: Record<string, string>;
+    availability?: string;
+  }) => boolean;
   private listeners = new Set<(event: EngineEvent) => void>();
 
   /** Rotations so far: the worker token names how many. */
@@ -46,8 +51,8 @@ export class FakeSwarm implements OrchestratorSwarm {
     id: string,
     change: { labels?: Record<string, string>; availability?: SwarmNode['availability'] },
   ): Promise<void> {
-    if (this.failNodeUpdates > 0) {
-      this.failNodeUpdates--;
+    if (this.failNodeUpdates > 0 || this.refuseNodeUpdate?.(change)) {
+      this.failNodeUpdates = Math.max(0, this.failNodeUpdates - 1);
       throw new Error(`update node ${id}: rpc error: code = Unknown desc = update out of sequence`);
     }
     const node = this.node(id);
