@@ -1,12 +1,13 @@
 /**
  * micado's benchmarks, each measured side by side with its baseline in one run (this
  * machine is shared and noisy: compare the ratios, not the absolute times).
- * `npm run bench [foundation|containers|cloudbroker|monitor|autoscaler|warm|burst|storm|discovery|proxy|ports|dashboard|clients|registry|tenants|builds|stacks]`.
+ * `npm run bench [foundation|containers|cloudbroker|monitor|autoscaler|warm|burst|storm|discovery|proxy|ports|dashboard|clients|registry|tenants|builds|stacks|consolidation]`.
  */
 import { benchAutoscaler } from './autoscaler.js';
 import { benchBurst } from './burst.js';
 import { benchClients } from './clients.js';
 import { benchCloudBroker } from './cloudbroker.js';
+import { benchConsolidation } from './consolidation.js';
 import { benchContainers } from './containers.js';
 import { benchDashboard } from './dashboard.js';
 import { benchDiscovery } from './discovery.js';
@@ -38,6 +39,7 @@ const suites: Record<string, () => Promise<string[][]>> = {
   tenants: benchTenants,
   builds: benchBuilds,
   stacks: benchStacks,
+  consolidation: benchConsolidation,
 };
 
 const chosen = process.argv.slice(2);

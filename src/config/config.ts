@@ -326,7 +326,7 @@ export const DEFAULT_CONFIG: MicadoConfig = {
     removeRogueNodes: true,
     rotateJoinToken: true,
     consolidation: 'off',
-    consolidationMinScore: 0.5,
+    consolidationMinScore: 1,
     consolidationBudgetNodes: 3,
     consolidationBudgetPercent: 20,
     consolidationQuietHours: '',
