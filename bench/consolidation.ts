@@ -81,7 +81,6 @@ export async function benchConsolidation(): Promise<string[][]> {
   });
   const view = clusterView({ nodes });
   const pools = { default: { driver: 'sim', flavour: 'l', flavours: Object.keys(five), min: 0, max: 2000 } }; // prettier-ignore
-  const settings = { ...autoscaler, consolidation: 'replace' as const, consolidationBudgetPercent: 10, consolidationBudgetNodes: 100 }; // prettier-ignore
   const timings = (budget: number) => {
     const settings = { ...autoscaler, consolidation: 'replace' as const, consolidationBudgetPercent: budget, consolidationBudgetNodes: 1000 }; // prettier-ignore
     const ms: number[] = [];

@@ -177,10 +177,27 @@ export function replay(
       const tasks = [...n.tasks];
       const capacity = n.capacity;
       views.push({
-        id: n.id, role: 'worker', hostname: n.id, nodeLabels: labels, engineLabels: labels,
-        instance: n.id, pool: n.pool, flavour: n.flavour, driver: 'sim', autoscaled: true,
-        scalingDown: n.paused, ready: true, active: !n.paused, warm: false, doNotDisrupt: false,
-        capacity, reserved: { cpuMilli: capacity.cpuMilli - free(n).cpuMilli, memoryMb: capacity.memoryMb - free(n).memoryMb }, tasks, // prettier-ignore
+        id: n.id,
+        role: 'worker',
+        hostname: n.id,
+        nodeLabels: labels,
+        engineLabels: labels,
+        instance: n.id,
+        pool: n.pool,
+        flavour: n.flavour,
+        driver: 'sim',
+        autoscaled: true,
+        scalingDown: n.paused,
+        ready: true,
+        active: !n.paused,
+        warm: false,
+        doNotDisrupt: false,
+        capacity,
+        reserved: {
+          cpuMilli: capacity.cpuMilli - free(n).cpuMilli,
+          memoryMb: capacity.memoryMb - free(n).memoryMb,
+        },
+        tasks, // prettier-ignore
       });
     }
     return {
@@ -261,7 +278,12 @@ export function replay(
           continue;
         }
         for (const n of move.nodes) nodes.get(n.id)!.paused = true;
-        open(move.pool, move.flavour!, now, move.nodes.map((n) => n.id));
+        open(
+          move.pool,
+          move.flavour!,
+          now,
+          move.nodes.map((n) => n.id),
+        );
       }
     }
     decideMs += performance.now() - started;
@@ -289,7 +311,11 @@ export function replay(
  * price of any mix of flavours (fractions of nodes allowed) whose CPU and memory reach
  * what runs. A linear program of two constraints: its optimum uses one flavour or two.
  */
-export function lowerBound(trace: TraceTask[], flavours: Record<string, Flavour>, days = 7): number {
+export function lowerBound(
+  trace: TraceTask[],
+  flavours: Record<string, Flavour>,
+  days = 7,
+): number {
   const offer = Object.values(flavours).map((f) => ({ ...flavourAmount(f), price: f.pricePerHour ?? 0 })); // prettier-ignore
   const cover = (cpu: number, memory: number): number => {
     let best = Infinity;

@@ -140,7 +140,7 @@ describe('reconcile cycles', () => {
     const h = harness(restart?.store, fake, cloud);
     h.config.flavours = PRICED;
     h.config.pools.default!.flavours = ['small', 'medium'];
-    Object.assign(h.config.autoscaler, { consolidation: 'replace', consolidateAfterMs: 0 });
+    Object.assign(h.config.autoscaler, { consolidation: 'replace', consolidateAfterMs: 0, consolidationMinScore: 0.5 }); // prettier-ignore
     if (restart) return h;
     const web = service('container-web', 1500);
     h.swarm.services = [web];

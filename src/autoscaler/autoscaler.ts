@@ -47,6 +47,12 @@ const REMADE_EVERY_MS = 30_000;
 const SWEEP_EVERY_MS = 60_000;
 /** Between two looks at whether every task runs, after a node given back in turn. */
 const PLACED_POLL_MS = 250;
+/**
+ * Once the moved tasks run, before the next node of the turn is marked: the catalog
+ * and the proxies learn the new tasks (an event and a watch away), so a service whose
+ * replicas sat on two of the nodes is served throughout.
+ */
+const MOVED_SETTLE_MS = 3_000;
 
 type GivenBack = Pick<SwarmNode, 'id' | 'hostname' | 'engineLabels' | 'labels'>;
 
@@ -67,6 +73,8 @@ export class Autoscaler {
   /** Nodes given back one at a time (consolidation): the end of the queue. */
   private inTurn: Promise<void> = Promise.resolve();
   private queued = 0;
+  /** Replacements Ready whose old nodes are being handed over (by instance). */
+  private readonly handingOver = new Set<string>();
   /** When each task slot was last moved off a node the manager gave back (minTaskStayHours). */
   private readonly movedAt = new Map<string, number>();
   /** When the cluster last changed by the manager's hand: consolidation waits after it. */
@@ -316,6 +324,11 @@ export class Autoscaler {
   private follow(start: Promise<StartOutcome>): void {
     const done = start.then(async (outcome) => {
       const { pool, instance, createdAt } = outcome.intent;
+      // Before any wait: a cycle meanwhile must not take a replacement, still empty, for
+      // a node to give back.
+      const replacing = outcome.node !== undefined && (outcome.intent.replaces?.length ?? 0) > 0;
+      if (replacing) this.handingOver.add(instance);
+      if (outcome.node) this.lastChange = this.now();
       if (outcome.node) {
         this.poolStates.set(pool, afterSuccess(this.poolState(pool)));
         this.metrics.observeReady(outcome.seconds);
@@ -425,6 +438,9 @@ export class Autoscaler {
   }
 
   private async scaleDown(view: ClusterView, now: number): Promise<void> {
+    // One disruption at a time: while nodes are given back their tasks are on the move
+    // (a replacement is empty until the nodes it replaces are drained).
+    if (this.handingOver.size > 0 || this.queued > 0 || this.givingBack.size > 0) return;
     const plan = planScaleDown({
       view,
       pools: this.deps.config.pools,
@@ -517,6 +533,8 @@ export class Autoscaler {
           if (!present.some((n) => n.id === node.id)) return;
           await this.giveBack(node, why);
           await this.untilAllRun();
+          // (The last of the queue leaves no one waiting.)
+          if (this.queued > 1) await new Promise((resolve) => setTimeout(resolve, MOVED_SETTLE_MS)); // prettier-ignore
         })
         .catch((err: unknown) =>
           this.deps.log(`giving back ${node.hostname} in turn: ${messageOf(err)}`),
@@ -548,7 +566,7 @@ export class Autoscaler {
     const quiet = settings.consolidationQuietHours;
     if (quiet !== '' && inCronWindow(quiet, new Date(now))) return;
     if (now - this.lastChange < settings.consolidateAfterMs) return;
-    if (this.queued > 0 || this.givingBack.size > 0) return;
+    if (this.queued > 0 || this.givingBack.size > 0 || this.handingOver.size > 0) return;
     const stayMs = settings.minTaskStayHours * 3_600_000;
     for (const [slot, at] of this.movedAt) if (now - at >= stayMs) this.movedAt.delete(slot);
     const plan = planConsolidation({

@@ -227,7 +227,10 @@ export function planConsolidation(input: ConsolidationInput): ConsolidationPlan 
       savingPerHour: saving,
       moves: node.tasks,
       score: score(saving, node.tasks.length),
-      why: `its ${node.tasks.length} task${node.tasks.length === 1 ? '' : 's'} fit on the other nodes`,
+      why:
+        node.tasks.length === 0
+          ? 'it runs no task'
+          : `its ${node.tasks.length} task${node.tasks.length === 1 ? '' : 's'} fit on the other nodes`,
     });
   }
   if (settings.consolidation !== 'replace') return { moves };
