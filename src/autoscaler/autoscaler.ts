@@ -1,19 +1,20 @@
 /**
  * The autoscaler. Each cycle (the ReconcileLoop says when) reads the swarm, asks the
  * pure decisions what to do, and does it: start nodes (through the provisioner's
- * ledger), nudge Swarm's scheduler, give idle nodes back, move replicas. It remembers
- * between cycles what the decisions need (pool states, since when nodes are unneeded
- * and tasks pending). Under dry-run every decision is logged and recorded, and nothing
- * changes.
+ * ledger), nudge Swarm's scheduler, give idle nodes back (give-backs.ts), consolidate
+ * (delete, or replace through the ledger), move replicas. It remembers between cycles
+ * what the decisions need (pool states, since when nodes are unneeded and tasks
+ * pending, which task slots moved). Under dry-run every decision is logged and
+ * recorded, and nothing changes.
  */
 import type { MicadoConfig } from '../config/config.js';
-import { stopNode } from '../nodes/node-lifecycle.js';
-import { machineOfNode, type Drivers } from '../nodes/node-drivers.js';
+import type { Drivers } from '../nodes/node-drivers.js';
 import { messageOf } from '../errors.js';
 import { nodesStartedRows } from '../monitor/usage-meter.js';
 import type { Store } from '../store/store.js';
 import { type OrchestratorSwarm, type SwarmNode, type SwarmService } from '../swarm/index.js';
-import { buildClusterView, type ClusterView, type NodeView } from './cluster-view.js';
+import { buildClusterView, type ClusterView } from './cluster-view.js';
+import { GiveBacks, givenBackOf } from './give-backs.js';
 import { lostTasks, nudgeTargets } from './nudge.js';
 import { AutoscalerMetrics } from './metrics.js';
 import { afterFailure, afterSuccess, FRESH_POOL, type PoolState } from './pool-state.js';
@@ -45,16 +46,6 @@ const NUDGE_EVERY_MS = 2000;
 /** A service has a lost task made again at most this often (remakeLost). */
 const REMADE_EVERY_MS = 30_000;
 const SWEEP_EVERY_MS = 60_000;
-/** Between two looks at whether every task runs, after a node given back in turn. */
-const PLACED_POLL_MS = 250;
-/**
- * Once the moved tasks run, before the next node of the turn is marked: the catalog
- * and the proxies learn the new tasks (an event and a watch away), so a service whose
- * replicas sat on two of the nodes is served throughout.
- */
-const MOVED_SETTLE_MS = 3_000;
-
-type GivenBack = Pick<SwarmNode, 'id' | 'hostname' | 'engineLabels' | 'labels'>;
 
 export class Autoscaler {
   readonly metrics = new AutoscalerMetrics();
@@ -69,10 +60,8 @@ export class Autoscaler {
   private readonly readySince = new Map<string, number>();
   /** Since when each joined worker has not been Ready (a reboot, a lost engine). */
   private readonly unreadySince = new Map<string, number>();
-  private readonly givingBack = new Set<string>();
-  /** Nodes given back one at a time (consolidation): the end of the queue. */
-  private inTurn: Promise<void> = Promise.resolve();
-  private queued = 0;
+  /** Nodes on their way out of the cluster: drained, stopped, removed. */
+  private readonly giveBacks: GiveBacks;
   /** Replacements Ready whose old nodes are being handed over (by instance). */
   private readonly handingOver = new Set<string>();
   /** When each task slot was last moved off a node the manager gave back (minTaskStayHours). */
@@ -96,6 +85,14 @@ export class Autoscaler {
     this.now = deps.now;
     this.scalingLog = new ScalingLog(deps);
     this.containers = new ContainerPass(deps, this.scalingLog, this.metrics);
+    this.giveBacks = new GiveBacks({
+      ...deps,
+      settings: () => this.settings,
+      scalingLog: this.scalingLog,
+      metrics: this.metrics,
+      track: (work) => this.track(work),
+      wake: () => this.wake(),
+    });
     this.loop = new ReconcileLoop({
       events: deps.manager,
       cycle: (now) => this.cycle(now),
@@ -145,10 +142,10 @@ export class Autoscaler {
     const nodes = await manager.listNodes();
     for (const node of nodes) {
       if (node.labels[NODE_LABEL.scalingDown] === 'true')
-        void this.giveBack(node, 'half drained at start');
+        void this.giveBacks.giveBack(node, 'half drained at start');
     }
     const waiting = nodes.filter((n) => n.labels[NODE_LABEL.consolidating] === 'true' && n.labels[NODE_LABEL.scalingDown] !== 'true'); // prettier-ignore
-    if (waiting.length > 0) this.giveBackInTurn(waiting, 'consolidation left at start');
+    if (waiting.length > 0) this.giveBacks.inTurn(waiting, 'consolidation left at start');
   }
 
   /** Stop the loop; resolves once the cycle under way has ended. */
@@ -184,8 +181,8 @@ export class Autoscaler {
     for (const task of view.pending)
       if (!this.pendingSince.has(task.id)) this.pendingSince.set(task.id, now);
     await this.followUnready(view, now);
-    for (const id of [...this.readySince.keys()])
-      if (!view.nodes.some((n) => n.id === id && n.ready)) this.readySince.delete(id);
+    const ready = new Set(view.nodes.filter((n) => n.ready).map((n) => n.id));
+    for (const id of [...this.readySince.keys()]) if (!ready.has(id)) this.readySince.delete(id);
     for (const node of view.nodes)
       if (node.ready && !this.readySince.has(node.id)) this.readySince.set(node.id, now);
 
@@ -440,7 +437,7 @@ export class Autoscaler {
   private async scaleDown(view: ClusterView, now: number): Promise<void> {
     // One disruption at a time: while nodes are given back their tasks are on the move
     // (a replacement is empty until the nodes it replaces are drained).
-    if (this.handingOver.size > 0 || this.queued > 0 || this.givingBack.size > 0) return;
+    if (this.handingOver.size > 0 || this.giveBacks.busy) return;
     const plan = planScaleDown({
       view,
       pools: this.deps.config.pools,
@@ -479,78 +476,7 @@ export class Autoscaler {
       for (const task of node.tasks) if (task.slot) this.movedAt.set(task.slot, now);
       await this.scalingLog.record(SCALING_ACTION.scaleDown, node.instance ?? node.id, message);
       await this.deps.manager.updateNode(node.id, { labels: { [NODE_LABEL.scalingDown]: 'true' } });
-      void this.giveBack(givenBackOf(node), message);
-    }
-  }
-
-  /** Drain, stop through the driver, remove from the swarm: in the background (resolves when done). */
-  private giveBack(node: GivenBack, why: string): Promise<void> {
-    if (this.givingBack.has(node.id)) return Promise.resolve();
-    const machine = machineOfNode(node);
-    if (!machine) return Promise.resolve();
-    const { instance } = machine;
-    const pool = { ...node.engineLabels, ...node.labels }[NODE_LABEL.pool] ?? '?';
-    this.givingBack.add(node.id);
-    const done = Promise.resolve()
-      .then(() => this.deps.drivers.of(machine.place))
-      .then((driver) => stopNode(this.deps.manager, driver, instance, this.settings.drainTimeoutMs))
-      .then(async () => {
-        this.metrics.count('scaleDowns', pool);
-        await this.scalingLog.record(
-          SCALING_ACTION.nodeRemoved,
-          instance,
-          `node ${node.hostname} given back (${why})`,
-        );
-      })
-      .catch(async (err: unknown) => {
-        this.metrics.count('failures', pool);
-        await this.scalingLog.record(
-          SCALING_ACTION.failure,
-          instance,
-          `giving back ${node.hostname} failed: ${messageOf(err)}; trying again`,
-        );
-      })
-      .finally(() => {
-        this.givingBack.delete(node.id);
-        this.wake();
-      });
-    this.track(done);
-    return done;
-  }
-
-  /**
-   * Give nodes back one at a time, each once the tasks the one before moved all run
-   * again: a service whose replicas sat on two of them keeps one serving. Queued
-   * behind what is queued already; a node that has left the swarm by its turn is
-   * skipped (a restart may queue the same node twice).
-   */
-  private giveBackInTurn(nodes: GivenBack[], why: string): void {
-    for (const node of nodes) {
-      this.queued++;
-      this.inTurn = this.inTurn
-        .then(async () => {
-          const present = await this.deps.manager.listNodes();
-          if (!present.some((n) => n.id === node.id)) return;
-          await this.giveBack(node, why);
-          await this.untilAllRun();
-          // (The last of the queue leaves no one waiting.)
-          if (this.queued > 1) await new Promise((resolve) => setTimeout(resolve, MOVED_SETTLE_MS)); // prettier-ignore
-        })
-        .catch((err: unknown) =>
-          this.deps.log(`giving back ${node.hostname} in turn: ${messageOf(err)}`),
-        ) // prettier-ignore
-        .finally(() => this.queued--);
-    }
-    this.track(this.inTurn);
-  }
-
-  /** Until every task Swarm wants running runs (up to the drain timeout). */
-  private async untilAllRun(): Promise<void> {
-    const deadline = this.now() + this.settings.drainTimeoutMs;
-    while (this.now() < deadline) {
-      const tasks = await this.deps.manager.listTasks({ 'desired-state': ['running'] });
-      if (tasks.every((t) => t.state === 'running')) return;
-      await new Promise((resolve) => setTimeout(resolve, PLACED_POLL_MS));
+      void this.giveBacks.giveBack(givenBackOf(node), message);
     }
   }
 
@@ -566,7 +492,7 @@ export class Autoscaler {
     const quiet = settings.consolidationQuietHours;
     if (quiet !== '' && inCronWindow(quiet, new Date(now))) return;
     if (now - this.lastChange < settings.consolidateAfterMs) return;
-    if (this.queued > 0 || this.givingBack.size > 0 || this.handingOver.size > 0) return;
+    if (this.giveBacks.busy || this.handingOver.size > 0) return;
     const stayMs = settings.minTaskStayHours * 3_600_000;
     for (const [slot, at] of this.movedAt) if (now - at >= stayMs) this.movedAt.delete(slot);
     const plan = planConsolidation({
@@ -587,24 +513,14 @@ export class Autoscaler {
       this.lastChange = now;
       for (const task of move.moves) if (task.slot) this.movedAt.set(task.slot, now);
       if (move.kind === 'delete') {
-        await this.pauseForTurn(move.nodes.map((n) => n.id));
-        this.giveBackInTurn(move.nodes.map(givenBackOf), message);
+        await this.giveBacks.pauseForTurn(move.nodes.map((n) => n.id));
+        this.giveBacks.inTurn(move.nodes.map(givenBackOf), message);
         continue;
       }
       const pool = { ...this.deps.config.pools[move.pool]!, flavour: move.flavour! };
       const replaces = move.nodes.map((n) => n.instance!);
       const { outcome } = await this.deps.provisioner.request(move.pool, pool, { replaces });
       this.follow(outcome);
-    }
-  }
-
-  /** Paused and marked: nothing new is placed on them, what runs is served until its turn. */
-  private async pauseForTurn(ids: string[]): Promise<void> {
-    for (const id of ids) {
-      await this.deps.manager.updateNode(id, {
-        availability: 'pause',
-        labels: { [NODE_LABEL.consolidating]: 'true' },
-      });
     }
   }
 
@@ -618,7 +534,7 @@ export class Autoscaler {
     const replaced = (await manager.listNodes()).filter((n) =>
       intent.replaces!.includes({ ...n.engineLabels, ...n.labels }[NODE_LABEL.instance] ?? ''),
     );
-    await this.pauseForTurn(replaced.map((n) => n.id));
+    await this.giveBacks.pauseForTurn(replaced.map((n) => n.id));
     await store.updateIntent(intent.id, { state: 'joined', updatedAt: this.now() });
     const why = `replaced by ${hostname} (${intent.flavour})`;
     await this.scalingLog.record(
@@ -627,7 +543,7 @@ export class Autoscaler {
       `${hostname} is Ready: giving back ${replaced.map((n) => n.hostname).join(', ') || 'nothing (the nodes it replaces are gone)'} in turn`,
     );
     this.lastChange = this.now();
-    this.giveBackInTurn(replaced, why);
+    this.giveBacks.inTurn(replaced, why);
   }
 
   /** Pull onto a warm node the images its pool's containers use most, in the background. */
@@ -650,13 +566,4 @@ function consolidationMessage(move: Consolidation): string {
       ? `replacing ${names} of pool ${move.pool} by one ${move.flavour}`
       : `giving back ${names} of pool ${move.pool}`;
   return `${what}: ${move.why}; saves ${move.savingPerHour.toFixed(2)}/h, moving ${tasks} (score ${score})`;
-}
-
-function givenBackOf(node: NodeView): GivenBack {
-  return {
-    id: node.id,
-    hostname: node.hostname ?? node.id,
-    engineLabels: node.engineLabels,
-    labels: node.nodeLabels,
-  };
 }
