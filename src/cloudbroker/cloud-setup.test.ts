@@ -2,7 +2,15 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readCloudSetup, readCredentials, renderParameters } from './cloud-setup.js';
+import { DEFAULT_CONFIG } from '../config/config.js';
+import { cloudPricedFlavours } from './cloud-prices.js';
+import {
+  readCloudSetup,
+  readCredentials,
+  renderParameters,
+  validateCloudSetup,
+} from './cloud-setup.js';
+import { parseXml } from './cloudbroker-xml.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'micado-cb-setup-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -32,6 +40,7 @@ describe('cloudsetup.xml', () => {
         keyPair: 'micado-operator',
         openedPorts: '2376,2377,7946,4789',
         flavours,
+        prices: { small: 0.05, medium: 0.1 },
       },
       {
         name: 'CloudSigma',
@@ -165,5 +174,41 @@ describe('cbcredentials', () => {
     } catch (err) {
       expect(String((err as Error).message)).not.toContain('hunter2');
     }
+  });
+});
+
+describe('prices in cloudsetup.xml', () => {
+  const setupWith = (prices: string[]) =>
+    validateCloudSetup(
+      parseXml(`<cloudsetup><clouds>${prices
+        .map((price, i) => `<cloud><name>C${i}</name><api>instances</api><deployment>d</deployment><provider>p</provider><region>r</region><flavours>
+          <flavour><size>small</size><instance-type>t1</instance-type>${price}</flavour>
+          <flavour><size>medium</size><instance-type>t2</instance-type></flavour></flavours></cloud>`)
+        .join('')}</clouds></cloudsetup>`),
+      'cloudsetup.xml',
+    ); // prettier-ignore
+  const config = (pools: Record<string, { cloud: string }>, smallPrice?: number) => ({
+    ...DEFAULT_CONFIG,
+    flavours: { ...DEFAULT_CONFIG.flavours, small: { cpus: 1, memoryMb: 512, ...(smallPrice === undefined ? {} : { pricePerHour: smallPrice }) } }, // prettier-ignore
+    pools: Object.fromEntries(Object.entries(pools).map(([name, { cloud }]) => [name, { driver: 'cloudbroker', cloud, flavour: 'small', flavours: ['small', 'medium'], min: 0, max: 3 }])), // prettier-ignore
+  });
+
+  it("prices a CloudBroker pool's unpriced flavours from its cloud, the configuration's price first", () => {
+    const setup = setupWith(['<price-per-hour>0.05</price-per-hour>']);
+    expect(setup.clouds[0]!.prices).toEqual({ small: 0.05 });
+    expect(cloudPricedFlavours(config({ cb: { cloud: 'C0' } }), setup).small!.pricePerHour).toBe(0.05); // prettier-ignore
+    expect(cloudPricedFlavours(config({ cb: { cloud: 'C0' } }), setup).medium!.pricePerHour).toBeUndefined(); // prettier-ignore
+    expect(cloudPricedFlavours(config({ cb: { cloud: 'C0' } }, 0.07), setup).small!.pricePerHour).toBe(0.07); // prettier-ignore
+  });
+
+  it('refuses a price that is no number, and one flavour priced two ways by two clouds', () => {
+    expect(() => setupWith(['<price-per-hour>cheap</price-per-hour>'])).toThrow(
+      /clouds\/cloud\[1\]\/flavours\/flavour\[1\]\/price-per-hour must be a number of at least 0, e\.g\. 0\.05, got 'cheap'/,
+    );
+    const two = setupWith(['<price-per-hour>0.05</price-per-hour>', '<price-per-hour>0.06</price-per-hour>']); // prettier-ignore
+    expect(() => cloudPricedFlavours(config({ a: { cloud: 'C0' }, b: { cloud: 'C1' } }), two)).toThrow(
+      'flavour small costs 0.05/h on cloud C0 and 0.06/h on cloud C1 (cloudsetup.xml): set flavours.small.pricePerHour',
+    ); // prettier-ignore
+    expect(cloudPricedFlavours(config({ a: { cloud: 'C0' }, b: { cloud: 'C1' } }, 0.055), two).small!.pricePerHour).toBe(0.055); // prettier-ignore
   });
 });

@@ -24,6 +24,8 @@ export interface CloudDefinition {
   region: string;
   /** Flavour size (small, medium, …) -> instance type id. */
   flavours: Record<string, string>;
+  /** Flavour size -> what its instance type costs per hour here (`<price-per-hour>`). */
+  prices?: Record<string, number>;
   /** The instance API's: the deployment (VM image) by name or id, a key pair, ports to open. */
   deployment?: string;
   keyPair?: string;
@@ -100,6 +102,7 @@ export function validateCloudSetup(document: Tree, file: string): CloudSetup {
     (cloud, i) => {
       const where = `clouds/cloud[${i + 1}]`;
       const flavours: Record<string, string> = {};
+      const prices: Record<string, number> = {};
       asList((cloud.flavours as Tree | undefined)?.flavour as Tree | Tree[]).forEach(
         (flavour, j) => {
           const at = `${where}/flavours/flavour[${j + 1}]`;
@@ -107,6 +110,10 @@ export function validateCloudSetup(document: Tree, file: string): CloudSetup {
           const type = need(flavour, 'instance-type', at);
           if (size && flavours[size]) problems.push(`${at}: flavour '${size}' is defined twice`);
           if (size && type) flavours[size] = type;
+          const price = text(flavour, 'price-per-hour');
+          if (price !== undefined && !/^\d+(\.\d+)?$/.test(price))
+            problems.push(`${at}/price-per-hour must be a number of at least 0, e.g. 0.05, got '${price}'`); // prettier-ignore
+          else if (price !== undefined && size) prices[size] = Number(price);
         },
       );
       const deployment = text(cloud, 'deployment');
@@ -124,6 +131,7 @@ export function validateCloudSetup(document: Tree, file: string): CloudSetup {
         provider: need(cloud, 'provider', where),
         region: need(cloud, 'region', where),
         flavours,
+        ...(Object.keys(prices).length > 0 ? { prices } : {}),
         ...(deployment ? { deployment } : {}),
         ...(text(cloud, 'key-pair') ? { keyPair: text(cloud, 'key-pair') } : {}),
         ...(openedPorts ? { openedPorts: openedPorts.replace(/\s+/g, '') } : {}),

@@ -35,6 +35,7 @@ import { storeWithChanges } from '../dashboard/store-changes.js';
 import { scrub, type ScrubDeps } from '../clients/scrub.js';
 import { configError, messageOf } from '../errors.js';
 import { isCronExpression, onSchedule } from '../host/cron-schedule.js';
+import { cloudPricedFlavours } from '../cloudbroker/cloud-prices.js';
 
 export interface ManagerDaemonDeps {
   config: MicadoConfig;
@@ -72,7 +73,9 @@ export async function runManagerDaemon(
     throw configError(`autoscaler.consolidationQuietHours '${quiet}' is not a cron expression: use e.g. '* 8-18 * * 1-5' (weekdays 08:00 to 18:59 quiet), or '' for none`); // prettier-ignore
   const drivers = configuredDrivers(config);
   const provisioner = new NodeProvisioner({ manager, entry, config, store, now, drivers });
-  const autoscaler = new Autoscaler({ manager, config, store, provisioner, drivers, log, now });
+  // What the decisions weigh: flavours priced by the configuration, else by cloudsetup.xml.
+  const priced = { ...config, flavours: cloudPricedFlavours(config) };
+  const autoscaler = new Autoscaler({ manager, config: priced, store, provisioner, drivers, log, now }); // prettier-ignore
   const staleAfter = 3 * config.autoscaler.scanIntervalMs + 5_000;
   // A bad token file is a configuration error, found before anything starts.
   const consulToken = config.discovery.consulUrl
