@@ -7,18 +7,17 @@
  * - six smalls, each half full with a replica of three two-replica sites, are replaced
  *   by one medium under Debian's wrk through a proxy: not one request fails.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../src/store/sqlite-store.js';
 import { NODE_LABEL } from '../src/swarm/labels.js';
 import { TestCluster, eventually, instanceLeftovers } from './support/test-cluster.js';
 import { tarball } from './support/tarball.js';
+import { NOT_ONE_FAILED, failuresOf, underLoad } from './support/under-load.js';
 
 const IMAGE = 'container-page';
-const WRK_REPORT = join(import.meta.dirname, 'support/wrk-report.lua');
 
 interface Row {
   instance: string;
@@ -180,18 +179,7 @@ describe('consolidation on the local cluster', () => {
       await launch(site, '300m', '--replicas', '2', '-d', `${site}.example`, '--container-port', '8080'); // prettier-ignore
       await running(site, 2);
     }
-    const load = spawn('stdbuf', ['-oL', 'wrk', '-t', '2', '-c', '8', '-d', '600', '-H', 'Host: shop.example', '-s', WRK_REPORT, `http://${proxy}/`], { stdio: ['ignore', 'pipe', 'inherit'] }); // prettier-ignore
-    onTestFinished(() => void (load.exitCode === null && load.kill('SIGINT')));
-    let report = '';
-    const finished = new Promise<void>((resolve) => load.on('exit', () => resolve()));
-    try {
-      await new Promise<void>((resolve, reject) => {
-        load.stdout.on('data', (chunk: Buffer) => {
-          report += chunk;
-          if (report.includes('Running')) resolve();
-        });
-        load.on('exit', () => reject(new Error('the load ended before it began')));
-      });
+    const load = await underLoad(proxy, 'shop.example', async () => {
       // The replace is not planned yet: the load sees all of it.
       expect(await consolidations()).toHaveLength(before);
       const rows = await instances();
@@ -203,19 +191,14 @@ describe('consolidation on the local cluster', () => {
       const [medium] = await eventually(async () => {
         const now = await instances();
         return now.length === 1 && now[0]!.flavour === 'medium' ? now : undefined;
-      }, 240_000);
+      }, 240_000, async () => JSON.stringify(await instances())); // prettier-ignore
       for (const site of ['shop', 'blog', 'news']) await running(site, 2);
       expect(medium!.node).toBe('ready');
-      expect(load.exitCode, 'the load ran through the replace').toBeNull();
-    } finally {
-      load.kill('SIGINT');
-      await finished;
-    }
-    const result = JSON.parse(report.split('\n').find((l) => l.startsWith('{'))!) as Record<'requests' | 'connect' | 'read' | 'write' | 'timeout' | 'status', number>; // prettier-ignore
-    console.log(`six smalls replaced by a medium, under load: ${JSON.stringify(result)}`);
-    expect(result.requests).toBeGreaterThan(100);
-    const { connect, read, write, timeout, status } = result;
-    expect({ connect, read, write, timeout, status }).toEqual({ connect: 0, read: 0, write: 0, timeout: 0, status: 0 }); // prettier-ignore
+    });
+    console.log(`six smalls replaced by a medium, under load: ${JSON.stringify(load)}`);
+    expect(load.ranThrough, 'the load ran through the replace').toBe(true);
+    expect(load.requests).toBeGreaterThan(100);
+    expect(failuresOf(load)).toEqual(NOT_ONE_FAILED);
     const replaced = await consolidations();
     expect(replaced).toContainEqual(expect.stringMatching(/^replacing (\S+, ){5}\S+ of pool default by one medium: 6 nodes \(.*\) at 6\.00\/h hold 6 tasks that fit on one medium at 2\.20\/h; saves 3\.80\/h, moving 6 tasks \(score \d\.\d\d\)$/)); // prettier-ignore
   }, 600_000);

@@ -172,16 +172,21 @@ export function run(file: string, args: string[]): Promise<CliResult> {
   });
 }
 
-/** Wait for `check` to return a value (test-side only: micado's own waits are event-driven). */
+/**
+ * Wait for `check` to return a value (test-side only: micado's own waits are
+ * event-driven). On timeout, `seen` says what was there instead.
+ */
 export async function eventually<T>(
   check: () => Promise<T | undefined>,
   timeoutMs = 30_000,
+  seen?: () => string | Promise<string>,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
+    if (Date.now() > deadline)
+      throw new Error(`condition not met in time${seen ? `: ${await seen()}` : ''}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
