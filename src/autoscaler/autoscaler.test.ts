@@ -173,6 +173,33 @@ describe('reconcile cycles', () => {
     expect(cloud.calls, log.join('\n')).toHaveLength(3);
   });
 
+  it('remembers the tasks it moved across a restart: none moves again within minTaskStayHours', async () => {
+    const first = await shrunkOnMedium();
+    await first.cycle(1_000);
+    const web = first.swarm.services[0]!;
+    const [small] = first.swarm.nodes;
+    first.swarm.tasks = [{ ...pendingTask(web), state: 'running', nodeId: small!.id, reservations: web.reservations }]; // prettier-ignore
+    await first.autoscaler.stop();
+    // A second small whose task stays (do-not-disrupt), with room for web: the only
+    // move left is web's, onto it, giving web's small back.
+    const db = service('container-db', 100);
+    await first.cloud.start({ id: 'i-db', pool: 'default', flavour: 'small' });
+    const kept = first.swarm.nodes.find((n) => instanceOf(n) === 'i-db' || n.engineLabels['micado.instance'] === 'i-db')!; // prettier-ignore
+    kept.labels['micado.do-not-disrupt'] = 'true';
+    first.swarm.services.push(db);
+    first.swarm.tasks.push({ ...pendingTask(db), state: 'running', nodeId: kept.id, reservations: db.reservations }); // prettier-ignore
+    const second = await shrunkOnMedium(first);
+    second.config.autoscaler.scaleDownUnneededMs = 48 * 3_600_000;
+    await second.autoscaler.resume();
+    const stops = () => first.cloud.calls.filter((c) => c.startsWith('stop'));
+    const before = stops();
+    await second.cycle(60_000);
+    expect(stops(), second.log.join('\n')).toEqual(before);
+    // A day on, web may move again.
+    await second.cycle(24 * 3_600_000);
+    expect(stops()).toEqual([...before, `stop ${instanceOf(small!) ?? small!.engineLabels['micado.instance']}`]); // prettier-ignore
+  });
+
   it.each([
     ['with the intent recorded, its node not joined', 'intent'],
     ['with the new node joined, before the old one is paused', 'joined'],

@@ -136,7 +136,9 @@ export class Autoscaler {
 
   /** Finish what a previous manager left: node starts under way, nodes half given back. */
   async resume(): Promise<void> {
-    const { manager, provisioner } = this.deps;
+    const { manager, provisioner, store } = this.deps;
+    const stayMs = this.settings.minTaskStayHours * 3_600_000;
+    for (const move of await store.movesSince(this.now() - stayMs)) this.movedAt.set(move.slot, move.at); // prettier-ignore
     if (this.settings.dryRun) return;
     for (const resumed of await provisioner.resumeOpenIntents()) this.follow(resumed);
     const nodes = await manager.listNodes();
@@ -473,7 +475,7 @@ export class Autoscaler {
       this.poolStates.set(node.pool!, { ...this.poolState(node.pool!), lastScaleDown: now });
       this.unneededSince.delete(node.id);
       this.lastChange = now;
-      for (const task of node.tasks) if (task.slot) this.movedAt.set(task.slot, now);
+      await this.rememberMoves(node.tasks, now);
       await this.scalingLog.record(SCALING_ACTION.scaleDown, node.instance ?? node.id, message);
       await this.deps.manager.updateNode(node.id, { labels: { [NODE_LABEL.scalingDown]: 'true' } });
       void this.giveBacks.giveBack(givenBackOf(node), message);
@@ -511,7 +513,7 @@ export class Autoscaler {
       }
       await this.scalingLog.record(SCALING_ACTION.consolidate, move.pool, message);
       this.lastChange = now;
-      for (const task of move.moves) if (task.slot) this.movedAt.set(task.slot, now);
+      await this.rememberMoves(move.moves, now);
       if (move.kind === 'delete') {
         await this.giveBacks.pauseForTurn(move.nodes.map((n) => n.id));
         this.giveBacks.inTurn(move.nodes.map(givenBackOf), message);
@@ -544,6 +546,16 @@ export class Autoscaler {
     );
     this.lastChange = this.now();
     this.giveBacks.inTurn(replaced, why);
+  }
+
+  /**
+   * The tasks about to move, by slot: kept here for the plans and in the store before
+   * they move, so a restarted manager moves none again within minTaskStayHours.
+   */
+  private async rememberMoves(tasks: { slot?: string }[], now: number): Promise<void> {
+    const slots = tasks.flatMap((t) => (t.slot ? [t.slot] : []));
+    for (const slot of slots) this.movedAt.set(slot, now);
+    await this.deps.store.recordMoves(slots, now);
   }
 
   /** Pull onto a warm node the images its pool's containers use most, in the background. */

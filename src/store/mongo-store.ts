@@ -2,8 +2,9 @@
  * The MongoDB store, through the official driver, selected by MICADO_MONGO_URL.
  *
  * The URL must name its database. Indexes are made when the store opens; metric
- * samples, events and hourly usage expire through TTL indexes on a Date field (prune()
- * also deletes them at once, as the server's TTL monitor only runs every minute).
+ * samples, events, hourly usage and consolidation's moves expire through TTL indexes on
+ * a Date field (prune() also deletes them at once, as the server's TTL monitor only runs
+ * every minute).
  * Usage is added with $inc on one document per hour and owner, and summed by the
  * server's aggregation, so a report reads one document per owner. A refresh is one
  * bulk write per collection: a standalone server has no multi-collection transactions.
@@ -25,6 +26,7 @@ import {
   type Refresh,
   type Retention,
   type Store,
+  type TaskMove,
   type UsageFigures,
   type UsageRow,
   type UsageTotal,
@@ -42,6 +44,7 @@ type SampleDoc = Omit<MetricSample, 'at'> & { at: Date };
 type EventDoc = Omit<EventRecord, 'at'> & { at: Date };
 type IntentDoc = Omit<ProvisioningIntent, 'id'> & Keyed;
 type UsageDoc = Omit<UsageRow, 'hour'> & { grain: UsageGrain; start: Date };
+type MoveDoc = Keyed & { at: Date };
 
 const USAGE_FIGURES: (keyof UsageFigures)[] = [
   'containerMs',
@@ -52,7 +55,7 @@ const USAGE_FIGURES: (keyof UsageFigures)[] = [
   'nodeMs',
   'nodesStarted',
 ];
-type Expiring = 'samples' | 'events' | 'usage';
+type Expiring = 'samples' | 'events' | 'usage' | 'moves';
 
 const NO_ID = { projection: { _id: 0 } } as const;
 
@@ -91,6 +94,7 @@ export class MongoStore implements Store {
   private readonly eventsColl: Collection<EventDoc>;
   private readonly intentsColl: Collection<IntentDoc>;
   private readonly usageColl: Collection<UsageDoc>;
+  private readonly movesColl: Collection<MoveDoc>;
 
   private constructor(client: MongoClient, db: Db, url: string, retention: Retention) {
     this.mongo = client;
@@ -107,6 +111,7 @@ export class MongoStore implements Store {
     this.eventsColl = db.collection('events');
     this.intentsColl = db.collection('intents');
     this.usageColl = db.collection('usage');
+    this.movesColl = db.collection('moves');
   }
 
   static async open(
@@ -158,6 +163,7 @@ export class MongoStore implements Store {
       this.ttlIndex('samples', this.retention.historyMs),
       this.ttlIndex('events', this.retention.eventsMs),
       this.ttlIndex('usage', this.retention.usageMs),
+      this.ttlIndex('moves', this.retention.eventsMs),
     ]);
   }
 
@@ -408,6 +414,32 @@ export class MongoStore implements Store {
     return this.intentList({ createdAt: { $gte: query.since ?? 0 } });
   }
 
+  async recordMoves(slots: string[], at: number): Promise<void> {
+    if (slots.length === 0) return;
+    await this.guard(() =>
+      this.movesColl.bulkWrite(
+        slots.map((slot) => ({
+          updateOne: {
+            filter: { _id: slot },
+            update: { $max: { at: new Date(at) } },
+            upsert: true,
+          },
+        })),
+        { ordered: false },
+      ),
+    );
+  }
+
+  async movesSince(since: number): Promise<TaskMove[]> {
+    const docs = await this.guard(() =>
+      this.movesColl
+        .find({ at: { $gte: new Date(since) } })
+        .sort({ _id: 1 })
+        .toArray(),
+    );
+    return docs.map((d) => ({ slot: d._id, at: d.at.getTime() }));
+  }
+
   async close(): Promise<void> {
     await this.mongo.close();
   }
@@ -444,6 +476,7 @@ export class MongoStore implements Store {
     await Promise.all([
       this.samplesColl.deleteMany({ at: { $lt: new Date(now - this.retention.historyMs) } }),
       this.eventsColl.deleteMany({ at: { $lt: new Date(now - this.retention.eventsMs) } }),
+      this.movesColl.deleteMany({ at: { $lt: new Date(now - this.retention.eventsMs) } }),
       this.usageColl.deleteMany({ start: { $lt: new Date(now - this.retention.usageMs) } }),
     ]);
   }

@@ -24,12 +24,13 @@ import {
   type Refresh,
   type Retention,
   type Store,
+  type TaskMove,
   type UsageRow,
   type UsageTotal,
 } from './store.js';
 import { atBothGrains, wholeDays } from './usage-grains.js';
 
-const SCHEMA_VERSION = 4;
+const SCHEMA_VERSION = 5;
 /** What each schema version adds to a store written by the one before it. */
 const MIGRATIONS: Record<number, string | ((db: Database.Database) => void)> = {
   // Reports: a container sample's client, replicas and reservation; a node sample's pool.
@@ -47,6 +48,8 @@ const MIGRATIONS: Record<number, string | ((db: Database.Database) => void)> = {
     if (columns.length > 0 && !columns.some((c) => c.name === 'replaces'))
       db.exec('ALTER TABLE intents ADD COLUMN replaces TEXT');
   },
+  // The task slots consolidation moved: a table of its own, which SCHEMA makes.
+  5: '',
 };
 
 const SCHEMA = `
@@ -76,6 +79,7 @@ const SCHEMA = `
     flavour TEXT NOT NULL, instance TEXT NOT NULL, state TEXT NOT NULL,
     created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, error TEXT, replaces TEXT);
   CREATE INDEX IF NOT EXISTS intents_by_state ON intents (state);
+  CREATE TABLE IF NOT EXISTS moves (slot TEXT PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID;
 `;
 
 /** A usage row's figures, as columns (snake_case) and as the record's fields. */
@@ -402,6 +406,24 @@ export class SqliteStore implements Store {
     ]);
   }
 
+  async recordMoves(slots: string[], at: number): Promise<void> {
+    this.write(() => {
+      const put = this.db.prepare(
+        'INSERT INTO moves (slot, at) VALUES (?, ?) ON CONFLICT (slot) DO UPDATE SET at = MAX(at, excluded.at)',
+      );
+      for (const slot of slots) put.run(slot, at);
+    });
+  }
+
+  async movesSince(since: number): Promise<TaskMove[]> {
+    return this.read(
+      () =>
+        this.db
+          .prepare('SELECT slot, at FROM moves WHERE at >= ? ORDER BY slot')
+          .all(since) as TaskMove[],
+    );
+  }
+
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
@@ -415,6 +437,7 @@ export class SqliteStore implements Store {
   private pruneNow(now: number): void {
     this.db.prepare('DELETE FROM samples WHERE at < ?').run(now - this.retention.historyMs);
     this.db.prepare('DELETE FROM events WHERE at < ?').run(now - this.retention.eventsMs);
+    this.db.prepare('DELETE FROM moves WHERE at < ?').run(now - this.retention.eventsMs);
     this.db.prepare('DELETE FROM usage WHERE start < ?').run(now - this.retention.usageMs);
   }
 

@@ -376,6 +376,24 @@ export function storeContract(name: string, backend: StoreBackend): void {
       expect((await store.intents())[0]!.replaces).toEqual(['i-a', 'i-b']);
     });
 
+    it("remembers each task slot's latest move, from a time, until its retention", async () => {
+      const store = await open();
+      await store.recordMoves(['web.1', 'web.2'], T0);
+      await store.recordMoves(['web.2', 'db.1'], T0 + HOUR);
+      // A late write of an older move leaves the later one.
+      await store.recordMoves(['web.2'], T0 + 1);
+      await store.recordMoves([], T0 + 2 * HOUR);
+      expect(await store.movesSince(T0)).toEqual([
+        { slot: 'db.1', at: T0 + HOUR },
+        { slot: 'web.1', at: T0 },
+        { slot: 'web.2', at: T0 + HOUR },
+      ]);
+      expect((await store.movesSince(T0 + 1)).map((m) => m.slot)).toEqual(['db.1', 'web.2']);
+      // Kept as long as events (48 h here).
+      await store.prune(T0 + 48 * HOUR + 1);
+      expect((await store.movesSince(0)).map((m) => m.slot)).toEqual(['db.1', 'web.2']);
+    });
+
     it('a second connection sees what the first wrote', async () => {
       const first = await open();
       const second = await open();

@@ -194,6 +194,12 @@ export interface Retention {
   usageMs: number;
 }
 
+/** A task slot (SERVICE.SLOT) consolidation moved, and when. */
+export interface TaskMove {
+  slot: string;
+  at: number;
+}
+
 export interface Store {
   /** Which backend, and where, without credentials: for messages. */
   readonly description: string;
@@ -234,7 +240,7 @@ export interface Store {
     subject?: string;
     since?: number;
   }): Promise<MetricSample[]>;
-  /** Drop samples, events and usage older than the retention, as of `now`. */
+  /** Drop samples, events (and moves) and usage older than the retention, as of `now`. */
   prune(now: number): Promise<void>;
 
   /** Add each row's figures to its hour's (made if absent). */
@@ -255,6 +261,14 @@ export interface Store {
   /** Intents still intended, requested or replacing: what a restarted manager must finish. */
   openIntents(): Promise<ProvisioningIntent[]>;
   intents(query?: { since?: number }): Promise<ProvisioningIntent[]>;
+
+  /**
+   * Task slots consolidation moved, at `at` (a slot moved again keeps its latest move):
+   * a restarted manager moves none of them again within `minTaskStayHours`.
+   */
+  recordMoves(slots: string[], at: number): Promise<void>;
+  /** The slots last moved at or after `since`, with when. */
+  movesSince(since: number): Promise<TaskMove[]>;
 
   close(): Promise<void>;
 }
