@@ -23,7 +23,7 @@ import { ContainerPass } from './container-pass.js';
 import { ScalingLog } from './scaling-log.js';
 import { planScaleDown } from './scale-down.js';
 import { planScaleUp } from './scale-up.js';
-import { planConsolidation, type Consolidation } from './consolidation.js';
+import { describeConsolidation, planConsolidation } from './consolidation.js';
 import { inCronWindow } from '../host/cron-schedule.js';
 import type { ProvisioningIntent } from '../store/store.js';
 import { ReconcileLoop } from './reconcile-loop.js';
@@ -506,7 +506,7 @@ export class Autoscaler {
       now,
     });
     for (const move of plan.moves) {
-      const message = consolidationMessage(move);
+      const message = describeConsolidation(move);
       if (settings.dryRun) {
         await this.scalingLog.dryRun(SCALING_ACTION.consolidate, move.pool, message);
         continue;
@@ -566,16 +566,4 @@ export class Autoscaler {
     const images = this.poolImages.toSeed(pool, this.settings.seedImages);
     this.track(this.deps.provisioner.pullOnto(node, images).then((said) => said && this.deps.log(said))); // prettier-ignore
   }
-}
-
-/** What a consolidation move does and saves, in one line. */
-function consolidationMessage(move: Consolidation): string {
-  const names = move.nodes.map((n) => n.hostname ?? n.id).join(', ');
-  const tasks = `${move.moves.length} task${move.moves.length === 1 ? '' : 's'}`;
-  const score = Number.isFinite(move.score) ? move.score.toFixed(2) : 'no task moved';
-  const what =
-    move.kind === 'replace'
-      ? `replacing ${names} of pool ${move.pool} by one ${move.flavour}`
-      : `giving back ${names} of pool ${move.pool}`;
-  return `${what}: ${move.why}; saves ${move.savingPerHour.toFixed(2)}/h, moving ${tasks} (score ${score})`;
 }

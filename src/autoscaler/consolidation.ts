@@ -326,3 +326,15 @@ export function planConsolidation(input: ConsolidationInput): ConsolidationPlan 
   }
   return { moves };
 }
+
+/** What a consolidation move does and saves, in one line. */
+export function describeConsolidation(move: Consolidation): string {
+  const names = move.nodes.map((n) => n.hostname ?? n.id).join(', ');
+  const tasks = `${move.moves.length} task${move.moves.length === 1 ? '' : 's'}`;
+  const score = Number.isFinite(move.score) ? move.score.toFixed(2) : 'no task moved';
+  const what =
+    move.kind === 'replace'
+      ? `replacing ${names} of pool ${move.pool} by one ${move.flavour}`
+      : `giving back ${names} of pool ${move.pool}`;
+  return `${what}: ${move.why}; saves ${move.savingPerHour.toFixed(2)}/h, moving ${tasks} (score ${score})`;
+}
