@@ -173,6 +173,37 @@ describe('reconcile cycles', () => {
     expect(cloud.calls, log.join('\n')).toHaveLength(3);
   });
 
+  it('scales down and consolidates again once a replace is handed over', async () => {
+    const { swarm, cloud, cycle, log } = await shrunkOnMedium();
+    await cycle(1_000);
+    const [small] = swarm.nodes;
+    // The container is quit: its small is idle, and given back as any idle node is.
+    swarm.services = [];
+    swarm.tasks = [];
+    await cycle(1_000);
+    await cycle(61_000);
+    await cycle(1_000);
+    expect(cloud.calls.at(-1), log.join('\n')).toBe(`stop ${instanceOf(small!)}`);
+  });
+
+  it('tries a hand-over that failed again at the next cycle, and disrupts nothing else meanwhile', async () => {
+    const { swarm, cloud, cycle, store, log } = await shrunkOnMedium();
+    const medium = instanceOf(swarm.nodes[0]!)!;
+    swarm.refuseNodeUpdate = (change) => change.labels?.['micado.consolidating'] === 'true';
+    await cycle(1_000);
+    await cycle(61_000);
+    expect(log.filter((l) => l.startsWith('failure'))).toEqual([
+      expect.stringMatching(new RegExp(`^failure i-\\w+: handing over ${medium} to i-\\w+ failed: .*update out of sequence; trying again at each cycle$`)),
+    ]); // prettier-ignore
+    // The new small, still empty, is not given back; the medium still runs the task.
+    expect(cloud.calls.filter((c) => c.startsWith('stop'))).toEqual([]);
+    expect(await store.openIntents()).toMatchObject([{ state: 'replacing', replaces: [medium] }]);
+    swarm.refuseNodeUpdate = undefined;
+    await cycle(1_000);
+    expect(cloud.calls.filter((c) => c.startsWith('stop'))).toEqual([`stop ${medium}`]);
+    expect(await store.openIntents()).toEqual([]);
+  });
+
   it('remembers the tasks it moved across a restart: none moves again within minTaskStayHours', async () => {
     const first = await shrunkOnMedium();
     await first.cycle(1_000);

@@ -24,6 +24,7 @@ import { ScalingLog } from './scaling-log.js';
 import { planScaleDown } from './scale-down.js';
 import { planScaleUp } from './scale-up.js';
 import { describeConsolidation, planConsolidation } from './consolidation.js';
+import { Disruptions } from './disruptions.js';
 import { inCronWindow } from '../host/cron-schedule.js';
 import type { ProvisioningIntent } from '../store/store.js';
 import { ReconcileLoop } from './reconcile-loop.js';
@@ -62,12 +63,8 @@ export class Autoscaler {
   private readonly unreadySince = new Map<string, number>();
   /** Nodes on their way out of the cluster: drained, stopped, removed. */
   private readonly giveBacks: GiveBacks;
-  /** Replacements Ready whose old nodes are being handed over (by instance). */
-  private readonly handingOver = new Set<string>();
-  /** When each task slot was last moved off a node the manager gave back (minTaskStayHours). */
-  private readonly movedAt = new Map<string, number>();
-  /** When the cluster last changed by the manager's hand: consolidation waits after it. */
-  private lastChange = -Infinity;
+  /** The last change, hand-overs due, and tasks moved (minTaskStayHours). */
+  private readonly disruptions: Disruptions;
   private lastNudge = -Infinity;
   /** When each service last had a lost task made again: once per service a while. */
   private readonly remadeAt = new Map<string, number>();
@@ -84,6 +81,7 @@ export class Autoscaler {
     this.deps = deps;
     this.now = deps.now;
     this.scalingLog = new ScalingLog(deps);
+    this.disruptions = new Disruptions(deps.store);
     this.containers = new ContainerPass(deps, this.scalingLog, this.metrics);
     this.giveBacks = new GiveBacks({
       ...deps,
@@ -136,9 +134,8 @@ export class Autoscaler {
 
   /** Finish what a previous manager left: node starts under way, nodes half given back. */
   async resume(): Promise<void> {
-    const { manager, provisioner, store } = this.deps;
-    const stayMs = this.settings.minTaskStayHours * 3_600_000;
-    for (const move of await store.movesSince(this.now() - stayMs)) this.movedAt.set(move.slot, move.at); // prettier-ignore
+    const { manager, provisioner } = this.deps;
+    await this.disruptions.load(this.now(), this.settings.minTaskStayHours * 3_600_000);
     if (this.settings.dryRun) return;
     for (const resumed of await provisioner.resumeOpenIntents()) this.follow(resumed);
     const nodes = await manager.listNodes();
@@ -195,6 +192,7 @@ export class Autoscaler {
           instance,
           `node of ${instance} labelled`,
         );
+      await this.handOvers();
     }
     await this.scaleUp(view, services, now);
     await this.nudge(view, now);
@@ -301,7 +299,7 @@ export class Autoscaler {
       const seen = Math.min(...view.pending.map((t) => this.pendingSince.get(t.id) ?? now), now);
       this.metrics.decisionSeconds = (now - seen) / 1000;
       this.lastScaleUp = now;
-      this.lastChange = now;
+      this.disruptions.changed(now);
       this.poolStates.set(request.pool, { ...this.poolState(request.pool), lastScaleUp: now });
       await this.scalingLog.record(SCALING_ACTION.scaleUp, request.pool, message);
       await this.deps.store
@@ -325,9 +323,9 @@ export class Autoscaler {
       const { pool, instance, createdAt } = outcome.intent;
       // Before any wait: a cycle meanwhile must not take a replacement, still empty, for
       // a node to give back.
-      const replacing = outcome.node !== undefined && (outcome.intent.replaces?.length ?? 0) > 0;
-      if (replacing) this.handingOver.add(instance);
-      if (outcome.node) this.lastChange = this.now();
+      if (outcome.node && outcome.intent.replaces?.length)
+        this.disruptions.handOverDue(outcome.intent, outcome.node.hostname);
+      if (outcome.node) this.disruptions.changed(this.now());
       if (outcome.node) {
         this.poolStates.set(pool, afterSuccess(this.poolState(pool)));
         this.metrics.observeReady(outcome.seconds);
@@ -338,8 +336,7 @@ export class Autoscaler {
           `node ${outcome.node.hostname} of pool ${pool} is Ready after ${outcome.seconds.toFixed(1)} s${warm ? ', kept warm' : ''}`,
         );
         if (warm) this.seedWarm(outcome.node, pool);
-        if (outcome.intent.replaces?.length)
-          await this.handOver(outcome.intent, outcome.node.hostname);
+        await this.handOvers();
         if (outcome.labelError) {
           await this.scalingLog.record(
             SCALING_ACTION.relabel,
@@ -439,7 +436,7 @@ export class Autoscaler {
   private async scaleDown(view: ClusterView, now: number): Promise<void> {
     // One disruption at a time: while nodes are given back their tasks are on the move
     // (a replacement is empty until the nodes it replaces are drained).
-    if (this.handingOver.size > 0 || this.giveBacks.busy) return;
+    if (this.disruptions.handingOver || this.giveBacks.busy) return;
     const plan = planScaleDown({
       view,
       pools: this.deps.config.pools,
@@ -474,8 +471,8 @@ export class Autoscaler {
       }
       this.poolStates.set(node.pool!, { ...this.poolState(node.pool!), lastScaleDown: now });
       this.unneededSince.delete(node.id);
-      this.lastChange = now;
-      await this.rememberMoves(node.tasks, now);
+      this.disruptions.changed(now);
+      await this.disruptions.moved(node.tasks, now);
       await this.scalingLog.record(SCALING_ACTION.scaleDown, node.instance ?? node.id, message);
       await this.deps.manager.updateNode(node.id, { labels: { [NODE_LABEL.scalingDown]: 'true' } });
       void this.giveBacks.giveBack(givenBackOf(node), message);
@@ -493,16 +490,14 @@ export class Autoscaler {
     if (settings.consolidation === 'off') return;
     const quiet = settings.consolidationQuietHours;
     if (quiet !== '' && inCronWindow(quiet, new Date(now))) return;
-    if (now - this.lastChange < settings.consolidateAfterMs) return;
-    if (this.giveBacks.busy || this.handingOver.size > 0) return;
-    const stayMs = settings.minTaskStayHours * 3_600_000;
-    for (const [slot, at] of this.movedAt) if (now - at >= stayMs) this.movedAt.delete(slot);
+    if (this.disruptions.quietFor(now) < settings.consolidateAfterMs) return;
+    if (this.giveBacks.busy || this.disruptions.handingOver) return;
     const plan = planConsolidation({
       view,
       pools: this.deps.config.pools,
       flavours: this.deps.config.flavours,
       settings,
-      movedAt: this.movedAt,
+      movedAt: this.disruptions.recentMoves(now, settings.minTaskStayHours * 3_600_000),
       now,
     });
     for (const move of plan.moves) {
@@ -512,8 +507,8 @@ export class Autoscaler {
         continue;
       }
       await this.scalingLog.record(SCALING_ACTION.consolidate, move.pool, message);
-      this.lastChange = now;
-      await this.rememberMoves(move.moves, now);
+      this.disruptions.changed(now);
+      await this.disruptions.moved(move.moves, now);
       if (move.kind === 'delete') {
         await this.giveBacks.pauseForTurn(move.nodes.map((n) => n.id));
         this.giveBacks.inTurn(move.nodes.map(givenBackOf), message);
@@ -524,6 +519,19 @@ export class Autoscaler {
       const { outcome } = await this.deps.provisioner.request(move.pool, pool, { replaces });
       this.follow(outcome);
     }
+  }
+
+  /** Hand over the replacements Ready (one that failed is tried again at each cycle). */
+  private async handOvers(): Promise<void> {
+    await this.disruptions.handOverEach(
+      (intent, hostname) => this.handOver(intent, hostname),
+      (intent, err) =>
+        this.scalingLog.record(
+          SCALING_ACTION.failure,
+          intent.instance,
+          `handing over ${intent.replaces!.join(', ')} to ${intent.instance} failed: ${messageOf(err)}; trying again at each cycle`,
+        ),
+    );
   }
 
   /**
@@ -544,18 +552,8 @@ export class Autoscaler {
       intent.pool,
       `${hostname} is Ready: giving back ${replaced.map((n) => n.hostname).join(', ') || 'nothing (the nodes it replaces are gone)'} in turn`,
     );
-    this.lastChange = this.now();
+    this.disruptions.changed(this.now());
     this.giveBacks.inTurn(replaced, why);
-  }
-
-  /**
-   * The tasks about to move, by slot: kept here for the plans and in the store before
-   * they move, so a restarted manager moves none again within minTaskStayHours.
-   */
-  private async rememberMoves(tasks: { slot?: string }[], now: number): Promise<void> {
-    const slots = tasks.flatMap((t) => (t.slot ? [t.slot] : []));
-    for (const slot of slots) this.movedAt.set(slot, now);
-    await this.deps.store.recordMoves(slots, now);
   }
 
   /** Pull onto a warm node the images its pool's containers use most, in the background. */
