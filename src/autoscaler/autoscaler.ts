@@ -321,12 +321,12 @@ export class Autoscaler {
   private follow(start: Promise<StartOutcome>): void {
     const done = start.then(async (outcome) => {
       const { pool, instance, createdAt } = outcome.intent;
-      // Before any wait: a cycle meanwhile must not take a replacement, still empty, for
-      // a node to give back.
-      if (outcome.node && outcome.intent.replaces?.length)
-        this.disruptions.handOverDue(outcome.intent, outcome.node.hostname);
-      if (outcome.node) this.disruptions.changed(this.now());
       if (outcome.node) {
+        // Before any wait: a cycle meanwhile must not take a replacement, still empty,
+        // for a node to give back.
+        if (outcome.intent.replaces?.length)
+          this.disruptions.handOverDue(outcome.intent, outcome.node.hostname);
+        this.disruptions.changed(this.now());
         this.poolStates.set(pool, afterSuccess(this.poolState(pool)));
         this.metrics.observeReady(outcome.seconds);
         const warm = outcome.node.availability === 'pause';
