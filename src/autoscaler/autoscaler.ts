@@ -166,12 +166,15 @@ export class Autoscaler {
   /** One reconcile cycle at `now`: read the swarm, decide, act. */
   async cycle(now: number): Promise<void> {
     const { manager, provisioner, config } = this.deps;
+    // Taken before the listing: a node that joins meanwhile is then seen as incoming
+    // (and dropped from it once listed), never as neither, which started a second node.
+    const incoming = provisioner.incoming();
     const [nodes, tasks, services] = await Promise.all([
       manager.listNodes(),
       manager.listTasks({ 'desired-state': ['running'] }),
       manager.listServices(),
     ]);
-    const view = buildClusterView(nodes, tasks, services, provisioner.incoming());
+    const view = buildClusterView(nodes, tasks, services, incoming);
     this.poolImages.observe(view.nodes, services, now);
     this.metrics.observeView(view, config.pools);
     for (const id of [...this.pendingSince.keys()]) {
