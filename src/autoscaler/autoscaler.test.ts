@@ -107,6 +107,33 @@ describe('reconcile cycles', () => {
     );
   });
 
+  it('starts no second node for a task whose node joins while a cycle lists the swarm', async () => {
+    const { swarm, cloud, autoscaler, clock } = harness();
+    const web = service('container-web');
+    swarm.services = [web];
+    swarm.tasks = [pendingTask(web)];
+    cloud.holdJoins = true;
+    await autoscaler.cycle(clock.now);
+    expect(cloud.calls).toHaveLength(1);
+    cloud.holdJoins = false;
+    // The next cycle lists the swarm; the node joins, and its start ends, just after.
+    const list = swarm.listNodes.bind(swarm);
+    let joined = false;
+    swarm.listNodes = async (filters) => {
+      const before = await list(filters);
+      if (!joined) {
+        joined = true;
+        cloud.join({ id: cloud.calls[0]!.slice('start '.length), pool: 'default', flavour: 'small' }); // prettier-ignore
+        await autoscaler.settled();
+      }
+      return before;
+    };
+    clock.now += 1_000;
+    await autoscaler.cycle(clock.now);
+    await autoscaler.settled();
+    expect(cloud.calls).toHaveLength(1);
+  });
+
   it("starts the priced pool's cheapest flavours for what waits, through the driver", async () => {
     const priced = { small: { cpus: 1, memoryMb: 512, pricePerHour: 1 }, medium: { cpus: 2, memoryMb: 2048, pricePerHour: 3 } }; // prettier-ignore
     const fake = new FakeSwarm();
